@@ -1,0 +1,79 @@
+// Plugin loader: finds, opens and validates transport plugins.
+//
+// Every candidate `.so` ends up in exactly one state:
+//   kOk          loaded, validated, and its probe says it can run here;
+//   kUnavailable loaded and valid, but its probe says it cannot run here
+//                (reason holds the probe's words);
+//   kRejected    not usable at all: not an ELF file, dlopen failed, no
+//                entry symbol, refused our ABI, wrong ABI major, descriptor
+//                too small, missing functions, bad name, duplicate name.
+// A bad plugin never stops the others from loading.
+//
+//   copyscope::plugins::PluginSet set;
+//   set.LoadDirectory("/path/to/plugins");   // every *.so below it
+//   set.LoadFile("/elsewhere/mine.so");
+//   for (const auto& p : set.plugins()) printf("%s %s\n", p.name.c_str(),
+//                                              StatusName(p.status));
+//   const Plugin* two_copy = set.Find("two_copy");
+#ifndef COPYSCOPE_PLUGINS_LOADER_H_
+#define COPYSCOPE_PLUGINS_LOADER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugins/copyscope_transport.h"
+
+namespace copyscope::plugins {
+
+enum class PluginStatus { kOk, kUnavailable, kRejected };
+
+// "ok", "unavailable" or "rejected".
+const char* StatusName(PluginStatus status);
+
+struct Plugin {
+  std::string path;    // the file as given
+  std::string name;    // descriptor name; the file name if rejected early
+  PluginStatus status = PluginStatus::kRejected;
+  std::string reason;  // empty when kOk
+  // Non-null unless rejected; valid while the owning PluginSet lives.
+  const cs_transport* transport = nullptr;
+};
+
+class PluginSet {
+ public:
+  PluginSet();
+  ~PluginSet();  // dlcloses every library it opened
+  PluginSet(const PluginSet&) = delete;
+  PluginSet& operator=(const PluginSet&) = delete;
+
+  // Loads one file and returns its record (also kept in plugins()).
+  const Plugin& LoadFile(const std::string& path);
+
+  // Loads every regular file whose name ends in ".so" below dir (recursive,
+  // sorted by path, so the order is stable). Returns false with *error set
+  // if dir cannot be read; plugins found so far are kept.
+  bool LoadDirectory(const std::string& dir, std::string* error);
+
+  const std::vector<Plugin>& plugins() const { return plugins_; }
+
+  // The plugin of that name, of any status; nullptr if none.
+  const Plugin* Find(const std::string& name) const;
+
+ private:
+  std::vector<Plugin> plugins_;
+  std::vector<void*> handles_;
+};
+
+// Validates a descriptor as the loader does (exposed for tests and for
+// statically linked transports). Returns "" if valid, else the reason.
+std::string ValidateDescriptor(const cs_transport* t);
+
+// Where the in-tree plugins are: the "transports" folder of the running
+// binary's Bazel runfiles (RUNFILES_DIR, TEST_SRCDIR, or
+// /proc/self/exe.runfiles), or "" when there are no runfiles.
+std::string DefaultPluginDirectory();
+
+}  // namespace copyscope::plugins
+
+#endif  // COPYSCOPE_PLUGINS_LOADER_H_
