@@ -67,9 +67,9 @@ extern "C" {
 /* What the host tells the plugin about itself.                             */
 
 typedef struct cs_host {
-  uint32_t struct_size; /* CS_HOST_STRUCT_SIZE */
-  uint32_t abi_major;   /* the host's CS_ABI_MAJOR */
-  uint32_t abi_minor;   /* the host's CS_ABI_MINOR */
+  uint32_t struct_size;  /* CS_HOST_STRUCT_SIZE */
+  uint32_t abi_major;    /* the host's CS_ABI_MAJOR */
+  uint32_t abi_minor;    /* the host's CS_ABI_MINOR */
   const char* host_name; /* e.g. "copyscope 0.1"; informational */
 } cs_host;
 #define CS_HOST_STRUCT_SIZE CS_STRUCT_SIZE(cs_host, host_name)
@@ -127,15 +127,15 @@ enum cs_role {
 typedef struct cs_endpoint cs_endpoint; /* opaque, plugin-owned */
 
 typedef struct cs_endpoint_config {
-  uint32_t struct_size; /* CS_ENDPOINT_CONFIG_STRUCT_SIZE */
-  uint32_t role;        /* enum cs_role */
-  int fd;               /* connected stream socket; the host owns it and
-                           closes it after close(); blocking or not */
-  int io_timeout_ms;    /* bound on any single wait inside a call; < 0 means
-                           no bound. A call that hits it returns -ETIMEDOUT */
-  uint32_t max_fields;  /* most fields a message will have */
-  uint32_t max_batch;   /* most messages one send() will carry */
-  size_t max_message_size; /* largest message, in bytes */
+  uint32_t struct_size;     /* CS_ENDPOINT_CONFIG_STRUCT_SIZE */
+  uint32_t role;            /* enum cs_role */
+  int fd;                   /* connected stream socket; the host owns it and
+                               closes it after close(); blocking or not */
+  int io_timeout_ms;        /* bound on any single wait inside a call; < 0 means
+                               no bound. A call that hits it returns -ETIMEDOUT */
+  uint32_t max_fields;      /* most fields a message will have */
+  uint32_t max_batch;       /* most messages one send() will carry */
+  size_t max_message_size;  /* largest message, in bytes */
   const cs_option* options; /* user options; unknown keys are an error */
   uint32_t option_count;
 } cs_endpoint_config;
@@ -174,10 +174,10 @@ typedef struct cs_transport {
   uint32_t abi_major;   /* CS_ABI_MAJOR the plugin was built with */
   uint32_t abi_minor;   /* CS_ABI_MINOR the plugin was built with */
 
-  const char* name;        /* [a-z0-9_]+, unique among loaded plugins */
-  const char* version;     /* the plugin's own version, e.g. "1.0" */
-  const char* description; /* one line */
-  uint64_t capabilities;   /* CS_CAP_* bits */
+  const char* name;              /* [a-z0-9_]+, unique among loaded plugins */
+  const char* version;           /* the plugin's own version, e.g. "1.0" */
+  const char* description;       /* one line */
+  uint64_t capabilities;         /* CS_CAP_* bits */
   const cs_option_desc* options; /* accepted option keys, may be NULL */
   uint32_t option_count;
 

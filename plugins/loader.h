@@ -32,11 +32,12 @@ enum class PluginStatus { kOk, kUnavailable, kRejected };
 const char* StatusName(PluginStatus status);
 
 struct Plugin {
-  std::string path;    // the file as given
-  std::string name;    // descriptor name; the file name if rejected early
+  std::string path;  // the file as given
+  std::string name;  // descriptor name; the file name if rejected early
   PluginStatus status = PluginStatus::kRejected;
   std::string reason;  // empty when kOk
-  // Non-null unless rejected; valid while the owning PluginSet lives.
+  // Non-null unless rejected; valid while the PluginSet that loaded it
+  // lives.
   const cs_transport* transport = nullptr;
 };
 
@@ -47,8 +48,9 @@ class PluginSet {
   PluginSet(const PluginSet&) = delete;
   PluginSet& operator=(const PluginSet&) = delete;
 
-  // Loads one file and returns its record (also kept in plugins()).
-  const Plugin& LoadFile(const std::string& path);
+  // Loads one file and returns a copy of its record (also kept in
+  // plugins()).
+  Plugin LoadFile(const std::string& path);
 
   // Loads every regular file whose name ends in ".so" below dir (recursive,
   // sorted by path, so the order is stable). Returns false with *error set

@@ -1,0 +1,257 @@
+// Plugin loader: see loader.h.
+#include "plugins/loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace copyscope::plugins {
+namespace {
+
+constexpr char kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// Returns "" if path starts with the ELF magic, else why it is not loadable.
+std::string CheckElf(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string("cannot open: ") + std::strerror(errno);
+  char magic[4] = {0, 0, 0, 0};
+  ssize_t n;
+  do {
+    n = read(fd, magic, sizeof(magic));
+  } while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n != static_cast<ssize_t>(sizeof(magic)) ||
+      std::memcmp(magic, kElfMagic, sizeof(magic)) != 0) {
+    return "not an ELF shared library";
+  }
+  return "";
+}
+
+bool ValidName(const char* name) {
+  if (name == nullptr || *name == '\0') return false;
+  for (const char* c = name; *c != '\0'; ++c) {
+    bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void CollectSharedObjects(const std::string& dir, std::vector<std::string>* out,
+                          int depth) {
+  if (depth > 16) return;  // runfiles trees are shallow; stop symlink loops
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (struct dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) continue;  // dangling link: skip
+    if (S_ISDIR(st.st_mode)) {
+      CollectSharedObjects(path, out, depth + 1);
+    } else if (S_ISREG(st.st_mode) && name.size() > 3 &&
+               name.compare(name.size() - 3, 3, ".so") == 0) {
+      out->push_back(path);
+    }
+  }
+  closedir(d);
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+const char* StatusName(PluginStatus status) {
+  switch (status) {
+    case PluginStatus::kOk:
+      return "ok";
+    case PluginStatus::kUnavailable:
+      return "unavailable";
+    case PluginStatus::kRejected:
+      return "rejected";
+  }
+  return "rejected";
+}
+
+std::string ValidateDescriptor(const cs_transport* t) {
+  if (t == nullptr) return "descriptor is NULL";
+  if (t->struct_size < CS_TRANSPORT_STRUCT_SIZE) {
+    return "descriptor struct_size " + std::to_string(t->struct_size) +
+           " is smaller than the " + std::to_string(CS_TRANSPORT_STRUCT_SIZE) +
+           " bytes of ABI " + std::to_string(CS_ABI_MAJOR) + ".0";
+  }
+  if (t->abi_major != CS_ABI_MAJOR) {
+    return "built for ABI major " + std::to_string(t->abi_major) +
+           ", this host speaks " + std::to_string(CS_ABI_MAJOR);
+  }
+  if (!ValidName(t->name)) {
+    return "name must be non-empty [a-z0-9_]+";
+  }
+  if (t->version == nullptr || t->description == nullptr) {
+    return "version and description must be set";
+  }
+  if (t->option_count > 0 && t->options == nullptr) {
+    return "option_count is set but options is NULL";
+  }
+  for (uint32_t i = 0; i < t->option_count; ++i) {
+    if (t->options[i].key == nullptr || t->options[i].key[0] == '\0') {
+      return "option " + std::to_string(i) + " has no key";
+    }
+  }
+  struct Required {
+    const void* fn;
+    const char* what;
+  };
+  const Required required[] = {
+      {reinterpret_cast<const void*>(t->probe), "probe"},
+      {reinterpret_cast<const void*>(t->open), "open"},
+      {reinterpret_cast<const void*>(t->close), "close"},
+      {reinterpret_cast<const void*>(t->counters), "counters"},
+      {reinterpret_cast<const void*>(t->last_error), "last_error"},
+  };
+  for (const Required& r : required) {
+    if (r.fn == nullptr) return std::string("missing function ") + r.what;
+  }
+  if (t->send == nullptr && t->recv == nullptr) {
+    return "neither send nor recv is implemented";
+  }
+  if ((t->capabilities & CS_CAP_RECV) != 0 && t->recv == nullptr) {
+    return "capability RECV without a recv function";
+  }
+  if (t->recv != nullptr && (t->capabilities & CS_CAP_RECV) == 0) {
+    return "recv function without the RECV capability";
+  }
+  if (t->send != nullptr && t->reap == nullptr) {
+    return "send without reap (reap must exist, even if it never waits)";
+  }
+  return "";
+}
+
+PluginSet::PluginSet() = default;
+
+PluginSet::~PluginSet() {
+  for (void* h : handles_) dlclose(h);
+}
+
+Plugin PluginSet::LoadFile(const std::string& path) {
+  Plugin p;
+  p.path = path;
+  p.name = BaseName(path);
+  auto reject = [&](std::string why) -> Plugin {
+    p.status = PluginStatus::kRejected;
+    p.reason = std::move(why);
+    p.transport = nullptr;
+    plugins_.push_back(std::move(p));
+    return plugins_.back();
+  };
+
+  std::string elf = CheckElf(path);
+  if (!elf.empty()) return reject(elf);
+
+  dlerror();
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* err = dlerror();
+    return reject(std::string("dlopen failed: ") + (err ? err : "unknown"));
+  }
+  auto entry = reinterpret_cast<cs_entry_fn>(dlsym(handle, CS_ENTRY_SYMBOL));
+  if (entry == nullptr) {
+    dlclose(handle);
+    return reject(std::string("missing entry symbol ") + CS_ENTRY_SYMBOL);
+  }
+  cs_host host = {};
+  host.struct_size = CS_HOST_STRUCT_SIZE;
+  host.abi_major = CS_ABI_MAJOR;
+  host.abi_minor = CS_ABI_MINOR;
+  host.host_name = "copyscope";
+  const cs_transport* t = entry(&host);
+  if (t == nullptr) {
+    dlclose(handle);
+    return reject("plugin refused ABI " + std::to_string(CS_ABI_MAJOR) + "." +
+                  std::to_string(CS_ABI_MINOR));
+  }
+  std::string invalid = ValidateDescriptor(t);
+  if (!invalid.empty()) {
+    dlclose(handle);
+    return reject(invalid);
+  }
+  if (const Plugin* other = Find(t->name);
+      other != nullptr && other->status != PluginStatus::kRejected) {
+    std::string why = std::string("duplicate name '") + t->name +
+                      "', already loaded from " + other->path;
+    dlclose(handle);
+    return reject(why);
+  }
+
+  handles_.push_back(handle);
+  p.name = t->name;
+  p.transport = t;
+  char why[512] = {0};
+  int rc = t->probe(why, sizeof(why));
+  why[sizeof(why) - 1] = '\0';
+  if (rc == 0) {
+    p.status = PluginStatus::kOk;
+  } else {
+    p.status = PluginStatus::kUnavailable;
+    p.reason = why[0] != '\0' ? why
+                              : std::string("probe failed: ") +
+                                    std::strerror(rc < 0 ? -rc : rc);
+  }
+  plugins_.push_back(std::move(p));
+  return plugins_.back();
+}
+
+bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
+  if (!IsDirectory(dir)) {
+    if (error != nullptr) *error = "plugin directory not found: " + dir;
+    return false;
+  }
+  std::vector<std::string> files;
+  CollectSharedObjects(dir, &files, 0);
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) LoadFile(f);
+  return true;
+}
+
+const Plugin* PluginSet::Find(const std::string& name) const {
+  for (const Plugin& p : plugins_) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::string DefaultPluginDirectory() {
+  std::vector<std::string> roots;
+  if (const char* r = std::getenv("RUNFILES_DIR")) roots.push_back(r);
+  if (const char* r = std::getenv("TEST_SRCDIR")) roots.push_back(r);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    roots.push_back(std::string(exe) + ".runfiles");
+  }
+  for (const std::string& root : roots) {
+    std::string dir = root + "/copyscope/transports";
+    if (IsDirectory(dir)) return dir;
+  }
+  return "";
+}
+
+}  // namespace copyscope::plugins
