@@ -1,0 +1,116 @@
+// Pins the ABI: the size of every struct that crosses the plugin boundary and
+// the offset and size of each field, against plugins/testdata/abi_layout.golden
+// (x86-64 / LP64). A change here is an ABI change: appending a field is a
+// MINOR bump, anything else a MAJOR bump (see copyscope_transport.h and
+// CHANGELOG.md). After a deliberate change, regenerate the golden file with
+//   bazel run //plugins:abi_layout_test -- --print >
+//   plugins/testdata/abi_layout.golden
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "plugins/copyscope_transport.h"
+
+namespace {
+
+std::string Layout() {
+  std::ostringstream out;
+#define CS_SIZE(t) out << #t << " sizeof " << sizeof(t) << "\n";
+#define CS_FIELD(t, f) \
+  out << #t "." #f " " << offsetof(t, f) << " " << sizeof(((t*)0)->f) << "\n";
+  CS_SIZE(cs_host)
+  CS_FIELD(cs_host, struct_size)
+  CS_FIELD(cs_host, abi_major)
+  CS_FIELD(cs_host, abi_minor)
+  CS_FIELD(cs_host, host_name)
+  CS_SIZE(cs_message)
+  CS_FIELD(cs_message, fields)
+  CS_FIELD(cs_message, field_count)
+  CS_FIELD(cs_message, reserved)
+  CS_FIELD(cs_message, tag)
+  CS_SIZE(cs_recv_args)
+  CS_FIELD(cs_recv_args, struct_size)
+  CS_FIELD(cs_recv_args, flags)
+  CS_FIELD(cs_recv_args, buf)
+  CS_FIELD(cs_recv_args, len)
+  CS_FIELD(cs_recv_args, segments)
+  CS_FIELD(cs_recv_args, segment_count)
+  CS_SIZE(cs_option)
+  CS_FIELD(cs_option, key)
+  CS_FIELD(cs_option, value)
+  CS_SIZE(cs_option_desc)
+  CS_FIELD(cs_option_desc, key)
+  CS_FIELD(cs_option_desc, default_value)
+  CS_FIELD(cs_option_desc, help)
+  CS_SIZE(cs_endpoint_config)
+  CS_FIELD(cs_endpoint_config, struct_size)
+  CS_FIELD(cs_endpoint_config, role)
+  CS_FIELD(cs_endpoint_config, fd)
+  CS_FIELD(cs_endpoint_config, io_timeout_ms)
+  CS_FIELD(cs_endpoint_config, max_fields)
+  CS_FIELD(cs_endpoint_config, max_batch)
+  CS_FIELD(cs_endpoint_config, max_message_size)
+  CS_FIELD(cs_endpoint_config, options)
+  CS_FIELD(cs_endpoint_config, option_count)
+  CS_SIZE(cs_counter)
+  CS_FIELD(cs_counter, name)
+  CS_FIELD(cs_counter, value)
+  CS_SIZE(cs_transport)
+  CS_FIELD(cs_transport, struct_size)
+  CS_FIELD(cs_transport, abi_major)
+  CS_FIELD(cs_transport, abi_minor)
+  CS_FIELD(cs_transport, name)
+  CS_FIELD(cs_transport, version)
+  CS_FIELD(cs_transport, description)
+  CS_FIELD(cs_transport, capabilities)
+  CS_FIELD(cs_transport, options)
+  CS_FIELD(cs_transport, option_count)
+  CS_FIELD(cs_transport, probe)
+  CS_FIELD(cs_transport, open)
+  CS_FIELD(cs_transport, close)
+  CS_FIELD(cs_transport, send)
+  CS_FIELD(cs_transport, reap)
+  CS_FIELD(cs_transport, recv)
+  CS_FIELD(cs_transport, counters)
+  CS_FIELD(cs_transport, last_error)
+#undef CS_SIZE
+#undef CS_FIELD
+  return out.str();
+}
+
+TEST(AbiLayoutTest, MatchesTheGoldenFile) {
+  std::string path = std::string(std::getenv("TEST_SRCDIR")) +
+                     "/copyscope/plugins/testdata/abi_layout.golden";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "cannot read " << path;
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(Layout(), golden.str())
+      << "The ABI layout changed. If deliberate, bump CS_ABI_MINOR (append) "
+         "or CS_ABI_MAJOR (anything else), add a CHANGELOG entry, and "
+         "regenerate the golden file (see the top of this test).";
+}
+
+TEST(AbiLayoutTest, VersionMacros) {
+  EXPECT_EQ(CS_ABI_MAJOR, 1);
+  EXPECT_EQ(CS_ABI_MINOR, 0);
+  EXPECT_STREQ(CS_ENTRY_SYMBOL, "copyscope_transport_entry");
+  EXPECT_EQ(CS_TRANSPORT_STRUCT_SIZE, 128u);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 2 && std::strcmp(argv[1], "--print") == 0) {
+    std::cout << Layout();
+    return 0;
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
