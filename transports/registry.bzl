@@ -1,0 +1,12 @@
+"""The in-tree transports: the one list a new transport is added to.
+
+The harness binary carries these plugins in its runfiles (it discovers them
+there, it never names them), and the conformance and ABI tests run against
+each of them.
+"""
+
+IN_TREE_TRANSPORTS = [
+    "//transports/two_copy:two_copy.so",
+    "//transports/one_copy:one_copy.so",
+    "//transports/zero_copy:zero_copy.so",
+]
