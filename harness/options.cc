@@ -1,0 +1,366 @@
+#include "harness/options.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "harness/units.h"
+
+ABSL_FLAG(std::vector<std::string>, transports, {},
+          "Transports to run, comma-separated (see `copyscope list`); "
+          "default: every usable plugin");
+ABSL_FLAG(std::vector<std::string>, sizes,
+          std::vector<std::string>({"4096", "65536"}),
+          "Message sizes in bytes, comma-separated; K/M/G or KiB/MiB/GiB "
+          "suffixes are binary (64K = 65536)");
+ABSL_FLAG(std::vector<std::string>, threads,
+          std::vector<std::string>({"1", "2"}),
+          "Connection counts, comma-separated; each connection has one "
+          "server (sender) and one client (receiver) thread");
+ABSL_FLAG(int32_t, fields, 8,
+          "Separately allocated fields per message (capped at the size)");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(1),
+          "Measured interval per cell, e.g. 2s or 500ms");
+ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(200),
+          "Interval before the measurement, excluded from results");
+ABSL_FLAG(absl::Duration, io_timeout, absl::Seconds(10),
+          "Bound on every single wait (connect, send, receive, completion)");
+ABSL_FLAG(std::string, out, "",
+          "Results directory (must not exist or be empty); default: "
+          "results/<UTC time>-<id>/ under the working directory");
+ABSL_FLAG(std::vector<std::string>, plugin_dir, {},
+          "More directories to load *.so plugins from (repeatable)");
+ABSL_FLAG(std::vector<std::string>, plugin, {},
+          "More plugin files to load (repeatable)");
+ABSL_FLAG(std::vector<std::string>, transport_opt, {},
+          "Transport option [TRANSPORT.]KEY=VALUE (repeatable); keys are "
+          "listed by `copyscope list`");
+
+namespace copyscope::harness {
+namespace {
+
+constexpr absl::Duration kMaxDuration = absl::Hours(1);
+
+struct FlagSpec {
+  const char* name;     // absl name (underscores)
+  const char* what;     // what a value is, for error messages
+  const char* example;  // a valid value, for error messages
+  bool repeatable;
+  bool for_list;  // accepted by `list` as well as `run`
+};
+
+constexpr FlagSpec kFlags[] = {
+    {"transports", "list", "--transports=NAME,NAME (names from copyscope list)",
+     false, false},
+    {"sizes", "list", "--sizes=256,4K,64K", false, false},
+    {"threads", "list", "--threads=1,2,4", false, false},
+    {"fields", "whole number", "--fields=8", false, false},
+    {"duration", "duration with a unit", "--duration=2s", false, false},
+    {"warmup", "duration with a unit", "--warmup=200ms", false, false},
+    {"io_timeout", "duration with a unit", "--io-timeout=10s", false, false},
+    {"out", "path", "--out=results/mine", false, false},
+    {"plugin_dir", "path", "--plugin-dir=/path/to/plugins", true, true},
+    {"plugin", "path", "--plugin=/path/to/mine.so", true, true},
+    {"transport_opt", "option",
+     "--transport-opt=TRANSPORT.KEY=VALUE (keys from copyscope list)", true,
+     false},
+};
+
+const FlagSpec* FindSpec(absl::string_view name) {
+  for (const FlagSpec& f : kFlags) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+std::string Dashed(absl::string_view name) {
+  return absl::StrCat("--", absl::StrReplaceAll(name, {{"_", "-"}}));
+}
+
+absl::Status Bad(absl::string_view flag, absl::string_view value,
+                 absl::string_view problem, absl::string_view example) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      Dashed(flag), "=", value, ": ", problem, "; use e.g. ", example));
+}
+
+// Sizes, each at least 1 byte and at most 1 GiB.
+absl::StatusOr<std::vector<uint64_t>> CheckSizes(
+    const std::vector<std::string>& raw) {
+  const std::string joined = absl::StrJoin(raw, ",");
+  const char* example = FindSpec("sizes")->example;
+  if (raw.empty()) return Bad("sizes", joined, "no size given", example);
+  std::vector<uint64_t> sizes;
+  for (const std::string& text : raw) {
+    absl::StatusOr<uint64_t> size = ParseSize(text);
+    if (!size.ok()) {
+      return Bad("sizes", joined, size.status().message(), example);
+    }
+    if (*size == 0) {
+      return Bad("sizes", joined, "a message must be at least 1 byte", example);
+    }
+    if (*size > (uint64_t{1} << 30)) {
+      return Bad("sizes", joined,
+                 absl::StrCat(text, " is larger than the 1G limit"), example);
+    }
+    if (std::find(sizes.begin(), sizes.end(), *size) == sizes.end()) {
+      sizes.push_back(*size);
+    }
+  }
+  return sizes;
+}
+
+absl::StatusOr<std::vector<int>> CheckThreads(
+    const std::vector<std::string>& raw) {
+  const std::string joined = absl::StrJoin(raw, ",");
+  const char* example = FindSpec("threads")->example;
+  if (raw.empty()) return Bad("threads", joined, "no count given", example);
+  std::vector<int> threads;
+  for (const std::string& text : raw) {
+    absl::StatusOr<int64_t> n = ParseCount(text);
+    if (!n.ok()) return Bad("threads", joined, n.status().message(), example);
+    if (*n < 1 || *n > 1024) {
+      return Bad("threads", joined,
+                 absl::StrCat(text, " is outside 1..1024 connections"),
+                 example);
+    }
+    if (std::find(threads.begin(), threads.end(), *n) == threads.end()) {
+      threads.push_back(static_cast<int>(*n));
+    }
+  }
+  return threads;
+}
+
+absl::Status CheckDuration(absl::string_view flag, absl::Duration d,
+                           absl::Duration min, bool min_inclusive) {
+  const std::string text = absl::FormatDuration(d);
+  const char* example = FindSpec(flag)->example;
+  if (min_inclusive ? d < min : d <= min) {
+    return Bad(flag, text,
+               absl::StrCat("must be ", min_inclusive ? "at least " : "above ",
+                            absl::FormatDuration(min)),
+               example);
+  }
+  if (d > kMaxDuration) {
+    return Bad(flag, text, "must be at most 1h", example);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunOptions> ReadRunOptions() {
+  RunOptions o;
+  o.sources.plugin_dirs = absl::GetFlag(FLAGS_plugin_dir);
+  o.sources.plugin_files = absl::GetFlag(FLAGS_plugin);
+  for (const std::string& name : absl::GetFlag(FLAGS_transports)) {
+    if (name.empty()) {
+      return Bad("transports",
+                 absl::StrJoin(absl::GetFlag(FLAGS_transports), ","),
+                 "empty transport name", FindSpec("transports")->example);
+    }
+    if (std::find(o.transports.begin(), o.transports.end(), name) ==
+        o.transports.end()) {
+      o.transports.push_back(name);
+    }
+  }
+  absl::StatusOr<std::vector<uint64_t>> sizes =
+      CheckSizes(absl::GetFlag(FLAGS_sizes));
+  if (!sizes.ok()) return sizes.status();
+  o.sizes = *sizes;
+  absl::StatusOr<std::vector<int>> threads =
+      CheckThreads(absl::GetFlag(FLAGS_threads));
+  if (!threads.ok()) return threads.status();
+  o.threads = *threads;
+  o.fields = absl::GetFlag(FLAGS_fields);
+  if (o.fields < 1 || o.fields > 1024) {
+    return Bad("fields", absl::StrCat(o.fields), "must be within 1..1024",
+               FindSpec("fields")->example);
+  }
+  o.duration = absl::GetFlag(FLAGS_duration);
+  o.warmup = absl::GetFlag(FLAGS_warmup);
+  o.io_timeout = absl::GetFlag(FLAGS_io_timeout);
+  absl::Status s = CheckDuration("duration", o.duration, absl::ZeroDuration(),
+                                 /*min_inclusive=*/false);
+  if (s.ok()) {
+    s = CheckDuration("warmup", o.warmup, absl::ZeroDuration(), true);
+  }
+  if (s.ok()) {
+    s = CheckDuration("io_timeout", o.io_timeout, absl::Milliseconds(1), true);
+  }
+  if (!s.ok()) return s;
+  o.out = absl::GetFlag(FLAGS_out);
+  for (const std::string& text : absl::GetFlag(FLAGS_transport_opt)) {
+    absl::StatusOr<TransportOpt> opt = ParseTransportOpt(text);
+    if (!opt.ok()) return opt.status();
+    o.transport_opts.push_back(*opt);
+  }
+  return o;
+}
+
+absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
+  if (word == "run") return Command::kRun;
+  if (word == "list") return Command::kList;
+  if (word == "version") return Command::kVersion;
+  if (word == "help") return Command::kHelp;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown command '", word,
+      "'; use one of: run, list, version, help (see copyscope --help)"));
+}
+
+}  // namespace
+
+absl::StatusOr<TransportOpt> ParseTransportOpt(const std::string& text) {
+  const char* example = FindSpec("transport_opt")->example;
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return Bad("transport_opt", text, "not of the form [TRANSPORT.]KEY=VALUE",
+               example);
+  }
+  TransportOpt opt;
+  std::string lhs = text.substr(0, eq);
+  opt.value = text.substr(eq + 1);
+  size_t dot = lhs.find('.');
+  if (dot != std::string::npos) {
+    opt.scope = lhs.substr(0, dot);
+    opt.key = lhs.substr(dot + 1);
+    if (opt.scope.empty() || opt.key.empty()) {
+      return Bad("transport_opt", text, "empty transport or key around '.'",
+                 example);
+    }
+  } else {
+    opt.key = lhs;
+  }
+  return opt;
+}
+
+absl::StatusOr<Invocation> ParseCommandLine(
+    const std::vector<std::string>& args) {
+  Invocation inv;
+  size_t i = 1;
+  // Options before the command: --help, --version.
+  if (i < args.size() && (args[i] == "--help" || args[i] == "-h")) {
+    inv.command = Command::kHelp;
+    return inv;
+  }
+  if (i < args.size() && args[i] == "--version") {
+    inv.command = Command::kVersion;
+    return inv;
+  }
+  if (i >= args.size()) {
+    return absl::InvalidArgumentError(
+        "no command given; use `copyscope run` or `copyscope list` (see "
+        "copyscope --help)");
+  }
+  if (absl::StartsWith(args[i], "-")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected a command before ", args[i], "; use e.g. `copyscope run ",
+        args[i], "` (see copyscope --help)"));
+  }
+  // Start from the defaults, so the result depends on args alone.
+  for (const FlagSpec& spec : kFlags) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
+    std::string error;
+    if (flag == nullptr || !flag->ParseFrom(flag->DefaultValue(), &error)) {
+      return absl::InternalError(
+          absl::StrCat("cannot reset ", Dashed(spec.name), ": ", error));
+    }
+  }
+  absl::StatusOr<Command> command = ParseCommandName(args[i]);
+  if (!command.ok()) return command.status();
+  inv.command = *command;
+  ++i;
+  const char* command_name = args[i - 1].c_str();
+
+  std::map<std::string, std::vector<std::string>> repeated;
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      inv.command = Command::kHelp;
+      return inv;
+    }
+    if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unexpected argument '", arg, "' after `copyscope ", command_name,
+          "`; flags look like --name=value (see copyscope --help)"));
+    }
+    absl::string_view body = arg;
+    body.remove_prefix(absl::StartsWith(body, "--") ? 2 : 1);
+    std::string name(body.substr(0, body.find('=')));
+    absl::StrReplaceAll({{"-", "_"}}, &name);
+    const FlagSpec* spec = FindSpec(name);
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag ", Dashed(name), " for `copyscope ",
+                       command_name, "`; see copyscope --help for the flags"));
+    }
+    if ((inv.command != Command::kRun && !spec->for_list) ||
+        inv.command == Command::kVersion || inv.command == Command::kHelp) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Dashed(name), " does not apply to `copyscope ",
+                       command_name, "`; see copyscope --help"));
+    }
+    std::string value;
+    if (body.find('=') != absl::string_view::npos) {
+      value = std::string(body.substr(body.find('=') + 1));
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Dashed(name), " needs a value; use e.g. ", spec->example));
+    }
+    if (spec->repeatable) {
+      repeated[name].push_back(value);
+      continue;
+    }
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    std::string error;
+    if (flag == nullptr || !flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Dashed(name), "=", value, ": not a ", spec->what,
+                       "; use e.g. ", spec->example));
+    }
+  }
+  for (const auto& [name, values] : repeated) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    std::string error;
+    if (flag == nullptr ||
+        !flag->ParseFrom(absl::StrJoin(values, ","), &error)) {
+      return absl::InternalError(
+          absl::StrCat("cannot set ", Dashed(name), ": ", error));
+    }
+  }
+  absl::StatusOr<RunOptions> run = ReadRunOptions();
+  if (!run.ok()) return run.status();
+  inv.run = *std::move(run);
+  return inv;
+}
+
+std::string UsageText() {
+  std::string text =
+      "copyscope: measures how Linux moves network data, one transport "
+      "plugin at a time.\n\n"
+      "Usage:\n"
+      "  copyscope run [flags]    run the sweep: transports x sizes x "
+      "threads\n"
+      "  copyscope list [flags]   the plugins found, their status and "
+      "options\n"
+      "  copyscope --version      build provenance\n\n"
+      "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
+  for (const FlagSpec& spec : kFlags) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.name);
+    if (flag == nullptr) continue;
+    std::string def = flag->DefaultValue();
+    absl::StrAppend(&text, "  ", Dashed(spec.name), "\n      ", flag->Help(),
+                    def.empty() ? "" : absl::StrCat(" (default: ", def, ")"),
+                    "\n");
+  }
+  return text;
+}
+
+}  // namespace copyscope::harness

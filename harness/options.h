@@ -1,0 +1,78 @@
+// The copyscope command line: subcommands, their flags (absl flags), and the
+// checks that turn raw text into validated options.
+//
+//   absl::StatusOr<Invocation> inv = ParseCommandLine(
+//       {"copyscope", "run", "--sizes=256,4K", "--threads=1,2",
+//        "--duration=2s", "--transport-opt=mine.batch=64"});
+//   if (!inv.ok()) { fprintf(stderr, "copyscope: %s\n",
+//                            std::string(inv.status().message()).c_str());
+//                    return 2; }
+//   if (inv->command == Command::kRun) Run(inv->run);
+//
+// Flags are spelled with dashes (--plugin-dir) or underscores (--plugin_dir),
+// as --flag=value or --flag value. --plugin, --plugin-dir and --transport-opt
+// may repeat and take comma-separated lists. Every error is one line naming
+// the flag, what is wrong, and a valid example. Parsing resets the
+// process's absl flags of copyscope to their defaults, then sets them.
+#ifndef COPYSCOPE_HARNESS_OPTIONS_H_
+#define COPYSCOPE_HARNESS_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace copyscope::harness {
+
+enum class Command { kHelp, kVersion, kList, kRun };
+
+// One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
+// is meant for every selected transport (each must accept the key).
+struct TransportOpt {
+  std::string scope;
+  std::string key;
+  std::string value;
+};
+
+// Where plugins come from (both `list` and `run`).
+struct PluginSources {
+  std::vector<std::string> plugin_dirs;   // --plugin-dir, in addition to the
+                                          // in-tree plugins of the runfiles
+  std::vector<std::string> plugin_files;  // --plugin
+};
+
+struct RunOptions {
+  PluginSources sources;
+  std::vector<std::string> transports;  // empty: every usable plugin
+  std::vector<uint64_t> sizes;          // message sizes in bytes, >= 1
+  std::vector<int> threads;             // connections per cell, >= 1
+  int fields = 8;                       // fields per message, >= 1
+  absl::Duration duration;              // measured interval per cell
+  absl::Duration warmup;                // excluded interval before it
+  absl::Duration io_timeout;            // bound on every single wait
+  std::string out;                      // results directory; "" = default
+  std::vector<TransportOpt> transport_opts;
+};
+
+struct Invocation {
+  Command command = Command::kHelp;
+  RunOptions run;  // for kList only run.sources is meaningful
+};
+
+// Parses argv (args[0] is the program name).
+absl::StatusOr<Invocation> ParseCommandLine(
+    const std::vector<std::string>& args);
+
+// Help text for `copyscope --help`: commands, flags, defaults.
+std::string UsageText();
+
+// Splits "[TRANSPORT.]KEY=VALUE" (the text up to the first '.' of the part
+// before '=' is the transport). Which transports and keys exist is checked
+// later, against the loaded plugins (see plan.h).
+absl::StatusOr<TransportOpt> ParseTransportOpt(const std::string& text);
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_OPTIONS_H_

@@ -1,0 +1,194 @@
+#include "harness/plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace copyscope::harness {
+namespace {
+
+using plugins::Plugin;
+using plugins::PluginStatus;
+
+std::string OptText(const TransportOpt& o) {
+  return absl::StrCat("--transport-opt=", o.scope.empty() ? "" : o.scope,
+                      o.scope.empty() ? "" : ".", o.key, "=", o.value);
+}
+
+std::string StateText(const Plugin& p) {
+  return absl::StrCat(plugins::StatusName(p.status),
+                      p.reason.empty() ? "" : ": ", p.reason);
+}
+
+// The usable plugin of that name, else the first of any status, else null.
+const Plugin* FindPlugin(const std::vector<Plugin>& plugins,
+                         const std::string& name) {
+  const Plugin* any = nullptr;
+  for (const Plugin& p : plugins) {
+    if (p.name != name) continue;
+    if (p.status == PluginStatus::kOk) return &p;
+    if (any == nullptr) any = &p;
+  }
+  return any;
+}
+
+std::string UsableNames(const std::vector<Plugin>& plugins) {
+  std::vector<std::string> names;
+  for (const Plugin& p : plugins) {
+    if (p.status == PluginStatus::kOk) names.push_back(p.name);
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+bool HasOption(const cs_transport* t, const std::string& key) {
+  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    if (t->options[i].key != nullptr && key == t->options[i].key) return true;
+  }
+  return false;
+}
+
+std::string OptionKeys(const cs_transport* t) {
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    if (t->options[i].key != nullptr) keys.push_back(t->options[i].key);
+  }
+  return keys.empty()
+             ? "it takes no options"
+             : absl::StrCat("its options: ", absl::StrJoin(keys, ", "));
+}
+
+absl::Status CheckExplicitFiles(const PluginSources& sources,
+                                const std::vector<Plugin>& plugins) {
+  for (const std::string& path : sources.plugin_files) {
+    for (const Plugin& p : plugins) {
+      if (p.path == path && p.status != PluginStatus::kOk) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--plugin=", path, ": ", StateText(p),
+            "; fix the plugin or leave it out (see copyscope list)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadPlugins(const PluginSources& sources, plugins::PluginSet* set,
+                         std::vector<std::string>* notes) {
+  const std::string in_tree = plugins::DefaultPluginDirectory();
+  if (in_tree.empty()) {
+    notes->push_back(
+        "note: no in-tree plugins (not started from Bazel runfiles); use "
+        "--plugin-dir or --plugin");
+  } else {
+    std::string error;
+    if (!set->LoadDirectory(in_tree, &error)) {
+      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
+    }
+  }
+  for (const std::string& dir : sources.plugin_dirs) {
+    std::string error;
+    if (!set->LoadDirectory(dir, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--plugin-dir=", dir, ": ", error,
+                       "; give a readable directory of *.so plugins"));
+    }
+  }
+  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Plan> MakePlan(const RunOptions& options,
+                              const std::vector<Plugin>& plugins) {
+  absl::Status s = CheckExplicitFiles(options.sources, plugins);
+  if (!s.ok()) return s;
+  Plan plan;
+  std::vector<const Plugin*> selected;
+  if (options.transports.empty()) {
+    for (const Plugin& p : plugins) {
+      if (p.status == PluginStatus::kOk) {
+        selected.push_back(&p);
+      } else {
+        plan.notes.push_back(
+            absl::StrCat("note: skipping ", p.name, " (", StateText(p), ")"));
+      }
+    }
+    if (selected.empty()) {
+      return absl::FailedPreconditionError(
+          "no usable transport plugin found; see `copyscope list` for why, "
+          "or add one with --plugin=PATH");
+    }
+  } else {
+    for (const std::string& name : options.transports) {
+      const Plugin* p = FindPlugin(plugins, name);
+      if (p == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--transports: unknown transport '", name,
+            "'; usable ones: ", UsableNames(plugins), " (see copyscope list)"));
+      }
+      if (p->status != PluginStatus::kOk) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "--transports: transport '", name, "' is ", StateText(*p),
+            "; leave it out or fix it (see copyscope list)"));
+      }
+      selected.push_back(p);
+    }
+  }
+  for (const Plugin* p : selected) plan.transports.push_back(p->name);
+
+  // Options per selected transport, last value of a key wins.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> opts;
+  auto set_opt = [&](const Plugin* p, const TransportOpt& o) -> absl::Status {
+    if (!HasOption(p->transport, o.key)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          OptText(o), ": transport '", p->name, "' has no option '", o.key,
+          "'; ", OptionKeys(p->transport), " (see copyscope list)"));
+    }
+    auto& list = opts[p->name];
+    list.erase(
+        std::remove_if(list.begin(), list.end(),
+                       [&](const auto& kv) { return kv.first == o.key; }),
+        list.end());
+    list.emplace_back(o.key, o.value);
+    return absl::OkStatus();
+  };
+  for (const TransportOpt& o : options.transport_opts) {
+    if (o.scope.empty()) {
+      for (const Plugin* p : selected) {
+        absl::Status st = set_opt(p, o);
+        if (!st.ok()) return st;
+      }
+      continue;
+    }
+    auto it = std::find_if(selected.begin(), selected.end(),
+                           [&](const Plugin* p) { return p->name == o.scope; });
+    if (it == selected.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          OptText(o), ": transport '", o.scope, "' is not ",
+          FindPlugin(plugins, o.scope) == nullptr ? "known" : "in this run",
+          "; selected: ", absl::StrJoin(plan.transports, ", ")));
+    }
+    absl::Status st = set_opt(*it, o);
+    if (!st.ok()) return st;
+  }
+
+  for (const Plugin* p : selected) {
+    for (uint64_t size : options.sizes) {
+      for (int threads : options.threads) {
+        CellSpec cell;
+        cell.transport = p->transport;
+        cell.transport_name = p->name;
+        cell.size = size;
+        cell.fields = static_cast<uint32_t>(options.fields);
+        cell.threads = threads;
+        cell.options = opts[p->name];
+        plan.cells.push_back(std::move(cell));
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace copyscope::harness

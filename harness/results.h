@@ -1,0 +1,81 @@
+// What a cell measured, per connection and in sum, and the numbers derived
+// from it: receiver-side throughput, message rate, mean time per message,
+// plugin counters per role, and the zero-copy copied fraction.
+//
+//   CellResult cell = RunCell(...);        // fills connections and status
+//   Summarize(&cell);                      // fills the derived fields
+//   if (cell.throughput_gbps) printf("%.2f Gbit/s\n", *cell.throughput_gbps);
+//
+// Values that were not measured stay empty (std::nullopt), never zero.
+#ifndef COPYSCOPE_HARNESS_RESULTS_H_
+#define COPYSCOPE_HARNESS_RESULTS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace copyscope::harness {
+
+// Plugin counters by name (see cs_transport.counters).
+using CounterMap = std::map<std::string, uint64_t>;
+
+// Generic counter names of the ABI that the copied fraction is built from:
+// zero-copy sends the kernel completed, and those it copied anyway.
+inline constexpr char kZeroCopyCompletions[] = "zerocopy_completions";
+inline constexpr char kZeroCopyCopied[] = "zerocopy_copied";
+
+struct ConnectionResult {
+  // The receiver's window: from when it observed the measured interval
+  // begin to when it observed it end (its own CLOCK_MONOTONIC), and the
+  // whole messages it received in between.
+  absl::Duration rx_window = absl::ZeroDuration();
+  uint64_t rx_bytes = 0;
+  uint64_t rx_messages = 0;
+  // Totals since the endpoints opened (warm-up and drain included).
+  uint64_t tx_messages_total = 0;
+  uint64_t rx_messages_total = 0;
+  CounterMap sender_counters;
+  CounterMap receiver_counters;
+};
+
+struct CellResult {
+  std::string transport;
+  uint64_t size = 0;    // bytes per message
+  uint32_t fields = 0;  // fields per message actually used: min(F, size)
+  int threads = 0;      // connections
+  absl::Status status;  // the first error of any thread, or OK
+  std::vector<ConnectionResult> connections;
+
+  // Filled by Summarize() when status is OK.
+  std::optional<double> throughput_gbps;   // sum of rx_bytes*8/rx_window
+  std::optional<double> messages_per_sec;  // sum of rx_messages/rx_window
+  // Mean over connections of rx_window/rx_messages, in microseconds: the
+  // average spacing of messages on one connection, not a latency.
+  std::optional<double> mean_us_per_msg;
+  CounterMap sender_counters;    // summed over connections
+  CounterMap receiver_counters;  // summed over connections
+  // zerocopy_copied / zerocopy_completions of the senders, when both are
+  // reported and completions > 0.
+  std::optional<double> zc_copied_fraction;
+};
+
+// Adds counters into a sum, by name.
+void AddCounters(const std::vector<std::pair<std::string, uint64_t>>& in,
+                 CounterMap* sum);
+
+// The copied fraction of a role's counters, if it reports both counters.
+std::optional<double> CopiedFraction(const CounterMap& counters);
+
+// Fills the derived fields of `cell` from its connections. A cell whose
+// status is OK but where some connection measured nothing becomes failed.
+void Summarize(CellResult* cell);
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_RESULTS_H_

@@ -1,0 +1,217 @@
+// Runs real, short cells over loopback against every in-tree plugin found
+// in the test's runfiles (the harness never names a transport).
+#include "harness/runner.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "harness/network.h"
+#include "harness/thread_hooks.h"
+#include "plugins/loader.h"
+
+namespace copyscope::harness {
+namespace {
+
+RunnerConfig ShortConfig() {
+  RunnerConfig c;
+  c.warmup = absl::Milliseconds(50);
+  c.duration = absl::Milliseconds(200);
+  return c;
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    set_ = new plugins::PluginSet;
+    std::string dir = plugins::DefaultPluginDirectory();
+    ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
+    std::string error;
+    ASSERT_TRUE(set_->LoadDirectory(dir, &error)) << error;
+  }
+  static void TearDownTestSuite() {
+    delete set_;
+    set_ = nullptr;
+  }
+
+  // Every plugin that can run here; the test fails if there is none.
+  std::vector<const plugins::Plugin*> Usable() {
+    std::vector<const plugins::Plugin*> out;
+    for (const plugins::Plugin& p : set_->plugins()) {
+      if (p.status == plugins::PluginStatus::kOk) out.push_back(&p);
+    }
+    EXPECT_FALSE(out.empty()) << "no usable in-tree plugin";
+    return out;
+  }
+
+  static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
+    CellSpec s;
+    s.transport = p.transport;
+    s.transport_name = p.name;
+    s.size = size;
+    s.fields = 8;
+    s.threads = threads;
+    return s;
+  }
+
+  static plugins::PluginSet* set_;
+  LoopbackNetwork net_;
+};
+
+plugins::PluginSet* RunnerTest::set_ = nullptr;
+
+TEST_F(RunnerTest, EveryPluginMovesBytesAndReportsCounters) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    CellResult r = RunCell(Spec(*p, 4096, 1), ShortConfig(), net_, nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.transport, p->name);
+    EXPECT_EQ(r.fields, 8u);
+    ASSERT_EQ(r.connections.size(), 1u);
+    const ConnectionResult& c = r.connections[0];
+    EXPECT_GT(c.rx_messages, 0u);
+    EXPECT_EQ(c.rx_bytes, c.rx_messages * 4096);
+    EXPECT_GT(c.rx_window, absl::ZeroDuration());
+    // Everything sent was received: the drain leaves nothing behind.
+    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+    EXPECT_GE(c.rx_messages_total, c.rx_messages);
+    ASSERT_TRUE(r.throughput_gbps.has_value());
+    EXPECT_GT(*r.throughput_gbps, 0.0);
+    EXPECT_GT(*r.messages_per_sec, 0.0);
+    EXPECT_GT(*r.mean_us_per_msg, 0.0);
+    // The plugin's counters are collected from both endpoints.
+    EXPECT_FALSE(r.sender_counters.empty());
+    EXPECT_EQ(r.sender_counters, c.sender_counters);
+    EXPECT_EQ(r.receiver_counters, c.receiver_counters);
+    // A transport reporting zero-copy counters gets a copied fraction.
+    bool zc = r.sender_counters.count(kZeroCopyCompletions) &&
+              r.sender_counters.count(kZeroCopyCopied) &&
+              r.sender_counters.at(kZeroCopyCompletions) > 0;
+    EXPECT_EQ(r.zc_copied_fraction.has_value(), zc);
+    if (zc) {
+      EXPECT_GE(*r.zc_copied_fraction, 0.0);
+      EXPECT_LE(*r.zc_copied_fraction, 1.0);
+    }
+  }
+}
+
+TEST_F(RunnerTest, SeveralConnectionsAndTinyMessages) {
+  const plugins::Plugin* p = Usable().front();
+  CellResult r = RunCell(Spec(*p, 3, 2), ShortConfig(), net_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.fields, 3u);  // capped at the size
+  ASSERT_EQ(r.connections.size(), 2u);
+  for (const ConnectionResult& c : r.connections) {
+    EXPECT_GT(c.rx_messages, 0u);
+    EXPECT_EQ(c.rx_bytes, c.rx_messages * 3);
+    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  }
+}
+
+// Records every hook call, per thread.
+class RecordingHooks : public ThreadHooks {
+ public:
+  absl::Status OnThreadStart(const ThreadContext& t) override {
+    Add(t, "start");
+    return absl::OkStatus();
+  }
+  void OnMeasureStart(const ThreadContext& t) override { Add(t, "mstart"); }
+  void OnMeasureStop(const ThreadContext& t) override { Add(t, "mstop"); }
+  void OnThreadEnd(const ThreadContext& t) override { Add(t, "end"); }
+
+  std::map<std::string, std::vector<std::string>> calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  void Add(const ThreadContext& t, const char* what) {
+    absl::MutexLock lock(&mu_);
+    calls_[absl::StrCat(SideName(t.side), t.connection, "/", t.connections)]
+        .push_back(what);
+  }
+  absl::Mutex mu_;
+  std::map<std::string, std::vector<std::string>> calls_;
+};
+
+TEST_F(RunnerTest, HooksRunOnEveryThreadInOrder) {
+  const plugins::Plugin* p = Usable().front();
+  RecordingHooks hooks;
+  CellResult r = RunCell(Spec(*p, 1024, 2), ShortConfig(), net_, &hooks);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  auto calls = hooks.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  for (const char* thread :
+       {"server0/2", "server1/2", "client0/2", "client1/2"}) {
+    EXPECT_EQ(calls[thread],
+              (std::vector<std::string>{"start", "mstart", "mstop", "end"}))
+        << thread;
+  }
+}
+
+class FailingNetwork : public Network {
+ public:
+  explicit FailingNetwork(Side failing) : failing_(failing) {}
+  std::string Describe() const override { return "failing"; }
+  absl::Status SetupThread(Side side, int) override {
+    if (side == failing_) return absl::PermissionDeniedError("no namespace");
+    return absl::OkStatus();
+  }
+  std::string ServerAddress(int) const override { return "127.0.0.1"; }
+
+ private:
+  Side failing_;
+};
+
+TEST_F(RunnerTest, SetupFailureOnEitherSideFailsTheCellCleanly) {
+  const plugins::Plugin* p = Usable().front();
+  for (Side side : {Side::kServer, Side::kClient}) {
+    FailingNetwork net(side);
+    CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net, nullptr);
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_TRUE(absl::StrContains(r.status.message(), "no namespace"))
+        << r.status;
+    EXPECT_FALSE(r.throughput_gbps.has_value());
+  }
+}
+
+class FailingStartHooks : public ThreadHooks {
+ public:
+  absl::Status OnThreadStart(const ThreadContext& t) override {
+    if (t.side == Side::kClient && t.connection == 1) {
+      return absl::ResourceExhaustedError("cpu 7 is offline");
+    }
+    return absl::OkStatus();
+  }
+};
+
+TEST_F(RunnerTest, HookFailureFailsTheCell) {
+  const plugins::Plugin* p = Usable().front();
+  FailingStartHooks hooks;
+  CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net_, &hooks);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(r.status.message(), "client 1"));
+}
+
+TEST_F(RunnerTest, PluginErrorNamesTransportAndRole) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    CellSpec spec = Spec(*p, 4096, 1);
+    spec.options = {{"no_such_option_key", "1"}};
+    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    ASSERT_FALSE(r.status.ok());
+    std::string msg(r.status.message());
+    EXPECT_TRUE(absl::StrContains(msg, p->name)) << msg;
+    EXPECT_TRUE(absl::StrContains(msg, "open failed")) << msg;
+    EXPECT_TRUE(absl::StrContains(msg, "sender") ||
+                absl::StrContains(msg, "receiver"))
+        << msg;
+  }
+}
+
+}  // namespace
+}  // namespace copyscope::harness
