@@ -1,0 +1,284 @@
+// Unit tests every in-tree socket transport passes, written once. A
+// transport's <name>_test.cc includes this file (which defines gtest TESTs
+// against the copyscope_transport_entry linked into that test binary) and
+// adds its own specific tests:
+//
+//   #include "transports/common/socket_transport_tests.h"
+//   TEST(TwoCopy, SomethingSpecific) { ... }
+//
+// The checks here are exact about errno values and error messages, which the
+// cross-plugin conformance suite (tests/conformance) cannot be.
+#ifndef COPYSCOPE_TRANSPORTS_COMMON_SOCKET_TRANSPORT_TESTS_H_
+#define COPYSCOPE_TRANSPORTS_COMMON_SOCKET_TRANSPORT_TESTS_H_
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "plugins/copyscope_transport.h"
+#include "transports/common/test_util.h"
+
+namespace copyscope::transports::unit {
+
+inline const cs_transport* Transport() {
+  return copyscope_transport_entry(&HostV1());
+}
+
+// Sends one message of `len` bytes in `fields` fields and returns after the
+// peer received it byte for byte.
+inline void RoundTrip(int send_fd, int recv_fd, size_t len, size_t fields,
+                      unsigned seed) {
+  const cs_transport* t = Transport();
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(send_fd, CS_ROLE_SENDER, len)), 0) << sender.err;
+  ASSERT_EQ(receiver.Open(Config(recv_fd, CS_ROLE_RECEIVER, len)), 0)
+      << receiver.err;
+  std::vector<char> data = Pattern(len, seed);
+  std::vector<char> got(len);
+  int recv_rc = 1;
+  std::thread reader([&] { recv_rc = receiver.Recv(got.data(), got.size()); });
+  std::vector<iovec> iov = Split(data, fields);
+  cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 7};
+  int send_rc = t->send(sender.ep, &msg, 1);
+  if (send_rc != 0) shutdown(send_fd, SHUT_WR);  // let the reader finish
+  reader.join();
+  ASSERT_EQ(send_rc, 0) << sender.LastError();
+  ASSERT_EQ(recv_rc, 0) << receiver.LastError();
+  EXPECT_TRUE(data == got) << "received bytes differ";
+  if (t->capabilities & CS_CAP_ASYNC_RELEASE) {
+    uint64_t tag = 0;
+    ASSERT_EQ(t->reap(sender.ep, &tag, 1, -1), 1) << sender.LastError();
+    EXPECT_EQ(tag, 7u);
+  }
+}
+
+TEST(SocketTransport, EntryRefusesOtherAbiMajors) {
+  cs_host host = HostV1();
+  EXPECT_NE(copyscope_transport_entry(&host), nullptr);
+  host.abi_major = CS_ABI_MAJOR + 1;
+  EXPECT_EQ(copyscope_transport_entry(&host), nullptr);
+  host.abi_major = 0;
+  EXPECT_EQ(copyscope_transport_entry(&host), nullptr);
+  EXPECT_EQ(copyscope_transport_entry(nullptr), nullptr);
+}
+
+TEST(SocketTransport, DescriptorIsComplete) {
+  const cs_transport* t = Transport();
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->struct_size, CS_TRANSPORT_STRUCT_SIZE);
+  EXPECT_EQ(t->abi_major, static_cast<uint32_t>(CS_ABI_MAJOR));
+  EXPECT_NE(t->capabilities & CS_CAP_RECV, 0u);
+  EXPECT_GT(strlen(t->description), 0u);
+  char why[256] = "x";
+  int rc = t->probe(why, sizeof(why));
+  if (rc == 0) {
+    EXPECT_STREQ(why, "");
+  } else {
+    EXPECT_LT(rc, 0);
+    EXPECT_GT(strlen(why), 0u);
+  }
+}
+
+TEST(SocketTransport, MovesMessagesByteExact) {
+  for (size_t len : {1ul, 1000ul, 65536ul + 3, 1ul << 20}) {
+    for (size_t fields : {1ul, 8ul, 64ul}) {
+      SCOPED_TRACE(::testing::Message()
+                   << len << " bytes, " << fields << " fields");
+      TcpPair pair;
+      ASSERT_TRUE(pair.Connect(0));
+      RoundTrip(pair.a, pair.b, len, fields, static_cast<unsigned>(len));
+    }
+  }
+}
+
+TEST(SocketTransport, ShortWritesOnNonBlockingSmallBuffers) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(4096, 16384));
+  ASSERT_TRUE(SetNonBlocking(pair.a));
+  ASSERT_TRUE(SetNonBlocking(pair.b));
+  const cs_transport* t = Transport();
+  const size_t len = 256 * 1024;
+  OwnedEndpoint sender(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
+  std::vector<char> data = Pattern(len, 4), got(len);
+  OwnedEndpoint receiver(t);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  int recv_rc = 1;
+  std::thread reader([&] { recv_rc = receiver.Recv(got.data(), len); });
+  std::vector<iovec> iov = Split(data, 8);
+  cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 1};
+  EXPECT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
+  reader.join();
+  EXPECT_EQ(recv_rc, 0) << receiver.LastError();
+  EXPECT_TRUE(data == got);
+  // A non-blocking send larger than the socket buffer returns what fit.
+  EXPECT_GE(sender.Counter("short_writes"), 1u);
+  EXPECT_GT(sender.Counter("send_calls"), sender.Counter("short_writes"));
+}
+
+TEST(SocketTransport, SendTimesOutWhenPeerDoesNotRead) {
+  for (bool non_blocking : {false, true}) {
+    SCOPED_TRACE(non_blocking ? "non-blocking" : "blocking");
+    TcpPair pair;
+    ASSERT_TRUE(pair.Connect(4096, 16384));
+    if (non_blocking) {
+      ASSERT_TRUE(SetNonBlocking(pair.a));
+    }
+    const cs_transport* t = Transport();
+    const size_t len = 4 << 20;
+    OwnedEndpoint sender(t);
+    ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len, 50)), 0);
+    std::vector<char> data(len, 'x');
+    iovec iov = {data.data(), len};
+    cs_message msg = {&iov, 1, 0, 1};
+    EXPECT_EQ(t->send(sender.ep, &msg, 1), -ETIMEDOUT);
+    EXPECT_NE(sender.LastError().find("io_timeout_ms=50"), std::string::npos)
+        << sender.LastError();
+    // The endpoint is broken now: the next send reports the same error.
+    EXPECT_EQ(t->send(sender.ep, &msg, 1), -ETIMEDOUT);
+  }
+}
+
+TEST(SocketTransport, RecvTimesOutWithoutData) {
+  for (bool non_blocking : {false, true}) {
+    SCOPED_TRACE(non_blocking ? "non-blocking" : "blocking");
+    TcpPair pair;
+    ASSERT_TRUE(pair.Connect(0));
+    if (non_blocking) {
+      ASSERT_TRUE(SetNonBlocking(pair.b));
+    }
+    OwnedEndpoint receiver(Transport());
+    ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 64, 20)), 0);
+    ASSERT_EQ(write(pair.a, "abc", 3), 3);
+    char buf[64];
+    EXPECT_EQ(receiver.Recv(buf, sizeof(buf)), -ETIMEDOUT);
+    EXPECT_NE(receiver.LastError().find("io_timeout_ms=20"), std::string::npos)
+        << receiver.LastError();
+  }
+}
+
+TEST(SocketTransport, RecvReportsEpipeWhenPeerClosesEarly) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint receiver(Transport());
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 20)), 0);
+  ASSERT_EQ(write(pair.a, "0123456789", 10), 10);
+  shutdown(pair.a, SHUT_WR);
+  char buf[20];
+  EXPECT_EQ(receiver.Recv(buf, 20), -EPIPE);
+  EXPECT_NE(receiver.LastError().find("after 10 of 20 bytes"),
+            std::string::npos)
+      << receiver.LastError();
+  EXPECT_EQ(memcmp(buf, "0123456789", 10), 0);
+  EXPECT_EQ(receiver.Recv(buf, 20), -EPIPE);  // and before the first byte
+}
+
+TEST(SocketTransport, SendToClosedPeerFailsWithoutSigpipe) {
+  signal(SIGPIPE, SIG_DFL);  // a missing MSG_NOSIGNAL would kill the test
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint sender(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
+  close(pair.b);
+  pair.b = -1;
+  std::vector<char> data(4096, 'y');
+  iovec iov = {data.data(), data.size()};
+  cs_message msg = {&iov, 1, 0, 0};
+  int rc = 0;
+  // The first send may still be accepted; the peer answers it with a reset.
+  for (int i = 0; i < 100 && rc == 0; ++i) rc = t->send(sender.ep, &msg, 1);
+  EXPECT_TRUE(rc == -EPIPE || rc == -ECONNRESET) << rc;
+  EXPECT_FALSE(sender.LastError().empty());
+}
+
+TEST(SocketTransport, RejectsBadConfigurations) {
+  const cs_transport* t = Transport();
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint ep(t);
+  cs_option unknown = {"frobnicate", "1"};
+  cs_endpoint_config c = Config(pair.a, CS_ROLE_SENDER, 64);
+  c.options = &unknown;
+  c.option_count = 1;
+  EXPECT_EQ(ep.Open(c), -EINVAL);
+  EXPECT_NE(std::string(ep.err).find("unknown option 'frobnicate' (known: "),
+            std::string::npos)
+      << ep.err;
+  EXPECT_EQ(ep.ep, nullptr);
+
+  c = Config(-1, CS_ROLE_SENDER, 64);
+  EXPECT_EQ(ep.Open(c), -EBADF);
+  EXPECT_GT(strlen(ep.err), 0u);
+
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  c = Config(devnull, CS_ROLE_SENDER, 64);
+  EXPECT_EQ(ep.Open(c), -ENOTSOCK) << ep.err;
+  close(devnull);
+
+  c = Config(pair.a, 7, 64);
+  EXPECT_EQ(ep.Open(c), -EINVAL);
+  c = Config(pair.a, CS_ROLE_SENDER, 64);
+  c.struct_size = 8;
+  EXPECT_EQ(ep.Open(c), -EINVAL);
+  EXPECT_EQ(t->open(nullptr, &ep.ep, ep.err, sizeof(ep.err)), -EINVAL);
+}
+
+TEST(SocketTransport, RejectsBadCallArguments) {
+  const cs_transport* t = Transport();
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint receiver(t);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 64)), 0);
+  char buf[8];
+  EXPECT_EQ(receiver.Recv(buf, 0), -EINVAL);
+  EXPECT_FALSE(receiver.LastError().empty());
+  EXPECT_EQ(receiver.Recv(nullptr, 8), -EINVAL);
+  cs_recv_args args = {};
+  args.struct_size = 4;
+  args.buf = buf;
+  args.len = 8;
+  EXPECT_EQ(t->recv(receiver.ep, &args), -EINVAL);
+  iovec iov = {buf, sizeof(buf)};
+  cs_message msg = {&iov, 1, 0, 0};
+  EXPECT_EQ(t->send(receiver.ep, &msg, 1), -EINVAL);  // a receiver
+
+  OwnedEndpoint sender(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 64)), 0);
+  // Invalid messages are refused before anything is sent, so the endpoint
+  // stays usable.
+  cs_message bad[2] = {{&iov, 1, 0, 0}, {&iov, 0, 0, 0}};
+  EXPECT_EQ(t->send(sender.ep, bad, 2), -EINVAL);
+  EXPECT_NE(sender.LastError().find("message 1"), std::string::npos)
+      << sender.LastError();
+  EXPECT_EQ(sender.Recv(buf, 8), -EINVAL);  // a sender
+  EXPECT_EQ(t->send(sender.ep, nullptr, 1), -EINVAL);
+  EXPECT_EQ(t->send(sender.ep, nullptr, 0), 0);
+}
+
+TEST(SocketTransport, CountersStartAtZeroAndAreCapped) {
+  const cs_transport* t = Transport();
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint sender(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 64)), 0);
+  uint32_t n = t->counters(sender.ep, nullptr, 0);
+  ASSERT_GE(n, 2u);
+  std::vector<cs_counter> all(n + 1, cs_counter{nullptr, 99});
+  EXPECT_EQ(t->counters(sender.ep, all.data(), 1), n);
+  EXPECT_EQ(all[1].name, nullptr);  // max respected
+  EXPECT_EQ(t->counters(sender.ep, all.data(), n + 1), n);
+  for (uint32_t i = 0; i < n; ++i) EXPECT_EQ(all[i].value, 0u) << all[i].name;
+  EXPECT_EQ(sender.Counter("send_calls"), 0u);
+  EXPECT_EQ(sender.Counter("short_writes"), 0u);
+}
+
+}  // namespace copyscope::transports::unit
+
+#endif  // COPYSCOPE_TRANSPORTS_COMMON_SOCKET_TRANSPORT_TESTS_H_

@@ -1,0 +1,166 @@
+// Fixtures for the transports' own unit tests: a connected loopback TCP pair,
+// a default endpoint configuration, and an owning endpoint handle.
+//
+//   copyscope::transports::unit::TcpPair pair;
+//   ASSERT_TRUE(pair.Connect(/*buffer_bytes=*/0));
+//   const cs_transport* t = copyscope_transport_entry(&HostV1());
+//   OwnedEndpoint sender(t);
+//   ASSERT_EQ(sender.Open(SenderConfig(pair.a, 1 << 20)), 0) << sender.err;
+#ifndef COPYSCOPE_TRANSPORTS_COMMON_TEST_UTIL_H_
+#define COPYSCOPE_TRANSPORTS_COMMON_TEST_UTIL_H_
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "plugins/copyscope_transport.h"
+
+extern "C" const cs_transport* copyscope_transport_entry(const cs_host* host);
+
+namespace copyscope::transports::unit {
+
+inline const cs_host& HostV1() {
+  static const cs_host host = {CS_HOST_STRUCT_SIZE, CS_ABI_MAJOR, CS_ABI_MINOR,
+                               "transport unit test"};
+  return host;
+}
+
+// A connected loopback TCP pair: a and b are the two ends.
+struct TcpPair {
+  int a = -1;
+  int b = -1;
+  TcpPair() = default;
+  TcpPair(const TcpPair&) = delete;
+  TcpPair& operator=(const TcpPair&) = delete;
+  ~TcpPair() {
+    if (a >= 0) close(a);
+    if (b >= 0) close(b);
+  }
+
+  // Buffer sizes > 0 set SO_SNDBUF on a (the sending end) and SO_RCVBUF on
+  // b (the receiving end) before the connection is made.
+  bool Connect(int send_buffer, int recv_buffer = 0) {
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) return false;
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bool ok =
+        SetBuffer(listener, SO_RCVBUF, recv_buffer) &&
+        bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+        listen(listener, 1) == 0 &&
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    if (ok) {
+      a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ok = a >= 0 && SetBuffer(a, SO_SNDBUF, send_buffer) &&
+           connect(a, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    }
+    if (ok) {
+      b = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      ok = b >= 0;
+    }
+    close(listener);
+    return ok;
+  }
+
+  static bool SetBuffer(int fd, int option, int bytes) {
+    return bytes <= 0 ||
+           setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes)) == 0;
+  }
+};
+
+inline bool SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+inline cs_endpoint_config Config(int fd, uint32_t role, size_t max_size,
+                                 int timeout_ms = 5000) {
+  cs_endpoint_config c = {};
+  c.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
+  c.role = role;
+  c.fd = fd;
+  c.io_timeout_ms = timeout_ms;
+  c.max_fields = 64;
+  c.max_batch = 16;
+  c.max_message_size = max_size;
+  return c;
+}
+
+// An endpoint that closes itself.
+struct OwnedEndpoint {
+  const cs_transport* t;
+  cs_endpoint* ep = nullptr;
+  char err[256] = "";
+
+  explicit OwnedEndpoint(const cs_transport* transport) : t(transport) {}
+  OwnedEndpoint(const OwnedEndpoint&) = delete;
+  OwnedEndpoint& operator=(const OwnedEndpoint&) = delete;
+  ~OwnedEndpoint() { Close(); }
+
+  int Open(const cs_endpoint_config& config) {
+    return t->open(&config, &ep, err, sizeof(err));
+  }
+  void Close() {
+    if (ep != nullptr) t->close(ep);
+    ep = nullptr;
+  }
+  std::string LastError() const { return t->last_error(ep); }
+
+  // The counter of that name; fails the test if absent.
+  uint64_t Counter(const std::string& name) const {
+    std::vector<cs_counter> all(t->counters(ep, nullptr, 0));
+    t->counters(ep, all.data(), static_cast<uint32_t>(all.size()));
+    for (const cs_counter& c : all) {
+      if (name == c.name) return c.value;
+    }
+    ADD_FAILURE() << "no counter named " << name;
+    return 0;
+  }
+
+  int Recv(void* buf, size_t len) {
+    cs_recv_args args = {};
+    args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
+    args.buf = buf;
+    args.len = len;
+    return t->recv(ep, &args);
+  }
+};
+
+// Deterministic, position-dependent bytes.
+inline std::vector<char> Pattern(size_t len, unsigned seed) {
+  std::vector<char> v(len);
+  uint32_t x = seed * 2654435761u + 1;
+  for (size_t i = 0; i < len; ++i) {
+    x = x * 1664525u + 1013904223u;
+    v[i] = static_cast<char>(x >> 24);
+  }
+  return v;
+}
+
+// Splits buf into `fields` iovecs of uneven sizes (the last gets the rest).
+inline std::vector<iovec> Split(std::vector<char>& buf, size_t fields) {
+  std::vector<iovec> iov;
+  size_t off = 0;
+  for (size_t i = 0; i < fields && off < buf.size(); ++i) {
+    size_t left = buf.size() - off;
+    size_t n = i + 1 == fields ? left : (left / (fields - i)) * (i % 3 + 1) / 2;
+    if (n == 0) n = 1;
+    if (n > left) n = left;
+    iov.push_back(iovec{buf.data() + off, n});
+    off += n;
+  }
+  return iov;
+}
+
+}  // namespace copyscope::transports::unit
+
+#endif  // COPYSCOPE_TRANSPORTS_COMMON_TEST_UTIL_H_
