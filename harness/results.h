@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "harness/network.h"
 
 namespace copyscope::harness {
 
@@ -30,7 +31,46 @@ using CounterMap = std::map<std::string, uint64_t>;
 inline constexpr char kZeroCopyCompletions[] = "zerocopy_completions";
 inline constexpr char kZeroCopyCopied[] = "zerocopy_copied";
 
+// One perf_event counter of one thread over the measured interval.
+// state is "counted", "scaled", "not_run" or "unsupported"; raw and value
+// are empty unless the event counted (never a fake zero).
+struct PerfCounterRecord {
+  std::string event;  // e.g. "cycles", "task-clock"
+  std::string pmu;    // e.g. "cpu", "cpu_core", "software"
+  std::string state;
+  std::optional<uint64_t> raw;
+  std::optional<double> value;  // scaled for multiplexing
+  uint64_t enabled_ns = 0;
+  uint64_t running_ns = 0;
+  std::string reason;  // why unsupported / not run
+};
+
+// What one worker thread (a server or a client of one connection) recorded
+// besides bytes: where it ran, what it cost. Filled by the runner and by
+// ThreadHooks (through ThreadContext::report); absent values stay empty.
+struct ThreadReport {
+  Side side = Side::kServer;
+  int connection = 0;
+  // Placement: the CPU it was pinned to (-1: not pinned), the CPUs seen at
+  // start and end, every CPU observed, and its migrations (when known).
+  int pinned_cpu = -1;
+  std::optional<int> start_cpu;
+  std::optional<int> end_cpu;
+  std::vector<int> cpus_seen;
+  std::optional<int64_t> migrations;
+  bool migrated_while_pinned = false;
+  // getrusage(RUSAGE_THREAD) over the measured interval.
+  std::optional<double> user_cpu_s;
+  std::optional<double> sys_cpu_s;
+  std::optional<int64_t> voluntary_cs;
+  std::optional<int64_t> involuntary_cs;
+  // perf_event counters over the measured interval.
+  std::vector<PerfCounterRecord> perf;
+};
+
 struct ConnectionResult {
+  ThreadReport server;  // the sender (in stream mode, server to client)
+  ThreadReport client;
   // The receiver's window: from when it observed the measured interval
   // begin to when it observed it end (its own CLOCK_MONOTONIC), and the
   // whole messages it received in between.

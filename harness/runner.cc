@@ -282,7 +282,10 @@ void Finish(CellState& st, std::atomic<bool>& done) {
 void ServerThread(std::shared_ptr<CellState> stp, int i) {
   CellState& st = *stp;
   ConnState& c = *st.conns[i];
-  ThreadContext ctx{Side::kServer, i, st.spec.threads, st.spec.transport_name};
+  ThreadContext ctx{Side::kServer, i, st.spec.threads, st.spec.transport_name,
+                    &c.result.server};
+  c.result.server.side = Side::kServer;
+  c.result.server.connection = i;
   absl::Status s = st.hooks ? st.hooks->OnThreadStart(ctx) : absl::OkStatus();
   if (s.ok()) s = st.network.SetupThread(Side::kServer, i);
   std::optional<Listener> listener;
@@ -347,7 +350,10 @@ void ServerThread(std::shared_ptr<CellState> stp, int i) {
 void ClientThread(std::shared_ptr<CellState> stp, int i) {
   CellState& st = *stp;
   ConnState& c = *st.conns[i];
-  ThreadContext ctx{Side::kClient, i, st.spec.threads, st.spec.transport_name};
+  ThreadContext ctx{Side::kClient, i, st.spec.threads, st.spec.transport_name,
+                    &c.result.client};
+  c.result.client.side = Side::kClient;
+  c.result.client.connection = i;
   absl::Status s = st.hooks ? st.hooks->OnThreadStart(ctx) : absl::OkStatus();
   if (s.ok()) s = st.network.SetupThread(Side::kClient, i);
   if (s.ok() &&

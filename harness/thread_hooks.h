@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "harness/network.h"
+#include "harness/results.h"
 
 namespace copyscope::harness {
 
@@ -32,6 +33,10 @@ struct ThreadContext {
   int connection = 0;         // 0 .. connections-1
   int connections = 1;        // in this cell
   std::string transport;
+  // This thread's record in the cell's results: hooks write what they
+  // observe (placement, counters) here. Owned by the runner; only this
+  // thread writes it while the cell runs.
+  ThreadReport* report = nullptr;
 };
 
 class ThreadHooks {
