@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -98,6 +100,12 @@ struct Endpoint {
   uint64_t completions = 0;
   uint64_t copied = 0;
   uint64_t enobufs_retries = 0;
+
+  // The current run of ENOBUFS failures (see OnEnobufs).
+  bool enobufs_waiting = false;
+  uint64_t enobufs_calls_mark = 0;
+  int64_t enobufs_deadline = 0;
+  int enobufs_backoff_ms = 1;
 };
 
 Endpoint* Ep(cs_endpoint* ep) { return reinterpret_cast<Endpoint*>(ep); }
@@ -214,21 +222,57 @@ bool OnPollErr(void* ctx) {
   return DrainErrorQueue(static_cast<Endpoint*>(ctx)) > 0;
 }
 
+// sendmsg(MSG_ZEROCOPY) failed with ENOBUFS: the socket's option memory
+// (net.core.optmem_max) or the user's pinned-page budget (RLIMIT_MEMLOCK,
+// shared by every socket of the user unless the process has CAP_IPC_LOCK)
+// is used up. Completions of this endpoint free the first; other sockets'
+// completions may be needed for the second, so with nothing of ours in
+// flight we back off and retry. Either way the wait is bounded by
+// io_timeout_ms from the first ENOBUFS without progress.
 int OnEnobufs(void* ctx, ErrorText* err) {
   Endpoint* ep = static_cast<Endpoint*>(ctx);
-  if (IssuedIds(ep) == ep->done_below) {
-    return err->Set(-ENOBUFS,
-                    "sendmsg(MSG_ZEROCOPY): ENOBUFS with no completion "
-                    "outstanding; raise net.core.optmem_max or "
-                    "RLIMIT_MEMLOCK");
+  int64_t now = MonotonicMs();
+  if (!ep->enobufs_waiting ||
+      ep->enobufs_calls_mark != ep->send_counters.send_calls) {
+    ep->enobufs_waiting = true;
+    ep->enobufs_calls_mark = ep->send_counters.send_calls;
+    ep->enobufs_deadline =
+        ep->io_timeout_ms < 0 ? INT64_MAX : now + ep->io_timeout_ms;
+    ep->enobufs_backoff_ms = 1;
   }
-  int rc = AwaitCompletions(ep, ep->io_timeout_ms);
-  if (rc < 0) return rc;
-  if (rc == 0) {
+  int64_t left = ep->enobufs_deadline - now;
+  uint64_t in_flight = IssuedIds(ep) - ep->done_below;
+  if (left <= 0 && in_flight > 0) {
     return err->Set(-ETIMEDOUT,
-                    "sendmsg(MSG_ZEROCOPY): ENOBUFS, and no completion "
-                    "freed socket memory within io_timeout_ms=%d",
+                    "sendmsg(MSG_ZEROCOPY): ENOBUFS, and %llu earlier calls "
+                    "did not complete within io_timeout_ms=%d (is the peer "
+                    "reading?)",
+                    (unsigned long long)in_flight, ep->io_timeout_ms);
+  }
+  if (left <= 0) {
+    return err->Set(-ENOBUFS,
+                    "sendmsg(MSG_ZEROCOPY): ENOBUFS for io_timeout_ms=%d; "
+                    "raise net.core.optmem_max or RLIMIT_MEMLOCK (ulimit -l), "
+                    "or run with CAP_IPC_LOCK",
                     ep->io_timeout_ms);
+  }
+  int wait = left > INT32_MAX ? INT32_MAX : (int)left;
+  if (in_flight > 0) {
+    int rc = AwaitCompletions(ep, wait);
+    if (rc < 0) return rc;
+    if (rc == 0) {
+      return err->Set(-ETIMEDOUT,
+                      "sendmsg(MSG_ZEROCOPY): ENOBUFS, and %llu earlier calls "
+                      "did not complete within io_timeout_ms=%d (is the peer "
+                      "reading?)",
+                      (unsigned long long)(IssuedIds(ep) - ep->done_below),
+                      ep->io_timeout_ms);
+    }
+  } else {
+    // Other sockets hold the budget: back off 1, 2, 4 .. 64 ms.
+    poll(nullptr, 0,
+         ep->enobufs_backoff_ms < wait ? ep->enobufs_backoff_ms : wait);
+    if (ep->enobufs_backoff_ms < 64) ep->enobufs_backoff_ms *= 2;
   }
   ++ep->enobufs_retries;
   return 0;
