@@ -42,7 +42,8 @@ int ListCommand(const RunOptions& options) {
   return kExitOk;
 }
 
-int RunCommand(const RunOptions& options) {
+// context: isolation, topology and notes for the record (see results.h).
+int RunCommand(const RunOptions& options, const RunContext& context) {
   plugins::PluginSet set;
   std::vector<std::string> notes;
   absl::Status s = LoadPlugins(options.sources, &set, &notes);
@@ -53,6 +54,7 @@ int RunCommand(const RunOptions& options) {
   if (!dir.ok()) return UsageError(dir.status());
   PrintNotes(notes);
   PrintNotes(plan->notes);
+  PrintNotes(context.notes);
 
   RunnerConfig config;
   config.warmup = options.warmup;
@@ -110,7 +112,7 @@ int Main(int argc, char** argv) {
     case Command::kList:
       return ListCommand(inv->run);
     case Command::kRun:
-      return RunCommand(inv->run);
+      return RunCommand(inv->run, RunContext());
   }
   return kExitUsage;
 }

@@ -105,6 +105,21 @@ struct CellResult {
   std::optional<double> zc_copied_fraction;
 };
 
+// What surrounds a run, filled by the CLI before the cells run and stored
+// in the record as is: the isolation used and why, the CPU topology and
+// the pinning plan, and notes (e.g. "hardware counters unsupported here:
+// ..."). The defaults describe a plain loopback run.
+struct RunContext {
+  std::string isolation_mode = "loopback";
+  std::string isolation_reason = "no isolation requested";
+  // e.g. {"interface", "veth0"}, {"mtu", "1500"}, {"server_address", ...},
+  // {"gso", "on"}; "interface" and "mtu" also name the host's MTU entry.
+  std::vector<std::pair<std::string, std::string>> isolation_details;
+  std::string topology_summary;
+  std::string pin_plan;
+  std::vector<std::string> notes;
+};
+
 // Adds counters into a sum, by name.
 void AddCounters(const std::vector<std::pair<std::string, uint64_t>>& in,
                  CounterMap* sum);
