@@ -34,7 +34,18 @@
  * Threads. copyscope_transport_entry and probe may be called from any thread,
  * concurrently. An endpoint is used by one thread at a time (the host never
  * calls two functions on the same endpoint concurrently); distinct endpoints
- * may be used from distinct threads at once.
+ * may be used from distinct threads at once. A socket carries at most one
+ * sending endpoint at a time (a plugin may refuse a second with -EBUSY).
+ *
+ * Socket state. A plugin may set socket options it needs (SO_ZEROCOPY,
+ * SO_SNDTIMEO, ...) and may leave them set after close(); the host closes
+ * the socket after the endpoint, never reusing it for another purpose.
+ *
+ * Strictness. Unknown option keys, nonzero reserved flag words that the
+ * plugin does not know (cs_recv_args.flags), a NULL buffer or a zero length
+ * are errors (-EINVAL); cs_message.reserved is ignored. A message with more
+ * than max_fields fields is a host bug the plugin may reject with -EINVAL.
+ * err/why buffers are never NULL when their size is nonzero.
  *
  * Errors. Functions return 0 (or a count) on success and a negative errno on
  * failure; a failing endpoint function leaves a human-readable message that
@@ -210,12 +221,14 @@ typedef struct cs_transport {
   /* Writes up to max tags of messages whose buffers are free again and
    * returns how many (0 when none), or a negative errno. Waits up to
    * timeout_ms for at least one (0: do not wait; < 0: until one arrives or
-   * io_timeout_ms passes). Each tag is returned exactly once. */
+   * io_timeout_ms passes). Each tag is returned exactly once. The host
+   * knows which tags it still has out, so 0 after a wait means "none freed
+   * in time", never "nothing in use". */
   int (*reap)(cs_endpoint* ep, uint64_t* tags, uint32_t max, int timeout_ms);
 
   /* Receives exactly one message of args->len bytes. Returns 0, -EPIPE
-   * when the peer closed before the whole message arrived (including before
-   * its first byte), or another negative errno. */
+   * when the peer closed (or reset) the connection before the whole message
+   * arrived (including before its first byte), or another negative errno. */
   int (*recv)(cs_endpoint* ep, cs_recv_args* args);
 
   /* Writes up to max counters and returns how many the endpoint has in
