@@ -9,4 +9,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/two_copy:two_copy.so",
     "//transports/one_copy:one_copy.so",
     "//transports/zero_copy:zero_copy.so",
+    "//transports/uring_send:uring_send.so",
 ]
