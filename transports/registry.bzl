@@ -10,4 +10,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/one_copy:one_copy.so",
     "//transports/zero_copy:zero_copy.so",
     "//transports/uring_send:uring_send.so",
+    "//transports/uring_send_zc:uring_send_zc.so",
 ]
