@@ -32,11 +32,11 @@ std::string Number(const std::optional<double>& v, int decimals) {
 
 std::string Counters(const CellResult& cell) {
   std::vector<std::string> parts;
-  for (const auto& [name, value] : cell.sender_counters) {
-    parts.push_back(absl::StrCat("sender.", name, "=", value));
+  for (const auto& [name, value] : cell.server_counters) {
+    parts.push_back(absl::StrCat("server.", name, "=", value));
   }
-  for (const auto& [name, value] : cell.receiver_counters) {
-    parts.push_back(absl::StrCat("receiver.", name, "=", value));
+  for (const auto& [name, value] : cell.client_counters) {
+    parts.push_back(absl::StrCat("client.", name, "=", value));
   }
   return absl::StrJoin(parts, ";");
 }

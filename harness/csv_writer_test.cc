@@ -23,14 +23,14 @@ TEST(CsvWriterTest, OkRowLeavesUnmeasuredColumnsEmpty) {
   c.throughput_gbps = 12.5;
   c.messages_per_sec = 381469.7265625;
   c.mean_us_per_msg = 5.24288;
-  c.sender_counters = {{"send_calls", 10}, {"zerocopy_copied", 3}};
-  c.receiver_counters = {{"recv_calls", 7}};
+  c.server_counters = {{"send_calls", 10}, {"zerocopy_copied", 3}};
+  c.client_counters = {{"recv_calls", 7}};
   EXPECT_EQ(SummaryCsv({c}),
             SummaryCsvHeader() +
                 "\n"
                 "t,4096,2,12.5000,,,,,,8,381469.7,5.2429,,ok,"
-                "sender.send_calls=10;sender.zerocopy_copied=3;"
-                "receiver.recv_calls=7\n");
+                "server.send_calls=10;server.zerocopy_copied=3;"
+                "client.recv_calls=7\n");
 }
 
 TEST(CsvWriterTest, FailedRowKeepsMeasuresEmptyAndQuotesStatus) {

@@ -1,6 +1,7 @@
 // What a cell measured, per connection and in sum, and the numbers derived
 // from it: receiver-side throughput, message rate, mean time per message,
-// plugin counters per role, and the zero-copy copied fraction.
+// round-trip latency (rr), per role CPU cost, plugin counters per side, and
+// the zero-copy copied fraction.
 //
 //   CellResult cell = RunCell(...);        // fills connections and status
 //   Summarize(&cell);                      // fills the derived fields
@@ -19,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "harness/histogram.h"
 #include "harness/network.h"
 
 namespace copyscope::harness {
@@ -64,45 +66,74 @@ struct ThreadReport {
   std::optional<double> sys_cpu_s;
   std::optional<int64_t> voluntary_cs;
   std::optional<int64_t> involuntary_cs;
+  // The length of this thread's own measured interval (its clock), which
+  // the rusage and perf values above cover.
+  std::optional<double> window_s;
   // perf_event counters over the measured interval.
   std::vector<PerfCounterRecord> perf;
 };
 
+// How a cell moves data. Stream: one side sends, the other receives, as
+// fast as they can. Request-response (rr): the client sends a request, the
+// server receives it and sends a response, the client receives it; the
+// client times each round trip.
+enum class Mode { kStream, kRequestResponse };
+// Which side sends in stream mode.
+enum class Direction { kServerToClient, kClientToServer };
+
+const char* ModeName(Mode mode);                 // "stream", "rr"
+const char* DirectionName(Direction direction);  // "server-to-client", ...
+
 struct ConnectionResult {
-  ThreadReport server;  // the sender (in stream mode, server to client)
-  ThreadReport client;
-  // The receiver's window: from when it observed the measured interval
-  // begin to when it observed it end (its own CLOCK_MONOTONIC), and the
-  // whole messages it received in between.
+  ThreadReport server;  // the listening side
+  ThreadReport client;  // the connecting side
+  // The measuring side's window (stream: the receiver; rr: the client):
+  // from when it observed the measured interval begin to when it observed
+  // it end (its own CLOCK_MONOTONIC), and what it counted in between.
   absl::Duration rx_window = absl::ZeroDuration();
-  uint64_t rx_bytes = 0;
-  uint64_t rx_messages = 0;
-  // Totals since the endpoints opened (warm-up and drain included).
+  uint64_t rx_bytes = 0;     // rr: request + response bytes
+  uint64_t rx_messages = 0;  // rr: transactions
+  // Totals since the endpoints opened (warm-up and drain included); in rr
+  // mode, the client's sent requests and received responses.
   uint64_t tx_messages_total = 0;
   uint64_t rx_messages_total = 0;
-  CounterMap sender_counters;
-  CounterMap receiver_counters;
+  CounterMap server_counters;  // the plugin's counters of each side
+  CounterMap client_counters;
+  // rr: the round trips of the measured interval, in nanoseconds.
+  std::optional<Histogram> latency;
 };
 
+// One sample: one repetition of one cell.
 struct CellResult {
   std::string transport;
-  uint64_t size = 0;    // bytes per message
+  uint64_t size = 0;    // bytes per message (the cell's key)
   uint32_t fields = 0;  // fields per message actually used: min(F, size)
   int threads = 0;      // connections
-  absl::Status status;  // the first error of any thread, or OK
+  Mode mode = Mode::kStream;
+  Direction direction = Direction::kServerToClient;
+  uint64_t request_size = 0;   // rr only
+  uint64_t response_size = 0;  // rr only
+  absl::Status status;         // the first error of any thread, or OK
   std::vector<ConnectionResult> connections;
 
   // Filled by Summarize() when status is OK.
   std::optional<double> throughput_gbps;   // sum of rx_bytes*8/rx_window
-  std::optional<double> messages_per_sec;  // sum of rx_messages/rx_window
-  // Mean over connections of rx_window/rx_messages, in microseconds: the
-  // average spacing of messages on one connection, not a latency.
+  std::optional<double> messages_per_sec;  // stream: sum of msgs/window
+  // Stream: mean over connections of rx_window/rx_messages, in
+  // microseconds: the average spacing of messages on one connection, not
+  // a latency.
   std::optional<double> mean_us_per_msg;
-  CounterMap sender_counters;    // summed over connections
-  CounterMap receiver_counters;  // summed over connections
-  // zerocopy_copied / zerocopy_completions of the senders, when both are
+  std::optional<double> transactions_per_sec;  // rr
+  std::optional<Histogram> latency;            // rr: merged over connections
+  CounterMap server_counters;                  // summed over connections
+  CounterMap client_counters;                  // summed over connections
+  // zerocopy_copied / zerocopy_completions over both sides, when both are
   // reported and completions > 0.
   std::optional<double> zc_copied_fraction;
+  // Every derived value by name (see MetricNames in the README): the rates
+  // above, rr percentiles, and per role CPU use, context switches and
+  // hardware counters. A value not measured has no entry.
+  std::map<std::string, double> metrics;
 };
 
 // What surrounds a run, filled by the CLI before the cells run and stored
@@ -129,6 +160,13 @@ std::optional<double> CopiedFraction(const CounterMap& counters);
 
 // Fills the derived fields of `cell` from its connections. A cell whose
 // status is OK but where some connection measured nothing becomes failed.
+// Role metrics (server_/client_ prefixed): cpu_util (CPU seconds over the
+// measured interval per second of it, summed over the role's threads;
+// 1.0 = one CPU busy), bytes_per_cpu_s, cs (voluntary + involuntary
+// context switches, summed), and cycles, l1_misses, llc_misses from the
+// perf records named cycles, L1-dcache-load-misses and cache-misses; a
+// role metric exists only when every thread of the role measured it. The
+// unprefixed cs, cycles, l1_misses, llc_misses are server + client.
 void Summarize(CellResult* cell);
 
 }  // namespace copyscope::harness

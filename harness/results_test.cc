@@ -17,27 +17,27 @@ TEST(SummarizeTest, SumsRatesOverConnections) {
   CellResult cell;
   cell.size = 1000;
   cell.connections = {Conn(2.0, 1000000, 1000), Conn(1.0, 250000, 1000)};
-  cell.connections[0].sender_counters = {{"send_calls", 5}};
-  cell.connections[1].sender_counters = {{"send_calls", 7}, {"other", 1}};
-  cell.connections[1].receiver_counters = {{"recv_calls", 3}};
+  cell.connections[0].server_counters = {{"send_calls", 5}};
+  cell.connections[1].server_counters = {{"send_calls", 7}, {"other", 1}};
+  cell.connections[1].client_counters = {{"recv_calls", 3}};
   Summarize(&cell);
   ASSERT_TRUE(cell.status.ok()) << cell.status;
   // 1e9 bytes/2s + 2.5e8 bytes/1s = 7.5e8 B/s = 6 Gbit/s.
   EXPECT_DOUBLE_EQ(*cell.throughput_gbps, 6.0);
   EXPECT_DOUBLE_EQ(*cell.messages_per_sec, 750000.0);
   EXPECT_DOUBLE_EQ(*cell.mean_us_per_msg, (2.0 + 4.0) / 2);
-  EXPECT_EQ(cell.sender_counters,
+  EXPECT_EQ(cell.server_counters,
             (CounterMap{{"send_calls", 12}, {"other", 1}}));
-  EXPECT_EQ(cell.receiver_counters, (CounterMap{{"recv_calls", 3}}));
+  EXPECT_EQ(cell.client_counters, (CounterMap{{"recv_calls", 3}}));
   EXPECT_FALSE(cell.zc_copied_fraction.has_value());
 }
 
 TEST(SummarizeTest, CopiedFractionFromSenderCounters) {
   CellResult cell;
   cell.connections = {Conn(1.0, 10, 1), Conn(1.0, 10, 1)};
-  cell.connections[0].sender_counters = {{kZeroCopyCompletions, 100},
+  cell.connections[0].server_counters = {{kZeroCopyCompletions, 100},
                                          {kZeroCopyCopied, 25}};
-  cell.connections[1].sender_counters = {{kZeroCopyCompletions, 100},
+  cell.connections[1].server_counters = {{kZeroCopyCompletions, 100},
                                          {kZeroCopyCopied, 75}};
   Summarize(&cell);
   ASSERT_TRUE(cell.zc_copied_fraction.has_value());

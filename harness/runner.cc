@@ -2,9 +2,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "harness/endpoint.h"
+#include "harness/flow.h"
 #include "harness/message_pool.h"
 #include "harness/socket.h"
 
@@ -114,6 +117,10 @@ struct CellState {
     return !first_error.ok();
   }
 
+  bool stopping() const {
+    return phase.load(std::memory_order_relaxed) >= kStop;
+  }
+
   const CellSpec spec;
   const RunnerConfig config;
   Network& network;
@@ -126,136 +133,132 @@ struct CellState {
   absl::Mutex mu;
   absl::Status first_error;
   int finished = 0;  // worker threads done; guarded by mu
-  uint32_t fields_used = 0;
 };
-
-EndpointSpec MakeEndpointSpec(const CellState& st, uint32_t role, int fd,
-                              uint32_t fields) {
-  EndpointSpec e;
-  e.transport = st.spec.transport;
-  e.transport_name = st.spec.transport_name;
-  e.role = role;
-  e.fd = fd;
-  int64_t ms = absl::ToInt64Milliseconds(st.config.io_timeout);
-  e.io_timeout_ms = ms > 1000000000 ? 1000000000 : static_cast<int>(ms);
-  e.max_fields = fields;
-  e.max_batch = 1;
-  e.max_message_size = st.spec.size;
-  e.options = st.spec.options;
-  return e;
-}
 
 absl::Duration SetupTimeout(const RunnerConfig& c) {
   return c.io_timeout + c.margin;
 }
 
-// The sender's hot loop and drain. *sent counts accepted messages.
-absl::Status SendLoop(CellState& st, const ThreadContext& ctx, Endpoint& ep,
-                      const MessagePool& pool, bool async, uint64_t* sent) {
-  std::vector<uint32_t> free_list;
-  std::vector<uint64_t> tags(pool.count());
-  if (async) {
-    for (uint32_t i = pool.count(); i > 0; --i) free_list.push_back(i - 1);
-  }
-  auto reap = [&](const char* why) -> absl::Status {
-    int n = ep.Reap(tags.data(), static_cast<uint32_t>(tags.size()), -1);
-    if (n < 0) return ep.Error(n, "reap");
-    if (n == 0) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          st.spec.transport_name, " sender: reap returned no buffer within ",
-          absl::FormatDuration(st.config.io_timeout), " ", why));
-    }
-    for (int i = 0; i < n; ++i) {
-      if (tags[i] >= pool.count()) {
-        return absl::InternalError(
-            absl::StrCat(st.spec.transport_name,
-                         " sender: reap returned unknown tag ", tags[i]));
-      }
-      free_list.push_back(static_cast<uint32_t>(tags[i]));
-    }
-    return absl::OkStatus();
-  };
-
-  int seen = kWarmup;
-  bool measuring = false;
-  for (;;) {
-    int phase = st.phase.load(std::memory_order_relaxed);
-    if (phase != seen) {
-      if (phase == kMeasure && !measuring) {
-        measuring = true;
-        if (st.hooks) st.hooks->OnMeasureStart(ctx);
-      }
-      if (phase >= kStop) {
-        if (measuring && st.hooks) st.hooks->OnMeasureStop(ctx);
-        break;
-      }
-      seen = phase;
-    }
-    uint32_t index = 0;
-    if (async) {
-      if (free_list.empty()) {
-        absl::Status s = reap("while sending");
-        if (!s.ok()) return s;
-      }
-      index = free_list.back();
-      free_list.pop_back();
-    }
-    int rc = ep.Send(&pool.message(index), 1);
-    if (rc < 0) return ep.Error(rc, "send");
-    ++*sent;
-  }
-  while (async && free_list.size() < pool.count()) {
-    absl::Status s = reap("after stop");
-    if (!s.ok()) return s;
-  }
-  return absl::OkStatus();
+double Seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
 }
 
-// The receiver's hot loop, until end of stream.
-absl::Status ReceiveLoop(CellState& st, const ThreadContext& ctx, Endpoint& ep,
-                         ConnectionResult* r) {
-  const size_t size = st.spec.size;
-  std::unique_ptr<char, decltype(&std::free)> buf(
-      static_cast<char*>(std::aligned_alloc(64, (size + 63) / 64 * 64)),
-      &std::free);
-  if (!buf) return absl::ResourceExhaustedError("receive buffer");
-  cs_recv_args args;
-  std::memset(&args, 0, sizeof(args));
-  args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
-  args.buf = buf.get();
-  args.len = size;
+// The measured interval of one worker thread: its clock, its count, its
+// rusage, and the measure hooks. Start and Stop are idempotent.
+class Meter {
+ public:
+  Meter(CellState& st, const ThreadContext& ctx) : st_(st), ctx_(ctx) {}
 
+  void Start(uint64_t count) {
+    if (started_) return;
+    started_ = true;
+    getrusage(RUSAGE_THREAD, &r0_);
+    if (st_.hooks) st_.hooks->OnMeasureStart(ctx_);
+    t0_ = MonotonicNs();
+    count0_ = count;
+  }
+  void Stop(uint64_t count) {
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    t1_ = MonotonicNs();
+    count1_ = count;
+    if (st_.hooks) st_.hooks->OnMeasureStop(ctx_);
+    rusage r1;
+    getrusage(RUSAGE_THREAD, &r1);
+    ThreadReport* t = ctx_.report;
+    t->user_cpu_s = Seconds(r1.ru_utime) - Seconds(r0_.ru_utime);
+    t->sys_cpu_s = Seconds(r1.ru_stime) - Seconds(r0_.ru_stime);
+    t->voluntary_cs = r1.ru_nvcsw - r0_.ru_nvcsw;
+    t->involuntary_cs = r1.ru_nivcsw - r0_.ru_nivcsw;
+    t->window_s = static_cast<double>(t1_ - t0_) / 1e9;
+  }
+  // Observes a new phase in duration mode; false once it says stop.
+  bool Observe(int phase, uint64_t count) {
+    if (phase >= kMeasure) Start(count);
+    if (phase >= kStop) {
+      Stop(count);
+      return false;
+    }
+    return true;
+  }
+  bool started() const { return started_; }
+  bool complete() const { return started_ && stopped_; }
+  absl::Duration window() const { return absl::Nanoseconds(t1_ - t0_); }
+  uint64_t counted() const { return count1_ - count0_; }
+
+ private:
+  CellState& st_;
+  const ThreadContext& ctx_;
+  bool started_ = false, stopped_ = false;
+  int64_t t0_ = 0, t1_ = 0;
+  uint64_t count0_ = 0, count1_ = 0;
+  rusage r0_{};
+};
+
+// Stream sender: duration mode until the phase says stop; count mode
+// exactly warmup_messages + messages. *sent counts accepted messages.
+absl::Status StreamSend(CellState& st, Meter& m, Sender& tx, uint64_t* sent) {
+  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
+  if (n > 0) {
+    for (uint64_t i = 0; i < w + n; ++i) {
+      if (st.stopping()) return absl::OkStatus();  // failed elsewhere
+      if (i == w) m.Start(i);
+      absl::Status s = tx.SendOne();
+      if (!s.ok()) return s;
+      ++*sent;
+    }
+    m.Stop(*sent);
+  } else {
+    int seen = kWarmup;
+    for (;;) {
+      int phase = st.phase.load(std::memory_order_relaxed);
+      if (phase != seen) {
+        seen = phase;
+        if (!m.Observe(phase, *sent)) break;
+      }
+      absl::Status s = tx.SendOne();
+      if (!s.ok()) return s;
+      ++*sent;
+    }
+  }
+  return tx.Drain();
+}
+
+// Stream receiver, until end of stream.
+absl::Status StreamReceive(CellState& st, Meter& m, Receiver& rx,
+                           ConnectionResult* r) {
+  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
+  const bool count_mode = n > 0;
   uint64_t messages = 0;
+  if (count_mode && w == 0) m.Start(0);
   int seen = kWarmup;
-  std::optional<std::pair<int64_t, uint64_t>> start, stop;  // ns, messages
-  auto observe = [&](int phase) {
-    if (phase >= kMeasure && !start) {
-      start.emplace(MonotonicNs(), messages);
-      if (st.hooks) st.hooks->OnMeasureStart(ctx);
-    }
-    if (phase >= kStop && !stop) {
-      stop.emplace(MonotonicNs(), messages);
-      if (st.hooks && start) st.hooks->OnMeasureStop(ctx);
-    }
-  };
   for (;;) {
-    int phase = st.phase.load(std::memory_order_relaxed);
-    if (phase != seen) {
-      observe(phase);
-      seen = phase;
+    if (!count_mode) {
+      int phase = st.phase.load(std::memory_order_relaxed);
+      if (phase != seen) {
+        seen = phase;
+        m.Observe(phase, messages);
+      }
     }
-    args.segments = nullptr;
-    args.segment_count = 0;
-    int rc = ep.Recv(&args);
+    int rc = rx.RecvOne();
     if (rc == 0) {
       ++messages;
+      if (count_mode) {
+        if (messages == w) m.Start(messages);
+        if (messages == w + n) m.Stop(messages);
+      }
       continue;
     }
     if (rc == -EPIPE) break;  // end of stream
-    return ep.Error(rc, "recv");
+    return rx.Error(rc);
   }
   r->rx_messages_total = messages;
-  if (!stop) {
+  if (count_mode && messages != w + n && !st.stopping()) {
+    return absl::AbortedError(absl::StrCat(
+        st.spec.transport_name, " receiver: the stream ended after ", messages,
+        " of ", w + n, " messages"));
+  }
+  if (!count_mode && !m.complete()) {
     int phase = st.phase.load(std::memory_order_acquire);
     if (phase < kStop) {
       return absl::AbortedError(absl::StrCat(
@@ -263,14 +266,176 @@ absl::Status ReceiveLoop(CellState& st, const ThreadContext& ctx, Endpoint& ep,
           " receiver: the sender closed the connection before the end of "
           "the measured interval"));
     }
-    observe(phase);
+    m.Observe(phase, messages);
   }
-  if (start && stop) {
-    r->rx_window = absl::Nanoseconds(stop->first - start->first);
-    r->rx_messages = stop->second - start->second;
-    r->rx_bytes = r->rx_messages * size;
+  if (m.complete()) {
+    r->rx_window = m.window();
+    r->rx_messages = m.counted();
+    r->rx_bytes = r->rx_messages * st.spec.size;
   }
   return absl::OkStatus();
+}
+
+uint64_t RequestSize(const CellSpec& s) {
+  return s.request_size ? s.request_size : s.size;
+}
+uint64_t ResponseSize(const CellSpec& s) {
+  return s.response_size ? s.response_size : s.size;
+}
+
+// rr client: request, response, round trip into the histogram.
+absl::Status RrClient(CellState& st, Meter& m, Sender& tx, Receiver& rx,
+                      ConnectionResult* r) {
+  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
+  const bool count_mode = n > 0;
+  Histogram& h = r->latency.emplace();
+  uint64_t done = 0;
+  bool measuring = false;
+  if (count_mode && w == 0) {
+    m.Start(0);
+    measuring = true;
+  }
+  int seen = kWarmup;
+  for (;;) {
+    int phase = st.phase.load(std::memory_order_relaxed);
+    if (count_mode) {
+      if (phase >= kStop || done == w + n) break;
+    } else if (phase != seen) {
+      seen = phase;
+      if (phase >= kMeasure && !measuring) {
+        m.Start(done);
+        measuring = true;
+      }
+      if (phase >= kStop) break;
+    }
+    const int64_t t0 = MonotonicNs();
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
+    ++r->tx_messages_total;
+    int rc = rx.RecvOne();
+    if (rc == -EPIPE) {
+      return absl::AbortedError(absl::StrCat(
+          st.spec.transport_name,
+          " client: the server closed the connection mid-transaction"));
+    }
+    if (rc < 0) return rx.Error(rc);
+    const int64_t t1 = MonotonicNs();
+    ++r->rx_messages_total;
+    ++done;
+    if (measuring) h.Record(static_cast<uint64_t>(t1 - t0));
+    if (count_mode && done == w && !measuring) {
+      m.Start(done);
+      measuring = true;
+    }
+  }
+  m.Stop(done);
+  if (m.complete()) {
+    r->rx_window = m.window();
+    r->rx_messages = m.counted();
+    r->rx_bytes =
+        r->rx_messages * (RequestSize(st.spec) + ResponseSize(st.spec));
+  }
+  return tx.Drain();
+}
+
+// rr server: answers every request until the client closes.
+absl::Status RrServer(CellState& st, Meter& m, Sender& tx, Receiver& rx) {
+  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
+  const bool count_mode = n > 0;
+  uint64_t done = 0;
+  if (count_mode && w == 0) m.Start(0);
+  int seen = kWarmup;
+  for (;;) {
+    if (!count_mode) {
+      int phase = st.phase.load(std::memory_order_relaxed);
+      if (phase != seen) {
+        seen = phase;
+        if (phase >= kMeasure) m.Start(done);
+      }
+    }
+    int rc = rx.RecvOne();
+    if (rc == -EPIPE) break;
+    if (rc < 0) return rx.Error(rc);
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
+    ++done;
+    if (count_mode) {
+      if (done == w) m.Start(done);
+      if (done == w + n) m.Stop(done);
+    }
+  }
+  m.Stop(done);
+  return tx.Drain();
+}
+
+// Everything a worker does once its socket is connected: open the
+// endpoint, meet the others at the gate, run its loop, collect counters.
+absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
+                  const ThreadContext& ctx) {
+  const CellSpec& spec = st.spec;
+  const bool rr = spec.mode == Mode::kRequestResponse;
+  const bool sends = rr || ((side == Side::kServer) ==
+                            (spec.direction == Direction::kServerToClient));
+  const bool receives = rr || !sends;
+  // What this side sends and receives.
+  uint64_t tx_size = spec.size, rx_size = spec.size;
+  if (rr) {
+    tx_size = side == Side::kClient ? RequestSize(spec) : ResponseSize(spec);
+    rx_size = side == Side::kClient ? ResponseSize(spec) : RequestSize(spec);
+  }
+  const bool async = (spec.transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  std::optional<MessagePool> pool;
+  if (sends) {
+    pool.emplace(tx_size, spec.fields,
+                 async ? InFlight(tx_size, st.config.in_flight_bytes,
+                                  st.config.max_in_flight)
+                       : 1);
+  }
+  EndpointSpec e;
+  e.transport = spec.transport;
+  e.transport_name = spec.transport_name;
+  e.role = rr ? CS_ROLE_BOTH : sends ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
+  e.fd = fd;
+  int64_t ms = absl::ToInt64Milliseconds(st.config.io_timeout);
+  e.io_timeout_ms = ms > 1000000000 ? 1000000000 : static_cast<int>(ms);
+  e.max_fields = static_cast<uint32_t>(std::max(
+      sends ? pool->field_count() : 0u,
+      receives ? static_cast<uint32_t>(SplitFields(rx_size, spec.fields).size())
+               : 0u));
+  e.max_batch = 1;
+  e.max_message_size = std::max(sends ? tx_size : 0, receives ? rx_size : 0);
+  e.options = spec.options;
+  absl::StatusOr<Endpoint> opened = Endpoint::Open(e);
+  if (!opened.ok()) return opened.status();
+  Endpoint& ep = *opened;
+  if (!st.gate.ArriveAndWait(SetupTimeout(st.config))) {
+    return absl::OkStatus();  // aborted: someone else failed, or timeout
+  }
+  std::string name = absl::StrCat(spec.transport_name, " ", SideName(side));
+  std::optional<Sender> tx;
+  if (sends) tx.emplace(ep, *pool, async, name);
+  std::optional<Receiver> rx;
+  if (receives) {
+    rx.emplace(ep, rx_size);
+    if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
+  }
+  Meter meter(st, ctx);
+  ConnectionResult& r = c.result;
+  absl::Status s;
+  if (rr && side == Side::kClient) {
+    s = RrClient(st, meter, *tx, *rx, &r);
+    if (s.ok()) shutdown(fd, SHUT_WR);
+  } else if (rr) {
+    s = RrServer(st, meter, *tx, *rx);
+  } else if (sends) {
+    s = StreamSend(st, meter, *tx, &r.tx_messages_total);
+    if (s.ok()) shutdown(fd, SHUT_WR);
+  } else {
+    s = StreamReceive(st, meter, *rx, &r);
+  }
+  AddCounters(ep.Counters(),
+              side == Side::kServer ? &r.server_counters : &r.client_counters);
+  return s;
 }
 
 void Finish(CellState& st, std::atomic<bool>& done) {
@@ -279,122 +444,67 @@ void Finish(CellState& st, std::atomic<bool>& done) {
   done.store(true);
 }
 
-void ServerThread(std::shared_ptr<CellState> stp, int i) {
+void Worker(std::shared_ptr<CellState> stp, int i, Side side) {
   CellState& st = *stp;
   ConnState& c = *st.conns[i];
-  ThreadContext ctx{Side::kServer, i, st.spec.threads, st.spec.transport_name,
-                    &c.result.server};
-  c.result.server.side = Side::kServer;
-  c.result.server.connection = i;
+  ThreadReport* report =
+      side == Side::kServer ? &c.result.server : &c.result.client;
+  report->side = side;
+  report->connection = i;
+  ThreadContext ctx{side, i, st.spec.threads, st.spec.transport_name, report};
   absl::Status s = st.hooks ? st.hooks->OnThreadStart(ctx) : absl::OkStatus();
-  if (s.ok()) s = st.network.SetupThread(Side::kServer, i);
-  std::optional<Listener> listener;
-  if (s.ok()) {
-    absl::StatusOr<Listener> l = ListenTcp(st.network.ServerAddress(i));
-    if (l.ok()) {
-      listener.emplace(*std::move(l));
-      c.port = listener->port;
-    } else {
-      s = l.status();
-    }
-  }
-  c.listen_status = s;
-  c.listening.Notify();
-  if (s.ok()) {
-    absl::StatusOr<UniqueFd> fd =
-        AcceptTcp(listener->fd.get(), st.cancel, SetupTimeout(st.config));
-    listener->fd.reset();
-    if (fd.ok()) {
-      c.server_fd.store(fd->release());
-    } else {
-      s = fd.status();
-    }
-  }
-  std::optional<Endpoint> ep;
-  std::optional<MessagePool> pool;
-  const bool async =
-      (st.spec.transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
-  if (s.ok()) {
-    uint32_t count = async ? InFlight(st.spec.size, st.config.in_flight_bytes,
-                                      st.config.max_in_flight)
-                           : 1;
-    pool.emplace(st.spec.size, st.spec.fields, count);
-    absl::StatusOr<Endpoint> opened = Endpoint::Open(MakeEndpointSpec(
-        st, CS_ROLE_SENDER, c.server_fd.load(), pool->field_count()));
-    if (opened.ok()) {
-      ep.emplace(*std::move(opened));
-    } else {
-      s = opened.status();
-    }
-  }
-  if (!s.ok()) {
-    st.Fail(
-        absl::Status(s.code(), absl::StrCat("server ", i, ": ", s.message())));
-  } else if (st.gate.ArriveAndWait(SetupTimeout(st.config))) {
-    uint64_t sent = 0;
-    s = SendLoop(st, ctx, *ep, *pool, async, &sent);
-    c.result.tx_messages_total = sent;
+  if (s.ok()) s = st.network.SetupThread(side, i);
+  int fd = -1;
+  if (side == Side::kServer) {
+    std::optional<Listener> listener;
     if (s.ok()) {
-      shutdown(c.server_fd.load(), SHUT_WR);
-    } else {
-      st.Fail(s);
+      absl::StatusOr<Listener> l = ListenTcp(st.network.ServerAddress(i));
+      if (l.ok()) {
+        listener.emplace(*std::move(l));
+        c.port = listener->port;
+      } else {
+        s = l.status();
+      }
     }
-    AddCounters(ep->Counters(), &c.result.sender_counters);
-  }
-  ep.reset();  // closes the endpoint; the socket stays open until the end
-  pool.reset();
-  if (st.hooks) st.hooks->OnThreadEnd(ctx);
-  Finish(st, c.server_done);
-}
-
-void ClientThread(std::shared_ptr<CellState> stp, int i) {
-  CellState& st = *stp;
-  ConnState& c = *st.conns[i];
-  ThreadContext ctx{Side::kClient, i, st.spec.threads, st.spec.transport_name,
-                    &c.result.client};
-  c.result.client.side = Side::kClient;
-  c.result.client.connection = i;
-  absl::Status s = st.hooks ? st.hooks->OnThreadStart(ctx) : absl::OkStatus();
-  if (s.ok()) s = st.network.SetupThread(Side::kClient, i);
-  if (s.ok() &&
-      !c.listening.WaitForNotificationWithTimeout(SetupTimeout(st.config))) {
-    s = absl::DeadlineExceededError("the server did not start listening");
-  }
-  if (s.ok() && c.listen_status.ok()) {
-    absl::StatusOr<UniqueFd> fd =
-        ConnectTcp(st.network.ServerAddress(i), c.port, st.cancel,
-                   SetupTimeout(st.config));
-    if (fd.ok()) {
-      c.client_fd.store(fd->release());
-    } else {
-      s = fd.status();
+    c.listen_status = s;
+    c.listening.Notify();
+    if (s.ok()) {
+      absl::StatusOr<UniqueFd> a =
+          AcceptTcp(listener->fd.get(), st.cancel, SetupTimeout(st.config));
+      if (a.ok()) {
+        fd = a->release();
+        c.server_fd.store(fd);
+      } else {
+        s = a.status();
+      }
     }
-  } else if (s.ok()) {
-    s = absl::CancelledError("the server could not listen");
-  }
-  std::optional<Endpoint> ep;
-  if (s.ok()) {
-    absl::StatusOr<Endpoint> opened = Endpoint::Open(MakeEndpointSpec(
-        st, CS_ROLE_RECEIVER, c.client_fd.load(),
-        static_cast<uint32_t>(
-            SplitFields(st.spec.size, st.spec.fields).size())));
-    if (opened.ok()) {
-      ep.emplace(*std::move(opened));
-    } else {
-      s = opened.status();
+  } else {
+    if (s.ok() &&
+        !c.listening.WaitForNotificationWithTimeout(SetupTimeout(st.config))) {
+      s = absl::DeadlineExceededError("the server did not start listening");
+    }
+    if (s.ok() && !c.listen_status.ok()) {
+      s = absl::CancelledError("the server could not listen");
+    }
+    if (s.ok()) {
+      absl::StatusOr<UniqueFd> a =
+          ConnectTcp(st.network.ServerAddress(i), c.port, st.cancel,
+                     SetupTimeout(st.config));
+      if (a.ok()) {
+        fd = a->release();
+        c.client_fd.store(fd);
+      } else {
+        s = a.status();
+      }
     }
   }
+  if (s.ok()) s = Work(st, c, side, fd, ctx);
   if (!s.ok()) {
-    st.Fail(
-        absl::Status(s.code(), absl::StrCat("client ", i, ": ", s.message())));
-  } else if (st.gate.ArriveAndWait(SetupTimeout(st.config))) {
-    s = ReceiveLoop(st, ctx, *ep, &c.result);
-    if (!s.ok()) st.Fail(s);
-    AddCounters(ep->Counters(), &c.result.receiver_counters);
+    st.Fail(absl::Status(
+        s.code(), absl::StrCat(SideName(side), " ", i, ": ", s.message())));
   }
-  ep.reset();
   if (st.hooks) st.hooks->OnThreadEnd(ctx);
-  Finish(st, c.client_done);
+  Finish(st, side == Side::kServer ? c.server_done : c.client_done);
 }
 
 void IgnoreSigpipe() {
@@ -413,6 +523,12 @@ CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
   result.fields =
       static_cast<uint32_t>(SplitFields(spec.size, spec.fields).size());
   result.threads = spec.threads;
+  result.mode = spec.mode;
+  result.direction = spec.direction;
+  if (spec.mode == Mode::kRequestResponse) {
+    result.request_size = RequestSize(spec);
+    result.response_size = ResponseSize(spec);
+  }
   if (spec.transport == nullptr || spec.size == 0 || spec.threads < 1) {
     result.status = absl::InvalidArgumentError("invalid cell");
     return result;
@@ -421,17 +537,53 @@ CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
   auto st = std::make_shared<CellState>(spec, config, network, hooks);
   std::vector<std::thread> threads;
   for (int i = 0; i < spec.threads; ++i) {
-    threads.emplace_back(ServerThread, st, i);
-    threads.emplace_back(ClientThread, st, i);
+    threads.emplace_back(Worker, st, i, Side::kServer);
+    threads.emplace_back(Worker, st, i, Side::kClient);
   }
   const int workers = 2 * spec.threads;
+  auto all_finished = [&]() {
+    st->mu.AssertReaderHeld();
+    return st->finished == workers;
+  };
+  // Waits up to d (for the workers to finish, or just the time), in short
+  // slices so that an interrupt stops the cell quickly. False on failure.
+  auto wait = [&](absl::Duration d, bool until_finished) {
+    const absl::Time deadline = absl::Now() + d;
+    while (!st->failed.HasBeenNotified()) {
+      if (config.interrupt != nullptr && config.interrupt->load()) {
+        st->Fail(absl::CancelledError("interrupted"));
+        break;
+      }
+      absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) return !until_finished;
+      absl::Duration slice = std::min(left, absl::Milliseconds(50));
+      if (until_finished) {
+        absl::MutexLock lock(&st->mu);
+        if (st->mu.AwaitWithTimeout(absl::Condition(&all_finished), slice)) {
+          return true;
+        }
+      } else {
+        st->failed.WaitForNotificationWithTimeout(slice);
+      }
+    }
+    return false;
+  };
 
   if (st->gate.ArriveAndWait(SetupTimeout(config))) {
-    st->failed.WaitForNotificationWithTimeout(config.warmup);
-    int expected = kWarmup;  // a failure may have set kStop already
-    st->phase.compare_exchange_strong(expected, kMeasure,
-                                      std::memory_order_release);
-    st->failed.WaitForNotificationWithTimeout(config.duration);
+    if (config.messages > 0) {
+      if (!wait(config.count_timeout, /*until_finished=*/true) &&
+          !st->has_failed()) {
+        st->Fail(absl::DeadlineExceededError(
+            absl::StrCat("the messages were not all exchanged within ",
+                         absl::FormatDuration(config.count_timeout))));
+      }
+    } else {
+      wait(config.warmup, false);
+      int expected = kWarmup;  // a failure may have set kStop already
+      st->phase.compare_exchange_strong(expected, kMeasure,
+                                        std::memory_order_release);
+      wait(config.duration, false);
+    }
     st->phase.store(kStop, std::memory_order_release);
   } else if (!st->has_failed()) {
     st->Fail(absl::DeadlineExceededError(
@@ -440,10 +592,6 @@ CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
   }
   st->phase.store(kStop, std::memory_order_release);
 
-  auto all_finished = [&]() {
-    st->mu.AssertReaderHeld();
-    return st->finished == workers;
-  };
   bool finished;
   {
     absl::MutexLock lock(&st->mu);

@@ -1,5 +1,6 @@
-// The runner: measures one cell (one transport, message size and number of
-// connections) in stream mode, server to client.
+// The runner: measures one sample of one cell (one transport, message size
+// and number of connections) in stream mode (either direction) or
+// request-response mode, for a duration or a count of messages.
 //
 //   LoopbackNetwork net;
 //   CellSpec spec;
@@ -18,14 +19,27 @@
 // plugin endpoint (server: sender, client: receiver), and all 2N workers
 // and the main thread meet at a start barrier.
 //
-// Phases. The main thread drives one phase flag: warm-up for
-// config.warmup, the measured interval for config.duration, then stop. The
-// hot loops read the flag with one relaxed atomic load per message; no
-// clock read and no lock per message. When a worker observes the measured
-// interval begin or end it reads CLOCK_MONOTONIC and its message count, and
-// calls ThreadHooks::OnMeasureStart/Stop (per-thread perf counters plug in
+// Phases (duration mode, config.messages == 0). The main thread drives one
+// phase flag: warm-up for config.warmup, the measured interval for
+// config.duration, then stop. The hot loops read the flag with one relaxed
+// atomic load per message; no lock per message. When a worker observes the
+// measured interval begin or end it reads CLOCK_MONOTONIC, its message
+// count and getrusage(RUSAGE_THREAD), and calls
+// ThreadHooks::OnMeasureStart/Stop (per-thread perf counters plug in
 // there), so the receiver's byte count is exactly what it received inside
 // its own window. Throughput is computed at the receiver.
+//
+// Count mode (config.messages = N > 0): each sender sends
+// config.warmup_messages first, then N; each receiver opens its window
+// after the last warm-up message and closes it at the N-th measured one.
+// The phase flag then only says stop (on failure or interrupt).
+//
+// Request-response (spec.mode == Mode::kRequestResponse): both endpoints
+// are CS_ROLE_BOTH; the client sends a request of request_size bytes, the
+// server receives it and answers with response_size bytes, the client
+// receives it. The client reads CLOCK_MONOTONIC around every transaction
+// (the one place with a clock read per message) and records the round
+// trip into a Histogram; the window and the counts are the client's.
 //
 // Sending. Messages come from a MessagePool. A transport with
 // CS_CAP_ASYNC_RELEASE gets up to InFlight(size) messages in flight and
@@ -46,6 +60,7 @@
 #ifndef COPYSCOPE_HARNESS_RUNNER_H_
 #define COPYSCOPE_HARNESS_RUNNER_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -67,6 +82,10 @@ struct CellSpec {
   uint32_t fields = 8;   // requested fields per message (capped at size)
   int threads = 1;       // connections, >= 1
   std::vector<std::pair<std::string, std::string>> options;  // key, value
+  Mode mode = Mode::kStream;
+  Direction direction = Direction::kServerToClient;  // stream mode
+  uint64_t request_size = 0;                         // rr; 0: size
+  uint64_t response_size = 0;                        // rr; 0: size
 };
 
 struct RunnerConfig {
@@ -79,6 +98,15 @@ struct RunnerConfig {
   // and at most this many bytes.
   uint32_t max_in_flight = 64;
   size_t in_flight_bytes = size_t{64} << 20;
+  // Count mode: messages (rr: transactions) per connection, measured after
+  // warmup_messages; 0 selects duration mode.
+  uint64_t messages = 0;
+  uint64_t warmup_messages = 0;
+  // Count mode: the bound on the whole measured part of a cell.
+  absl::Duration count_timeout = absl::Minutes(10);
+  // When set and it becomes true (e.g. on SIGINT), the cell stops within
+  // about 50 ms and fails with a CANCELLED status.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // Runs one cell and returns its result, summarized (see results.h). Never

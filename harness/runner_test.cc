@@ -2,6 +2,7 @@
 // in the test's runfiles (the harness never names a transport).
 #include "harness/runner.h"
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <vector>
@@ -84,13 +85,13 @@ TEST_F(RunnerTest, EveryPluginMovesBytesAndReportsCounters) {
     EXPECT_GT(*r.messages_per_sec, 0.0);
     EXPECT_GT(*r.mean_us_per_msg, 0.0);
     // The plugin's counters are collected from both endpoints.
-    EXPECT_FALSE(r.sender_counters.empty());
-    EXPECT_EQ(r.sender_counters, c.sender_counters);
-    EXPECT_EQ(r.receiver_counters, c.receiver_counters);
+    EXPECT_FALSE(r.server_counters.empty());
+    EXPECT_EQ(r.server_counters, c.server_counters);
+    EXPECT_EQ(r.client_counters, c.client_counters);
     // A transport reporting zero-copy counters gets a copied fraction.
-    bool zc = r.sender_counters.count(kZeroCopyCompletions) &&
-              r.sender_counters.count(kZeroCopyCopied) &&
-              r.sender_counters.at(kZeroCopyCompletions) > 0;
+    bool zc = r.server_counters.count(kZeroCopyCompletions) &&
+              r.server_counters.count(kZeroCopyCopied) &&
+              r.server_counters.at(kZeroCopyCompletions) > 0;
     EXPECT_EQ(r.zc_copied_fraction.has_value(), zc);
     if (zc) {
       EXPECT_GE(*r.zc_copied_fraction, 0.0);
@@ -211,6 +212,116 @@ TEST_F(RunnerTest, PluginErrorNamesTransportAndRole) {
                 absl::StrContains(msg, "receiver"))
         << msg;
   }
+}
+
+TEST_F(RunnerTest, RusageCoversTheMeasuredIntervalOfEveryThread) {
+  const plugins::Plugin* p = Usable().front();
+  CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  for (const ConnectionResult& c : r.connections) {
+    for (const ThreadReport* t : {&c.server, &c.client}) {
+      ASSERT_TRUE(t->user_cpu_s && t->sys_cpu_s && t->voluntary_cs &&
+                  t->involuntary_cs && t->window_s);
+      EXPECT_GE(*t->user_cpu_s, 0);
+      EXPECT_GE(*t->sys_cpu_s, 0);
+      EXPECT_GT(*t->window_s, 0);
+      // A thread cannot use more CPU than its wall time (plus a tick).
+      EXPECT_LE(*t->user_cpu_s + *t->sys_cpu_s, *t->window_s + 0.02);
+    }
+  }
+  EXPECT_TRUE(r.metrics.count("server_cpu_util"));
+  EXPECT_TRUE(r.metrics.count("client_bytes_per_cpu_s") ||
+              r.metrics.count("client_cpu_util"));
+  EXPECT_TRUE(r.metrics.count("cs"));
+}
+
+TEST_F(RunnerTest, CountModeMeasuresExactlyTheMessagesAfterWarmup) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    RunnerConfig config = ShortConfig();
+    config.messages = 3000;
+    config.warmup_messages = 300;
+    CellResult r = RunCell(Spec(*p, 512, 2), config, net_, nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    for (const ConnectionResult& c : r.connections) {
+      EXPECT_EQ(c.rx_messages, 3000u);
+      EXPECT_EQ(c.rx_bytes, 3000u * 512);
+      EXPECT_EQ(c.tx_messages_total, 3300u);
+      EXPECT_EQ(c.rx_messages_total, 3300u);
+    }
+  }
+}
+
+TEST_F(RunnerTest, ClientToServerStreamSendsFromTheClient) {
+  const plugins::Plugin* p = Usable().front();
+  CellSpec spec = Spec(*p, 4096, 1);
+  spec.direction = Direction::kClientToServer;
+  RecordingHooks hooks;
+  CellResult r = RunCell(spec, ShortConfig(), net_, &hooks);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.direction, Direction::kClientToServer);
+  const ConnectionResult& c = r.connections[0];
+  EXPECT_GT(c.rx_messages, 0u);
+  EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  // The client's endpoint sent: its counters say so.
+  EXPECT_TRUE(c.client_counters.count("send_calls") ||
+              !c.server_counters.count("send_calls"))
+      << "client counters: " << c.client_counters.size();
+}
+
+TEST_F(RunnerTest, RequestResponseRecordsEveryRoundTrip) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    CellSpec spec = Spec(*p, 64, 2);
+    spec.mode = Mode::kRequestResponse;
+    spec.request_size = 32;
+    spec.response_size = 300;
+    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.request_size, 32u);
+    EXPECT_EQ(r.response_size, 300u);
+    ASSERT_TRUE(r.latency.has_value());
+    uint64_t transactions = 0;
+    for (const ConnectionResult& c : r.connections) {
+      ASSERT_TRUE(c.latency.has_value());
+      EXPECT_EQ(c.latency->count(), c.rx_messages);
+      EXPECT_EQ(c.rx_bytes, c.rx_messages * (32 + 300));
+      EXPECT_EQ(c.tx_messages_total, c.rx_messages_total);
+      transactions += c.rx_messages;
+    }
+    EXPECT_EQ(r.latency->count(), transactions);
+    ASSERT_TRUE(r.transactions_per_sec.has_value());
+    EXPECT_GT(*r.transactions_per_sec, 0);
+    EXPECT_FALSE(r.messages_per_sec.has_value());
+    EXPECT_LE(r.metrics.at("latency_p50_us"), r.metrics.at("latency_p99_us"));
+    EXPECT_LE(
+        r.metrics.at("latency_p99_us"),
+        r.metrics.at("latency_max_us") * (1 + Histogram::kMaxRelativeError));
+  }
+}
+
+TEST_F(RunnerTest, RequestResponseCountMode) {
+  const plugins::Plugin* p = Usable().front();
+  CellSpec spec = Spec(*p, 128, 1);
+  spec.mode = Mode::kRequestResponse;
+  RunnerConfig config = ShortConfig();
+  config.messages = 500;
+  config.warmup_messages = 50;
+  CellResult r = RunCell(spec, config, net_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.connections[0].rx_messages, 500u);
+  EXPECT_EQ(r.latency->count(), 500u);
+  EXPECT_EQ(r.connections[0].tx_messages_total, 550u);
+}
+
+TEST_F(RunnerTest, InterruptStopsTheCell) {
+  const plugins::Plugin* p = Usable().front();
+  RunnerConfig config = ShortConfig();
+  config.duration = absl::Hours(1);
+  std::atomic<bool> interrupt{true};
+  config.interrupt = &interrupt;
+  CellResult r = RunCell(Spec(*p, 4096, 1), config, net_, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled) << r.status;
 }
 
 }  // namespace
