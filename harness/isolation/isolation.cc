@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -118,6 +119,22 @@ absl::StatusOr<std::unique_ptr<Isolation>> Isolation::CreateNetns(
     if (!inode.ok()) return inode.status();
     side->ns_inode = *inode;
   }
+  std::vector<std::string> refused;
+  for (Side* side : {&iso->server_, &iso->client_}) {
+    absl::Status s =
+        WriteNamespaceSysctl(side->ns_fd, kOrphanRetriesSysctl, kOrphanRetries);
+    if (!s.ok()) refused.push_back(std::string(s.message()));
+  }
+  // Not fatal: the namespaces still die with the process, only later when
+  // a connection was closing at the time.
+  iso->teardown_ =
+      refused.empty()
+          ? absl::StrCat("tcp_orphan_retries=", kOrphanRetries,
+                         " in both namespaces")
+          : absl::StrCat("tcp_orphan_retries left at the default (",
+                         refused.front(),
+                         "): after a kill the namespaces may outlive the "
+                         "process by up to ~2 minutes");
   // Named after the server namespace's inode, which no other live namespace
   // on the machine shares (pids would repeat across pid namespaces):
   // "cs" + at most 8 hex digits + side = 11 characters at most.
@@ -229,9 +246,11 @@ absl::StatusOr<Offloads> Isolation::ReadClientOffloads() const {
 }
 
 std::string Isolation::Summary() const {
-  return absl::StrCat("isolation: ", ModeName(mode_), "\n", "reason: ", reason_,
-                      "\n", "server: ", SideLine(server_), "\n",
-                      "client: ", SideLine(client_), "\n", "mtu: ", mtu_, "\n");
+  return absl::StrCat(
+      "isolation: ", ModeName(mode_), "\n", "reason: ", reason_, "\n",
+      "server: ", SideLine(server_), "\n", "client: ", SideLine(client_), "\n",
+      "mtu: ", mtu_, "\n",
+      teardown_.empty() ? "" : absl::StrCat("teardown: ", teardown_, "\n"));
 }
 
 }  // namespace copyscope::isolation

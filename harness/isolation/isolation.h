@@ -79,6 +79,14 @@ inline constexpr char kServerAddress[] = "198.18.0.1";
 inline constexpr char kClientAddress[] = "198.18.0.2";
 inline constexpr int kVethPrefixLen = 30;
 
+// Set in both namespaces: an orphaned TCP socket (one the kernel closes for
+// a dead process) gives up after one retransmission instead of the default
+// eight (about 100 s with backoff). Such a socket holds its namespace, and
+// once the peer namespace is gone (its veth end with it) nothing will ever
+// answer, so the default kept a killed run's namespace alive for minutes.
+inline constexpr char kOrphanRetriesSysctl[] = "net/ipv4/tcp_orphan_retries";
+inline constexpr char kOrphanRetries[] = "1";
+
 class Isolation {
  public:
   // Two new namespaces and a veth pair created inside them (the server end
@@ -114,6 +122,10 @@ class Isolation {
   // Read back from the server end (lo for loopback); 0 if it could not be
   // read.
   int mtu() const { return mtu_; }
+  // How the namespaces are torn down when the process dies, e.g.
+  // "tcp_orphan_retries=1 in both namespaces", or why that could not be
+  // set; empty for loopback.
+  const std::string& teardown() const { return teardown_; }
 
   // Reads the offloads again now (e.g. after a run, to record what held).
   absl::StatusOr<Offloads> ReadServerOffloads() const;
@@ -132,6 +144,7 @@ class Isolation {
   Side server_;
   Side client_;
   int mtu_ = 0;
+  std::string teardown_;
   bool veth_created_ = false;
 };
 

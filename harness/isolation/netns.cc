@@ -1,5 +1,6 @@
 #include "harness/isolation/netns.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -75,6 +76,44 @@ absl::StatusOr<uint64_t> CurrentNamespaceInode() {
     return ErrnoError(absl::StrCat("stat(", kThreadNetns, ")"));
   }
   return static_cast<uint64_t>(st.st_ino);
+}
+
+absl::Status WriteNamespaceSysctl(int ns_fd, const std::string& key,
+                                  const std::string& value) {
+  const std::string path = absl::StrCat("/proc/sys/", key);
+  return RunInNamespace(ns_fd, [&]() -> absl::Status {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError(absl::StrCat("open(", path, ")"));
+    ssize_t n = write(fd, value.data(), value.size());
+    int err = errno;
+    close(fd);
+    if (n != static_cast<ssize_t>(value.size())) {
+      return ErrnoError(absl::StrCat("write(", path, ")"), n < 0 ? err : EIO);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> ReadNamespaceSysctl(int ns_fd,
+                                                const std::string& key) {
+  const std::string path = absl::StrCat("/proc/sys/", key);
+  std::string text;
+  absl::Status s = RunInNamespace(ns_fd, [&]() -> absl::Status {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError(absl::StrCat("open(", path, ")"));
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    int err = errno;
+    close(fd);
+    if (n < 0) return ErrnoError(absl::StrCat("read(", path, ")"), err);
+    text.assign(buf, static_cast<size_t>(n));
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
 }
 
 absl::StatusOr<ScopedNamespace> ScopedNamespace::Enter(int ns_fd) {

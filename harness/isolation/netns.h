@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -57,6 +58,16 @@ absl::StatusOr<uint64_t> NamespaceInode(int ns_fd);
 
 // The inode of the calling thread's current network namespace.
 absl::StatusOr<uint64_t> CurrentNamespaceInode();
+
+// Reads / writes a per-namespace sysctl of ns_fd's namespace, e.g.
+// key "net/ipv4/tcp_orphan_retries" (under /proc/sys). /proc/sys/net
+// resolves to the namespace of the thread that opens it, so the access runs
+// on a thread inside ns_fd (see RunInNamespace). The value read has no
+// trailing newline.
+absl::Status WriteNamespaceSysctl(int ns_fd, const std::string& key,
+                                  const std::string& value);
+absl::StatusOr<std::string> ReadNamespaceSysctl(int ns_fd,
+                                                const std::string& key);
 
 // Enters a namespace for the life of the object, then puts the thread back.
 class ScopedNamespace {
