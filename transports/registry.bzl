@@ -11,4 +11,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/zero_copy:zero_copy.so",
     "//transports/uring_send:uring_send.so",
     "//transports/uring_send_zc:uring_send_zc.so",
+    "//transports/sendfile:sendfile.so",
 ]

@@ -1,0 +1,89 @@
+// Unit tests of sendfile over loopback TCP pairs, calling
+// copyscope_transport_entry directly.
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "transports/common/socket_transport_tests.h"
+
+namespace copyscope::transports::unit {
+namespace {
+
+TEST(Sendfile, DescribesItself) {
+  const cs_transport* t = Transport();
+  EXPECT_STREQ(t->name, "sendfile");
+  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
+  EXPECT_EQ(t->option_count, 0u);
+}
+
+// sendfile() hands the memfd's pages to the socket by reference. Messages
+// queued in the socket must keep their bytes while later messages are
+// written: each message is written on fresh pages.
+TEST(Sendfile, QueuedMessagesKeepTheirBytesWhileLaterOnesAreWritten) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0, 1 << 20));
+  const cs_transport* t = Transport();
+  const size_t len = 60000;
+  const int count = 6;
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  std::vector<std::vector<char>> data;
+  for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 20 + i));
+  for (int i = 0; i < count; ++i) {  // all queued before the peer reads
+    std::vector<iovec> iov = Split(data[i], 3);
+    cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 0};
+    ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
+  }
+  std::vector<char> got(len);
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(receiver.Recv(got.data(), len), 0) << receiver.LastError();
+    EXPECT_TRUE(got == data[i]) << "message " << i << " was overwritten";
+  }
+  EXPECT_EQ(sender.Counter("copied_bytes"), len * count);
+  EXPECT_EQ(sender.Counter("hole_punches"), count - 1u);
+}
+
+TEST(Sendfile, RefusesMessagesAboveMaxMessageSizeAndStaysUsable) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 16)), 0);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 16)), 0);
+  char big[17] = "0123456789abcdef";
+  iovec iov[2] = {{big, 10}, {big + 10, 7}};
+  cs_message msg = {iov, 2, 0, 0};
+  EXPECT_EQ(t->send(sender.ep, &msg, 1), -EMSGSIZE);
+  EXPECT_NE(sender.LastError().find("max_message_size 16"), std::string::npos)
+      << sender.LastError();
+  iov[1].iov_len = 6;
+  ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
+  char got[16];
+  ASSERT_EQ(receiver.Recv(got, 16), 0) << receiver.LastError();
+  EXPECT_EQ(memcmp(got, big, 16), 0);
+}
+
+TEST(Sendfile, SenderNeedsAMaxMessageSize) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint sender(Transport());
+  EXPECT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 0)), -EINVAL);
+  EXPECT_NE(std::string(sender.err).find("max_message_size"),
+            std::string::npos);
+}
+
+TEST(Sendfile, WorksOnAUnixSocketPair) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  RoundTrip(sv[0], sv[1], 300000, 5, 11);
+  close(sv[0]);
+  close(sv[1]);
+}
+
+}  // namespace
+}  // namespace copyscope::transports::unit
