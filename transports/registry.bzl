@@ -12,4 +12,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/uring_send:uring_send.so",
     "//transports/uring_send_zc:uring_send_zc.so",
     "//transports/sendfile:sendfile.so",
+    "//transports/splice:splice.so",
 ]
