@@ -113,6 +113,8 @@ int Main(int argc, char** argv) {
       return ListCommand(inv->run);
     case Command::kRun:
       return RunCommand(inv->run, RunContext());
+    case Command::kShow:
+      return UsageError(absl::UnimplementedError("show: not available yet"));
   }
   return kExitUsage;
 }

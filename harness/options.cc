@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
@@ -12,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "harness/profiles.h"
 #include "harness/units.h"
 
 ABSL_FLAG(std::vector<std::string>, transports, {},
@@ -27,10 +29,33 @@ ABSL_FLAG(std::vector<std::string>, threads,
           "server (sender) and one client (receiver) thread");
 ABSL_FLAG(int32_t, fields, 8,
           "Separately allocated fields per message (capped at the size)");
-ABSL_FLAG(absl::Duration, duration, absl::Seconds(1),
-          "Measured interval per cell, e.g. 2s or 500ms");
-ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(200),
-          "Interval before the measurement, excluded from results");
+ABSL_FLAG(absl::Duration, duration, absl::Milliseconds(500),
+          "Measured interval per sample, e.g. 2s or 500ms (duration mode)");
+ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(100),
+          "Interval before the measurement, excluded from results "
+          "(duration mode; count mode sends --messages/10 first)");
+ABSL_FLAG(std::string, profile, "quick",
+          "Experiment design: quick, copy-matrix or copy-matrix-wide; "
+          "explicit flags override its values");
+ABSL_FLAG(std::string, mode, "stream",
+          "stream (one side sends) or rr (request-response round trips)");
+ABSL_FLAG(std::string, direction, "server-to-client",
+          "Stream direction: server-to-client or client-to-server");
+ABSL_FLAG(int64_t, messages, 0,
+          "Messages (rr: transactions) per connection, measured after "
+          "messages/10 warm-up ones; replaces --duration");
+ABSL_FLAG(std::string, request_size, "",
+          "rr request size in bytes (default: the cell's size)");
+ABSL_FLAG(std::string, response_size, "",
+          "rr response size in bytes (default: the cell's size)");
+ABSL_FLAG(int32_t, reps, 3,
+          "Repetitions of every cell, interleaved across cells");
+ABSL_FLAG(double, max_cv, 5.0,
+          "Coefficient of variation, in percent, above which a cell is "
+          "marked unstable");
+ABSL_FLAG(bool, json, false,
+          "Print the summary (statistics per cell) as JSON on stdout "
+          "instead of the table");
 ABSL_FLAG(absl::Duration, io_timeout, absl::Seconds(10),
           "Bound on every single wait (connect, send, receive, completion)");
 ABSL_FLAG(std::string, out, "",
@@ -67,6 +92,15 @@ constexpr FlagSpec kFlags[] = {
     {"warmup", "duration with a unit", "--warmup=200ms", false, false},
     {"io_timeout", "duration with a unit", "--io-timeout=10s", false, false},
     {"out", "path", "--out=results/mine", false, false},
+    {"profile", "profile", "--profile=copy-matrix", false, false},
+    {"mode", "mode", "--mode=rr", false, false},
+    {"direction", "direction", "--direction=client-to-server", false, false},
+    {"messages", "whole number", "--messages=5000", false, false},
+    {"request_size", "size", "--request-size=64", false, false},
+    {"response_size", "size", "--response-size=4K", false, false},
+    {"reps", "whole number", "--reps=5", false, false},
+    {"max_cv", "number (percent)", "--max-cv=5", false, false},
+    {"json", "boolean", "--json", false, false},
     {"plugin_dir", "path", "--plugin-dir=/path/to/plugins", true, true},
     {"plugin", "path", "--plugin=/path/to/mine.so", true, true},
     {"transport_opt", "option",
@@ -154,8 +188,108 @@ absl::Status CheckDuration(absl::string_view flag, absl::Duration d,
   return absl::OkStatus();
 }
 
-absl::StatusOr<RunOptions> ReadRunOptions() {
+// Sets every flag the command line did not give from --profile.
+absl::Status ApplyProfile(const std::set<std::string>& given, RunOptions* o) {
+  const std::string name = absl::GetFlag(FLAGS_profile);
+  const Profile* p = FindProfile(name);
+  if (p == nullptr) {
+    return Bad("profile", name,
+               absl::StrCat("unknown profile; one of: ",
+                            absl::StrJoin(ProfileNames(), ", ")),
+               FindSpec("profile")->example);
+  }
+  o->profile = p->name;
+  auto unset = [&](const char* flag) { return given.count(flag) == 0; };
+  if (unset("transports")) {
+    absl::SetFlag(&FLAGS_transports, p->transports);
+    if (!p->transports.empty()) o->transports_from = p->name;
+  }
+  if (unset("sizes")) absl::SetFlag(&FLAGS_sizes, p->sizes);
+  if (unset("threads")) absl::SetFlag(&FLAGS_threads, p->threads);
+  if (unset("fields")) absl::SetFlag(&FLAGS_fields, p->fields);
+  if (unset("mode")) absl::SetFlag(&FLAGS_mode, p->mode);
+  if (unset("direction")) absl::SetFlag(&FLAGS_direction, p->direction);
+  if (unset("warmup")) absl::SetFlag(&FLAGS_warmup, p->warmup);
+  if (unset("reps")) absl::SetFlag(&FLAGS_reps, p->reps);
+  if (!unset("duration") && !unset("messages")) {
+    return absl::InvalidArgumentError(
+        "--duration and --messages both given; a sample is either timed or "
+        "counted, use e.g. --messages=5000 alone");
+  }
+  if (unset("duration") && unset("messages")) {
+    absl::SetFlag(&FLAGS_duration, p->duration);
+    absl::SetFlag(&FLAGS_messages, static_cast<int64_t>(p->messages));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> OptionalSize(const char* flag,
+                                      const std::string& text) {
+  if (text.empty()) return 0;
+  absl::StatusOr<uint64_t> size = ParseSize(text);
+  if (!size.ok()) {
+    return Bad(flag, text, size.status().message(), FindSpec(flag)->example);
+  }
+  if (*size == 0 || *size > (uint64_t{1} << 30)) {
+    return Bad(flag, text, "must be within 1 byte .. 1G",
+               FindSpec(flag)->example);
+  }
+  return *size;
+}
+
+absl::Status ReadDesign(RunOptions* o) {
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode == "stream") {
+    o->mode = Mode::kStream;
+  } else if (mode == "rr") {
+    o->mode = Mode::kRequestResponse;
+  } else {
+    return Bad("mode", mode, "not stream or rr", FindSpec("mode")->example);
+  }
+  const std::string dir = absl::GetFlag(FLAGS_direction);
+  if (dir == "server-to-client") {
+    o->direction = Direction::kServerToClient;
+  } else if (dir == "client-to-server") {
+    o->direction = Direction::kClientToServer;
+  } else {
+    return Bad("direction", dir, "not server-to-client or client-to-server",
+               FindSpec("direction")->example);
+  }
+  const int64_t messages = absl::GetFlag(FLAGS_messages);
+  if (messages < 0 || messages > (int64_t{1} << 40)) {
+    return Bad("messages", absl::StrCat(messages), "must be within 1..2^40",
+               FindSpec("messages")->example);
+  }
+  o->messages = static_cast<uint64_t>(messages);
+  o->warmup_messages = o->messages / 10;
+  absl::StatusOr<uint64_t> req =
+      OptionalSize("request_size", absl::GetFlag(FLAGS_request_size));
+  if (!req.ok()) return req.status();
+  absl::StatusOr<uint64_t> resp =
+      OptionalSize("response_size", absl::GetFlag(FLAGS_response_size));
+  if (!resp.ok()) return resp.status();
+  o->request_size = *req;
+  o->response_size = *resp;
+  o->reps = absl::GetFlag(FLAGS_reps);
+  if (o->reps < 1 || o->reps > 1000) {
+    return Bad("reps", absl::StrCat(o->reps), "must be within 1..1000",
+               FindSpec("reps")->example);
+  }
+  const double cv = absl::GetFlag(FLAGS_max_cv);
+  if (!(cv > 0 && cv <= 1000)) {
+    return Bad("max_cv", absl::StrCat(cv), "must be a percentage above 0",
+               FindSpec("max_cv")->example);
+  }
+  o->max_cv = cv / 100;
+  o->json = absl::GetFlag(FLAGS_json);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunOptions> ReadRunOptions(const std::set<std::string>& given) {
   RunOptions o;
+  absl::Status design = ApplyProfile(given, &o);
+  if (design.ok()) design = ReadDesign(&o);
+  if (!design.ok()) return design;
   o.sources.plugin_dirs = absl::GetFlag(FLAGS_plugin_dir);
   o.sources.plugin_files = absl::GetFlag(FLAGS_plugin);
   for (const std::string& name : absl::GetFlag(FLAGS_transports)) {
@@ -206,11 +340,12 @@ absl::StatusOr<RunOptions> ReadRunOptions() {
 absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "run") return Command::kRun;
   if (word == "list") return Command::kList;
+  if (word == "show") return Command::kShow;
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", word,
-      "'; use one of: run, list, version, help (see copyscope --help)"));
+      "'; use one of: run, list, show, version, help (see copyscope --help)"));
 }
 
 }  // namespace
@@ -278,11 +413,17 @@ absl::StatusOr<Invocation> ParseCommandLine(
   const char* command_name = args[i - 1].c_str();
 
   std::map<std::string, std::vector<std::string>> repeated;
+  std::set<std::string> given;  // flags on the command line
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       inv.command = Command::kHelp;
       return inv;
+    }
+    if (inv.command == Command::kShow && inv.show_dir.empty() &&
+        !absl::StartsWith(arg, "-")) {
+      inv.show_dir = arg;
+      continue;
     }
     if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -305,9 +446,13 @@ absl::StatusOr<Invocation> ParseCommandLine(
           absl::StrCat(Dashed(name), " does not apply to `copyscope ",
                        command_name, "`; see copyscope --help"));
     }
+    given.insert(name);
     std::string value;
+    absl::CommandLineFlag* bool_flag = absl::FindCommandLineFlag(name);
     if (body.find('=') != absl::string_view::npos) {
       value = std::string(body.substr(body.find('=') + 1));
+    } else if (bool_flag != nullptr && bool_flag->IsOfType<bool>()) {
+      value = "true";  // --json alone
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
@@ -335,9 +480,15 @@ absl::StatusOr<Invocation> ParseCommandLine(
           absl::StrCat("cannot set ", Dashed(name), ": ", error));
     }
   }
-  absl::StatusOr<RunOptions> run = ReadRunOptions();
+  if (inv.command == Command::kShow && inv.show_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "`copyscope show` needs a results directory; use e.g. copyscope show "
+        "results/20250101T120000Z-3f9a2c");
+  }
+  absl::StatusOr<RunOptions> run = ReadRunOptions(given);
   if (!run.ok()) return run.status();
   inv.run = *std::move(run);
+  inv.run.command_line = args;
   return inv;
 }
 
@@ -350,6 +501,7 @@ std::string UsageText() {
       "threads\n"
       "  copyscope list [flags]   the plugins found, their status and "
       "options\n"
+      "  copyscope show DIR       the table of a saved run (DIR/run.pb)\n"
       "  copyscope --version      build provenance\n\n"
       "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
   for (const FlagSpec& spec : kFlags) {

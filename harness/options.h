@@ -23,10 +23,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "harness/results.h"
 
 namespace copyscope::harness {
 
-enum class Command { kHelp, kVersion, kList, kRun };
+enum class Command { kHelp, kVersion, kList, kRun, kShow };
 
 // One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
 // is meant for every selected transport (each must accept the key).
@@ -54,11 +55,28 @@ struct RunOptions {
   absl::Duration io_timeout;            // bound on every single wait
   std::string out;                      // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
+  // Measurement design (see profiles.h; explicit flags override the
+  // profile's values).
+  std::string profile = "quick";
+  // Who chose the transports: "" for --transports (or the default of every
+  // usable plugin when empty), else the profile's name.
+  std::string transports_from;
+  Mode mode = Mode::kStream;
+  Direction direction = Direction::kServerToClient;
+  uint64_t messages = 0;         // per connection; 0: duration mode
+  uint64_t warmup_messages = 0;  // count mode: messages / 10
+  uint64_t request_size = 0;     // rr; 0: the cell's size
+  uint64_t response_size = 0;    // rr; 0: the cell's size
+  int reps = 3;
+  double max_cv = 0.05;  // a fraction
+  bool json = false;     // --json: the summary as JSON on stdout
+  std::vector<std::string> command_line;  // as given, for the record
 };
 
 struct Invocation {
   Command command = Command::kHelp;
-  RunOptions run;  // for kList only run.sources is meaningful
+  RunOptions run;        // for kList only run.sources is meaningful
+  std::string show_dir;  // kShow: the results directory to print
 };
 
 // Parses argv (args[0] is the program name).

@@ -46,8 +46,15 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_EQ(o.sizes, (std::vector<uint64_t>{4096, 65536}));
   EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));
   EXPECT_EQ(o.fields, 8);
-  EXPECT_EQ(o.duration, absl::Seconds(1));
-  EXPECT_EQ(o.warmup, absl::Milliseconds(200));
+  EXPECT_EQ(o.duration, absl::Milliseconds(500));
+  EXPECT_EQ(o.warmup, absl::Milliseconds(100));
+  EXPECT_EQ(o.profile, "quick");
+  EXPECT_EQ(o.mode, Mode::kStream);
+  EXPECT_EQ(o.direction, Direction::kServerToClient);
+  EXPECT_EQ(o.messages, 0u);
+  EXPECT_EQ(o.reps, 3);
+  EXPECT_DOUBLE_EQ(o.max_cv, 0.05);
+  EXPECT_FALSE(o.json);
   EXPECT_EQ(o.io_timeout, absl::Seconds(10));
   EXPECT_EQ(o.out, "");
   EXPECT_TRUE(o.transport_opts.empty());
@@ -169,5 +176,71 @@ TEST(UsageTextTest, ListsCommandsAndFlags) {
   }
 }
 
+TEST_F(OptionsTest, ProfileFillsWhatTheCommandLineLeavesOut) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--profile=copy-matrix", "--threads=1,2", "--reps=2"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.profile, "copy-matrix");
+  EXPECT_EQ(o.transports,
+            (std::vector<std::string>{"two_copy", "one_copy", "zero_copy"}));
+  EXPECT_EQ(o.transports_from, "copy-matrix");
+  EXPECT_EQ(o.sizes, (std::vector<uint64_t>{256, 1024, 4096, 16384}));
+  EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));  // explicit wins
+  EXPECT_EQ(o.reps, 2);
+  EXPECT_EQ(o.messages, 5000u);
+  EXPECT_EQ(o.warmup_messages, 500u);
+  EXPECT_EQ(o.mode, Mode::kStream);
+}
+
+TEST_F(OptionsTest, ExplicitDurationReplacesAProfilesMessageCount) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--profile=copy-matrix", "--duration=1s"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.messages, 0u);
+  EXPECT_EQ(inv->run.duration, absl::Seconds(1));
+  inv = Parse({"run", "--profile=copy-matrix-wide", "--transports=a"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.mode, Mode::kRequestResponse);
+  EXPECT_EQ(inv->run.duration, absl::Seconds(5));
+  EXPECT_EQ(inv->run.transports_from, "");
+}
+
+TEST_F(OptionsTest, DesignFlags) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--mode=rr", "--request-size=64", "--response-size=4K",
+             "--messages=100", "--max-cv=2.5", "--json",
+             "--direction=client-to-server"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.mode, Mode::kRequestResponse);
+  EXPECT_EQ(o.direction, Direction::kClientToServer);
+  EXPECT_EQ(o.request_size, 64u);
+  EXPECT_EQ(o.response_size, 4096u);
+  EXPECT_EQ(o.messages, 100u);
+  EXPECT_EQ(o.warmup_messages, 10u);
+  EXPECT_DOUBLE_EQ(o.max_cv, 0.025);
+  EXPECT_TRUE(o.json);
+  EXPECT_EQ(o.command_line.size(), 9u);
+}
+
+TEST_F(OptionsTest, BadDesignFlags) {
+  Error({"run", "--profile=huge"}, "--profile");
+  Error({"run", "--mode=pingpong"}, "--mode");
+  Error({"run", "--direction=up"}, "--direction");
+  Error({"run", "--reps=0"}, "--reps");
+  Error({"run", "--max-cv=0"}, "--max-cv");
+  Error({"run", "--request-size=0"}, "--request-size");
+  Error({"run", "--messages=10", "--duration=1s"}, "--messages");
+}
+
+TEST_F(OptionsTest, ShowTakesADirectory) {
+  absl::StatusOr<Invocation> inv = Parse({"show", "results/x"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kShow);
+  EXPECT_EQ(inv->show_dir, "results/x");
+  Error({"show"}, "results directory");
+  Error({"show", "a", "--reps=2"}, "--reps");
+}
 }  // namespace
 }  // namespace copyscope::harness

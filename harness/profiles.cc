@@ -1,0 +1,65 @@
+#include "harness/profiles.h"
+
+namespace copyscope::harness {
+namespace {
+
+const std::vector<Profile>& Table() {
+  static const std::vector<Profile>* const table = new std::vector<Profile>{
+      {"quick",
+       "every usable transport, 4K and 64K, 1 and 2 connections, stream",
+       {},
+       {"4096", "65536"},
+       {"1", "2"},
+       8,
+       "stream",
+       "server-to-client",
+       absl::Milliseconds(500),
+       absl::Milliseconds(100),
+       0,
+       3},
+      {"copy-matrix",
+       "3 copy transports x 256B-16K x 1-8 connections, 5000 messages per "
+       "client, server to client",
+       {"two_copy", "one_copy", "zero_copy"},
+       {"256", "1K", "4K", "16K"},
+       {"1", "2", "4", "8"},
+       8,
+       "stream",
+       "server-to-client",
+       absl::Seconds(1),
+       absl::Milliseconds(100),
+       5000,
+       3},
+      {"copy-matrix-wide",
+       "3 copy transports x 64B-64K x 1-8 connections, request-response, "
+       "5 s per sample",
+       {"two_copy", "one_copy", "zero_copy"},
+       {"64", "512", "4K", "64K"},
+       {"1", "2", "4", "8"},
+       8,
+       "rr",
+       "server-to-client",
+       absl::Seconds(5),
+       absl::Milliseconds(500),
+       0,
+       3},
+  };
+  return *table;
+}
+
+}  // namespace
+
+const Profile* FindProfile(const std::string& name) {
+  for (const Profile& p : Table()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ProfileNames() {
+  std::vector<std::string> names;
+  for (const Profile& p : Table()) names.push_back(p.name);
+  return names;
+}
+
+}  // namespace copyscope::harness
