@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -126,12 +127,24 @@ struct OwnedEndpoint {
     return 0;
   }
 
+  // Receives into buf. A plugin that returns the bytes in place
+  // (cs_recv_args.segments) has them copied into buf, so that callers
+  // compare buf either way.
   int Recv(void* buf, size_t len) {
     cs_recv_args args = {};
     args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
     args.buf = buf;
     args.len = len;
-    return t->recv(ep, &args);
+    int rc = t->recv(ep, &args);
+    size_t off = 0;
+    for (uint32_t i = 0; rc == 0 && i < args.segment_count; ++i) {
+      if (off + args.segments[i].iov_len > len) return -EOVERFLOW;
+      memcpy(static_cast<char*>(buf) + off, args.segments[i].iov_base,
+             args.segments[i].iov_len);
+      off += args.segments[i].iov_len;
+    }
+    if (rc == 0 && args.segment_count > 0 && off != len) return -EPROTO;
+    return rc;
   }
 };
 

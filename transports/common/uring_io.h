@@ -165,12 +165,19 @@ inline int CheckUringOps(struct io_uring* ring, const UringOpName* ops,
   return rc;
 }
 
-// Sets up a ring of `entries` and checks ops[0..n). On failure returns a
-// negative errno with why set, and the ring is not initialised.
+// Sets up a ring of `entries` (and cq_entries completions, when not 0) and
+// checks ops[0..n). On failure returns a negative errno with why set, and
+// the ring is not initialised.
 inline int InitUring(unsigned entries, struct io_uring* ring,
                      const UringOpName* ops, size_t n, char* why,
-                     size_t why_size) {
-  int rc = io_uring_queue_init(entries, ring, 0);
+                     size_t why_size, unsigned cq_entries = 0) {
+  struct io_uring_params params;
+  memset(&params, 0, sizeof(params));
+  if (cq_entries > 0) {
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = cq_entries;
+  }
+  int rc = io_uring_queue_init_params(entries, ring, &params);
   if (rc < 0) {
     ExplainUringSetupFailure(rc, UringEnvironment::Current(), why, why_size);
     return rc;
