@@ -13,4 +13,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/uring_send_zc:uring_send_zc.so",
     "//transports/sendfile:sendfile.so",
     "//transports/splice:splice.so",
+    "//transports/uring_recv:uring_recv.so",
 ]

@@ -1,0 +1,209 @@
+// Unit tests of uring_recv over loopback TCP pairs, calling
+// copyscope_transport_entry directly.
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transports/common/socket_transport_tests.h"
+
+namespace copyscope::transports::unit {
+namespace {
+
+class UringRecv : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char why[256];
+    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
+  }
+};
+
+cs_endpoint_config WithOptions(cs_endpoint_config c,
+                               const std::vector<cs_option>& o) {
+  c.options = o.data();
+  c.option_count = static_cast<uint32_t>(o.size());
+  return c;
+}
+
+// Receives one message of len bytes; returns its bytes and how many
+// segments (0: in args.buf) they came in.
+std::vector<char> RecvMessage(OwnedEndpoint& ep, size_t len, uint32_t* segments,
+                              int* rc) {
+  std::vector<char> buf(len, 0);
+  cs_recv_args args = {};
+  args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
+  args.buf = buf.data();
+  args.len = len;
+  *rc = ep.t->recv(ep.ep, &args);
+  *segments = args.segment_count;
+  if (*rc != 0 || args.segment_count == 0) return buf;
+  std::vector<char> out;
+  for (uint32_t i = 0; i < args.segment_count; ++i) {
+    const char* p = static_cast<const char*>(args.segments[i].iov_base);
+    out.insert(out.end(), p, p + args.segments[i].iov_len);
+  }
+  return out;
+}
+
+void WriteAll(int fd, const std::vector<char>& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    ASSERT_GT(n, 0);
+    done += n;
+  }
+}
+
+TEST_F(UringRecv, DescribesItself) {
+  const cs_transport* t = Transport();
+  EXPECT_STREQ(t->name, "uring_recv");
+  EXPECT_EQ(t->capabilities,
+            CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE);
+  ASSERT_EQ(t->option_count, 3u);
+}
+
+TEST_F(UringRecv, RejectsBadOptions) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  for (auto bad : std::vector<std::vector<cs_option>>{{{"buf_count", "3"}},
+                                                      {{"buf_count", "1"}},
+                                                      {{"buf_size", "100"}},
+                                                      {{"multishot", "2"}}}) {
+    OwnedEndpoint ep(Transport());
+    EXPECT_EQ(ep.Open(WithOptions(Config(pair.b, CS_ROLE_RECEIVER, 64), bad)),
+              -EINVAL);
+    EXPECT_NE(std::string(ep.err).find(bad[0].key), std::string::npos)
+        << ep.err;
+  }
+}
+
+// Small messages come back in the provided buffers; one multishot receive
+// collects many of them.
+TEST_F(UringRecv, SmallMessagesComeBackInPlace) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint receiver(Transport());
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 1000)), 0)
+      << receiver.err;
+  std::vector<std::vector<char>> data;
+  for (int i = 0; i < 20; ++i) data.push_back(Pattern(1000, i));
+  for (const auto& d : data) WriteAll(pair.a, d);
+  for (int i = 0; i < 20; ++i) {
+    uint32_t segments = 0;
+    int rc = 1;
+    std::vector<char> got = RecvMessage(receiver, 1000, &segments, &rc);
+    ASSERT_EQ(rc, 0) << receiver.LastError();
+    EXPECT_GE(segments, 1u);
+    EXPECT_TRUE(got == data[i]) << i;
+  }
+  EXPECT_EQ(receiver.Counter("in_place_messages"), 20u);
+  EXPECT_EQ(receiver.Counter("copied_bytes"), 0u);
+  EXPECT_LE(receiver.Counter("recv_calls"),
+            receiver.Counter("recv_completions"));
+}
+
+TEST_F(UringRecv, LargeMessagesAreCopiedIntoTheHostBuffer) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  const size_t len = (1 << 20) + 4096;  // > half of 64 buffers of 32 KiB
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  std::vector<char> data = Pattern(len, 3);
+  std::thread writer([&] {
+    std::vector<iovec> iov = Split(data, 8);
+    cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 0};
+    t->send(sender.ep, &msg, 1);
+  });
+  uint32_t segments = 9;
+  int rc = 1;
+  std::vector<char> got = RecvMessage(receiver, len, &segments, &rc);
+  writer.join();
+  ASSERT_EQ(rc, 0) << receiver.LastError();
+  EXPECT_EQ(segments, 0u);
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(receiver.Counter("copied_bytes"), len);
+}
+
+// With two 4 KiB buffers, read-ahead fills both; a message that needs more
+// than what is queued then switches to copying, which frees buffers.
+TEST_F(UringRecv, BuffersRunningDryFallBackToACopy) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  std::vector<cs_option> opts = {{"buf_count", "2"}, {"buf_size", "4K"}};
+  OwnedEndpoint receiver(Transport());
+  ASSERT_EQ(
+      receiver.Open(WithOptions(Config(pair.b, CS_ROLE_RECEIVER, 4096), opts)),
+      0)
+      << receiver.err;
+  std::vector<char> a = Pattern(100, 1), b = Pattern(4096, 2),
+                    c = Pattern(4096, 3);
+  WriteAll(pair.a, a);
+  WriteAll(pair.a, b);
+  WriteAll(pair.a, c);
+  uint32_t segments = 0;
+  int rc = 1;
+  EXPECT_TRUE(RecvMessage(receiver, 100, &segments, &rc) == a);
+  ASSERT_EQ(rc, 0) << receiver.LastError();
+  EXPECT_EQ(segments, 1u);
+  EXPECT_TRUE(RecvMessage(receiver, 4096, &segments, &rc) == b);
+  ASSERT_EQ(rc, 0) << receiver.LastError();
+  EXPECT_EQ(segments, 2u);  // the end of buffer 0, the start of buffer 1
+  EXPECT_TRUE(RecvMessage(receiver, 4096, &segments, &rc) == c);
+  ASSERT_EQ(rc, 0) << receiver.LastError();
+  EXPECT_EQ(segments, 0u);  // copied: the buffers had run dry
+  EXPECT_GE(receiver.Counter("enobufs"), 1u);
+}
+
+TEST_F(UringRecv, SingleShotReadsOnlyTheCurrentMessage) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  std::vector<cs_option> opts = {{"multishot", "0"}};
+  OwnedEndpoint receiver(Transport());
+  ASSERT_EQ(
+      receiver.Open(WithOptions(Config(pair.b, CS_ROLE_RECEIVER, 3000), opts)),
+      0);
+  std::vector<char> a = Pattern(3000, 1), b = Pattern(3000, 2);
+  WriteAll(pair.a, a);
+  WriteAll(pair.a, b);
+  uint32_t segments = 0;
+  int rc = 1;
+  EXPECT_TRUE(RecvMessage(receiver, 3000, &segments, &rc) == a);
+  ASSERT_EQ(rc, 0) << receiver.LastError();
+  receiver.Close();  // the second message is still in the socket
+  std::vector<char> rest(3000);
+  ASSERT_EQ(recv(pair.b, rest.data(), rest.size(), MSG_WAITALL), 3000);
+  EXPECT_TRUE(rest == b);
+}
+
+TEST_F(UringRecv, RequestResponseOnOneEndpointEachSide) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint a(t), b(t);
+  ASSERT_EQ(a.Open(Config(pair.a, CS_ROLE_BOTH, 512)), 0) << a.err;
+  ASSERT_EQ(b.Open(Config(pair.b, CS_ROLE_BOTH, 512)), 0) << b.err;
+  std::vector<char> ping = Pattern(512, 1), pong = Pattern(512, 2);
+  iovec ping_iov = {ping.data(), ping.size()};
+  iovec pong_iov = {pong.data(), pong.size()};
+  for (int i = 0; i < 50; ++i) {
+    cs_message m = {&ping_iov, 1, 0, 1};
+    ASSERT_EQ(t->send(a.ep, &m, 1), 0) << a.LastError();
+    uint32_t segments = 0;
+    int rc = 1;
+    ASSERT_TRUE(RecvMessage(b, 512, &segments, &rc) == ping);
+    ASSERT_EQ(rc, 0) << b.LastError();
+    m = {&pong_iov, 1, 0, 2};
+    ASSERT_EQ(t->send(b.ep, &m, 1), 0) << b.LastError();
+    ASSERT_TRUE(RecvMessage(a, 512, &segments, &rc) == pong);
+    ASSERT_EQ(rc, 0) << a.LastError();
+  }
+}
+
+}  // namespace
+}  // namespace copyscope::transports::unit
