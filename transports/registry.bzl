@@ -14,4 +14,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/sendfile:sendfile.so",
     "//transports/splice:splice.so",
     "//transports/uring_recv:uring_recv.so",
+    "//transports/tcp_zerocopy_recv:tcp_zerocopy_recv.so",
 ]
