@@ -10,12 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "harness/build_info.h"
 #include "harness/csv_writer.h"
+#include "harness/interrupt.h"
 #include "harness/network.h"
 #include "harness/options.h"
 #include "harness/output_dir.h"
 #include "harness/plan.h"
 #include "harness/plugin_list.h"
+#include "harness/record.h"
+#include "harness/record_io.h"
 #include "harness/runner.h"
+#include "harness/sweep.h"
 #include "harness/table.h"
 #include "harness/units.h"
 #include "plugins/loader.h"
@@ -26,6 +30,12 @@ namespace {
 int UsageError(const absl::Status& s) {
   std::fprintf(stderr, "copyscope: %s\n", std::string(s.message()).c_str());
   return kExitUsage;
+}
+
+std::string Basename(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 void PrintNotes(const std::vector<std::string>& notes) {
@@ -56,43 +66,88 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
   PrintNotes(plan->notes);
   PrintNotes(context.notes);
 
-  RunnerConfig config;
-  config.warmup = options.warmup;
-  config.duration = options.duration;
-  config.io_timeout = options.io_timeout;
-  LoopbackNetwork network;
-  const bool progress = isatty(STDERR_FILENO) == 1;
-  std::vector<CellResult> results;
-  int failed = 0;
-  for (size_t k = 0; k < plan->cells.size(); ++k) {
-    const CellSpec& cell = plan->cells[k];
-    if (progress) {
-      std::fprintf(stderr, "cell %zu/%zu: %s %s %d\n", k + 1,
-                   plan->cells.size(), cell.transport_name.c_str(),
-                   FormatSize(cell.size).c_str(), cell.threads);
-    }
-    results.push_back(RunCell(cell, config, network, /*hooks=*/nullptr));
-    if (!results.back().status.ok()) ++failed;
-  }
-  std::fputs(FormatTable(results).c_str(), stdout);
-  std::fflush(stdout);
-
+  const std::atomic<bool>& interrupted = WatchInterrupts();
   s = CreateOutputDir(*dir);
-  if (s.ok()) {
-    s = WriteFileAtomically(absl::StrCat(*dir, "/summary.csv"),
-                            SummaryCsv(results));
-  }
   if (!s.ok()) {
     std::fprintf(stderr, "copyscope: results not saved: %s\n",
                  std::string(s.message()).c_str());
     return kExitFailed;
   }
-  std::printf("results: %s/summary.csv\n", dir->c_str());
-  if (failed > 0) {
-    std::fprintf(stderr, "copyscope: %d of %zu cells failed (see status)\n",
-                 failed, results.size());
+  const std::string run_id = Basename(*dir);
+  record::Run run = MakeRunHeader(options, *plan, set.plugins(), context,
+                                  run_id, absl::Now());
+
+  SweepConfig config;
+  config.runner.warmup = options.warmup;
+  config.runner.duration = options.duration;
+  config.runner.io_timeout = options.io_timeout;
+  config.runner.messages = options.messages;
+  config.runner.warmup_messages = options.warmup_messages;
+  config.reps = options.reps;
+  config.max_cv = options.max_cv;
+  config.progress = isatty(STDERR_FILENO) == 1;
+  config.interrupt = &interrupted;
+  LoopbackNetwork network;
+  absl::Status write_error;
+  SweepOutcome outcome = RunSweep(*plan, config, network, /*hooks=*/nullptr,
+                                  &run, [&](const record::Run& r) {
+                                    if (write_error.ok())
+                                      write_error = WriteRunFiles(*dir, r);
+                                  });
+  run.set_finished_utc(Rfc3339(absl::Now()));
+  run.set_interrupted(outcome.interrupted);
+  if (write_error.ok()) write_error = WriteRunFiles(*dir, run);
+
+  if (options.json) {
+    std::fputs(SummaryJson(run).c_str(), stdout);
+  } else {
+    std::fputs(FormatTable(run).c_str(), stdout);
+  }
+  std::fflush(stdout);
+  if (!write_error.ok()) {
+    std::fprintf(stderr, "copyscope: results not saved: %s\n",
+                 std::string(write_error.message()).c_str());
     return kExitFailed;
   }
+  std::fprintf(options.json ? stderr : stdout,
+               "results: %s/summary.csv (record: run.pb, run.jsonl)\n",
+               dir->c_str());
+  if (outcome.interrupted) {
+    std::fprintf(stderr, "interrupted: %d of %zu cells kept in %s\n",
+                 outcome.cells_kept, plan->cells.size(), dir->c_str());
+    return kExitInterrupted;
+  }
+  if (outcome.failed_samples > 0) {
+    std::fprintf(stderr, "copyscope: %d of %d samples failed (see status)\n",
+                 outcome.failed_samples, outcome.samples);
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+// `copyscope show DIR`: the table of a saved run.
+int ShowCommand(const std::string& dir) {
+  absl::StatusOr<record::Run> run = ReadRunFile(dir);
+  if (!run.ok()) return UsageError(run.status());
+  if (run->schema_version() > kSchemaVersion) {
+    std::fprintf(stderr,
+                 "note: %s was written with record schema %u; this copyscope "
+                 "knows %u and shows what it understands\n",
+                 dir.c_str(), run->schema_version(), kSchemaVersion);
+  }
+  const record::Plan& p = run->plan();
+  std::printf("run %s  profile %s  mode %s  reps %d  started %s\n",
+              run->run_id().c_str(), p.profile().c_str(), p.mode().c_str(),
+              p.reps(), run->started_utc().c_str());
+  std::printf("host %s, %d CPUs, %s; isolation %s (%s)\n",
+              run->host().cpu_model().c_str(), run->host().cpu_count(),
+              run->host().kernel().c_str(), run->isolation().mode().c_str(),
+              run->isolation().reason().c_str());
+  if (run->interrupted()) {
+    std::printf("interrupted: %d of %u cells kept\n", run->cells_size(),
+                run->cells_planned());
+  }
+  std::fputs(FormatTable(*run).c_str(), stdout);
   return kExitOk;
 }
 
@@ -114,7 +169,7 @@ int Main(int argc, char** argv) {
     case Command::kRun:
       return RunCommand(inv->run, RunContext());
     case Command::kShow:
-      return UsageError(absl::UnimplementedError("show: not available yet"));
+      return ShowCommand(inv->show_dir);
   }
   return kExitUsage;
 }

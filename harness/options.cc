@@ -29,7 +29,7 @@ ABSL_FLAG(std::vector<std::string>, threads,
           "server (sender) and one client (receiver) thread");
 ABSL_FLAG(int32_t, fields, 8,
           "Separately allocated fields per message (capped at the size)");
-ABSL_FLAG(absl::Duration, duration, absl::Milliseconds(500),
+ABSL_FLAG(absl::Duration, duration, absl::Milliseconds(300),
           "Measured interval per sample, e.g. 2s or 500ms (duration mode)");
 ABSL_FLAG(absl::Duration, warmup, absl::Milliseconds(100),
           "Interval before the measurement, excluded from results "

@@ -46,7 +46,7 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_EQ(o.sizes, (std::vector<uint64_t>{4096, 65536}));
   EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));
   EXPECT_EQ(o.fields, 8);
-  EXPECT_EQ(o.duration, absl::Milliseconds(500));
+  EXPECT_EQ(o.duration, absl::Milliseconds(300));
   EXPECT_EQ(o.warmup, absl::Milliseconds(100));
   EXPECT_EQ(o.profile, "quick");
   EXPECT_EQ(o.mode, Mode::kStream);

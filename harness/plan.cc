@@ -123,15 +123,24 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
   } else {
     for (const std::string& name : options.transports) {
       const Plugin* p = FindPlugin(plugins, name);
+      // Named by --transports, or by the profile's table.
+      const std::string who =
+          options.transports_from.empty()
+              ? std::string("--transports")
+              : absl::StrCat("--profile=", options.transports_from);
+      const std::string fix =
+          options.transports_from.empty()
+              ? "leave it out or fix it"
+              : "give --transports with the ones to run, or fix it";
       if (p == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "--transports: unknown transport '", name,
-            "'; usable ones: ", UsableNames(plugins), " (see copyscope list)"));
+            who, ": unknown transport '", name, "'; usable ones: ",
+            UsableNames(plugins), "; ", fix, " (see copyscope list)"));
       }
       if (p->status != PluginStatus::kOk) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "--transports: transport '", name, "' is ", StateText(*p),
-            "; leave it out or fix it (see copyscope list)"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(who, ": transport '", name, "' is ", StateText(*p),
+                         "; ", fix, " (see copyscope list)"));
       }
       selected.push_back(p);
     }
@@ -184,6 +193,12 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
         cell.fields = static_cast<uint32_t>(options.fields);
         cell.threads = threads;
         cell.options = opts[p->name];
+        cell.mode = options.mode;
+        cell.direction = options.direction;
+        if (options.mode == Mode::kRequestResponse) {
+          cell.request_size = options.request_size;
+          cell.response_size = options.response_size;
+        }
         plan.cells.push_back(std::move(cell));
       }
     }

@@ -13,7 +13,7 @@ const std::vector<Profile>& Table() {
        8,
        "stream",
        "server-to-client",
-       absl::Milliseconds(500),
+       absl::Milliseconds(300),
        absl::Milliseconds(100),
        0,
        3},

@@ -6,7 +6,7 @@
 //   p->sizes;                         // {"256", "1K", "4K", "16K"}
 //
 //   quick             the default: every usable transport, 4K and 64K,
-//                     1 and 2 connections, stream, 0.5 s per sample, 3 reps;
+//                     1 and 2 connections, stream, 0.3 s per sample, 3 reps;
 //                     under a minute on 2 cores
 //   copy-matrix       two_copy, one_copy, zero_copy x 256, 1K, 4K, 16K x
 //                     1, 2, 4, 8 connections; 5000 messages per client;

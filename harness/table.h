@@ -1,21 +1,24 @@
-// The results table printed on stdout: one aligned row per cell with
-// transport, size, threads, Gbit/s, Mmsg/s, zero-copy copied % and status.
+// The results table printed on stdout, from a run record: one aligned row
+// per cell with the median over its repetitions, the 95% confidence
+// interval and CV of its primary metric, and a "!" after the value of an
+// unstable cell (CV above --max-cv).
 //
-//   std::vector<CellResult> cells = ...;
-//   fputs(FormatTable(cells).c_str(), stdout);
+//   fputs(FormatTable(run).c_str(), stdout);
 //
-//   transport  size  threads  Gbit/s  Mmsg/s  zc copied %  status
-//   alpha        4K        1   21.03   0.642            -  ok
+//   transport  size  threads  reps  Gbit/s  95% CI          cv %  ...
+//   alpha        4K        1     3   21.03  [20.71, 21.40]   0.7  ...
 //
+// Stream cells show Gbit/s, Mmsg/s, CPU use per role and the zero-copy
+// copied %; rr cells show transactions/s and the round-trip percentiles.
 // Text columns are left-aligned, numbers right-aligned; "-" marks a value
-// that does not apply (no zero-copy counters) or was not measured.
+// that does not apply or was not measured.
 #ifndef COPYSCOPE_HARNESS_TABLE_H_
 #define COPYSCOPE_HARNESS_TABLE_H_
 
 #include <string>
 #include <vector>
 
-#include "harness/results.h"
+#include "harness/record.pb.h"
 
 namespace copyscope::harness {
 
@@ -26,7 +29,7 @@ std::string FormatColumns(const std::vector<std::string>& header,
                           const std::vector<std::vector<std::string>>& rows,
                           const std::vector<bool>& right_align);
 
-std::string FormatTable(const std::vector<CellResult>& cells);
+std::string FormatTable(const record::Run& run);
 
 }  // namespace copyscope::harness
 

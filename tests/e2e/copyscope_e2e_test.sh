@@ -33,9 +33,17 @@ for t in "${expected[@]}"; do
   grep -Eq "^${t} +ok +" <<<"$out" || fail "list: $t is not ok: $out"
 done
 
+# The value of column NAME (by summary.csv's header) in a CSV row.
+col() {
+  local csv="$1" name="$2" row="$3"
+  awk -F, -v name="$name" -v row="$row" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i; next }
+    $0 == row { print $c }' "$csv"
+}
+
 # --- a short run of every transport ------------------------------------------
 run_dir="$tmp/r"
-"$bin" run --duration=0.3s --warmup=0.1s --sizes=4096 --threads=1 \
+"$bin" run --duration=0.3s --warmup=0.1s --sizes=4096 --threads=1 --reps=2 \
   --out="$run_dir" >"$tmp/run.out" 2>"$tmp/run.err"
 rc=$?
 [[ $rc -eq 0 ]] || fail "run exited $rc: $(cat "$tmp/run.err")"
@@ -54,15 +62,78 @@ else
       fail "no row for $t"
       continue
     }
-    # throughput_gbps is a positive number; unmeasured columns are empty.
-    awk -F, '{ exit !($4 != "" && $4 + 0 > 0 && $5 == "" && $6 == "" &&
-                       $9 == "" && $14 == "ok") }' <<<"$row" ||
-      fail "bad row for $t: $row"
+    # throughput is a positive number; stream mode has no latency; the
+    # context switches were measured; two repetitions.
+    tput=$(col "$csv" throughput_gbps "$row")
+    awk -v v="$tput" 'BEGIN { exit !(v != "" && v + 0 > 0) }' ||
+      fail "$t: throughput '$tput'"
+    [[ -z "$(col "$csv" latency_us "$row")" ]] || fail "$t: stream latency: $row"
+    [[ -n "$(col "$csv" cs "$row")" ]] || fail "$t: no context switches: $row"
+    [[ "$(col "$csv" reps "$row")" == 2 ]] || fail "$t: reps: $row"
+    [[ "$(col "$csv" status "$row")" == ok ]] || fail "$t: status: $row"
   done
   ls "$run_dir" | grep -q '\.tmp\.' && fail "temporary file left in $run_dir"
+  for f in run.pb run.jsonl; do
+    [[ -s "$run_dir/$f" ]] || fail "run wrote no $f"
+  done
+  # run.jsonl: the header line, then one line per cell.
+  lines=$(wc -l <"$run_dir/run.jsonl")
+  [[ $lines -eq $((${#expected[@]} + 1)) ]] || fail "run.jsonl has $lines lines"
+  head -1 "$run_dir/run.jsonl" | grep -q '"schema_version":1' ||
+    fail "run.jsonl header has no schema_version"
 fi
 grep -q "results: $csv" "$tmp/run.out" || fail "run did not say where results went"
 grep -q "Gbit/s" "$tmp/run.out" || fail "run printed no table"
+
+# --- show: the same table from run.pb -----------------------------------------
+if ! "$bin" show "$run_dir" >"$tmp/show.out" 2>"$tmp/show.err"; then
+  fail "show exited $?: $(cat "$tmp/show.err")"
+fi
+diff <(grep -A$((${#expected[@]} + 1)) '^transport' "$tmp/run.out") \
+  <(grep -A$((${#expected[@]} + 1)) '^transport' "$tmp/show.out") >/dev/null ||
+  fail "show's table differs from run's: $(cat "$tmp/show.out")"
+# A cut-short record: one line, exit 2.
+mkdir -p "$tmp/cut" && head -c 100 "$run_dir/run.pb" >"$tmp/cut/run.pb"
+"$bin" show "$tmp/cut" >"$tmp/cut.out" 2>"$tmp/cut.err"
+rc=$?
+[[ $rc -eq 2 ]] || fail "show of a truncated run.pb: exit $rc, want 2"
+[[ $(wc -l <"$tmp/cut.err") -eq 1 ]] && grep -q 'run.pb' "$tmp/cut.err" ||
+  fail "show of a truncated run.pb: $(cat "$tmp/cut.err")"
+
+# --- request-response, count mode, --json ---------------------------------------
+rr_dir="$tmp/rr"
+"$bin" run --mode=rr --messages=300 --sizes=64 --threads=1 --reps=1 --json \
+  --transports="${expected[0]}" --out="$rr_dir" >"$tmp/rr.out" 2>"$tmp/rr.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "rr run exited $rc: $(cat "$tmp/rr.err")"
+grep -q '"latency_p99_us"' "$tmp/rr.out" || fail "rr --json has no p99: $(cat "$tmp/rr.out")"
+grep -q '"samples"' "$tmp/rr.out" && fail "--json printed raw samples"
+rr_row=$(sed -n 2p "$rr_dir/summary.csv")
+[[ -n "$(col "$rr_dir/summary.csv" latency_us "$rr_row")" ]] ||
+  fail "rr row has no latency: $rr_row"
+[[ "$(col "$rr_dir/summary.csv" mode "$rr_row")" == rr ]] || fail "rr mode: $rr_row"
+
+# --- Ctrl-C keeps the finished cells -------------------------------------------
+int_dir="$tmp/int"
+"$bin" run --sizes=256,512,1K,2K,4K,8K --threads=1,2 --duration=0.3s --reps=3 \
+  --out="$int_dir" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+# Wait (bounded) until the first cell is on disk: the header and one cell.
+for _ in $(seq 600); do
+  [[ -f "$int_dir/run.jsonl" && $(wc -l <"$int_dir/run.jsonl") -ge 2 ]] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[[ $rc -eq 130 ]] || fail "interrupted run: exit $rc, want 130: $(cat "$tmp/int.err")"
+grep -q "^interrupted: [0-9]* of [0-9]* cells kept in $int_dir" "$tmp/int.err" ||
+  fail "interrupted run did not say what it kept: $(cat "$tmp/int.err")"
+kept=$(($(wc -l <"$int_dir/summary.csv") - 1))
+[[ $kept -ge 1 ]] || fail "interrupted run kept no cell"
+"$bin" show "$int_dir" >"$tmp/int_show.out" 2>&1 || fail "show of an interrupted run failed"
+grep -q '^interrupted:' "$tmp/int_show.out" || fail "show does not say the run was interrupted"
 
 # --- bad input: one line on stderr, exit 2, nothing written -------------------
 expect_usage_error() {
