@@ -1,0 +1,133 @@
+"""The analysis finds planted crossovers, non-differences and slow-downs."""
+
+import os
+import tempfile
+import unittest
+
+from copyscope_report import analysis, loader, synthetic
+
+SIZES = (256, 1024, 4096, 16384)
+JITTER_A = (0.98, 1.00, 1.02)
+JITTER_B = (0.97, 1.01, 1.02)  # another spread, so no two sides are equal
+
+
+def reps(mean, jitter=JITTER_A, **extra):
+    return [dict({"throughput_gbps": mean * j}, **extra) for j in jitter]
+
+
+def planted():
+    """1 thread: two_copy is faster up to 1 KiB, equal at 4 KiB, slower at
+    16 KiB. 8 threads: the same distributions, so no difference anywhere.
+    zero_copy is 10% below two_copy everywhere and copies every send."""
+    cells = {}
+    one_copy_1t = {256: 8.0, 1024: 8.0, 4096: 10.0, 16384: 12.0}
+    for s in SIZES:
+        cells[("two_copy", s, 1)] = reps(10.0)
+        cells[("one_copy", s, 1)] = reps(one_copy_1t[s], JITTER_B)
+        cells[("two_copy", s, 8)] = reps(10.0)
+        cells[("one_copy", s, 8)] = reps(10.0, JITTER_B)
+        cells[("zero_copy", s, 1)] = reps(9.0, zc_copied_fraction=1.0)
+        cells[("zero_copy", s, 8)] = reps(9.0, zc_copied_fraction=1.0)
+    return cells
+
+
+def load(cells, **kw):
+    d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "run"), cells,
+                            **kw)
+    return loader.load_run(d)
+
+
+class CrossoverTest(unittest.TestCase):
+
+    def setUp(self):
+        self.a = analysis.analyze(load(planted(), isolation="loopback"))[0]
+
+    def pair(self, a, b):
+        return next(c for c in self.a.crossovers if {c.a, c.b} == {a, b})
+
+    def test_planted_crossover(self):
+        c = self.pair("one_copy", "two_copy")
+        at1 = next(p for p in c.per_threads if p.threads == 1)
+        self.assertEqual(at1.winner, "one_copy")
+        self.assertEqual(at1.from_size, 16384)
+        self.assertEqual(at1.crossover, 16384)
+        # Signs are one_copy against two_copy (c.a, c.b in name order).
+        self.assertEqual((c.a, c.b), ("one_copy", "two_copy"))
+        self.assertEqual([s[1] for s in at1.signs], [-1, -1, 0, 1])
+        self.assertEqual(
+            c.headline,
+            "one_copy beats two_copy from 16 KiB at 1 thread (two_copy higher "
+            "below), not at 8 threads (no significant difference at any size)")
+
+    def test_planted_non_difference(self):
+        at8 = next(p for p in self.pair("one_copy", "two_copy").per_threads
+                   if p.threads == 8)
+        self.assertIsNone(at8.winner)
+        self.assertEqual([s[1] for s in at8.signs], [0, 0, 0, 0])
+        best = {(b.size, b.threads): b for b in self.a.best}
+        self.assertEqual(best[(4096, 8)].verdict, "tie")
+        self.assertEqual(set(best[(4096, 8)].tied), {"one_copy", "two_copy"})
+        self.assertIn("no significant difference between", best[(4096, 8)].text)
+        self.assertEqual(best[(16384, 1)].verdict, "best")
+        self.assertEqual(best[(16384, 1)].best, "one_copy")
+        self.assertEqual(best[(256, 1)].best, "two_copy")
+        # At 4 KiB, 1 thread two_copy and one_copy are equal; both beat zero_copy.
+        self.assertEqual(set(best[(4096, 1)].tied), {"one_copy", "two_copy"})
+
+    def test_winner_everywhere(self):
+        c = self.pair("two_copy", "zero_copy")
+        self.assertTrue(
+            c.headline.startswith(
+                "two_copy beats zero_copy at every size at 1 thread"))
+
+    def test_zero_copy_verdict(self):
+        (z,) = self.a.zero_copy
+        self.assertEqual(z.transport, "zero_copy")
+        self.assertEqual((z.copied_min, z.copied_max), (1.0, 1.0))
+        self.assertEqual((z.lower, z.higher, z.same, z.untested), (8, 0, 0, 0))
+        self.assertAlmostEqual(z.ratio_min, 0.9)
+        self.assertIn("copied every send", z.text)
+        self.assertIn("on loopback", z.text)
+        self.assertIn("significantly lower in 8 of 8 cells", z.text)
+
+
+class ScalingTest(unittest.TestCase):
+
+    def test_throughput_falls_after_the_peak(self):
+        cells = {
+            ("two_copy", 4096, 1): reps(10.0),
+            ("two_copy", 4096, 2): reps(18.0),
+            ("two_copy", 4096, 4): reps(18.0, JITTER_B),
+            ("two_copy", 4096, 8): reps(12.0),
+        }
+        (s,) = analysis.analyze(load(cells))[0].scaling
+        self.assertAlmostEqual(s.speedup, 1.2)
+        self.assertEqual(s.peak_threads, 2)
+        self.assertEqual(s.falls_after, 2)
+        self.assertIn("falls after 2 threads (8 threads: -33.3%", s.text)
+
+    def test_no_fall_when_not_significant(self):
+        cells = {
+            ("two_copy", 64, 1): reps(10.0),
+            ("two_copy", 64, 2): reps(10.0, JITTER_B),
+        }
+        (s,) = analysis.analyze(load(cells))[0].scaling
+        self.assertIsNone(s.falls_after)
+
+
+class OneRepTest(unittest.TestCase):
+
+    def test_says_it_cannot_test(self):
+        cells = {(t, s, 1): [{
+            "throughput_gbps": v
+        }] for t, v in (("a", 1.0), ("b", 2.0)) for s in (64, 4096)}
+        a = analysis.analyze(load(cells))[0]
+        self.assertTrue(all(b.verdict == "untested" for b in a.best))
+        self.assertIn("not enough repetitions to test", a.best[0].text)
+        self.assertIn("not enough repetitions to test",
+                      a.crossovers[0].headline)
+        self.assertIn("not enough repetitions to test", analysis.to_text([a]))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

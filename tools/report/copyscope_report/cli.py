@@ -1,0 +1,122 @@
+"""Command line: `copyscope report DIR` and `copyscope compare A B`.
+
+    report DIR [--out=PATH]     figures, analysis and report.html in DIR/report/
+    compare A B [--fail-above=PCT]
+                                per-cell changes with significance; exit 1
+                                when a cell regressed beyond PCT percent
+
+Exit status: 0 done, 1 compare found a regression, 2 bad input (one line on
+stderr naming the problem and the fix).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from typing import List, Optional
+
+from copyscope_report import analysis, compare, figures, html_page, loader
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error and exit status 2."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="copyscope", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    r = sub.add_parser(
+        "report", help="figures, analysis and report.html for a results dir")
+    r.add_argument("dir", help="a results directory written by `copyscope run`")
+    r.add_argument("--out",
+                   help="where to write the report (default DIR/report); "
+                   "replaced as a whole")
+    c = sub.add_parser("compare", help="what changed from run A to run B")
+    c.add_argument("a", help="results directory of the baseline run")
+    c.add_argument("b", help="results directory of the new run")
+    c.add_argument("--fail-above",
+                   type=float,
+                   default=5.0,
+                   metavar="PCT",
+                   help="exit 1 when a cell got significantly worse by more "
+                   "than PCT percent (default 5)")
+    return p
+
+
+def write_report(run_dir: str, out: Optional[str] = None) -> str:
+    """Writes the report of run_dir; returns the report.html path.
+
+    The report is built in a temporary sibling directory and renamed into
+    place, so an existing report is replaced whole or not at all.
+    """
+    run = loader.load_run(run_dir)
+    out = os.path.abspath(out or os.path.join(run_dir, "report"))
+    parent = os.path.dirname(out)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=".report-", dir=parent)
+    except OSError as e:
+        raise loader.LoadError(f"cannot write {out}: {e.strerror} "
+                               "(choose another place with --out)") from None
+    try:
+        analyses = analysis.analyze(run)
+        text = analysis.to_text(analyses)
+        specs, omitted = figures.build(run)
+        pngs = {}
+        for spec in specs:
+            paths = figures.save(spec, tmp)
+            with open(paths["png"], "rb") as f:
+                pngs[spec.id] = f.read()
+        with open(os.path.join(tmp, "figures.json"), "w") as f:
+            json.dump(figures.to_json(specs, omitted), f, indent=1)
+        with open(os.path.join(tmp, "analysis.txt"), "w") as f:
+            f.write(text)
+        with open(os.path.join(tmp, "report.html"), "w") as f:
+            f.write(html_page.render(run, analyses, specs, omitted, pngs))
+        os.chmod(tmp, 0o755)
+        old = None
+        if os.path.exists(out):
+            old = tempfile.mkdtemp(prefix=".report-old-", dir=parent)
+            os.rename(out, os.path.join(old, "report"))
+        os.rename(tmp, out)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return os.path.join(out, "report.html")
+
+
+def main(argv: List[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("copyscope: give a command: report DIR or "
+                             "compare A B (see --help)")
+        if args.command == "report":
+            page = write_report(args.dir, args.out)
+            with open(os.path.join(os.path.dirname(page), "analysis.txt")) as f:
+                sys.stdout.write(f.read())
+            print(f"report: {page}")
+            return 0
+        if args.fail_above < 0:
+            raise UsageError("copyscope compare: --fail-above must be >= 0")
+        a, b = loader.load_run(args.a), loader.load_run(args.b)
+        res = compare.compare(a, b, args.fail_above)
+        sys.stdout.write(compare.to_text(res))
+        return 1 if res.regressed else 0
+    except (UsageError, loader.LoadError) as e:
+        msg = str(e)
+        if isinstance(e, loader.LoadError):
+            msg = f"copyscope {argv[0] if argv else ''}: {msg}"
+        print(msg, file=sys.stderr)
+        return 2

@@ -1,0 +1,123 @@
+"""compare flags a planted regression (exit 1), passes identical runs (exit
+0), lists one-sided cells and rejects unreadable input (exit 2)."""
+
+import contextlib
+import io
+import os
+import tempfile
+import unittest
+
+from copyscope_report import cli, compare, loader, synthetic
+
+JITTER = (0.98, 1.0, 1.02)
+
+
+def cells(overrides=None, extra=None):
+    c = {(t, s, 1): [{
+        "throughput_gbps": 10.0 * j
+    } for j in JITTER] for t in ("one_copy", "two_copy") for s in (256, 4096)}
+    for k, mean in (overrides or {}).items():
+        c[k] = [{"throughput_gbps": mean * j} for j in JITTER]
+    c.update(extra or {})
+    return c
+
+
+def write(name, c, **kw):
+    return synthetic.write_run(os.path.join(tempfile.mkdtemp(), name), c, **kw)
+
+
+def run_cli(*argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, out.getvalue(), err.getvalue()
+
+
+class CompareTest(unittest.TestCase):
+
+    def test_identical_runs_pass(self):
+        a = write("a", cells())
+        rc, out, _ = run_cli("compare", a, a)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("0 regressed beyond 5%", out)
+        self.assertIn("4 no significant change", out)
+
+    def test_planted_regression_fails(self):
+        a = write("a", cells())
+        b = write("b", cells({("two_copy", 4096, 1): 8.0}))  # -20%
+        rc, out, _ = run_cli("compare", a, b, "--fail-above=10")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("1 regressed beyond 10%", out)
+        self.assertIn("FAIL: two_copy 4 KiB x1 throughput_gbps -20.0%", out)
+        res = compare.compare(loader.load_run(a), loader.load_run(b), 10)
+        (r,) = res.regressed
+        self.assertEqual((r.key[2], r.key[3]), ("two_copy", 4096))
+        self.assertAlmostEqual(r.change, -0.2)
+        self.assertLess(r.p, 0.05)
+
+    def test_threshold_and_improvement(self):
+        a = write("a", cells())
+        b = write(
+            "b", cells({
+                ("two_copy", 4096, 1): 8.0,
+                ("one_copy", 256, 1): 13.0
+            }))
+        rc, out, _ = run_cli("compare", a, b, "--fail-above=25")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("1 worse within it", out)
+        self.assertIn("1 improved", out)
+
+    def test_one_sided_cells_are_listed(self):
+        a = write(
+            "a", cells(extra={("zero_copy", 256, 1): [{
+                                  "throughput_gbps": 1
+                              }]}))
+        b = write(
+            "b", cells(extra={("two_copy", 65536, 1): [{
+                                  "throughput_gbps": 1
+                              }]}))
+        rc, out, _ = run_cli("compare", a, b)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("only in A (1): zero_copy 256 B x1", out)
+        self.assertIn("only in B (1): two_copy 64 KiB x1", out)
+
+    def test_one_rep_is_untested_not_failed(self):
+        one = lambda m: {(t, 64, 1): [{"throughput_gbps": m}] for t in ("x",)}
+        rc, out, _ = run_cli("compare", write("a", one(10.0)),
+                             write("b", one(5.0)))
+        self.assertEqual(rc, 0, out)
+        self.assertIn("untested: not enough repetitions to test", out)
+
+    def test_rr_latency_regression(self):
+
+        def rr(p99):
+            return {
+                ("two_copy", 64, 1): [{
+                    "transactions_per_sec": 1e4 * j,
+                    "latency_p50_us": 10.0 * j,
+                    "latency_p99_us": p99 * j
+                } for j in JITTER]
+            }
+
+        a, b = write("a", rr(30.0), mode="rr"), write("b", rr(45.0), mode="rr")
+        rc, out, _ = run_cli("compare", a, b)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("latency_p99_us +50.0%", out)
+        self.assertIn("transactions_per_sec", out)
+
+    def test_bad_input_exits_2_with_one_line(self):
+        a = write("a", cells())
+        bad = tempfile.mkdtemp()
+        with open(os.path.join(bad, "run.jsonl"), "w") as f:
+            f.write("garbage\n")
+        for argv in (("compare", a, "/nonexistent/run"), ("compare", a, bad),
+                     ("compare", a), ("compare", a, a, "--fail-above=x"),
+                     ("report", "/nonexistent/run"), ()):
+            rc, out, err = run_cli(*argv)
+            self.assertEqual(rc, 2, argv)
+            self.assertEqual(err.count("\n"), 1, err)
+            self.assertEqual(out, "")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

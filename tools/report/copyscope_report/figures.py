@@ -1,0 +1,409 @@
+"""The report's figures: what to draw (pure data) and drawing it (matplotlib).
+
+build() turns a Run into FigureSpecs, each a list of panels of series whose
+points are the mean over repetitions with a 95% confidence interval (none
+with one repetition), plus the figures it left out and why (a metric that
+was not measured is never drawn as zero). draw() renders a spec; save()
+writes PNG and SVG. The specs are also written as figures.json so the
+plotted numbers can be checked.
+
+    specs, omitted = build(run)
+    for spec in specs:
+        save(spec, "results/x/report")
+"""
+
+import dataclasses
+import os
+from typing import Callable, Dict, List, Optional, Tuple
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # pylint: disable=wrong-import-position
+from matplotlib import ticker  # pylint: disable=wrong-import-position
+
+from copyscope_report import stats  # pylint: disable=wrong-import-position
+from copyscope_report.loader import Cell, Run, size_label  # pylint: disable=wrong-import-position
+
+
+@dataclasses.dataclass
+class Series:
+    label: str
+    x: List[float]
+    y: List[float]
+    lo: List[Optional[float]]  # 95% CI bounds, None where not computable
+    hi: List[Optional[float]]
+    n: List[int]  # repetitions behind each point
+    style: str = "-"  # matplotlib line style
+    color: Optional[str] = None  # one colour per transport across figures
+
+
+@dataclasses.dataclass
+class Panel:
+    title: str
+    xlabel: str
+    ylabel: str
+    series: List[Series]
+    xkind: str  # "size" or "threads": log2 axis with labelled ticks
+
+
+@dataclasses.dataclass
+class FigureSpec:
+    id: str
+    title: str
+    caption: str
+    panels: List[Panel]
+    footer: str
+
+
+@dataclasses.dataclass
+class Omitted:
+    id: str
+    title: str
+    reason: str
+
+
+METRIC_LABEL = {
+    "throughput_gbps": "throughput (Gbit/s)",
+    "transactions_per_sec": "transactions/s",
+    "latency_p50_us": "latency p50 (µs)",
+    "latency_p99_us": "latency p99 (µs)",
+    "cycles_per_byte": "CPU cycles per byte",
+    "llc_misses_per_kib": "LLC misses per KiB",
+    "l1_misses_per_kib": "L1-dcache load misses per KiB",
+    "cs_per_s": "context switches/s",
+    "zc_copied_fraction": "sends copied by the kernel (%)",
+}
+
+
+def footer(run: Run) -> str:
+    h, b = run.host, run.build
+    commit = (b.get("git_commit") or "unknown commit")[:12]
+    dirty = {1: " (dirty)", 0: ""}.get(int(b.get("git_dirty", -1) or 0), "")
+    host = (f"host {h.get('hostname', '?')}: {h.get('cpu_model', '?')}, "
+            f"{h.get('cpu_count', '?')} CPUs, {h.get('kernel', '?')}")
+    build = (f"build {commit}{dirty} {b.get('compiler', '')} "
+             f"{b.get('compilation_mode', '')}").rstrip()
+    iso = run.isolation.get("mode", "")
+    tail = f"run {run.run_id}, {run.reps()} reps" + (f", {iso}" if iso else "")
+    return f"{host}\n{build}; {tail}"
+
+
+def _point(values: List[float]):
+    s = stats.summarize(values)
+    return s.mean, s.ci_low, s.ci_high, s.n
+
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _series(label,
+            xs,
+            cells: Dict[float, Cell],
+            metric,
+            scale=1.0,
+            style="-",
+            color=None) -> Optional[Series]:
+    sr = Series(label, [], [], [], [], [], style, color)
+    for x in xs:
+        c = cells.get(x)
+        v = c.values(metric) if c else []
+        if not v:
+            continue
+        m, lo, hi, n = _point([scale * y for y in v])
+        sr.x.append(x)
+        sr.y.append(m)
+        sr.lo.append(lo)
+        sr.hi.append(hi)
+        sr.n.append(n)
+    return sr if sr.x else None
+
+
+class _Grid:
+    """Cells of one mode indexed by transport, size and threads."""
+
+    def __init__(self, run: Run, mode: str):
+        self.idx = {(c.transport, c.size, c.threads): c
+                    for c in run.cells
+                    if c.mode == mode and c.samples}
+        self.transports = sorted({k[0] for k in self.idx})
+        self.sizes = sorted({k[1] for k in self.idx})
+        self.threads = sorted({k[2] for k in self.idx})
+        everyone = sorted({c.transport for c in run.cells})
+        self.color = {
+            t: PALETTE[i % len(PALETTE)] for i, t in enumerate(everyone)
+        }
+
+    def has(self, metric: str) -> bool:
+        return any(c.values(metric) for c in self.idx.values())
+
+    def vs_size(self, metric, scale=1.0, transports=None) -> List[Panel]:
+        panels = []
+        for t in self.threads:
+            series = []
+            for tr in transports or self.transports:
+                cells = {s: self.idx.get((tr, s, t)) for s in self.sizes}
+                sr = _series(tr,
+                             self.sizes,
+                             cells,
+                             metric,
+                             scale,
+                             color=self.color[tr])
+                if sr:
+                    series.append(sr)
+            if series:
+                panels.append(
+                    Panel(f"{t} thread{'s' if t > 1 else ''}", "message size",
+                          METRIC_LABEL.get(metric, metric), series, "size"))
+        return panels
+
+    def vs_threads(self, metrics: List[Tuple[str, str]], ylabel) -> List[Panel]:
+        panels = []
+        for s in self.sizes:
+            series = []
+            for tr in self.transports:
+                for metric, style in metrics:
+                    cells = {t: self.idx.get((tr, s, t)) for t in self.threads}
+                    label = tr if len(
+                        metrics) == 1 else f"{tr} {metric.split('_')[1]}"
+                    sr = _series(label,
+                                 self.threads,
+                                 cells,
+                                 metric,
+                                 style=style,
+                                 color=self.color[tr])
+                    if sr:
+                        series.append(sr)
+            if series:
+                panels.append(
+                    Panel(size_label(s), "threads (connections)", ylabel,
+                          series, "threads"))
+        return panels
+
+    def speedup(self, metric, efficiency: bool) -> List[Panel]:
+        panels = []
+        for s in self.sizes:
+            series = []
+            for tr in self.transports:
+                base = self.idx.get((tr, s, 1))
+                if not base or not base.values(metric):
+                    continue
+                b = stats.summarize(base.values(metric))
+                sr = Series(tr, [], [], [], [], [], color=self.color[tr])
+                for t in self.threads:
+                    c = self.idx.get((tr, s, t))
+                    if not c or not c.values(metric):
+                        continue
+                    r, lo, hi = stats.ratio_ci(
+                        stats.summarize(c.values(metric)), b)
+                    if r is None:
+                        continue
+                    k = 1.0 / t if efficiency else 1.0
+                    sr.x.append(t)
+                    sr.y.append(r * k)
+                    sr.lo.append(None if lo is None else lo * k)
+                    sr.hi.append(None if hi is None else hi * k)
+                    sr.n.append(len(c.values(metric)))
+                if len(sr.x) > 1:
+                    series.append(sr)
+            if series:
+                ideal = [1.0 if efficiency else float(t) for t in self.threads]
+                series.append(
+                    Series("ideal (linear)", list(self.threads), ideal,
+                           [None] * len(ideal), [None] * len(ideal),
+                           [0] * len(ideal), ":", "grey"))
+                panels.append(
+                    Panel(
+                        size_label(s), "threads (connections)",
+                        "parallel efficiency" if efficiency else
+                        "speedup over 1 thread", series, "threads"))
+        return panels
+
+
+def _why_unmeasured(run: Run, metric: str, base: str) -> str:
+    if base in run.unmeasured:
+        return f"not measured on this machine ({run.unmeasured[base]})"
+    for n in run.notes:
+        if "counter" in n.lower():
+            return f"not measured: {n}"
+    return f"the record has no {base} values (not measured in this run)"
+
+
+def _build_mode(run: Run, mode: str, suffix: str, foot: str):
+    g = _Grid(run, mode)
+    specs: List[FigureSpec] = []
+    omitted: List[Omitted] = []
+    primary = next(c.primary() for c in run.cells if c.mode == mode)
+    what = "transactions/s" if primary == "transactions_per_sec" else "throughput"
+
+    def add(fid, title, caption, make: Callable[[], List[Panel]],
+            reason: Optional[str]):
+        fid += suffix
+        if reason is None:
+            panels = make()
+            if panels:
+                specs.append(FigureSpec(fid, title, caption, panels, foot))
+                return
+            reason = "no cell has the values this figure needs"
+        omitted.append(Omitted(fid, title, reason))
+
+    one_size = "the run has one message size" if len(g.sizes) < 2 else None
+    one_t = "the run has one thread count" if len(g.threads) < 2 else None
+    add(
+        "throughput_vs_size", f"{what} vs message size",
+        "Mean over repetitions, 95% CI error bars; one panel per thread count.",
+        lambda: g.vs_size(primary), one_size)
+    add(
+        "throughput_vs_threads", f"{what} vs threads",
+        "Mean over repetitions, 95% CI error bars; one panel per message size.",
+        lambda: g.vs_threads([(primary, "-")], METRIC_LABEL[primary]), one_t)
+    lat_reason = None
+    if mode != "rr":
+        lat_reason = ("stream mode measures no per-message latency; run with "
+                      "--mode=rr for p50/p99")
+    elif not g.has("latency_p50_us"):
+        lat_reason = "the rr cells have no latency percentiles"
+    add(
+        "latency_vs_threads", "latency p50 and p99 vs threads",
+        "Round-trip latency percentiles (solid p50, dashed p99), mean over "
+        "repetitions with 95% CI.", lambda: g.vs_threads([
+            ("latency_p50_us", "-"), ("latency_p99_us", "--")
+        ], "round-trip latency (µs)"), lat_reason)
+    for fid, title, metric, base in (
+        ("cycles_per_byte_vs_size", "CPU cycles per byte vs message size",
+         "cycles_per_byte", "cycles"),
+        ("llc_misses_per_kib_vs_size", "LLC misses per KiB vs message size",
+         "llc_misses_per_kib", "llc_misses"),
+        ("l1_misses_per_kib_vs_size", "L1 misses per KiB vs message size",
+         "l1_misses_per_kib", "l1_misses"),
+    ):
+        add(fid,
+            title,
+            "Server and client threads together, over the measured interval, "
+            "per byte received.",
+            lambda m=metric: g.vs_size(m),
+            None if g.has(metric) else _why_unmeasured(run, metric, base))
+    add(
+        "cs_vs_threads", "context switches vs threads",
+        "Voluntary + involuntary, server and client threads, per second of the "
+        "measured interval.",
+        lambda: g.vs_threads([("cs_per_s", "-")], METRIC_LABEL["cs_per_s"]),
+        one_t or (None if g.has("cs_per_s") else
+                  "the record has no context switch counts"))
+    no_base = one_t or (None
+                        if 1 in g.threads else "the run has no 1-thread cells")
+    add(
+        "speedup_vs_threads", f"speedup vs threads ({what})",
+        "Mean at N threads over mean at 1 thread; error bars propagate both "
+        "CIs (first order).", lambda: g.speedup(primary, False), no_base)
+    add("efficiency_vs_threads", "parallel efficiency vs threads",
+        "Speedup divided by the thread count.",
+        lambda: g.speedup(primary, True), no_base)
+    zc = [
+        t for t in g.transports if any(
+            c.values("zc_copied_fraction") for k, c in g.idx.items()
+            if k[0] == t)
+    ]
+    add("zc_copied_vs_size", "zero-copy sends copied by the kernel vs size",
+        "Fraction of zero-copy completions the kernel flagged as copied.",
+        lambda: g.vs_size("zc_copied_fraction", 100.0, zc),
+        None if zc else "no transport reported zero-copy completions")
+    return specs, omitted
+
+
+def build(run: Run) -> Tuple[List[FigureSpec], List[Omitted]]:
+    specs, omitted = [], []
+    modes = run.modes()
+    foot = footer(run)
+    for mode in modes:
+        s, o = _build_mode(run, mode, "" if len(modes) == 1 else f"_{mode}",
+                           foot)
+        specs += s
+        omitted += o
+    return specs, omitted
+
+
+def _log2_axis(ax, xkind: str, values: List[float]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(ticker.FixedLocator(values))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    fmt = size_label if xkind == "size" else lambda v: str(int(v))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: fmt(int(v))))
+    if xkind == "size":
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+
+
+def draw(spec: FigureSpec):
+    """A matplotlib Figure for spec; each series is one ErrorbarContainer
+    (or Line2D when no point has a CI) labelled with the series label."""
+    n = len(spec.panels)
+    ncols = n if n <= 3 else (2 if n == 4 else 3)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows,
+                             ncols,
+                             figsize=(4.6 * ncols, 3.4 * nrows + 0.9),
+                             squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.flat, spec.panels):
+        xs = sorted({x for s in panel.series for x in s.x})
+        for s in panel.series:
+            if any(v is not None for v in s.lo):
+                low = [
+                    y - (lo if lo is not None else y)
+                    for y, lo in zip(s.y, s.lo)
+                ]
+                high = [(hi if hi is not None else y) - y
+                        for y, hi in zip(s.y, s.hi)]
+                ax.errorbar(s.x,
+                            s.y,
+                            yerr=[low, high],
+                            fmt="o",
+                            ls=s.style,
+                            capsize=3,
+                            markersize=4,
+                            label=s.label,
+                            color=s.color)
+            else:
+                ax.plot(s.x,
+                        s.y,
+                        marker="o" if s.style != ":" else None,
+                        ls=s.style,
+                        markersize=4,
+                        label=s.label,
+                        color=s.color)
+        _log2_axis(ax, panel.xkind, xs)
+        ax.set_title(panel.title, fontsize=10)
+        ax.set_xlabel(panel.xlabel, fontsize=9)
+        ax.set_ylabel(panel.ylabel, fontsize=9)
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=7)
+    fig.suptitle(spec.title, fontsize=12)
+    fig.text(0.01, 0.005, spec.footer, fontsize=7, color="#444", va="bottom")
+    fig.tight_layout(rect=(0, 0.6 / (3.4 * nrows + 0.9), 1, 1))
+    return fig
+
+
+def save(spec: FigureSpec, out_dir: str) -> Dict[str, str]:
+    """Writes out_dir/<id>.png and .svg; returns {"png": path, "svg": path}."""
+    fig = draw(spec)
+    paths = {}
+    try:
+        for ext in ("png", "svg"):
+            paths[ext] = os.path.join(out_dir, f"{spec.id}.{ext}")
+            fig.savefig(paths[ext],
+                        dpi=100,
+                        metadata={"Date": None} if ext == "svg" else None)
+    finally:
+        plt.close(fig)
+    return paths
+
+
+def to_json(specs: List[FigureSpec], omitted: List[Omitted]) -> dict:
+    return {
+        "figures": [dataclasses.asdict(s) for s in specs],
+        "omitted": [dataclasses.asdict(o) for o in omitted],
+    }

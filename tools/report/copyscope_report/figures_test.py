@@ -1,0 +1,189 @@
+"""The figures draw the record's values: checked on the specs, on the
+matplotlib artists and in figures.json, for a record with known values."""
+
+import json
+import math
+import os
+import tempfile
+import unittest
+
+import matplotlib.image
+
+from copyscope_report import cli, figures, loader, synthetic
+
+T95_2DF = 4.302653  # Student t, 0.975 quantile, 2 degrees of freedom
+
+
+def known_stream():
+    """two_copy: 10 Gbit/s at 1 thread, 16 at 2; one_copy 5 at 1, 12 at 2,
+    each as mean of [m-0.2, m, m+0.2]. Counters: cycles measured (2 cycles per
+    byte) on two_copy only; zero_copy copies half of its sends."""
+    cells = {}
+    for size in (1024, 65536):
+        for tr, by_t in (("two_copy", {
+                1: 10.0,
+                2: 16.0
+        }), ("one_copy", {
+                1: 5.0,
+                2: 12.0
+        })):
+            for t, m in by_t.items():
+                cells[(tr, size, t)] = []
+                for d in (-0.2, 0.0, 0.2):
+                    v = {"throughput_gbps": m + d, "cs": 1000.0 * t}
+                    if tr == "two_copy":
+                        v["cycles"] = 2.0 * (m + d) * 1e9 / 8
+                    cells[(tr, size, t)].append(v)
+        cells[("zero_copy", size, 1)] = [{
+            "throughput_gbps": 9.0,
+            "zc_copied_fraction": f
+        } for f in (0.4, 0.5, 0.6)]
+    return cells
+
+
+class FiguresTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "known"),
+                                      known_stream(),
+                                      perf=[{
+                                          "event": "cache-misses",
+                                          "state": "unsupported",
+                                          "reason": "PMU not available"
+                                      }])
+        cls.record = loader.load_run(cls.dir)
+        specs, omitted = figures.build(cls.record)
+        cls.specs = {s.id: s for s in specs}
+        cls.omitted = {o.id: o for o in omitted}
+
+    def series(self, fid, panel_title, label):
+        panel = next(
+            p for p in self.specs[fid].panels if p.title == panel_title)
+        return next(s for s in panel.series if s.label == label)
+
+    def test_throughput_vs_size_points_and_ci(self):
+        s = self.series("throughput_vs_size", "2 threads", "one_copy")
+        self.assertEqual(s.x, [1024, 65536])
+        for y in s.y:
+            self.assertAlmostEqual(y, 12.0)
+        half = T95_2DF * 0.2 / math.sqrt(3)
+        self.assertAlmostEqual(s.lo[0], 12.0 - half, places=6)
+        self.assertAlmostEqual(s.hi[0], 12.0 + half, places=6)
+        self.assertEqual(s.n, [3, 3])
+        titles = [p.title for p in self.specs["throughput_vs_size"].panels]
+        self.assertEqual(titles, ["1 thread", "2 threads"])
+
+    def test_drawn_artists_carry_the_values(self):
+        spec = self.specs["throughput_vs_threads"]
+        fig = figures.draw(spec)
+        try:
+            ax = fig.axes[0]  # 1 KiB
+            drawn = {c.get_label(): c for c in ax.containers}
+            c = drawn["two_copy"]
+            line, _, (bars,) = c.lines
+            self.assertEqual(list(line.get_xdata()), [1, 2])
+            for got, want in zip(line.get_ydata(), [10.0, 16.0]):
+                self.assertAlmostEqual(got, want)
+            half = T95_2DF * 0.2 / math.sqrt(3)
+            lo_hi = [(seg[0][1], seg[1][1]) for seg in bars.get_segments()]
+            self.assertAlmostEqual(lo_hi[1][0], 16.0 - half, places=6)
+            self.assertAlmostEqual(lo_hi[1][1], 16.0 + half, places=6)
+            self.assertIn("synthetic-host", fig.texts[-1].get_text())
+            self.assertIn("0123456789ab", fig.texts[-1].get_text())
+        finally:
+            figures.plt.close(fig)
+
+    def test_speedup_and_efficiency(self):
+        s = self.series("speedup_vs_threads", "64 KiB", "one_copy")
+        self.assertEqual(s.x, [1, 2])
+        self.assertAlmostEqual(s.y[1], 12.0 / 5.0)
+        e = self.series("efficiency_vs_threads", "64 KiB", "one_copy")
+        self.assertAlmostEqual(e.y[1], 12.0 / 5.0 / 2)
+        ideal = self.series("speedup_vs_threads", "64 KiB", "ideal (linear)")
+        self.assertEqual(ideal.y, [1.0, 2.0])
+
+    def test_counters_drawn_where_measured_only(self):
+        s = self.series("cycles_per_byte_vs_size", "1 thread", "two_copy")
+        for y in s.y:
+            self.assertAlmostEqual(y, 2.0)
+        labels = [
+            x.label
+            for p in self.specs["cycles_per_byte_vs_size"].panels
+            for x in p.series
+        ]
+        self.assertNotIn("one_copy", labels)  # not measured: not drawn
+        self.assertIn("PMU not available",
+                      self.omitted["llc_misses_per_kib_vs_size"].reason)
+        self.assertIn("l1_misses_per_kib_vs_size", self.omitted)
+        self.assertIn("--mode=rr", self.omitted["latency_vs_threads"].reason)
+
+    def test_context_switches_and_zero_copy(self):
+        s = self.series("cs_vs_threads", "1 KiB", "two_copy")
+        self.assertEqual(s.y, [1000.0, 2000.0])  # per second of a 1 s window
+        z = self.series("zc_copied_vs_size", "1 thread", "zero_copy")
+        for y in z.y:
+            self.assertAlmostEqual(y, 50.0)
+        panels = self.specs["zc_copied_vs_size"].panels
+        self.assertEqual([p.title for p in panels], ["1 thread"])
+
+    def test_rr_latency_figure(self):
+        cells = {("two_copy", 64, t): [{
+            "transactions_per_sec": 1e4 * t,
+            "latency_p50_us": 10.0 * t + d,
+            "latency_p99_us": 30.0 * t + d
+        } for d in (-1.0, 0.0, 1.0)] for t in (1, 2)}
+        d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "rr"),
+                                cells,
+                                mode="rr")
+        specs, omitted = figures.build(loader.load_run(d))
+        spec = next(s for s in specs if s.id == "latency_vs_threads")
+        (panel,) = spec.panels
+        by = {s.label: s for s in panel.series}
+        self.assertEqual(by["two_copy p50"].y, [10.0, 20.0])
+        self.assertEqual(by["two_copy p99"].y, [30.0, 60.0])
+        self.assertEqual(by["two_copy p99"].style, "--")
+        tput = next(s for s in specs if s.id == "throughput_vs_threads")
+        self.assertEqual(tput.panels[0].series[0].y, [1e4, 2e4])
+        self.assertNotIn("zc_copied_vs_size", [s.id for s in specs])
+        self.assertIn("zc_copied_vs_size", [o.id for o in omitted])
+
+    def test_report_files(self):
+        out = os.path.join(tempfile.mkdtemp(), "rep")
+        page = cli.write_report(self.dir, out)
+        self.assertTrue(os.path.isfile(page))
+        with open(os.path.join(out, "figures.json")) as f:
+            side = json.load(f)
+        ids = [f["id"] for f in side["figures"]]
+        self.assertEqual(sorted(ids), sorted(self.specs))
+        fig = next(
+            f for f in side["figures"] if f["id"] == "throughput_vs_size")
+        s = next(
+            s for s in fig["panels"][0]["series"] if s["label"] == "two_copy")
+        self.assertEqual([round(y, 9) for y in s["y"]], [10.0, 10.0])
+        for fid in ids:
+            img = matplotlib.image.imread(os.path.join(out, fid + ".png"))
+            self.assertGreater(img.shape[0], 100)
+            self.assertGreater(float(img.std()), 0.01)  # not blank
+            with open(os.path.join(out, fid + ".svg")) as f:
+                self.assertIn("<svg", f.read(2000))
+        # A second report replaces the first whole, with no temporary left.
+        cli.write_report(self.dir, out)
+        leftovers = [n for n in os.listdir(os.path.dirname(out)) if n != "rep"]
+        self.assertEqual(leftovers, [])
+
+    def test_a_cell_without_values_is_a_gap_not_a_zero(self):
+        cells = {("two_copy", s, 1): [{
+            "throughput_gbps": 5.0
+        }] for s in (64, 4096)}
+        cells[("two_copy", 1024, 1)] = [{"messages_per_sec": 1.0}]
+        d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "gap"), cells)
+        specs, _ = figures.build(loader.load_run(d))
+        s = specs[0].panels[0].series[0]
+        self.assertEqual(s.x, [64, 4096])
+        self.assertEqual(s.y, [5.0, 5.0])
+        self.assertEqual(s.lo, [None, None])  # one repetition: no interval
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,131 @@
+"""Synthetic results records with known values, for the tests.
+
+Writes run.jsonl the way the harness does (protobuf JSON mapping of
+harness/record.proto: lowerCamelCase names, 64-bit integers as strings, a
+header line then one line per cell), so the tests exercise the real loader.
+
+    cells = {("two_copy", 4096, 1): [{"throughput_gbps": 10.0}, ...], ...}
+    path = write_run(tmpdir, cells, mode="stream")
+"""
+
+import json
+import os
+from typing import Dict, List, Optional, Tuple
+
+HOST = {
+    "kernel": "Linux 6.1.0 #1 SMP x86_64",
+    "hostname": "synthetic-host",
+    "cpuModel": "Synthetic CPU @ 3.00GHz",
+    "cpuCount": 2,
+    "governor": "performance",
+}
+BUILD = {
+    "version": "0.1",
+    "stamped": True,
+    "gitCommit": "0123456789abcdef0123456789abcdef01234567",
+    "gitDirty": 0,
+    "compiler": "gcc 12.2.0",
+    "compilationMode": "opt",
+}
+
+
+def _sample(rep: int, metrics: Dict[str, float], window_s: float,
+            nbytes: Optional[float], perf: List[dict]) -> dict:
+    conn = {"index": 0, "windowS": window_s, "messages": "1000"}
+    if nbytes is not None:
+        conn["bytes"] = str(int(nbytes))
+    if perf:
+        conn["server"] = {"side": "server", "perf": perf}
+        conn["client"] = {"side": "client", "perf": perf}
+    return {
+        "rep": rep,
+        "status": "ok",
+        "metrics": [{
+            "name": k,
+            "value": v
+        } for k, v in sorted(metrics.items())],
+        "connections": [conn],
+    }
+
+
+def cell_json(transport: str,
+              size: int,
+              threads: int,
+              reps: List[Dict[str, float]],
+              mode: str = "stream",
+              perf: Optional[List[dict]] = None) -> dict:
+    primary = "transactions_per_sec" if mode == "rr" else "throughput_gbps"
+    samples = []
+    for i, m in enumerate(reps, 1):
+        window = 1.0
+        nbytes = m.pop("_bytes", None)
+        if nbytes is None and "throughput_gbps" in m:
+            nbytes = m["throughput_gbps"] * 1e9 / 8 * window
+        samples.append(_sample(i, m, window, nbytes, perf or []))
+    return {
+        "key": {
+            "transport": transport,
+            "size": str(size),
+            "threads": threads,
+            "fields": 1,
+            "mode": mode,
+            "direction": "server-to-client",
+        },
+        "status": "ok",
+        "samples": samples,
+        "primaryMetric": primary,
+    }
+
+
+def write_run(directory: str,
+              cells: Dict[Tuple[str, int, int], List[Dict[str, float]]],
+              mode: str = "stream",
+              isolation: str = "netns",
+              perf: Optional[List[dict]] = None,
+              notes: Optional[List[str]] = None) -> str:
+    """Writes directory/run.jsonl; returns directory."""
+    os.makedirs(directory, exist_ok=True)
+    transports = sorted({k[0] for k in cells})
+    sizes = sorted({k[1] for k in cells})
+    threads = sorted({k[2] for k in cells})
+    reps = max(len(v) for v in cells.values())
+    header = {
+        "schemaVersion": 1,
+        "runId": os.path.basename(os.path.normpath(directory)),
+        "startedUtc": "2024-01-01T00:00:00Z",
+        "finishedUtc": "2024-01-01T00:01:00Z",
+        "plan": {
+            "profile": "synthetic",
+            "mode": mode,
+            "transports": transports,
+            "sizes": [str(s) for s in sizes],
+            "threads": threads,
+            "reps": reps,
+        },
+        "host": HOST,
+        "build": BUILD,
+        "isolation": {
+            "mode": isolation,
+            "reason": "synthetic"
+        },
+        "notes": notes or [],
+        "cellsPlanned": len(cells),
+    }
+    with open(os.path.join(directory, "run.jsonl"), "w") as f:
+        f.write(json.dumps(header) + "\n")
+        for (tr, size, th), reps_ in sorted(cells.items()):
+            f.write(
+                json.dumps(
+                    cell_json(tr, size, th, [dict(r)
+                                             for r in reps_], mode, perf)) +
+                "\n")
+    return directory
+
+
+def unsupported_perf(
+        reason: str = "hardware counters not supported") -> List[dict]:
+    return [{
+        "event": e,
+        "state": "unsupported",
+        "reason": reason
+    } for e in ("cycles", "L1-dcache-load-misses", "cache-misses")]
