@@ -178,7 +178,7 @@ int Probe(char* why, size_t why_size) {
     ep->buf_count = 2;
     ep->buf_size = 4096;
     rc = SetUpBuffers(ep, why, why_size);
-    if (rc < 0) {  // drop SetUpBuffers' "open: " prefix
+    if (rc < 0 && strncmp(why, "open: ", 6) == 0) {  // not opening here
       memmove(why, why + 6, strlen(why + 6) + 1);
     }
   }
