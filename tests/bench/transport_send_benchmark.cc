@@ -1,0 +1,233 @@
+// Per-call cost of every in-tree transport's send path: one send() of one
+// message through the plugin ABI (dlopen'd, as the harness calls it) on a
+// connected loopback TCP pair whose other end a thread drains with plain
+// recv(). Sizes 64 B, 4 KiB and 64 KiB, with 1 and 8 fields.
+//
+//   bazel run -c opt //tests/bench:transport_send_benchmark
+//   (append -- --benchmark_filter=two_copy/size:65536 for one case)
+//
+// A transport with CS_CAP_ASYNC_RELEASE keeps up to 64 messages (and at most
+// 64 MiB) in flight and reaps them back as the harness does, so an
+// iteration's cost includes its share of reaping. "Time" is wall time per
+// send() (it includes waiting for socket buffer space, i.e. for the
+// receiver); "CPU" is the sending thread's CPU time per send();
+// bytes_per_second is what the receiver could be fed at that rate. Counters:
+// syscalls per message as the plugin reports them (send_calls / messages).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "plugins/copyscope_transport.h"
+#include "plugins/loader.h"
+
+namespace copyscope::bench {
+namespace {
+
+// A connected loopback TCP pair; `send_end` sends, `recv_end` is drained.
+struct TcpPair {
+  int send_end = -1;
+  int recv_end = -1;
+  ~TcpPair() {
+    if (send_end >= 0) close(send_end);
+    if (recv_end >= 0) close(recv_end);
+  }
+  bool Connect() {
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listener < 0) return false;
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bool ok =
+        bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+        listen(listener, 1) == 0 &&
+        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    if (ok) {
+      send_end = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      ok =
+          send_end >= 0 && connect(send_end, reinterpret_cast<sockaddr*>(&addr),
+                                   sizeof(addr)) == 0;
+    }
+    if (ok) {
+      recv_end = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      ok = recv_end >= 0;
+    }
+    close(listener);
+    return ok;
+  }
+};
+
+// Reads and discards everything until end of stream or an error.
+void DrainUntilEof(int fd) {
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    return;
+  }
+}
+
+// `count` messages of `size` bytes in min(fields, size) separately
+// allocated fields each; message i has tag i.
+class Messages {
+ public:
+  Messages(size_t size, uint32_t fields, uint32_t count) {
+    fields = static_cast<uint32_t>(std::min<size_t>(fields, size));
+    iovecs_.resize(count);
+    for (uint32_t m = 0; m < count; ++m) {
+      for (uint32_t f = 0; f < fields; ++f) {
+        size_t len = size / fields + (f < size % fields ? 1 : 0);
+        void* p = std::aligned_alloc(64, (len + 63) / 64 * 64);
+        std::memset(p, 'a' + static_cast<int>(f % 26), len);
+        buffers_.emplace_back(static_cast<char*>(p));
+        iovecs_[m].push_back({p, len});
+      }
+    }
+    for (uint32_t m = 0; m < count; ++m) {
+      messages_.push_back({iovecs_[m].data(), fields, 0, m});
+    }
+  }
+  const cs_message& operator[](uint32_t i) const { return messages_[i]; }
+  uint32_t fields() const { return messages_[0].field_count; }
+
+ private:
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<char, Free>> buffers_;
+  std::vector<std::vector<iovec>> iovecs_;
+  std::vector<cs_message> messages_;
+};
+
+uint64_t CounterValue(const cs_transport* t, const cs_endpoint* ep,
+                      const char* name) {
+  cs_counter counters[32];
+  uint32_t n = std::min<uint32_t>(t->counters(ep, counters, 32), 32);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (std::strcmp(counters[i].name, name) == 0) return counters[i].value;
+  }
+  return 0;
+}
+
+void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
+  if (plugin->status != plugins::PluginStatus::kOk) {
+    state.SkipWithError((std::string(plugins::StatusName(plugin->status)) +
+                         ": " + plugin->reason)
+                            .c_str());
+    return;
+  }
+  const cs_transport* t = plugin->transport;
+  const size_t size = static_cast<size_t>(state.range(0));
+  const uint32_t fields = static_cast<uint32_t>(state.range(1));
+  const bool async = (t->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  const uint32_t in_flight = async ? static_cast<uint32_t>(std::clamp<size_t>(
+                                         (size_t{64} << 20) / size, 1, 64))
+                                   : 1;
+  TcpPair pair;
+  if (!pair.Connect()) {
+    state.SkipWithError("cannot make a loopback TCP pair");
+    return;
+  }
+  Messages messages(size, fields, in_flight);
+  cs_endpoint_config config = {};
+  config.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
+  config.role = CS_ROLE_SENDER;
+  config.fd = pair.send_end;
+  config.io_timeout_ms = 10000;
+  config.max_fields = messages.fields();
+  config.max_batch = 1;
+  config.max_message_size = size;
+  cs_endpoint* ep = nullptr;
+  char err[256] = "";
+  if (t->open(&config, &ep, err, sizeof(err)) != 0) {
+    state.SkipWithError((std::string("open: ") + err).c_str());
+    return;
+  }
+  std::thread drain(DrainUntilEof, pair.recv_end);
+  std::vector<uint64_t> free_tags, reaped(in_flight);
+  for (uint32_t i = in_flight; i > 0; --i) free_tags.push_back(i - 1);
+  std::string error;
+  for (auto _ : state) {
+    if (free_tags.empty()) {
+      int n = t->reap(ep, reaped.data(), in_flight, -1);
+      if (n <= 0) {
+        error =
+            std::string("reap: ") + (n == 0 ? "timed out" : t->last_error(ep));
+        break;
+      }
+      free_tags.insert(free_tags.end(), reaped.begin(), reaped.begin() + n);
+    }
+    const uint64_t tag = free_tags.back();
+    free_tags.pop_back();
+    if (t->send(ep, &messages[static_cast<uint32_t>(tag)], 1) != 0) {
+      error = std::string("send: ") + t->last_error(ep);
+      break;
+    }
+    if (!async) free_tags.push_back(tag);  // free again on return
+  }
+  while (error.empty() && free_tags.size() < in_flight) {
+    int n = t->reap(ep, reaped.data(), in_flight, -1);
+    if (n <= 0) {
+      error = "reap after the loop failed";
+      break;
+    }
+    free_tags.insert(free_tags.end(), reaped.begin(), reaped.begin() + n);
+  }
+  const uint64_t send_calls = CounterValue(t, ep, "send_calls");
+  t->close(ep);
+  shutdown(pair.send_end, SHUT_WR);
+  drain.join();
+  if (!error.empty()) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
+  state.SetItemsProcessed(state.iterations());
+  if (send_calls > 0) {
+    state.counters["syscalls_per_msg"] =
+        static_cast<double>(send_calls) /
+        static_cast<double>(state.iterations());
+  }
+  state.SetLabel(std::to_string(messages.fields()) + " field(s), " +
+                 std::to_string(in_flight) + " in flight");
+}
+
+// Loads the in-tree plugins from the runfiles and registers one benchmark
+// family per plugin; runs before main() (benchmark_main).
+plugins::PluginSet* RegisterAll() {
+  auto* set = new plugins::PluginSet;  // lives as long as the process
+  std::string dir = plugins::DefaultPluginDirectory();
+  std::string error;
+  if (dir.empty() || !set->LoadDirectory(dir, &error)) {
+    std::fprintf(stderr, "transport_send_benchmark: no plugins found (%s)\n",
+                 dir.empty() ? "no runfiles" : error.c_str());
+    return set;
+  }
+  for (const plugins::Plugin& p : set->plugins()) {
+    if (p.status == plugins::PluginStatus::kRejected) {
+      std::fprintf(stderr, "transport_send_benchmark: %s rejected: %s\n",
+                   p.path.c_str(), p.reason.c_str());
+      continue;
+    }
+    benchmark::RegisterBenchmark(("BM_Send/" + p.name).c_str(), BM_Send, &p)
+        ->ArgNames({"size", "fields"})
+        ->ArgsProduct({{64, 4096, 65536}, {1, 8}});
+  }
+  return set;
+}
+
+[[maybe_unused]] plugins::PluginSet* const g_plugins = RegisterAll();
+
+}  // namespace
+}  // namespace copyscope::bench
