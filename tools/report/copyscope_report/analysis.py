@@ -128,12 +128,15 @@ def best_per_cell(run: Run, mode: str) -> List[Best]:
                         f"{where}: {top.transport}, {pct(d2.rel)} over "
                         f"{c2.transport} ({pval(d2.p)})"))
             else:
-                worst_p = max(d.p for c, d in diffs if c.transport in tied)
+                # The p-value against the closest tied competitor.
+                c2, d2 = next(
+                    (c, d) for c, d in diffs if c.transport == tied[1])
                 out.append(
                     Best(
                         s, t, "tie", top.transport, tied,
                         f"{where}: no significant difference between "
-                        f"{', '.join(tied)} ({pval(worst_p)})"))
+                        f"{', '.join(tied)} (highest mean {top.transport}; "
+                        f"{pval(d2.p)} against {c2.transport})"))
     return out
 
 
@@ -158,6 +161,7 @@ class Crossover:
     b: str
     per_threads: List[PairAtThreads]
     headline: str
+    no_difference: bool = False  # at every size and thread count
 
 
 def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
@@ -188,16 +192,24 @@ def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
             p.crossover = p.from_size
         p.phrase = "at every size" if j == 0 else f"from {size_label(p.from_size)}"
         return p
-    wins = {x[0]: x[1] for x in tested if x[1] != 0}
-    if not wins:
+    if all(x[1] in (0, None) for x in signs):
         p.phrase = "no significant difference at any size"
-    else:
-        parts = [
-            f"{a if v == 1 else b} higher at {size_label(s)}"
-            for s, v in wins.items()
-        ]
-        p.phrase = ("no significant difference at the largest size; " +
-                    ", ".join(parts))
+        return p
+    # Mixed, with no winner at the largest size: say what holds where.
+    groups: List[Tuple[str, List[int]]] = []
+    for size, sign, _, _ in signs:
+        what = {
+            1: f"{a} higher",
+            -1: f"{b} higher",
+            0: "no significant difference",
+            None: "untested"
+        }[sign]
+        if groups and groups[-1][0] == what:
+            groups[-1][1].append(size)
+        else:
+            groups.append((what, [size]))
+    p.phrase = ", ".join(f"{what} at {', '.join(size_label(x) for x in sizes)}"
+                         for what, sizes in groups)
     return p
 
 
@@ -215,22 +227,27 @@ def crossovers(run: Run, mode: str) -> List[Crossover]:
         wins_a = sum(1 for p in per if p.winner == a)
         wins_b = sum(1 for p in per if p.winner == b)
         x, y = (a, b) if wins_a >= wins_b else (b, a)
-        parts = []
+        parts, others = [], []
         for p in per:
             tl = threads_label(p.threads)
             if p.winner == x:
                 below = f" ({y} higher below)" if p.crossover else ""
                 parts.append(f"{p.phrase} at {tl}{below}")
             elif p.winner == y:
-                parts.append(f"not at {tl} ({y} wins {p.phrase})")
+                others.append(f"not at {tl} ({y} wins {p.phrase})")
             else:
-                parts.append(f"not at {tl} ({p.phrase})")
-        if wins_a == 0 and wins_b == 0:
-            parts = [f"{p.phrase} at {threads_label(p.threads)}" for p in per]
-            headline = f"{x} vs {y}: " + "; ".join(parts)
+                others.append(f"not at {tl} ({p.phrase})")
+        nothing = all(
+            p.phrase == "no significant difference at any size" for p in per)
+        if nothing:
+            headline = (f"{x} vs {y}: no significant difference at any size "
+                        "and thread count")
+        elif wins_a == 0 and wins_b == 0:
+            headline = f"{x} vs {y}: " + "; ".join(
+                f"at {threads_label(p.threads)}, {p.phrase}" for p in per)
         else:
-            headline = f"{x} beats {y} " + ", ".join(parts)
-        out.append(Crossover(a, b, per, headline))
+            headline = f"{x} beats {y} " + ", ".join(parts + others)
+        out.append(Crossover(a, b, per, headline, nothing))
     return out
 
 
@@ -408,6 +425,17 @@ def analyze(run: Run) -> List[Analysis]:
     return out
 
 
+def crossover_lines(a: Analysis) -> List[str]:
+    """The crossover findings; pairs never significantly different share a line."""
+    lines = [c.headline + "." for c in a.crossovers if not c.no_difference]
+    same = [f"{c.a}/{c.b}" for c in a.crossovers if c.no_difference]
+    if same:
+        lines.append(
+            "No significant difference at any size and thread count: " +
+            ", ".join(same) + ".")
+    return lines
+
+
 def to_text(analyses: List[Analysis]) -> str:
     lines = []
     for a in analyses:
@@ -416,7 +444,7 @@ def to_text(analyses: List[Analysis]) -> str:
         lines.extend(a.notes)
         lines.append("")
         lines.append("Crossovers:")
-        lines.extend(f"  {c.headline}." for c in a.crossovers)
+        lines.extend(f"  {line}" for line in crossover_lines(a))
         if not a.crossovers:
             lines.append("  fewer than two transports: nothing to compare")
         lines.append("Zero-copy verdict:")

@@ -78,7 +78,7 @@ METRIC_LABEL = {
 
 def footer(run: Run) -> str:
     h, b = run.host, run.build
-    commit = (b.get("git_commit") or "unknown commit")[:12]
+    commit = (b.get("git_commit") or "")[:12] or "unknown commit"
     dirty = {1: " (dirty)", 0: ""}.get(int(b.get("git_dirty", -1) or 0), "")
     host = (f"host {h.get('hostname', '?')}: {h.get('cpu_model', '?')}, "
             f"{h.get('cpu_count', '?')} CPUs, {h.get('kernel', '?')}")
@@ -342,7 +342,7 @@ def draw(spec: FigureSpec):
     nrows = (n + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows,
                              ncols,
-                             figsize=(4.6 * ncols, 3.4 * nrows + 0.9),
+                             figsize=(4.6 * ncols + 1.8, 3.4 * nrows + 0.9),
                              squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -380,10 +380,20 @@ def draw(spec: FigureSpec):
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
         ax.tick_params(labelsize=8)
-        ax.legend(fontsize=7)
+    # One legend for all panels, right of them: the union of the series.
+    handles = {}
+    for ax in axes.flat[:n]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    width = 4.6 * ncols + 1.8
+    fig.legend(list(handles.values()),
+               list(handles),
+               loc="center right",
+               fontsize=8,
+               frameon=False)
     fig.suptitle(spec.title, fontsize=12)
-    fig.text(0.01, 0.005, spec.footer, fontsize=7, color="#444", va="bottom")
-    fig.tight_layout(rect=(0, 0.6 / (3.4 * nrows + 0.9), 1, 1))
+    fig.text(0.01, 0.005, spec.footer, fontsize=8, color="#444", va="bottom")
+    fig.tight_layout(rect=(0, 0.55 / (3.4 * nrows + 0.9), 1 - 1.8 / width, 1))
     return fig
 
 

@@ -55,7 +55,8 @@ def _about(run: Run) -> str:
         ("host", f"{h.get('hostname', '?')}: {h.get('cpu_model', '?')}, "
          f"{h.get('cpu_count', '?')} CPUs, governor {h.get('governor', '?')}"),
         ("kernel", h.get("kernel", "")),
-        ("build", f"{b.get('git_commit', '?')}{dirty}, {b.get('compiler', '')} "
+        ("build", f"{b.get('git_commit') or 'unknown commit'}{dirty}, "
+         f"{b.get('compiler', '')} "
          f"{b.get('compilation_mode', '')}"),
         ("isolation", f"{run.isolation.get('mode', '?')}: "
          f"{run.isolation.get('reason', '')}"),
@@ -80,7 +81,7 @@ def _analysis(a: analysis.Analysis) -> str:
         return f"<h4>{_e(title)}</h4><ul class=findings>{body}</ul>"
 
     out.append(
-        lst("Crossovers", [c.headline + "." for c in a.crossovers],
+        lst("Crossovers", analysis.crossover_lines(a),
             "fewer than two transports: nothing to compare"))
     out.append(
         lst("Zero-copy verdict", [z.text for z in a.zero_copy],
@@ -138,8 +139,8 @@ def render(run: Run, analyses: List[analysis.Analysis],
         parts.append(
             f"<figure id='{_e(s.id)}'><img alt='{_e(s.title)}' "
             f"src='data:image/png;base64,{data}'><figcaption><b>{_e(s.title)}"
-            f"</b>. {_e(s.caption)} (SVG: {_e(s.id)}.svg beside this page)\n"
-            f"{_e(s.footer)}</figcaption></figure>")
+            f"</b>. {_e(s.caption)} (SVG: {_e(s.id)}.svg beside this page)"
+            "</figcaption></figure>")
     if omitted:
         parts.append("<h3>Figures left out</h3><ul>" + "".join(
             f"<li><b>{_e(o.title)}</b>: {_e(o.reason)}</li>" for o in omitted) +

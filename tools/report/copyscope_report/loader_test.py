@@ -40,16 +40,18 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(c.values("cs_per_s"), [100.0, 200.0])
         self.assertEqual(c.values("llc_misses_per_kib"), [])
 
-    def test_snake_case_names_and_absent_defaults(self):
+    def test_camel_case_names_and_absent_defaults(self):
+        # The default proto3 JSON spelling (lowerCamelCase) reads the same.
         p = os.path.join(self.tmp, "run.jsonl")
         with open(p, "w") as f:
-            f.write(json.dumps({"run_id": "x", "schema_version": 1}) + "\n")
+            f.write(json.dumps({"runId": "x", "schemaVersion": 1}) + "\n")
             f.write(
                 json.dumps({
                     "key": {
                         "transport": "zero_copy",
-                        "size": 64,
-                        "threads": 1
+                        "size": "64",
+                        "threads": 1,
+                        "requestSize": "32"
                     },
                     "samples": [
                         {
@@ -67,7 +69,9 @@ class LoaderTest(unittest.TestCase):
                     ]
                 }) + "\n")
         run = loader.load_run(p)
+        self.assertEqual((run.run_id, run.schema_version), ("x", 1))
         c = run.cells[0]
+        self.assertEqual((c.size, c.request_size), (64, 32))
         self.assertEqual(c.values("zc_copied_fraction"), [0.0])
         self.assertEqual(c.failed, ["failed: connection reset"])
         self.assertEqual(c.primary(), "throughput_gbps")

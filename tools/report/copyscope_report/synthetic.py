@@ -1,8 +1,9 @@
 """Synthetic results records with known values, for the tests.
 
-Writes run.jsonl the way the harness does (protobuf JSON mapping of
-harness/record.proto: lowerCamelCase names, 64-bit integers as strings, a
-header line then one line per cell), so the tests exercise the real loader.
+Writes run.jsonl the way the harness does (harness/record_io.cc: protobuf
+JSON mapping of harness/record.proto with the .proto's field names, 64-bit
+integers as strings, a header line then one line per cell), so the tests
+exercise the real loader.
 
     cells = {("two_copy", 4096, 1): [{"throughput_gbps": 10.0}, ...], ...}
     path = write_run(tmpdir, cells, mode="stream")
@@ -15,23 +16,23 @@ from typing import Dict, List, Optional, Tuple
 HOST = {
     "kernel": "Linux 6.1.0 #1 SMP x86_64",
     "hostname": "synthetic-host",
-    "cpuModel": "Synthetic CPU @ 3.00GHz",
-    "cpuCount": 2,
+    "cpu_model": "Synthetic CPU @ 3.00GHz",
+    "cpu_count": 2,
     "governor": "performance",
 }
 BUILD = {
     "version": "0.1",
     "stamped": True,
-    "gitCommit": "0123456789abcdef0123456789abcdef01234567",
-    "gitDirty": 0,
+    "git_commit": "0123456789abcdef0123456789abcdef01234567",
+    "git_dirty": 0,
     "compiler": "gcc 12.2.0",
-    "compilationMode": "opt",
+    "compilation_mode": "opt",
 }
 
 
 def _sample(rep: int, metrics: Dict[str, float], window_s: float,
             nbytes: Optional[float], perf: List[dict]) -> dict:
-    conn = {"index": 0, "windowS": window_s, "messages": "1000"}
+    conn = {"index": 0, "window_s": window_s, "messages": "1000"}
     if nbytes is not None:
         conn["bytes"] = str(int(nbytes))
     if perf:
@@ -73,7 +74,7 @@ def cell_json(transport: str,
         },
         "status": "ok",
         "samples": samples,
-        "primaryMetric": primary,
+        "primary_metric": primary,
     }
 
 
@@ -90,10 +91,10 @@ def write_run(directory: str,
     threads = sorted({k[2] for k in cells})
     reps = max(len(v) for v in cells.values())
     header = {
-        "schemaVersion": 1,
-        "runId": os.path.basename(os.path.normpath(directory)),
-        "startedUtc": "2024-01-01T00:00:00Z",
-        "finishedUtc": "2024-01-01T00:01:00Z",
+        "schema_version": 1,
+        "run_id": os.path.basename(os.path.normpath(directory)),
+        "started_utc": "2024-01-01T00:00:00Z",
+        "finished_utc": "2024-01-01T00:01:00Z",
         "plan": {
             "profile": "synthetic",
             "mode": mode,
@@ -109,7 +110,7 @@ def write_run(directory: str,
             "reason": "synthetic"
         },
         "notes": notes or [],
-        "cellsPlanned": len(cells),
+        "cells_planned": len(cells),
     }
     with open(os.path.join(directory, "run.jsonl"), "w") as f:
         f.write(json.dumps(header) + "\n")
