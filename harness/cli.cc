@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,14 +11,17 @@
 #include "absl/strings/str_cat.h"
 #include "harness/build_info.h"
 #include "harness/csv_writer.h"
+#include "harness/env_commands.h"
 #include "harness/interrupt.h"
 #include "harness/network.h"
 #include "harness/options.h"
 #include "harness/output_dir.h"
+#include "harness/perf_report.h"
 #include "harness/plan.h"
 #include "harness/plugin_list.h"
 #include "harness/record.h"
 #include "harness/record_io.h"
+#include "harness/run_environment.h"
 #include "harness/runner.h"
 #include "harness/sweep.h"
 #include "harness/table.h"
@@ -60,11 +64,20 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
   if (!s.ok()) return UsageError(s);
   absl::StatusOr<Plan> plan = MakePlan(options, set.plugins());
   if (!plan.ok()) return UsageError(plan.status());
+  absl::StatusOr<std::unique_ptr<RunEnvironment>> env =
+      RunEnvironment::Prepare(options, *plan);
+  if (!env.ok()) return UsageError(env.status());
+  if (options.dry_run) return (*env)->DryRun(*plan);
   absl::StatusOr<std::string> dir = ResolveOutputDir(options.out);
   if (!dir.ok()) return UsageError(dir.status());
   PrintNotes(notes);
   PrintNotes(plan->notes);
   PrintNotes(context.notes);
+  // Isolation (once for the run), pinning and counters; fills the record's
+  // context. Only --isolation=netns can fail, before anything is written.
+  RunContext run_context = context;
+  s = (*env)->Start(&run_context);
+  if (!s.ok()) return UsageError(s);
 
   const std::atomic<bool>& interrupted = WatchInterrupts();
   s = CreateOutputDir(*dir);
@@ -74,7 +87,7 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
     return kExitFailed;
   }
   const std::string run_id = Basename(*dir);
-  record::Run run = MakeRunHeader(options, *plan, set.plugins(), context,
+  record::Run run = MakeRunHeader(options, *plan, set.plugins(), run_context,
                                   run_id, absl::Now());
 
   SweepConfig config;
@@ -87,13 +100,12 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
   config.max_cv = options.max_cv;
   config.progress = isatty(STDERR_FILENO) == 1;
   config.interrupt = &interrupted;
-  LoopbackNetwork network;
   absl::Status write_error;
-  SweepOutcome outcome = RunSweep(*plan, config, network, /*hooks=*/nullptr,
-                                  &run, [&](const record::Run& r) {
-                                    if (write_error.ok())
-                                      write_error = WriteRunFiles(*dir, r);
-                                  });
+  SweepOutcome outcome =
+      RunSweep(*plan, config, (*env)->network(), (*env)->hooks(), &run,
+               [&](const record::Run& r) {
+                 if (write_error.ok()) write_error = WriteRunFiles(*dir, r);
+               });
   run.set_finished_utc(Rfc3339(absl::Now()));
   run.set_interrupted(outcome.interrupted);
   if (write_error.ok()) write_error = WriteRunFiles(*dir, run);
@@ -102,6 +114,7 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
     std::fputs(SummaryJson(run).c_str(), stdout);
   } else {
     std::fputs(FormatTable(run).c_str(), stdout);
+    std::fputs(FormatRunReport(run).c_str(), stdout);
   }
   std::fflush(stdout);
   if (!write_error.ok()) {
@@ -148,6 +161,7 @@ int ShowCommand(const std::string& dir) {
                 run->cells_planned());
   }
   std::fputs(FormatTable(*run).c_str(), stdout);
+  std::fputs(FormatRunReport(*run).c_str(), stdout);
   return kExitOk;
 }
 
@@ -170,6 +184,10 @@ int Main(int argc, char** argv) {
       return RunCommand(inv->run, RunContext());
     case Command::kShow:
       return ShowCommand(inv->show_dir);
+    case Command::kTopo:
+      return TopoCommand(inv->run.topology_xml);
+    case Command::kNetnsCheck:
+      return NetnsCheckCommand();
   }
   return kExitUsage;
 }

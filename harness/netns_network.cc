@@ -3,10 +3,23 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "harness/isolation/netns.h"
 
 namespace copyscope::harness {
 namespace {
+
+// Per-namespace sysctls that shape a transfer, read inside the server
+// namespace.
+constexpr const char* kNamespaceSysctls[] = {
+    "net/ipv4/tcp_rmem",
+    "net/ipv4/tcp_wmem",
+    "net/ipv4/tcp_congestion_control",
+    "net/core/optmem_max",
+    "net/core/rmem_max",
+    "net/core/wmem_max",
+    "net/ipv4/tcp_orphan_retries",
+};
 
 const isolation::Side& SideOf(const isolation::Isolation& iso, Side side) {
   return side == Side::kServer ? iso.server() : iso.client();
@@ -82,6 +95,17 @@ std::vector<std::pair<std::string, std::string>> IsolationDetails(
     AddOffloads(p, s.offloads, &out);
   }
   if (!iso.teardown().empty()) out.emplace_back("teardown", iso.teardown());
+  // A new namespace starts from the kernel's defaults for its per-namespace
+  // sysctls, not from the host's: record what the run's sockets saw.
+  if (iso.mode() == isolation::Mode::kNetns && iso.server().ns_fd >= 0) {
+    for (const char* key : kNamespaceSysctls) {
+      absl::StatusOr<std::string> v =
+          isolation::ReadNamespaceSysctl(iso.server().ns_fd, key);
+      out.emplace_back(
+          absl::StrCat("netns_sysctl.", absl::StrReplaceAll(key, {{"/", "."}})),
+          v.ok() ? *v : absl::StrCat("unreadable: ", v.status().message()));
+    }
+  }
   return out;
 }
 

@@ -48,7 +48,10 @@ class NetnsNetwork final : public Network {
 // The isolation as key/value pairs for the run record (RunContext::
 // isolation_details): interface, mtu, server/client interface, address and
 // namespace, and each end's offloads ("tso", "gso", "gro", ... as on/off;
-// unread ones are left out, never guessed), plus "teardown".
+// unread ones are left out, never guessed), "teardown", and in netns mode
+// the per-namespace sysctls the sockets saw ("netns_sysctl.net.ipv4.
+// tcp_rmem", ...: a new namespace has the kernel's defaults, not the
+// host's).
 std::vector<std::pair<std::string, std::string>> IsolationDetails(
     const isolation::Isolation& iso);
 

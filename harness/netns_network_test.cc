@@ -175,6 +175,9 @@ TEST(IsolationDetailsTest, NamesInterfacesAddressesMtuAndOffloads) {
     EXPECT_TRUE(d[key] == "on" || d[key] == "off") << key << "=" << d[key];
   }
   EXPECT_EQ(d["teardown"], iso.teardown());
+  EXPECT_EQ(d["netns_sysctl.net.ipv4.tcp_orphan_retries"],
+            isolation::kOrphanRetries);
+  EXPECT_FALSE(d["netns_sysctl.net.ipv4.tcp_congestion_control"].empty());
 }
 
 TEST(IsolationDetailsTest, MtuRequestedIsRecorded) {

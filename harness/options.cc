@@ -68,6 +68,29 @@ ABSL_FLAG(std::vector<std::string>, plugin, {},
 ABSL_FLAG(std::vector<std::string>, transport_opt, {},
           "Transport option [TRANSPORT.]KEY=VALUE (repeatable); keys are "
           "listed by `copyscope list`");
+ABSL_FLAG(std::string, isolation, "auto",
+          "Where server and client live: netns (two network namespaces over "
+          "a veth), loopback, or auto (netns where permitted; the record "
+          "says which and why)");
+ABSL_FLAG(int32_t, mtu, 0, "MTU of the veth with netns isolation; 0: default");
+ABSL_FLAG(std::string, pin_server, "none",
+          "CPUs of the server threads: none, pcore, ecore, cpus:LIST, spread, "
+          "compact or smt-pair (see copyscope topo)");
+ABSL_FLAG(std::string, pin_client, "none",
+          "CPUs of the client threads (same values as --pin-server)");
+ABSL_FLAG(std::string, pin_fallback, "error",
+          "When a pool has too few CPUs: error, or any (widen, then reuse)");
+ABSL_FLAG(std::string, topology_xml, "",
+          "An hwloc XML topology to plan for instead of this machine (with "
+          "--dry-run, or for copyscope topo)");
+ABSL_FLAG(bool, dry_run, false,
+          "Print the cells and each thread count's CPU plan, run nothing");
+ABSL_FLAG(std::string, counters, "default",
+          "perf counters per thread over the measured interval: none, "
+          "default, or a list of perf event names");
+ABSL_FLAG(std::string, counters_scope, "thread",
+          "thread (each worker thread) or cpu (system-wide on the CPUs the "
+          "run uses; needs privileges)");
 
 namespace copyscope::harness {
 namespace {
@@ -106,6 +129,15 @@ constexpr FlagSpec kFlags[] = {
     {"transport_opt", "option",
      "--transport-opt=TRANSPORT.KEY=VALUE (keys from copyscope list)", true,
      false},
+    {"isolation", "isolation", "--isolation=netns", false, false},
+    {"mtu", "whole number", "--mtu=9000", false, false},
+    {"pin_server", "policy", "--pin-server=pcore", false, false},
+    {"pin_client", "policy", "--pin-client=cpus:2-3", false, false},
+    {"pin_fallback", "fallback", "--pin-fallback=any", false, false},
+    {"topology_xml", "path", "--topology-xml=machine.xml", false, false},
+    {"dry_run", "boolean", "--dry-run", false, false},
+    {"counters", "counter list", "--counters=task-clock,cycles", false, false},
+    {"counters_scope", "scope", "--counters-scope=cpu", false, false},
 };
 
 const FlagSpec* FindSpec(absl::string_view name) {
@@ -282,6 +314,15 @@ absl::Status ReadDesign(RunOptions* o) {
   }
   o->max_cv = cv / 100;
   o->json = absl::GetFlag(FLAGS_json);
+  o->isolation = absl::GetFlag(FLAGS_isolation);
+  o->mtu = absl::GetFlag(FLAGS_mtu);
+  o->pin_server = absl::GetFlag(FLAGS_pin_server);
+  o->pin_client = absl::GetFlag(FLAGS_pin_client);
+  o->pin_fallback = absl::GetFlag(FLAGS_pin_fallback);
+  o->topology_xml = absl::GetFlag(FLAGS_topology_xml);
+  o->dry_run = absl::GetFlag(FLAGS_dry_run);
+  o->counters = absl::GetFlag(FLAGS_counters);
+  o->counters_scope = absl::GetFlag(FLAGS_counters_scope);
   return absl::OkStatus();
 }
 
@@ -341,6 +382,8 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "run") return Command::kRun;
   if (word == "list") return Command::kList;
   if (word == "show") return Command::kShow;
+  if (word == "topo") return Command::kTopo;
+  if (word == "netns") return Command::kNetnsCheck;  // `netns check`
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
   return absl::InvalidArgumentError(absl::StrCat(
@@ -411,6 +454,14 @@ absl::StatusOr<Invocation> ParseCommandLine(
   inv.command = *command;
   ++i;
   const char* command_name = args[i - 1].c_str();
+  if (inv.command == Command::kNetnsCheck) {
+    if (i >= args.size() || args[i] != "check") {
+      return absl::InvalidArgumentError(
+          "`copyscope netns` has one subcommand: use `copyscope netns "
+          "check`");
+    }
+    ++i;
+  }
 
   std::map<std::string, std::vector<std::string>> repeated;
   std::set<std::string> given;  // flags on the command line
@@ -440,8 +491,13 @@ absl::StatusOr<Invocation> ParseCommandLine(
           absl::StrCat("unknown flag ", Dashed(name), " for `copyscope ",
                        command_name, "`; see copyscope --help for the flags"));
     }
-    if ((inv.command != Command::kRun && !spec->for_list) ||
-        inv.command == Command::kVersion || inv.command == Command::kHelp) {
+    // topo takes --topology-xml only; netns check takes no flag.
+    const bool applies = inv.command == Command::kTopo ? name == "topology_xml"
+                         : inv.command == Command::kNetnsCheck
+                             ? false
+                             : inv.command == Command::kRun || spec->for_list;
+    if (!applies || inv.command == Command::kVersion ||
+        inv.command == Command::kHelp) {
       return absl::InvalidArgumentError(
           absl::StrCat(Dashed(name), " does not apply to `copyscope ",
                        command_name, "`; see copyscope --help"));
@@ -502,6 +558,10 @@ std::string UsageText() {
       "  copyscope list [flags]   the plugins found, their status and "
       "options\n"
       "  copyscope show DIR       the table of a saved run (DIR/run.pb)\n"
+      "  copyscope topo [--topology-xml=FILE]  the CPUs: package, NUMA "
+      "node, core, SMT siblings, P/E kind\n"
+      "  copyscope netns check    whether netns isolation works here, and "
+      "what is missing if not\n"
       "  copyscope --version      build provenance\n\n"
       "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
   for (const FlagSpec& spec : kFlags) {

@@ -27,7 +27,7 @@
 
 namespace copyscope::harness {
 
-enum class Command { kHelp, kVersion, kList, kRun, kShow };
+enum class Command { kHelp, kVersion, kList, kRun, kShow, kTopo, kNetnsCheck };
 
 // One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
 // is meant for every selected transport (each must accept the key).
@@ -70,6 +70,17 @@ struct RunOptions {
   int reps = 3;
   double max_cv = 0.05;  // a fraction
   bool json = false;     // --json: the summary as JSON on stdout
+  // Where the threads run and what they count (see run_environment.h);
+  // checked against the machine by RunEnvironment::Prepare.
+  std::string isolation = "auto";   // --isolation: netns, loopback or auto
+  int mtu = 0;                      // --mtu of the veth; 0: kernel default
+  std::string pin_server = "none";  // --pin-server policy
+  std::string pin_client = "none";  // --pin-client policy
+  std::string pin_fallback = "error";
+  std::string topology_xml;          // --topology-xml: plan for another machine
+  bool dry_run = false;              // --dry-run: print the plan, run nothing
+  std::string counters = "default";  // --counters
+  std::string counters_scope = "thread";  // --counters-scope: thread or cpu
   std::vector<std::string> command_line;  // as given, for the record
 };
 

@@ -362,4 +362,13 @@ std::string FormatPlacementTable(const record::Run& run) {
   return out;
 }
 
+std::string FormatRunReport(const record::Run& run) {
+  std::string out;
+  std::string perf = FormatPerfTable(run);
+  if (!perf.empty()) absl::StrAppend(&out, "\n", perf);
+  // Unpinned threads may move freely: nothing to flag then.
+  if (AnyPinned(run)) absl::StrAppend(&out, "\n", FormatPlacementTable(run));
+  return out;
+}
+
 }  // namespace copyscope::harness

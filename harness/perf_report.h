@@ -63,6 +63,11 @@ std::vector<std::string> PlacementAnomalies(const record::Run& run);
 // True when some thread of the run was pinned.
 bool AnyPinned(const record::Run& run);
 
+// What `run` and `show` print after the results table: the counters table
+// and, when a thread was pinned, where the threads ran (with anomalies).
+// Each part is preceded by a blank line; empty when there is neither.
+std::string FormatRunReport(const record::Run& run);
+
 }  // namespace copyscope::harness
 
 #endif  // COPYSCOPE_HARNESS_PERF_REPORT_H_
