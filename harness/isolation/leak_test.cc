@@ -4,29 +4,21 @@
 // remains. The last proof comes from the kernel itself: the holder's
 // namespaces get ids in a watch namespace of ours, and the kernel's
 // RTM_DELNSID for each id says the namespace was destroyed.
-#include <dirent.h>
 #include <fcntl.h>
-#include <linux/net_namespace.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -37,7 +29,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "harness/isolation/errors.h"
+#include "harness/isolation/leak_check.h"
 #include "harness/isolation/netns.h"
 
 extern char** environ;
@@ -68,209 +60,6 @@ std::string HolderPath() {
   std::string dir(self, n > 0 ? static_cast<size_t>(n) : 0);
   return dir.substr(0, dir.rfind('/')) + "/netns_holder";
 }
-
-std::string ReadLink(const std::string& path) {
-  char buf[256];
-  ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
-std::vector<std::string> List(const std::string& dir, bool numeric_only) {
-  std::vector<std::string> out;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (struct dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    int ignored;
-    if (numeric_only && !absl::SimpleAtoi(name, &ignored)) continue;
-    out.push_back(name);
-  }
-  closedir(d);
-  return out;
-}
-
-// Every reference to net:[inode] visible in /proc: a thread inside it, an
-// open fd on it, a bind mount of it.
-std::vector<std::string> ReferencesTo(uint64_t inode) {
-  const std::string want = absl::StrCat("net:[", inode, "]");
-  std::vector<std::string> found;
-  for (const std::string& pid : List("/proc", true)) {
-    const std::string base = "/proc/" + pid;
-    for (const std::string& tid : List(base + "/task", true)) {
-      if (ReadLink(base + "/task/" + tid + "/ns/net") == want) {
-        found.push_back(absl::StrCat("pid ", pid, " thread ", tid));
-      }
-    }
-    for (const std::string& fd : List(base + "/fd", true)) {
-      if (ReadLink(base + "/fd/" + fd) == want) {
-        found.push_back(absl::StrCat("pid ", pid, " fd ", fd));
-      }
-    }
-    std::ifstream mounts(base + "/mountinfo");
-    std::stringstream text;
-    text << mounts.rdbuf();
-    if (absl::StrContains(text.str(), want)) {
-      found.push_back(absl::StrCat("pid ", pid, " mount"));
-    }
-  }
-  return found;
-}
-
-bool InterfaceHere(const std::string& name) {
-  struct stat st;
-  return if_nametoindex(name.c_str()) != 0 ||
-         stat(("/sys/class/net/" + name).c_str(), &st) == 0;
-}
-
-// `ip netns list`, or nothing if there is no ip command.
-std::optional<std::set<std::string>> IpNetnsList() {
-  for (const char* ip :
-       {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
-    if (access(ip, X_OK) != 0) continue;
-    FILE* p = popen(absl::StrCat(ip, " netns list 2>&1").c_str(), "r");
-    if (p == nullptr) return std::nullopt;
-    std::set<std::string> lines;
-    char buf[512];
-    while (fgets(buf, sizeof(buf), p) != nullptr) lines.insert(buf);
-    pclose(p);
-    return lines;
-  }
-  return std::nullopt;
-}
-
-// The kernel's word on namespace destruction. A namespace of our own
-// ("watch") assigns ids to the namespaces to be watched; when one of them is
-// destroyed the kernel removes its id and multicasts RTM_DELNSID to
-// RTNLGRP_NSID listeners in the watch namespace.
-class NsidWatch {
- public:
-  absl::Status Start() {
-    absl::StatusOr<int> watch = NewNamespace();
-    if (!watch.ok()) return watch.status();
-    watch_ns_ = *watch;
-    return RunInNamespace(watch_ns_, [this]() -> absl::Status {
-      events_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-      requests_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-      if (events_ < 0 || requests_ < 0) return ErrnoError("socket(NETLINK)");
-      // Bound, so it has a port id of its own: an unbound socket's id 0 is
-      // the kernel's, and the kernel does not deliver its own multicasts to
-      // its own port.
-      sockaddr_nl local = {};
-      local.nl_family = AF_NETLINK;
-      if (bind(events_, reinterpret_cast<sockaddr*>(&local), sizeof(local)) !=
-          0) {
-        return ErrnoError("bind(NETLINK_ROUTE)");
-      }
-      int group = RTNLGRP_NSID;
-      if (setsockopt(events_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
-                     sizeof(group)) != 0) {
-        return ErrnoError("NETLINK_ADD_MEMBERSHIP RTNLGRP_NSID");
-      }
-      return absl::OkStatus();
-    });
-  }
-
-  ~NsidWatch() {
-    for (int fd : {events_, requests_, watch_ns_}) {
-      if (fd >= 0) close(fd);
-    }
-  }
-
-  // Gives the namespace ns_fd the id `nsid` in the watch namespace. The id
-  // holds no reference: the namespace can still die.
-  absl::Status Assign(int ns_fd, int nsid) {
-    struct {
-      nlmsghdr hdr;
-      rtgenmsg gen;
-      char pad[3];
-      nlattr fd_attr;
-      uint32_t fd;
-      nlattr id_attr;
-      int32_t id;
-    } req = {};
-    static_assert(sizeof(req) == NLMSG_HDRLEN + 4 + 2 * (NLA_HDRLEN + 4));
-    req.hdr.nlmsg_len = sizeof(req);
-    req.hdr.nlmsg_type = RTM_NEWNSID;
-    req.hdr.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    req.hdr.nlmsg_seq = static_cast<uint32_t>(nsid);
-    req.gen.rtgen_family = AF_UNSPEC;
-    req.fd_attr = {NLA_HDRLEN + 4, NETNSA_FD};
-    req.fd = static_cast<uint32_t>(ns_fd);
-    req.id_attr = {NLA_HDRLEN + 4, NETNSA_NSID};
-    req.id = nsid;
-    if (send(requests_, &req, sizeof(req), 0) < 0) {
-      return ErrnoError("send RTM_NEWNSID");
-    }
-    char buf[4096];
-    ssize_t n = recv(requests_, buf, sizeof(buf), 0);
-    if (n < static_cast<ssize_t>(NLMSG_HDRLEN + sizeof(nlmsgerr))) {
-      return ErrnoError("recv RTM_NEWNSID ack");
-    }
-    const auto* hdr = reinterpret_cast<const nlmsghdr*>(buf);
-    const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(hdr));
-    if (hdr->nlmsg_type != NLMSG_ERROR || err->error != 0) {
-      return ErrnoError("RTM_NEWNSID", err->error < 0 ? -err->error : EPROTO);
-    }
-    return absl::OkStatus();
-  }
-
-  // Waits (bounded) until RTM_DELNSID has arrived for every id in `ids`.
-  absl::Status AwaitDeleted(const std::set<int>& ids) {
-    const absl::Time deadline = absl::Now() + kDestroyBound;
-    char buf[8192];
-    auto missing = [&] {
-      return std::count_if(ids.begin(), ids.end(),
-                           [&](int id) { return !deleted_.count(id); });
-    };
-    while (missing() > 0) {
-      absl::Duration left = deadline - absl::Now();
-      struct pollfd p = {events_, POLLIN, 0};
-      int ready =
-          left > absl::ZeroDuration()
-              ? poll(&p, 1,
-                     static_cast<int>(absl::ToInt64Milliseconds(left)) + 1)
-              : 0;
-      if (ready <= 0) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(missing(), " namespace(s) still alive after ",
-                         absl::FormatDuration(kDestroyBound)));
-      }
-      ssize_t n = recv(events_, buf, sizeof(buf), 0);
-      if (n < 0) return ErrnoError("recv RTNLGRP_NSID");
-      int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len);
-           h = NLMSG_NEXT(h, len)) {
-        if (h->nlmsg_type != RTM_DELNSID) continue;
-        int attr_len =
-            static_cast<int>(h->nlmsg_len) -
-            static_cast<int>(NLMSG_LENGTH(NLMSG_ALIGN(sizeof(rtgenmsg))));
-        auto* a = reinterpret_cast<nlattr*>(static_cast<char*>(NLMSG_DATA(h)) +
-                                            NLMSG_ALIGN(sizeof(rtgenmsg)));
-        for (; attr_len >= static_cast<int>(NLA_HDRLEN) &&
-               a->nla_len >= NLA_HDRLEN && a->nla_len <= attr_len;
-             attr_len -= NLA_ALIGN(a->nla_len),
-             a = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(a) +
-                                           NLA_ALIGN(a->nla_len))) {
-          if ((a->nla_type & NLA_TYPE_MASK) != NETNSA_NSID) continue;
-          int32_t id;
-          std::memcpy(&id, reinterpret_cast<char*>(a) + NLA_HDRLEN, sizeof(id));
-          deleted_.insert(id);
-        }
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  // Whether RTM_DELNSID for nsid has been seen so far.
-  bool Deleted(int nsid) const { return deleted_.count(nsid) > 0; }
-
- private:
-  std::set<int> deleted_;
-  int watch_ns_ = -1;
-  int events_ = -1;
-  int requests_ = -1;
-};
 
 struct Holder {
   pid_t pid = -1;
@@ -338,18 +127,6 @@ uint64_t Inode(const Holder& h, const std::string& key) {
   return v;
 }
 
-// Opens the holder's namespace with the given inode through its own fds.
-int OpenHoldersNamespace(const Holder& h, uint64_t inode) {
-  const std::string base = absl::StrCat("/proc/", h.pid, "/fd/");
-  const std::string want = absl::StrCat("net:[", inode, "]");
-  for (const std::string& fd : List(base, true)) {
-    if (ReadLink(base + fd) == want) {
-      return open((base + fd).c_str(), O_RDONLY | O_CLOEXEC);
-    }
-  }
-  return -1;
-}
-
 // Runs `count` holders at once, SIGKILLs them mid-run, proves the rest.
 void KillMidRunAndProveNothingRemains(int count) {
   std::optional<std::set<std::string>> netns_before = IpNetnsList();
@@ -393,7 +170,7 @@ void KillMidRunAndProveNothingRemains(int count) {
                                     r, absl::StrCat("pid ", h.pid, " thread"));
                               }))
           << "no thread of the holder seen in net:[" << inode << "]";
-      int ns = OpenHoldersNamespace(h, inode);
+      int ns = OpenNamespaceOf(h.pid, inode);
       ASSERT_GE(ns, 0) << "cannot open net:[" << inode << "] of the holder";
       absl::Status assigned = watch.Assign(ns, next_id);
       close(ns);
@@ -419,7 +196,7 @@ void KillMidRunAndProveNothingRemains(int count) {
         << "net:[" << inode << "] still referenced by " << refs.front();
   }
   // ...the kernel destroyed every one of them, veths included...
-  absl::Status destroyed = watch.AwaitDeleted(ids);
+  absl::Status destroyed = watch.AwaitDeleted(ids, kDestroyBound);
   EXPECT_TRUE(destroyed.ok()) << destroyed;
   // ...and nothing ever appeared in ours.
   for (const std::string& name : names) {
@@ -458,10 +235,10 @@ TEST(LeakTest, WatchReportsOnlyRealDestruction) {
   ASSERT_TRUE(watch.Assign(*held, 1).ok());
   ASSERT_TRUE(watch.Assign(*dropped, 2).ok());
   close(*dropped);
-  EXPECT_TRUE(watch.AwaitDeleted({2}).ok());
+  EXPECT_TRUE(watch.AwaitDeleted({2}, kDestroyBound).ok());
   EXPECT_FALSE(watch.Deleted(1));
   close(*held);
-  EXPECT_TRUE(watch.AwaitDeleted({1}).ok());
+  EXPECT_TRUE(watch.AwaitDeleted({1}, kDestroyBound).ok());
 }
 
 }  // namespace
