@@ -386,6 +386,11 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "netns") return Command::kNetnsCheck;  // `netns check`
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
+  if (word == "report" || word == "compare") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", word, "' is not a harness command; use ./tools/copyscope ", word,
+        " (it runs the report tool, //tools/report:report)"));
+  }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", word,
       "'; use one of: run, list, show, version, help (see copyscope --help)"));

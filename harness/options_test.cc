@@ -144,6 +144,8 @@ TEST_F(OptionsTest, BadTransportOpt) {
 TEST_F(OptionsTest, BadCommandLines) {
   Error({}, "no command");
   Error({"frobnicate"}, "unknown command 'frobnicate'");
+  Error({"report", "results/x"}, "./tools/copyscope report");
+  Error({"compare", "a", "b"}, "./tools/copyscope compare");
   Error({"--sizes=4K"}, "expected a command");
   Error({"run", "--bogus=1"}, "unknown flag --bogus");
   Error({"run", "--flagfile=x"}, "unknown flag --flagfile");
