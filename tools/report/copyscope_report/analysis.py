@@ -195,21 +195,18 @@ def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
     if all(x[1] in (0, None) for x in signs):
         p.phrase = "no significant difference at any size"
         return p
-    # Mixed, with no winner at the largest size: say what holds where.
-    groups: List[Tuple[str, List[int]]] = []
-    for size, sign, _, _ in signs:
-        what = {
-            1: f"{a} higher",
-            -1: f"{b} higher",
-            0: "no significant difference",
-            None: "untested"
-        }[sign]
-        if groups and groups[-1][0] == what:
-            groups[-1][1].append(size)
-        else:
-            groups.append((what, [size]))
-    p.phrase = ", ".join(f"{what} at {', '.join(size_label(x) for x in sizes)}"
-                         for what, sizes in groups)
+    # Mixed, with no winner at the largest size: where each one is higher.
+    parts = []
+    for who, sign in ((a, 1), (b, -1)):
+        at = [size_label(x[0]) for x in signs if x[1] == sign]
+        if at:
+            parts.append(f"{who} higher at {', '.join(at)} only")
+    rest = {x[1] for x in signs if x[1] in (0, None)}
+    if rest:
+        parts.append("no significant difference at the other sizes" if rest ==
+                     {0} else "no significant difference or "
+                     "untested at the other sizes")
+    p.phrase = "; ".join(parts)
     return p
 
 
@@ -291,8 +288,11 @@ def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
         text = (f"{x}: {what} (copied fraction {lo * 100:.0f}%"
                 f"{'' if hi == lo else f' to {hi * 100:.0f}%'} across "
                 f"{len(medians)} cells)")
-        if run.isolation.get("mode") == "loopback" and lo >= 0.99:
-            text += "; on loopback the receiver is local, so the kernel copies"
+        iso = run.isolation.get("mode", "")
+        if iso and lo >= 0.99:
+            text += (f"; expected here: the receiver is on the same host "
+                     f"({iso}), and the kernel copies zero-copy data it "
+                     "delivers locally")
         z = ZeroCopy(x, lo, hi, None, None, 0, 0, 0, 0, "")
         ratios = []
         for (tr, s, t), c in sorted(idx.items()):
@@ -327,7 +327,25 @@ def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
                     text += f", untested in {z.untested}"
         elif x != REFERENCE:
             text += f". No {REFERENCE} cells to compare its cost with"
-        z.text = text + "."
+        text += "."
+        if ratios and z.untested < len(ratios):
+            if z.higher == 0 and lo >= 0.99:
+                text += (
+                    f" Verdict: no benefit on this path; it avoided no copy "
+                    f"and was never significantly faster than {REFERENCE}.")
+            elif z.higher == 0:
+                text += (f" Verdict: never significantly faster than "
+                         f"{REFERENCE} here.")
+            else:
+                where = [
+                    f"{size_label(k[1])}/{k[2]}t" for k, c in sorted(
+                        idx.items(), key=lambda i: (i[0][2], i[0][1]))
+                    if k[0] == x and (REFERENCE, k[1], k[2]) in idx and
+                    diff(idx[(REFERENCE, k[1], k[2])], c, metric).sign == 1
+                ]
+                text += (f" Verdict: significantly faster than {REFERENCE} at "
+                         f"{', '.join(where)} (size/threads).")
+        z.text = text
         out.append(z)
     return out
 

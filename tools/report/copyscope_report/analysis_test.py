@@ -87,8 +87,24 @@ class CrossoverTest(unittest.TestCase):
         self.assertEqual((z.lower, z.higher, z.same, z.untested), (8, 0, 0, 0))
         self.assertAlmostEqual(z.ratio_min, 0.9)
         self.assertIn("copied every send", z.text)
-        self.assertIn("on loopback", z.text)
+        self.assertIn("the receiver is on the same host (loopback)", z.text)
+        self.assertIn("Verdict: no benefit on this path", z.text)
         self.assertIn("significantly lower in 8 of 8 cells", z.text)
+
+
+class WorkingZeroCopyTest(unittest.TestCase):
+
+    def test_faster_where_it_avoids_the_copy(self):
+        cells = {}
+        for s in (4096, 65536):
+            cells[("two_copy", s, 1)] = reps(10.0)
+            cells[("zero_copy", s, 1)] = reps(10.0 if s == 4096 else 15.0,
+                                              JITTER_B,
+                                              zc_copied_fraction=0.0)
+        (z,) = analysis.analyze(load(cells))[0].zero_copy
+        self.assertEqual((z.lower, z.higher, z.same), (0, 1, 1))
+        self.assertIn("avoided the copy for (nearly) every send", z.text)
+        self.assertIn("significantly faster than two_copy at 64 KiB/1t", z.text)
 
 
 class ScalingTest(unittest.TestCase):
