@@ -104,10 +104,15 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
   SweepOutcome outcome =
       RunSweep(*plan, config, (*env)->network(), (*env)->hooks(), &run,
                [&](const record::Run& r) {
-                 if (write_error.ok()) write_error = WriteRunFiles(*dir, r);
+                 record::Run with_perf = r;  // + per-role counter metrics
+                 AddPerfMetrics(options.max_cv, &with_perf);
+                 if (write_error.ok()) {
+                   write_error = WriteRunFiles(*dir, with_perf);
+                 }
                });
   run.set_finished_utc(Rfc3339(absl::Now()));
   run.set_interrupted(outcome.interrupted);
+  AddPerfMetrics(options.max_cv, &run);
   if (write_error.ok()) write_error = WriteRunFiles(*dir, run);
 
   if (options.json) {

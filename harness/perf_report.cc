@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "harness/counter_hooks.h"
+#include "harness/record.h"
 #include "harness/table.h"
 #include "harness/units.h"
 
@@ -360,6 +362,41 @@ std::string FormatPlacementTable(const record::Run& run) {
     absl::StrAppend(&out, a, "\n");
   }
   return out;
+}
+
+void AddPerfMetrics(double max_cv, record::Run* run) {
+  for (record::Cell& cell : *run->mutable_cells()) {
+    bool changed = false;
+    for (record::Sample& sample : *cell.mutable_samples()) {
+      std::set<std::string> have;
+      for (const record::Metric& m : sample.metrics()) have.insert(m.name());
+      auto add = [&](const std::string& name, double value) {
+        if (!have.insert(name).second) return;
+        record::Metric* m = sample.add_metrics();
+        m->set_name(name);
+        m->set_value(value);
+        changed = true;
+      };
+      for (const RolePerf& rp : RolePerfOf(sample)) {
+        for (const perfmon::Reading& r : rp.totals) {
+          std::optional<double> v = r.value();
+          if (!v) continue;
+          std::string name = absl::StrCat(
+              rp.role, "_perf_",
+              absl::StrReplaceAll(r.event(), {{"-", "_"}, {"/", "_"}}));
+          if (IsTaskClock(r.event())) {
+            add(name + "_s", *v / 1e9);
+          } else {
+            add(name, *v);
+          }
+        }
+        for (const auto& [figure, f] : rp.derived.Named()) {
+          if (f->value) add(absl::StrCat(rp.role, "_", figure), *f->value);
+        }
+      }
+    }
+    if (changed) Aggregate(max_cv, &cell);
+  }
 }
 
 std::string FormatRunReport(const record::Run& run) {

@@ -63,6 +63,17 @@ std::vector<std::string> PlacementAnomalies(const record::Run& run);
 // True when some thread of the run was pinned.
 bool AnyPinned(const record::Run& run);
 
+// Stores the per-role figures in the record, as metrics of every sample
+// that has perf records (so each also gets its statistics over the
+// samples): "<role>_perf_<event>" for every event that counted ("-"
+// becomes "_"; task-clock in seconds as "<role>_perf_task_clock_s") and
+// "<role>_<figure>" for every derived figure with a value (ipc,
+// cycles_per_byte, instructions_per_message, llc_misses_per_kib,
+// l1_misses_per_kib, context_switches_per_second); role is server, client
+// or both. Metrics already there are kept; cells that gained one have their
+// aggregates recomputed with max_cv.
+void AddPerfMetrics(double max_cv, record::Run* run);
+
 // What `run` and `show` print after the results table: the counters table
 // and, when a thread was pinned, where the threads ran (with anomalies).
 // Each part is preceded by a blank line; empty when there is neither.

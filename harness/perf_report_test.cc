@@ -1,5 +1,7 @@
 #include "harness/perf_report.h"
 
+#include <map>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "harness/counter_hooks.h"
@@ -190,6 +192,34 @@ record::Run Placed(bool migrated) {
   u->add_cpus_seen(2);
   u->add_cpus_seen(3);
   return MakeRun({{s}});
+}
+
+TEST(PerfMetricsTest, TheRecordGetsPerRoleMetricsAndTheirStatistics) {
+  record::Run run = MakeRun({{Sample(true, 1), Sample(true, 2)}});
+  AddPerfMetrics(0.05, &run);
+  AddPerfMetrics(0.05, &run);  // idempotent
+  std::map<std::string, double> m;
+  for (const record::Metric& metric : run.cells(0).samples(0).metrics()) {
+    EXPECT_TRUE(m.emplace(metric.name(), metric.value()).second)
+        << "duplicate " << metric.name();
+  }
+  EXPECT_DOUBLE_EQ(m["server_perf_task_clock_s"], 0.8);
+  EXPECT_DOUBLE_EQ(m["client_perf_context_switches"], 4);
+  EXPECT_DOUBLE_EQ(m["server_perf_cycles"], 2000000);
+  EXPECT_DOUBLE_EQ(m["server_ipc"], 2.0);
+  EXPECT_DOUBLE_EQ(m["client_context_switches_per_second"], 8.0);
+  bool aggregated = false;
+  for (const record::Aggregate& a : run.cells(0).aggregates()) {
+    if (a.metric() == "server_ipc") aggregated = a.n() == 2;
+  }
+  EXPECT_TRUE(aggregated);
+
+  record::Run without = MakeRun({{Sample(false)}});
+  AddPerfMetrics(0.05, &without);
+  for (const record::Metric& metric : without.cells(0).samples(0).metrics()) {
+    EXPECT_FALSE(absl::StrContains(metric.name(), "cycles")) << metric.name();
+    EXPECT_FALSE(absl::StrContains(metric.name(), "ipc")) << metric.name();
+  }
 }
 
 TEST(PlacementTest, OnlyPinnedThreadsThatMovedAreAnomalies) {
