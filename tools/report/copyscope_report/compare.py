@@ -92,7 +92,7 @@ def _host_line(run: Run) -> str:
     return (
         f"{run.run_id}: {h.get('hostname', '?')} ({h.get('cpu_model', '?')}, "
         f"{h.get('cpu_count', '?')} CPUs), build "
-        f"{(b.get('git_commit') or '?')[:12]}, {run.reps()} reps")
+        f"{(b.get('git_commit') or 'unknown')[:12]}, {run.reps()} reps")
 
 
 def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
@@ -108,6 +108,16 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
         if failed:
             res.notes.append(f"{side} has {len(failed)} cells without an ok "
                              "sample; they are not compared")
+    differ = []
+    for what, get in (("isolation", lambda r: r.isolation.get("mode")),
+                      ("profile", lambda r: r.plan.get("profile")),
+                      ("duration_s", lambda r: r.plan.get("duration_s")),
+                      ("messages", lambda r: r.plan.get("messages")),
+                      ("kernel", lambda r: r.host.get("kernel"))):
+        if get(a) != get(b):
+            differ.append(f"{what} ({get(a) or '-'} vs {get(b) or '-'})")
+    if differ:
+        res.notes.append("the runs also differ in: " + "; ".join(differ))
     if a.host.get("cpu_model") != b.host.get("cpu_model"):
         res.notes.append("the runs are from different CPU models: changes may "
                          "reflect the machine, not the code")

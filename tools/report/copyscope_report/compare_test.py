@@ -80,6 +80,11 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("only in A (1): zero_copy 256 B x1", out)
         self.assertIn("only in B (1): two_copy 64 KiB x1", out)
+        self.assertNotIn("differ in", out)
+        c = write("c", cells(), isolation="loopback")
+        rc, out, _ = run_cli("compare", a, c)
+        self.assertIn("the runs also differ in: isolation (netns vs loopback)",
+                      out)
 
     def test_one_rep_is_untested_not_failed(self):
         one = lambda m: {(t, 64, 1): [{"throughput_gbps": m}] for t in ("x",)}

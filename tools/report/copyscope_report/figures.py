@@ -199,6 +199,8 @@ class _Grid:
                         stats.summarize(c.values(metric)), b)
                     if r is None:
                         continue
+                    if c is base:  # 1 by definition: no interval
+                        lo = hi = None
                     k = 1.0 / t if efficiency else 1.0
                     sr.x.append(t)
                     sr.y.append(r * k)

@@ -98,6 +98,8 @@ class FiguresTest(unittest.TestCase):
         s = self.series("speedup_vs_threads", "64 KiB", "one_copy")
         self.assertEqual(s.x, [1, 2])
         self.assertAlmostEqual(s.y[1], 12.0 / 5.0)
+        self.assertEqual((s.y[0], s.lo[0], s.hi[0]), (1.0, None, None))
+        self.assertLess(s.lo[1], s.y[1])
         e = self.series("efficiency_vs_threads", "64 KiB", "one_copy")
         self.assertAlmostEqual(e.y[1], 12.0 / 5.0 / 2)
         ideal = self.series("speedup_vs_threads", "64 KiB", "ideal (linear)")
