@@ -67,7 +67,9 @@ TEST(PinningHooksTest, PinnedThreadsRecordTheCpuTheyRanOn) {
     EXPECT_FALSE(r.migrated_while_pinned);
     // Migrations are counted where the kernel exposes them; a thread bound
     // to one CPU cannot migrate after it was pinned.
-    if (r.migrations.has_value()) EXPECT_EQ(*r.migrations, 0);
+    if (r.migrations.has_value()) {
+      EXPECT_EQ(*r.migrations, 0);
+    }
   }
 }
 
