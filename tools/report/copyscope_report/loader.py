@@ -135,21 +135,35 @@ def _int(v: Any, default: int = 0) -> int:
 
 
 def _derive(metrics: Dict[str, float], sample: Dict[str, Any]) -> None:
-    """Adds the normalised metrics the report plots (per byte, per KiB, per s)."""
+    """Adds the normalised metrics the report plots, server and client
+    together: cycles_per_byte, {llc,l1}_misses_per_kib, cs_per_s. A value the
+    record already has is kept; else it comes from the unprefixed totals
+    over the bytes received, or as the sum of the two roles' figures."""
     conns = sample.get("connections", [])
     nbytes = sum(_num(c.get("bytes")) for c in conns)
     windows = [
         _num(c.get("window_s")) for c in conns if _num(c.get("window_s")) > 0
     ]
     if nbytes > 0:
-        metrics["bytes"] = nbytes
+        metrics.setdefault("bytes", nbytes)
         if "cycles" in metrics:
-            metrics["cycles_per_byte"] = metrics["cycles"] / nbytes
+            metrics.setdefault("cycles_per_byte", metrics["cycles"] / nbytes)
         for m in ("llc_misses", "l1_misses"):
             if m in metrics:
-                metrics[m + "_per_kib"] = metrics[m] / (nbytes / 1024.0)
+                metrics.setdefault(m + "_per_kib",
+                                   metrics[m] / (nbytes / 1024.0))
     if windows and "cs" in metrics:
-        metrics["cs_per_s"] = metrics["cs"] / (sum(windows) / len(windows))
+        metrics.setdefault("cs_per_s",
+                           metrics["cs"] / (sum(windows) / len(windows)))
+    for total, role_figure in (("cycles_per_byte", "cycles_per_byte"),
+                               ("llc_misses_per_kib", "llc_misses_per_kib"),
+                               ("l1_misses_per_kib", "l1_misses_per_kib"),
+                               ("cs_per_s", "context_switches_per_second")):
+        roles = [
+            metrics.get(f"{r}_{role_figure}") for r in ("server", "client")
+        ]
+        if total not in metrics and None not in roles:
+            metrics[total] = roles[0] + roles[1]
 
 
 def _unmeasured_reasons(sample: Dict[str, Any], out: Dict[str, str]) -> None:

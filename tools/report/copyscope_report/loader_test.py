@@ -76,6 +76,21 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(c.failed, ["failed: connection reset"])
         self.assertEqual(c.primary(), "throughput_gbps")
 
+    def test_role_figures_add_up_when_totals_are_absent(self):
+        d = synthetic.write_run(
+            os.path.join(self.tmp, "r3"), {
+                ("two_copy", 4096, 1): [{
+                    "throughput_gbps": 8.0,
+                    "server_cycles_per_byte": 1.5,
+                    "client_cycles_per_byte": 2.0,
+                    "server_context_switches_per_second": 10.0,
+                    "client_context_switches_per_second": 30.0,
+                }]
+            })
+        c = loader.load_run(d).cells[0]
+        self.assertEqual(c.values("cycles_per_byte"), [3.5])
+        self.assertEqual(c.values("cs_per_s"), [40.0])
+
     def test_unmeasured_counters_keep_their_reason(self):
         d = synthetic.write_run(os.path.join(self.tmp, "r2"),
                                 {("a", 64, 1): [{
