@@ -11,8 +11,9 @@
 // iteration's cost includes its share of reaping. "Time" is wall time per
 // send() (it includes waiting for socket buffer space, i.e. for the
 // receiver); "CPU" is the sending thread's CPU time per send();
-// bytes_per_second is what the receiver could be fed at that rate. Counters:
-// syscalls per message as the plugin reports them (send_calls / messages).
+// bytes_per_second is what the receiver could be fed at that rate.
+// send_calls_per_msg is the plugin's own send_calls counter per message
+// (what a call means is the plugin's: a send system call, a submission).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -195,7 +196,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
   state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(size));
   state.SetItemsProcessed(state.iterations());
   if (send_calls > 0) {
-    state.counters["syscalls_per_msg"] =
+    state.counters["send_calls_per_msg"] =
         static_cast<double>(send_calls) /
         static_cast<double>(state.iterations());
   }
