@@ -8,175 +8,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <new>
-
 #include "plugins/copyscope_transport.h"
+#include "transports/common/endpoint.h"
 #include "transports/common/socket_io.h"
 
 namespace copyscope::transports {
 namespace {
 
-struct Endpoint {
-  int fd = -1;
-  uint32_t role = 0;
-  int io_timeout_ms = -1;
-  char* gather = nullptr;  // max_message_size bytes (sender roles)
-  size_t gather_size = 0;
-  int broken = 0;  // the error that broke the endpoint, or 0
-  SendCounters send_counters;
-  ErrorText error;
-};
+struct Endpoint : EndpointBase<Endpoint> {
+  ~Endpoint() { free(gather); }
 
-Endpoint* Ep(cs_endpoint* ep) { return reinterpret_cast<Endpoint*>(ep); }
-const Endpoint* Ep(const cs_endpoint* ep) {
-  return reinterpret_cast<const Endpoint*>(ep);
-}
-
-int Probe(char* why, size_t why_size) {
-  FormatInto(why, why_size, "%s", "");
-  return 0;
-}
-
-int Open(const cs_endpoint_config* config, cs_endpoint** out, char* err,
-         size_t err_size) {
-  if (out == nullptr) {
-    FormatInto(err, err_size, "open: out is NULL");
-    return -EINVAL;
+  static int Configure(const cs_endpoint_config& config, Options*, char* err,
+                       size_t err_size) {
+    if ((config.role & CS_ROLE_SENDER) && config.max_message_size == 0) {
+      FormatInto(err, err_size,
+                 "open: max_message_size must be >= 1 for a sender");
+      return -EINVAL;
+    }
+    return 0;
   }
-  *out = nullptr;
-  int rc = CheckConfig(config, err, err_size);
-  if (rc == 0) rc = CheckOptionKeys(config, nullptr, 0, err, err_size);
-  if (rc < 0) return rc;
-  if ((config->role & CS_ROLE_SENDER) && config->max_message_size == 0) {
-    FormatInto(err, err_size,
-               "open: max_message_size must be >= 1 for a sender");
-    return -EINVAL;
-  }
-  rc = ApplySocketTimeouts(config->fd, config->role, config->io_timeout_ms, err,
-                           err_size);
-  if (rc < 0) return rc;
 
-  Endpoint* ep = new (std::nothrow) Endpoint;
-  if (ep == nullptr) {
-    FormatInto(err, err_size, "open: out of memory");
-    return -ENOMEM;
-  }
-  ep->fd = config->fd;
-  ep->role = config->role;
-  ep->io_timeout_ms = config->io_timeout_ms;
-  if (config->role & CS_ROLE_SENDER) {
-    ep->gather = static_cast<char*>(malloc(config->max_message_size));
-    if (ep->gather == nullptr) {
+  int Setup(const cs_endpoint_config& config, const Options&, char* err,
+            size_t err_size) {
+    if (!sender()) return 0;
+    gather = static_cast<char*>(malloc(config.max_message_size));
+    if (gather == nullptr) {
       FormatInto(err, err_size, "open: cannot allocate a %zu-byte buffer",
-                 config->max_message_size);
-      delete ep;
+                 config.max_message_size);
       return -ENOMEM;
     }
-    ep->gather_size = config->max_message_size;
+    max_message_len = config.max_message_size;
+    return 0;
   }
-  *out = reinterpret_cast<cs_endpoint*>(ep);
-  return 0;
-}
 
-void Close(cs_endpoint* handle) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return;
-  free(ep->gather);
-  delete ep;
-}
-
-int Send(cs_endpoint* handle, const cs_message* messages, uint32_t count) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  // After a failure only close() may follow; last_error keeps its cause.
-  if (ep->broken != 0) return ep->broken;
-  if ((ep->role & CS_ROLE_SENDER) == 0) {
-    return ep->error.Set(-EINVAL, "send: endpoint was opened as a receiver");
-  }
-  int rc = CheckMessages(messages, count, ep->gather_size, &ep->error);
-  if (rc < 0) return rc;
-  for (uint32_t m = 0; m < count; ++m) {
-    const cs_message& msg = messages[m];
+  int SendMessage(const cs_message& msg) {
     // Copy one: gather the fields.
     size_t len = 0;
     for (uint32_t f = 0; f < msg.field_count; ++f) {
       size_t n = msg.fields[f].iov_len;
-      if (n > 0) memcpy(ep->gather + len, msg.fields[f].iov_base, n);
+      if (n > 0) memcpy(gather + len, msg.fields[f].iov_base, n);
       len += n;
     }
     // Copy two: the kernel copies the buffer into the socket.
-    rc = SendAll(ep->fd, ep->gather, len, ep->io_timeout_ms, &ep->send_counters,
-                 &ep->error);
-    if (rc < 0) {
-      ep->broken = rc;
-      return rc;
-    }
+    return SendAll(fd, gather, len, io_timeout_ms, &send_counters, &error);
   }
-  return 0;
-}
 
-int Reap(cs_endpoint* handle, uint64_t* tags, uint32_t max, int timeout_ms) {
-  (void)tags;
-  (void)max;
-  (void)timeout_ms;
-  // Buffers are free as soon as send() returns: nothing is ever pending.
-  return handle == nullptr ? -EINVAL : 0;
-}
+  void ListCounters(CounterList* c) const { c->AddSendCounters(send_counters); }
 
-int Recv(cs_endpoint* handle, cs_recv_args* args) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  if ((ep->role & CS_ROLE_RECEIVER) == 0) {
-    return ep->error.Set(-EINVAL, "recv: endpoint was opened as a sender");
-  }
-  int rc = CheckRecvArgs(args, &ep->error);
-  if (rc < 0) return rc;
-  return RecvExact(ep->fd, args->buf, args->len, ep->io_timeout_ms, &ep->error);
-}
-
-uint32_t Counters(const cs_endpoint* handle, cs_counter* out, uint32_t max) {
-  const Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return 0;
-  const cs_counter counters[] = {
-      {"send_calls", ep->send_counters.send_calls},
-      {"short_writes", ep->send_counters.short_writes},
-  };
-  return CopyCounters(counters, 2, out, max);
-}
-
-const char* LastError(const cs_endpoint* handle) {
-  const Endpoint* ep = Ep(handle);
-  return ep == nullptr ? "endpoint is NULL" : ep->error.c_str();
-}
-
-const cs_transport kTransport = {
-    CS_TRANSPORT_STRUCT_SIZE,
-    CS_ABI_MAJOR,
-    CS_ABI_MINOR,
-    "two_copy",
-    "1.0",
-    "memcpy the fields into one buffer, then send() it (two copies)",
-    CS_CAP_RECV,
-    nullptr,
-    0,
-    Probe,
-    Open,
-    Close,
-    Send,
-    Reap,
-    Recv,
-    Counters,
-    LastError,
+  char* gather = nullptr;  // max_message_size bytes (sender roles)
+  SendCounters send_counters;
 };
+
+const cs_transport kTransport = MakeTransport<Endpoint>(
+    "two_copy", "1.0",
+    "memcpy the fields into one buffer, then send() it (two copies)",
+    CS_CAP_RECV, ProbeNothing);
 
 }  // namespace
 }  // namespace copyscope::transports
 
 extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
     const cs_host* host) {
-  if (host == nullptr || host->struct_size < CS_HOST_STRUCT_SIZE ||
-      host->abi_major != CS_ABI_MAJOR) {
-    return nullptr;
-  }
-  return &copyscope::transports::kTransport;
+  return copyscope::transports::TransportForHost(
+      host, &copyscope::transports::kTransport);
 }
