@@ -225,6 +225,17 @@ struct TransportAbi {
   }
 };
 
+// For Configure(): a sender needs max_message_size >= 1 (it sizes a buffer).
+inline int RequireMaxMessageSize(const cs_endpoint_config& config, char* err,
+                                 size_t err_size) {
+  if ((config.role & CS_ROLE_SENDER) && config.max_message_size == 0) {
+    FormatInto(err, err_size,
+               "open: max_message_size must be >= 1 for a sender");
+    return -EINVAL;
+  }
+  return 0;
+}
+
 // For Setup(): reserves scratch for config.max_fields iovecs when needed
 // (sender roles); -ENOMEM with "open: out of memory" when that fails.
 inline int ReserveScratch(const cs_endpoint_config& config, bool needed,

@@ -20,12 +20,7 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   static int Configure(const cs_endpoint_config& config, Options*, char* err,
                        size_t err_size) {
-    if ((config.role & CS_ROLE_SENDER) && config.max_message_size == 0) {
-      FormatInto(err, err_size,
-                 "open: max_message_size must be >= 1 for a sender");
-      return -EINVAL;
-    }
-    return 0;
+    return RequireMaxMessageSize(config, err, err_size);
   }
 
   int Setup(const cs_endpoint_config& config, const Options&, char* err,
