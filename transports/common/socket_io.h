@@ -195,6 +195,26 @@ inline bool ParseByteCount(const char* text, uint64_t* out) {
   return true;
 }
 
+// Parses a decimal option value in [lo, hi]; false on anything else.
+inline bool ParseUintOption(const char* text, uint64_t lo, uint64_t hi,
+                            uint64_t* out) {
+  uint64_t v = 0;
+  if (!ParseByteCount(text, &v) || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+// Reads option `key` into *out when given; false (err set) when malformed.
+inline bool NumberOption(const cs_endpoint_config* config, const char* key,
+                         uint64_t lo, uint64_t hi, uint64_t* out, char* err,
+                         size_t err_size) {
+  const char* text = FindOption(config, key);
+  if (text == nullptr || ParseUintOption(text, lo, hi, out)) return true;
+  FormatInto(err, err_size, "option %s='%s' is not a number in %llu..%llu", key,
+             text, (unsigned long long)lo, (unsigned long long)hi);
+  return false;
+}
+
 // Writes counters[0..n) into out (at most max) and returns n, as the ABI's
 // counters() does.
 inline uint32_t CopyCounters(const cs_counter* counters, uint32_t n,

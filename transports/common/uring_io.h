@@ -285,15 +285,6 @@ class UringFixedBuffers {
   std::map<uintptr_t, Entry> table_;  // by start address
 };
 
-// Parses a decimal option value in [lo, hi]; false on anything else.
-inline bool ParseUintOption(const char* text, uint64_t lo, uint64_t hi,
-                            uint64_t* out) {
-  uint64_t v = 0;
-  if (!ParseByteCount(text, &v) || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
 }  // namespace copyscope::transports
 
 #endif  // COPYSCOPE_TRANSPORTS_COMMON_URING_IO_H_

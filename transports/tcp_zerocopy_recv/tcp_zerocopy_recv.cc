@@ -21,10 +21,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <new>
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/endpoint.h"
 #include "transports/common/socket_io.h"
 
 namespace copyscope::transports {
@@ -53,32 +53,6 @@ struct Piece {  // a part of the message, in order
   size_t offset;  // in the region when mapped, else in the host's buffer
   size_t len;
 };
-
-struct Endpoint {
-  int fd = -1;
-  uint32_t role = 0;
-  int io_timeout_ms = -1;
-  IovScratch scratch;  // sender roles
-  SendCounters send_counters;
-  int send_broken = 0;
-  ErrorText error;
-
-  // Receiver roles.
-  char* region = nullptr;  // mmap of the socket, PROT_READ
-  size_t region_size = 0;
-  size_t mapped = 0;  // bytes of the region the last call mapped
-  std::vector<Piece> pieces;
-  std::vector<struct iovec> segments;
-  uint64_t zerocopy_calls = 0;
-  uint64_t recv_calls = 0;
-  uint64_t mapped_bytes = 0;
-  uint64_t copied_bytes = 0;
-};
-
-Endpoint* Ep(cs_endpoint* ep) { return reinterpret_cast<Endpoint*>(ep); }
-const Endpoint* Ep(const cs_endpoint* ep) {
-  return reinterpret_cast<const Endpoint*>(ep);
-}
 
 size_t PageSize() {
   long p = sysconf(_SC_PAGESIZE);
@@ -130,294 +104,223 @@ int Probe(char* why, size_t why_size) {
   return rc;
 }
 
-int Open(const cs_endpoint_config* config, cs_endpoint** out, char* err,
-         size_t err_size) {
-  if (out == nullptr) {
-    FormatInto(err, err_size, "open: out is NULL");
-    return -EINVAL;
+struct Endpoint : EndpointBase<Endpoint> {
+  ~Endpoint() {
+    if (region != nullptr) munmap(region, region_size);
   }
-  *out = nullptr;
-  int rc = CheckConfig(config, err, err_size);
-  if (rc == 0) rc = CheckOptionKeys(config, nullptr, 0, err, err_size);
-  if (rc == 0) {
-    rc = ApplySocketTimeouts(config->fd, config->role, config->io_timeout_ms,
-                             err, err_size);
-  }
-  if (rc < 0) return rc;
-  Endpoint* ep = new (std::nothrow) Endpoint;
-  if (ep == nullptr || ((config->role & CS_ROLE_SENDER) &&
-                        !ep->scratch.Reserve(config->max_fields))) {
-    delete ep;
-    FormatInto(err, err_size, "open: out of memory");
-    return -ENOMEM;
-  }
-  ep->fd = config->fd;
-  ep->role = config->role;
-  ep->io_timeout_ms = config->io_timeout_ms;
-  if (config->role & CS_ROLE_RECEIVER) {
+
+  int Setup(const cs_endpoint_config& config, const Options&, char* err,
+            size_t err_size) {
+    int rc = ReserveScratch(config, sender(), &scratch, err, err_size);
+    if (rc < 0 || !receiver()) return rc;
     size_t page = PageSize();
     size_t size =
-        config->max_message_size > 65536 ? config->max_message_size : 65536;
-    ep->region_size = (size + page - 1) / page * page;
-    void* m = mmap(nullptr, ep->region_size, PROT_READ, MAP_SHARED, ep->fd, 0);
+        config.max_message_size > 65536 ? config.max_message_size : 65536;
+    region_size = (size + page - 1) / page * page;
+    void* m = mmap(nullptr, region_size, PROT_READ, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
       int e = errno;
       char buf[96];
       FormatInto(err, err_size,
                  "open: mmap of %zu bytes of the socket: %s (a TCP socket "
                  "and Linux 4.18+ are needed)",
-                 ep->region_size, ErrnoName(e, buf, sizeof(buf)));
-      delete ep;
+                 region_size, ErrnoName(e, buf, sizeof(buf)));
+      region_size = 0;
       return -e;
     }
-    ep->region = static_cast<char*>(m);
+    region = static_cast<char*>(m);
+    return 0;
   }
-  *out = reinterpret_cast<cs_endpoint*>(ep);
-  return 0;
-}
 
-void Close(cs_endpoint* handle) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return;
-  if (ep->region != nullptr) munmap(ep->region, ep->region_size);
-  delete ep;
-}
-
-int Send(cs_endpoint* handle, const cs_message* messages, uint32_t count) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  if (ep->send_broken != 0) return ep->send_broken;
-  if ((ep->role & CS_ROLE_SENDER) == 0) {
-    return ep->error.Set(-EINVAL, "send: endpoint was opened as a receiver");
+  int SendMessage(const cs_message& msg) {
+    return SendFieldsAll(fd, msg.fields, msg.field_count, 0, io_timeout_ms,
+                         &scratch, &send_counters, &error);
   }
-  int rc = CheckMessages(messages, count, 0, &ep->error);
-  if (rc < 0) return rc;
-  for (uint32_t m = 0; m < count; ++m) {
-    rc = SendFieldsAll(ep->fd, messages[m].fields, messages[m].field_count, 0,
-                       ep->io_timeout_ms, &ep->scratch, &ep->send_counters,
-                       &ep->error);
-    if (rc < 0) {
-      ep->send_broken = rc;
-      return rc;
+
+  int Receive(cs_recv_args* args) {
+    // The last call's mapped pages are no longer needed: give them back.
+    if (mapped > 0) {
+      madvise(region, mapped, MADV_DONTNEED);
+      mapped = 0;
     }
-  }
-  return 0;
-}
-
-int Reap(cs_endpoint* handle, uint64_t* tags, uint32_t max, int timeout_ms) {
-  (void)tags;
-  (void)max;
-  (void)timeout_ms;
-  return handle == nullptr ? -EINVAL : 0;  // sends are synchronous
-}
-
-void AddPiece(Endpoint* ep, bool mapped, size_t offset, size_t len) {
-  if (!ep->pieces.empty() && ep->pieces.back().mapped == mapped &&
-      ep->pieces.back().offset + ep->pieces.back().len == offset) {
-    ep->pieces.back().len += len;  // contiguous with the last one
-  } else {
-    ep->pieces.push_back(Piece{mapped, offset, len});
-  }
-}
-
-// Copies up to n bytes with recv() into buf + got. Returns bytes read (> 0),
-// or a negative errno with the error set (-EPIPE at end of stream).
-int CopyPart(Endpoint* ep, char* buf, size_t got, size_t n, size_t len) {
-  for (;;) {
-    ssize_t r = recv(ep->fd, buf + got, n, MSG_DONTWAIT);
-    if (r > 0) {
-      ++ep->recv_calls;
-      ep->copied_bytes += (size_t)r;
-      return (int)r;
-    }
-    if (r == 0) {
-      return ep->error.Set(-EPIPE,
-                           "recv: peer closed the connection after "
-                           "%zu of %zu bytes",
-                           got, len);
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    if (errno == ECONNRESET) {
-      return ep->error.Set(-EPIPE,
-                           "recv: peer reset the connection after "
-                           "%zu of %zu bytes",
-                           got, len);
-    }
-    int e = errno;
-    char ebuf[96];
-    return ep->error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                         ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
-  }
-}
-
-// Receives the message into pieces; returns 0 or a negative errno.
-int Gather(Endpoint* ep, char* buf, size_t len) {
-  const size_t page = PageSize();
-  size_t got = 0;
-  int64_t deadline =
-      ep->io_timeout_ms < 0 ? -1 : MonotonicMs() + ep->io_timeout_ms;
-  while (got < len) {
-    size_t left = len - got;
-    size_t skip = left;  // bytes to copy before mapping can go on
-    if (left >= page && ep->mapped + page <= ep->region_size) {
-      ZeroCopyReceive zc;
-      memset(&zc, 0, sizeof(zc));
-      zc.address = (uintptr_t)(ep->region + ep->mapped);
-      size_t room = ep->region_size - ep->mapped;
-      zc.length = (uint32_t)((left < room ? left : room) / page * page);
-      socklen_t zlen = sizeof(zc);
-      if (getsockopt(ep->fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &zlen)) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        if (e != EIO) {
-          char ebuf[96];
-          return ep->error.Set(-e, "recv: TCP_ZEROCOPY_RECEIVE: %s",
-                               ErrnoName(e, ebuf, sizeof(ebuf)));
+    pieces.clear();
+    char* buf = static_cast<char*>(args->buf);
+    try {
+      int rc = Gather(buf, args->len);
+      if (rc < 0 || mapped == 0) {
+        // All copied: the bytes are in buf, in order. On failure, bytes the
+        // kernel mapped are copied there too, so buf holds what arrived.
+        if (rc < 0 && mapped > 0) {
+          size_t at = 0;
+          for (const Piece& p : pieces) {
+            if (p.mapped) memcpy(buf + at, region + p.offset, p.len);
+            at += p.len;
+          }
         }
-        // EIO: nothing queued and the peer is done; recv() below says how.
+        return rc;
+      }
+      segments.clear();
+      for (const Piece& p : pieces) {
+        char* base = p.mapped ? region + p.offset : buf + p.offset;
+        segments.push_back({base, p.len});
+      }
+    } catch (...) {
+      return error.Set(-ENOMEM, "recv: out of memory");
+    }
+    args->segments = segments.data();
+    args->segment_count = (uint32_t)segments.size();
+    return 0;
+  }
+
+  void ListCounters(CounterList* c) const {
+    c->AddSendCounters(send_counters);
+    c->Add("zerocopy_calls", zerocopy_calls);
+    c->Add("recv_calls", recv_calls);
+    c->Add("mapped_bytes", mapped_bytes);
+    c->Add("copied_bytes", copied_bytes);
+  }
+
+  void AddPiece(bool is_mapped, size_t offset, size_t len) {
+    if (!pieces.empty() && pieces.back().mapped == is_mapped &&
+        pieces.back().offset + pieces.back().len == offset) {
+      pieces.back().len += len;  // contiguous with the last one
+    } else {
+      pieces.push_back(Piece{is_mapped, offset, len});
+    }
+  }
+
+  // Copies up to n bytes with recv() into buf + got. Returns bytes read
+  // (> 0), or a negative errno with the error set (-EPIPE at end of stream).
+  int CopyPart(char* buf, size_t got, size_t n, size_t len) {
+    for (;;) {
+      ssize_t r = recv(fd, buf + got, n, MSG_DONTWAIT);
+      if (r > 0) {
+        ++recv_calls;
+        copied_bytes += (size_t)r;
+        return (int)r;
+      }
+      if (r == 0) {
+        return error.Set(-EPIPE,
+                         "recv: peer closed the connection after "
+                         "%zu of %zu bytes",
+                         got, len);
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      if (errno == ECONNRESET) {
+        return error.Set(-EPIPE,
+                         "recv: peer reset the connection after "
+                         "%zu of %zu bytes",
+                         got, len);
+      }
+      int e = errno;
+      char ebuf[96];
+      return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
+                       ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+    }
+  }
+
+  // Receives the message into pieces; returns 0 or a negative errno.
+  int Gather(char* buf, size_t len) {
+    const size_t page = PageSize();
+    size_t got = 0;
+    int64_t deadline = io_timeout_ms < 0 ? -1 : MonotonicMs() + io_timeout_ms;
+    while (got < len) {
+      size_t left = len - got;
+      size_t skip = left;  // bytes to copy before mapping can go on
+      if (left >= page && mapped + page <= region_size) {
+        ZeroCopyReceive zc;
         memset(&zc, 0, sizeof(zc));
-      } else {
-        ++ep->zerocopy_calls;
-      }
-      if (zc.err != 0) {
-        int e = zc.err < 0 ? -zc.err : zc.err;
-        if (e == ECONNRESET) {
-          return ep->error.Set(-EPIPE,
-                               "recv: peer reset the connection "
-                               "after %zu of %zu bytes",
-                               got, len);
+        zc.address = (uintptr_t)(region + mapped);
+        size_t room = region_size - mapped;
+        zc.length = (uint32_t)((left < room ? left : room) / page * page);
+        socklen_t zlen = sizeof(zc);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc, &zlen)) {
+          if (errno == EINTR) continue;
+          int e = errno;
+          if (e != EIO) {
+            char ebuf[96];
+            return error.Set(-e, "recv: TCP_ZEROCOPY_RECEIVE: %s",
+                             ErrnoName(e, ebuf, sizeof(ebuf)));
+          }
+          // EIO: nothing queued and the peer is done; recv() below says how.
+          memset(&zc, 0, sizeof(zc));
+        } else {
+          ++zerocopy_calls;
         }
-        char ebuf[96];
-        return ep->error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                             ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+        if (zc.err != 0) {
+          int e = zc.err < 0 ? -zc.err : zc.err;
+          if (e == ECONNRESET) {
+            return error.Set(-EPIPE,
+                             "recv: peer reset the connection "
+                             "after %zu of %zu bytes",
+                             got, len);
+          }
+          char ebuf[96];
+          return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
+                           ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+        }
+        if (zc.length > 0) {
+          AddPiece(true, mapped, zc.length);
+          mapped += zc.length;
+          mapped_bytes += zc.length;
+          got += zc.length;
+          continue;
+        }
+        skip = zc.recv_skip_hint > 0 ? zc.recv_skip_hint : left;
+        if (skip > left) skip = left;
       }
-      if (zc.length > 0) {
-        AddPiece(ep, true, ep->mapped, zc.length);
-        ep->mapped += zc.length;
-        ep->mapped_bytes += zc.length;
-        got += zc.length;
+      int n = CopyPart(buf, got, skip, len);
+      if (n < 0) return n;
+      if (n > 0) {
+        AddPiece(false, got, (size_t)n);
+        got += (size_t)n;
         continue;
       }
-      skip = zc.recv_skip_hint > 0 ? zc.recv_skip_hint : left;
-      if (skip > left) skip = left;
-    }
-    int n = CopyPart(ep, buf, got, skip, len);
-    if (n < 0) return n;
-    if (n > 0) {
-      AddPiece(ep, false, got, (size_t)n);
-      got += (size_t)n;
-      continue;
-    }
-    // Nothing queued: wait for data, bounded.
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t l = deadline - MonotonicMs();
-      wait = l > 0 ? (int)l : 0;
-    }
-    int rc = PollFor(ep->fd, POLLIN, wait);
-    if (rc < 0) return ep->error.SetErrno(-rc, "recv: poll");
-    if (rc == 0) {
-      return ep->error.Set(-ETIMEDOUT,
-                           "recv: peer made no progress within "
-                           "io_timeout_ms=%d (%zu of %zu bytes done)",
-                           ep->io_timeout_ms, got, len);
-    }
-  }
-  return 0;
-}
-
-int Recv(cs_endpoint* handle, cs_recv_args* args) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  if ((ep->role & CS_ROLE_RECEIVER) == 0) {
-    return ep->error.Set(-EINVAL, "recv: endpoint was opened as a sender");
-  }
-  int rc = CheckRecvArgs(args, &ep->error);
-  if (rc < 0) return rc;
-  // The last call's mapped pages are no longer needed: give them back.
-  if (ep->mapped > 0) {
-    madvise(ep->region, ep->mapped, MADV_DONTNEED);
-    ep->mapped = 0;
-  }
-  ep->pieces.clear();
-  char* buf = static_cast<char*>(args->buf);
-  try {
-    rc = Gather(ep, buf, args->len);
-    if (rc < 0 || ep->mapped == 0) {
-      // All copied: the bytes are in buf, in order. On failure, bytes the
-      // kernel mapped are copied there too, so buf holds what arrived.
-      if (rc < 0 && ep->mapped > 0) {
-        size_t at = 0;
-        for (const Piece& p : ep->pieces) {
-          if (p.mapped) memcpy(buf + at, ep->region + p.offset, p.len);
-          at += p.len;
-        }
+      // Nothing queued: wait for data, bounded.
+      int wait = -1;
+      if (deadline >= 0) {
+        int64_t l = deadline - MonotonicMs();
+        wait = l > 0 ? (int)l : 0;
       }
-      return rc;
+      int rc = PollFor(fd, POLLIN, wait);
+      if (rc < 0) return error.SetErrno(-rc, "recv: poll");
+      if (rc == 0) {
+        return error.Set(-ETIMEDOUT,
+                         "recv: peer made no progress within "
+                         "io_timeout_ms=%d (%zu of %zu bytes done)",
+                         io_timeout_ms, got, len);
+      }
     }
-    ep->segments.clear();
-    for (const Piece& p : ep->pieces) {
-      char* base = p.mapped ? ep->region + p.offset : buf + p.offset;
-      ep->segments.push_back({base, p.len});
-    }
-  } catch (...) {
-    return ep->error.Set(-ENOMEM, "recv: out of memory");
+    return 0;
   }
-  args->segments = ep->segments.data();
-  args->segment_count = (uint32_t)ep->segments.size();
-  return 0;
-}
 
-uint32_t Counters(const cs_endpoint* handle, cs_counter* out, uint32_t max) {
-  const Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return 0;
-  const cs_counter counters[] = {
-      {"send_calls", ep->send_counters.send_calls},
-      {"short_writes", ep->send_counters.short_writes},
-      {"zerocopy_calls", ep->zerocopy_calls},
-      {"recv_calls", ep->recv_calls},
-      {"mapped_bytes", ep->mapped_bytes},
-      {"copied_bytes", ep->copied_bytes},
-  };
-  return CopyCounters(counters, sizeof(counters) / sizeof(counters[0]), out,
-                      max);
-}
+  IovScratch scratch;  // sender roles
+  SendCounters send_counters;
 
-const char* LastError(const cs_endpoint* handle) {
-  const Endpoint* ep = Ep(handle);
-  return ep == nullptr ? "endpoint is NULL" : ep->error.c_str();
-}
+  // Receiver roles.
+  char* region = nullptr;  // mmap of the socket, PROT_READ
+  size_t region_size = 0;
+  size_t mapped = 0;  // bytes of the region the last call mapped
+  std::vector<Piece> pieces;
+  std::vector<struct iovec> segments;
+  uint64_t zerocopy_calls = 0;
+  uint64_t recv_calls = 0;
+  uint64_t mapped_bytes = 0;
+  uint64_t copied_bytes = 0;
+};
 
-const cs_transport kTransport = {
-    CS_TRANSPORT_STRUCT_SIZE,
-    CS_ABI_MAJOR,
-    CS_ABI_MINOR,
-    "tcp_zerocopy_recv",
-    "1.0",
+const cs_transport kTransport = MakeTransport<Endpoint>(
+    "tcp_zerocopy_recv", "1.0",
     "TCP_ZEROCOPY_RECEIVE maps whole received pages, recv() copies the rest; "
     "sends with sendmsg()",
-    CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE,
-    nullptr,
-    0,
-    Probe,
-    Open,
-    Close,
-    Send,
-    Reap,
-    Recv,
-    Counters,
-    LastError,
-};
+    CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE, Probe);
 
 }  // namespace
 }  // namespace copyscope::transports
 
 extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
     const cs_host* host) {
-  if (host == nullptr || host->struct_size < CS_HOST_STRUCT_SIZE ||
-      host->abi_major != CS_ABI_MAJOR) {
-    return nullptr;
-  }
-  return &copyscope::transports::kTransport;
+  return copyscope::transports::TransportForHost(
+      host, &copyscope::transports::kTransport);
 }
