@@ -118,8 +118,8 @@ struct EndpointBase {
     return RecvExact(fd, args->buf, args->len, io_timeout_ms, &error);
   }
 
-  bool sender() const { return (role & CS_ROLE_SENDER) != 0; }
-  bool receiver() const { return (role & CS_ROLE_RECEIVER) != 0; }
+  bool is_sender() const { return (role & CS_ROLE_SENDER) != 0; }
+  bool is_receiver() const { return (role & CS_ROLE_RECEIVER) != 0; }
 
   int fd = -1;
   uint32_t role = 0;
@@ -186,7 +186,7 @@ struct TransportAbi {
     T* ep = Of(handle);
     if (ep == nullptr) return -EINVAL;
     if (ep->broken != 0) return ep->broken;
-    if (!ep->sender()) {
+    if (!ep->is_sender()) {
       return ep->error.Set(-EINVAL, "send: endpoint was opened as a receiver");
     }
     return ep->SendBatch(messages, count);
@@ -202,7 +202,7 @@ struct TransportAbi {
   static int Recv(cs_endpoint* handle, cs_recv_args* args) {
     T* ep = Of(handle);
     if (ep == nullptr) return -EINVAL;
-    if (!ep->receiver()) {
+    if (!ep->is_receiver()) {
       return ep->error.Set(-EINVAL, "recv: endpoint was opened as a sender");
     }
     int rc = CheckRecvArgs(args, &ep->error);

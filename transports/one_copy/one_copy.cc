@@ -17,7 +17,7 @@ namespace {
 struct Endpoint : EndpointBase<Endpoint> {
   int Setup(const cs_endpoint_config& config, const Options&, char* err,
             size_t err_size) {
-    return ReserveScratch(config, sender(), &scratch, err, err_size);
+    return ReserveScratch(config, is_sender(), &scratch, err, err_size);
   }
 
   int SendMessage(const cs_message& msg) {

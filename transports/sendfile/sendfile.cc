@@ -72,8 +72,8 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   int Setup(const cs_endpoint_config& config, const Options&, char* err,
             size_t err_size) {
-    int rc = ReserveScratch(config, sender(), &scratch, err, err_size);
-    if (rc < 0 || !sender()) return rc;
+    int rc = ReserveScratch(config, is_sender(), &scratch, err, err_size);
+    if (rc < 0 || !is_sender()) return rc;
     const size_t kHuge = 2 << 20;
     max_message_len = config.max_message_size;
     memfd_size = (max_message_len + kHuge - 1) / kHuge * kHuge;

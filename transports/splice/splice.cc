@@ -91,7 +91,7 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   int Setup(const cs_endpoint_config&, const Options& o, char* err,
             size_t err_size) {
-    if (!sender()) return 0;
+    if (!is_sender()) return 0;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
       int e = errno;

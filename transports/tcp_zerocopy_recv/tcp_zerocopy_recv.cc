@@ -111,8 +111,8 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   int Setup(const cs_endpoint_config& config, const Options&, char* err,
             size_t err_size) {
-    int rc = ReserveScratch(config, sender(), &scratch, err, err_size);
-    if (rc < 0 || !receiver()) return rc;
+    int rc = ReserveScratch(config, is_sender(), &scratch, err, err_size);
+    if (rc < 0 || !is_receiver()) return rc;
     size_t page = PageSize();
     size_t size =
         config.max_message_size > 65536 ? config.max_message_size : 65536;

@@ -25,7 +25,7 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   int Setup(const cs_endpoint_config& config, const Options&, char* err,
             size_t err_size) {
-    if (!sender()) return 0;
+    if (!is_sender()) return 0;
     gather = static_cast<char*>(malloc(config.max_message_size));
     if (gather == nullptr) {
       FormatInto(err, err_size, "open: cannot allocate a %zu-byte buffer",

@@ -102,8 +102,8 @@ struct Endpoint : EndpointBase<Endpoint> {
 
   int Setup(const cs_endpoint_config& config, const Options& o, char* err,
             size_t err_size) {
-    int rc = ReserveScratch(config, sender(), &scratch, err, err_size);
-    if (rc < 0 || !receiver()) return rc;
+    int rc = ReserveScratch(config, is_sender(), &scratch, err, err_size);
+    if (rc < 0 || !is_receiver()) return rc;
     buf_size = (uint32_t)o.buf_size;
     buf_count = (uint32_t)o.buf_count;
     multishot = o.multishot == 1 && KernelRelease().AtLeast(6, 0);
