@@ -34,10 +34,10 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <new>
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/endpoint.h"
 #include "transports/common/socket_io.h"
 
 #ifndef SO_COOKIE
@@ -53,7 +53,6 @@ const cs_option_desc kOptions[] = {
      "with a plain sendmsg(): MSG_ZEROCOPY costs more than a copy for small "
      "writes"},
 };
-constexpr uint32_t kOptionCount = sizeof(kOptions) / sizeof(kOptions[0]);
 // How long close() waits for completions when io_timeout_ms is unbounded.
 constexpr int kUnboundedCloseWaitMs = 10000;
 
@@ -72,16 +71,26 @@ struct Pending {
   uint64_t end_id;  // released when every id below this completed
 };
 
-struct Endpoint {
-  int fd = -1;
-  uint32_t role = 0;
-  int io_timeout_ms = -1;
+struct Endpoint : EndpointBase<Endpoint> {
+  struct Options {
+    uint64_t min_size = 0;
+  };
+  static constexpr OptionTable kOptionTable = OptionsOf(kOptions);
+
+  static int Configure(const cs_endpoint_config& config, Options* o, char* err,
+                       size_t err_size);
+  int Setup(const cs_endpoint_config& config, const Options& o, char* err,
+            size_t err_size);
+  void OnClose();
+  int SendMessage(const cs_message& msg);
+  int ReapReleased(uint64_t* tags, uint32_t max, int timeout_ms);
+  int Receive(cs_recv_args* args);
+  void ListCounters(CounterList* c) const;
+
   uint64_t min_size = 0;
   uint64_t socket_key = 0;
   bool registered = false;
   IovScratch scratch;
-  int broken = 0;
-  ErrorText error;
   IoHooks hooks;
 
   // Ids: next_id is one past the last id of a finished send; while a
@@ -107,11 +116,6 @@ struct Endpoint {
   int64_t enobufs_deadline = 0;
   int enobufs_backoff_ms = 1;
 };
-
-Endpoint* Ep(cs_endpoint* ep) { return reinterpret_cast<Endpoint*>(ep); }
-const Endpoint* Ep(const cs_endpoint* ep) {
-  return reinterpret_cast<const Endpoint*>(ep);
-}
 
 uint64_t IssuedIds(const Endpoint* ep) {
   return ep->next_id + (ep->in_zerocopy_send
@@ -319,28 +323,17 @@ int Probe(char* why, size_t why_size) {
   return -e;
 }
 
-int Open(const cs_endpoint_config* config, cs_endpoint** out, char* err,
-         size_t err_size) {
-  if (out == nullptr) {
-    FormatInto(err, err_size, "open: out is NULL");
-    return -EINVAL;
-  }
-  *out = nullptr;
-  int rc = CheckConfig(config, err, err_size);
-  if (rc == 0)
-    rc = CheckOptionKeys(config, kOptions, kOptionCount, err, err_size);
-  if (rc < 0) return rc;
-  uint64_t min_size = 0;
-  const char* text = FindOption(config, "min_size");
-  if (text != nullptr && !ParseByteCount(text, &min_size)) {
+int Endpoint::Configure(const cs_endpoint_config& config, Options* o, char* err,
+                        size_t err_size) {
+  const char* text = FindOption(&config, "min_size");
+  if (text != nullptr && !ParseByteCount(text, &o->min_size)) {
     FormatInto(err, err_size,
                "option min_size='%s' is not a byte count (e.g. 16K)", text);
     return -EINVAL;
   }
-  bool sender = (config->role & CS_ROLE_SENDER) != 0;
-  if (sender) {
+  if (config.role & CS_ROLE_SENDER) {
     int one = 1;
-    if (setsockopt(config->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
+    if (setsockopt(config.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
       int e = errno;
       char buf[96];
       FormatInto(err, err_size,
@@ -350,80 +343,67 @@ int Open(const cs_endpoint_config* config, cs_endpoint** out, char* err,
       return -e;
     }
   }
-  rc = ApplySocketTimeouts(config->fd, config->role, config->io_timeout_ms, err,
-                           err_size);
-  if (rc < 0) return rc;
-
-  Endpoint* ep = new (std::nothrow) Endpoint;
-  if (ep == nullptr || (sender && !ep->scratch.Reserve(config->max_fields))) {
-    delete ep;
-    FormatInto(err, err_size, "open: out of memory");
-    return -ENOMEM;
-  }
-  ep->fd = config->fd;
-  ep->role = config->role;
-  ep->io_timeout_ms = config->io_timeout_ms;
-  ep->min_size = min_size;
-  ep->hooks.on_enobufs = OnEnobufs;
-  ep->hooks.on_pollerr = OnPollErr;
-  ep->hooks.ctx = ep;
-  if (sender) {
-    ep->socket_key = SocketKey(config->fd);
-    try {
-      std::lock_guard<std::mutex> lock(g_sockets_mu);
-      SocketRecord* record = nullptr;
-      for (SocketRecord& r : g_sockets) {
-        if (r.key == ep->socket_key) record = &r;
-      }
-      if (record != nullptr && record->sender_open) {
-        FormatInto(err, err_size,
-                   "open: fd %d already has an open zero_copy sending "
-                   "endpoint; MSG_ZEROCOPY completions cannot be shared",
-                   config->fd);
-        delete ep;
-        return -EBUSY;
-      }
-      if (record == nullptr) {
-        if (g_sockets.size() >= kMaxSocketRecords) {
-          g_sockets.erase(g_sockets.begin());  // the oldest socket
-        }
-        g_sockets.push_back(SocketRecord{ep->socket_key, 0, false});
-        record = &g_sockets.back();
-      }
-      record->sender_open = true;
-      ep->next_id = ep->done_below = record->next_id;
-      ep->registered = true;
-    } catch (...) {
-      delete ep;
-      FormatInto(err, err_size, "open: out of memory");
-      return -ENOMEM;
-    }
-  }
-  *out = reinterpret_cast<cs_endpoint*>(ep);
   return 0;
 }
 
-void Close(cs_endpoint* handle) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return;
+int Endpoint::Setup(const cs_endpoint_config& config, const Options& o,
+                    char* err, size_t err_size) {
+  int rc = ReserveScratch(config, is_sender(), &scratch, err, err_size);
+  if (rc < 0) return rc;
+  min_size = o.min_size;
+  hooks.on_enobufs = OnEnobufs;
+  hooks.on_pollerr = OnPollErr;
+  hooks.ctx = this;
+  if (!is_sender()) return 0;
+  socket_key = SocketKey(config.fd);
+  try {
+    std::lock_guard<std::mutex> lock(g_sockets_mu);
+    SocketRecord* record = nullptr;
+    for (SocketRecord& r : g_sockets) {
+      if (r.key == socket_key) record = &r;
+    }
+    if (record != nullptr && record->sender_open) {
+      FormatInto(err, err_size,
+                 "open: fd %d already has an open zero_copy sending "
+                 "endpoint; MSG_ZEROCOPY completions cannot be shared",
+                 config.fd);
+      return -EBUSY;
+    }
+    if (record == nullptr) {
+      if (g_sockets.size() >= kMaxSocketRecords) {
+        g_sockets.erase(g_sockets.begin());  // the oldest socket
+      }
+      g_sockets.push_back(SocketRecord{socket_key, 0, false});
+      record = &g_sockets.back();
+    }
+    record->sender_open = true;
+    next_id = done_below = record->next_id;
+    registered = true;
+  } catch (...) {
+    FormatInto(err, err_size, "open: out of memory");
+    return -ENOMEM;
+  }
+  return 0;
+}
+
+void Endpoint::OnClose() {
   // The kernel may still read the host's pages: wait for them, bounded.
-  int budget =
-      ep->io_timeout_ms < 0 ? kUnboundedCloseWaitMs : ep->io_timeout_ms;
+  int budget = io_timeout_ms < 0 ? kUnboundedCloseWaitMs : io_timeout_ms;
   int64_t deadline = MonotonicMs() + budget;
   try {
-    while (IssuedIds(ep) != ep->done_below) {
+    while (IssuedIds(this) != done_below) {
       int64_t left = deadline - MonotonicMs();
-      if (left <= 0 || AwaitCompletions(ep, (int)left) <= 0) break;
+      if (left <= 0 || AwaitCompletions(this, (int)left) <= 0) break;
     }
   } catch (...) {
     // Out of memory while merging ranges: nothing more can be tracked.
   }
-  if (ep->registered) {
+  if (registered) {
     try {
       std::lock_guard<std::mutex> lock(g_sockets_mu);
       for (SocketRecord& r : g_sockets) {
-        if (r.key == ep->socket_key) {
-          r.next_id = IssuedIds(ep);
+        if (r.key == socket_key) {
+          r.next_id = IssuedIds(this);
           r.sender_open = false;
         }
       }
@@ -431,7 +411,6 @@ void Close(cs_endpoint* handle) {
       // Locking failed: the record stays marked open.
     }
   }
-  delete ep;
 }
 
 int SendOne(Endpoint* ep, const cs_message& msg) {
@@ -461,136 +440,74 @@ int SendOne(Endpoint* ep, const cs_message& msg) {
   return rc;
 }
 
-int Send(cs_endpoint* handle, const cs_message* messages, uint32_t count) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  // After a failure only close() may follow; last_error keeps its cause.
-  if (ep->broken != 0) return ep->broken;
-  if ((ep->role & CS_ROLE_SENDER) == 0) {
-    return ep->error.Set(-EINVAL, "send: endpoint was opened as a receiver");
-  }
-  int rc = CheckMessages(messages, count, 0, &ep->error);
-  if (rc < 0) return rc;
-  try {
-    for (uint32_t m = 0; m < count; ++m) {
-      rc = SendOne(ep, messages[m]);
-      if (rc < 0) {
-        ep->broken = rc;
-        return rc;
-      }
-    }
-  } catch (...) {
-    ep->broken = -ENOMEM;
-    return ep->error.Set(-ENOMEM, "send: out of memory");
-  }
-  return 0;
-}
+int Endpoint::SendMessage(const cs_message& msg) { return SendOne(this, msg); }
 
-int Reap(cs_endpoint* handle, uint64_t* tags, uint32_t max, int timeout_ms) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
+int Endpoint::ReapReleased(uint64_t* tags, uint32_t max, int timeout_ms) {
   if (max > 0 && tags == nullptr) {
-    return ep->error.Set(-EINVAL, "reap: tags is NULL");
+    return error.Set(-EINVAL, "reap: tags is NULL");
   }
   if (max == 0) return 0;
   try {
-    if (ep->ready.size() < max && !ep->pending.empty()) {
-      int rc = DrainErrorQueue(ep);
+    if (ready.size() < max && !pending.empty()) {
+      int rc = DrainErrorQueue(this);
       if (rc < 0) return rc;
     }
-    if (ep->ready.empty() && !ep->pending.empty() && timeout_ms != 0) {
-      int wait = timeout_ms < 0 ? ep->io_timeout_ms : timeout_ms;
+    if (ready.empty() && !pending.empty() && timeout_ms != 0) {
+      int wait = timeout_ms < 0 ? io_timeout_ms : timeout_ms;
       int64_t deadline = wait < 0 ? -1 : MonotonicMs() + wait;
-      while (ep->ready.empty()) {
+      while (ready.empty()) {
         int left = -1;
         if (deadline >= 0) {
           int64_t l = deadline - MonotonicMs();
           if (l <= 0) break;
           left = (int)l;
         }
-        int rc = AwaitCompletions(ep, left);
+        int rc = AwaitCompletions(this, left);
         if (rc < 0) return rc;
         if (rc == 0) break;
       }
     }
   } catch (...) {
-    return ep->error.Set(-ENOMEM, "reap: out of memory");
+    return error.Set(-ENOMEM, "reap: out of memory");
   }
   uint32_t n = 0;
-  while (n < max && !ep->ready.empty()) {
-    tags[n++] = ep->ready.front();
-    ep->ready.pop_front();
+  while (n < max && !ready.empty()) {
+    tags[n++] = ready.front();
+    ready.pop_front();
   }
   return (int)n;
 }
 
-int Recv(cs_endpoint* handle, cs_recv_args* args) {
-  Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return -EINVAL;
-  if ((ep->role & CS_ROLE_RECEIVER) == 0) {
-    return ep->error.Set(-EINVAL, "recv: endpoint was opened as a sender");
-  }
-  int rc = CheckRecvArgs(args, &ep->error);
-  if (rc < 0) return rc;
+int Endpoint::Receive(cs_recv_args* args) {
   // Only an endpoint that sends may consume the socket's error queue.
-  const IoHooks* hooks = (ep->role & CS_ROLE_SENDER) ? &ep->hooks : nullptr;
+  const IoHooks* io_hooks = is_sender() ? &hooks : nullptr;
   try {
-    return RecvExact(ep->fd, args->buf, args->len, ep->io_timeout_ms,
-                     &ep->error, hooks);
+    return RecvExact(fd, args->buf, args->len, io_timeout_ms, &error, io_hooks);
   } catch (...) {
-    return ep->error.Set(-ENOMEM, "recv: out of memory");
+    return error.Set(-ENOMEM, "recv: out of memory");
   }
 }
 
-uint32_t Counters(const cs_endpoint* handle, cs_counter* out, uint32_t max) {
-  const Endpoint* ep = Ep(handle);
-  if (ep == nullptr) return 0;
-  const cs_counter counters[] = {
-      {"send_calls", ep->send_counters.send_calls},
-      {"short_writes", ep->send_counters.short_writes},
-      {"zerocopy_completions", ep->completions},
-      {"zerocopy_copied", ep->copied},
-      {"enobufs_retries", ep->enobufs_retries},
-      {"plain_sends", ep->plain_sends},
-  };
-  return CopyCounters(counters, sizeof(counters) / sizeof(counters[0]), out,
-                      max);
+void Endpoint::ListCounters(CounterList* c) const {
+  c->AddSendCounters(send_counters);
+  c->Add("zerocopy_completions", completions);
+  c->Add("zerocopy_copied", copied);
+  c->Add("enobufs_retries", enobufs_retries);
+  c->Add("plain_sends", plain_sends);
 }
 
-const char* LastError(const cs_endpoint* handle) {
-  const Endpoint* ep = Ep(handle);
-  return ep == nullptr ? "endpoint is NULL" : ep->error.c_str();
-}
-
-const cs_transport kTransport = {
-    CS_TRANSPORT_STRUCT_SIZE,
-    CS_ABI_MAJOR,
-    CS_ABI_MINOR,
-    "zero_copy",
-    "1.0",
+const cs_transport kTransport = MakeTransport<Endpoint>(
+    "zero_copy", "1.0",
     "MSG_ZEROCOPY sendmsg() over the fields; buffers released on completion",
     CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE | CS_CAP_ZERO_COPY_SEND |
         CS_CAP_RECV,
-    kOptions,
-    kOptionCount,
-    Probe,
-    Open,
-    Close,
-    Send,
-    Reap,
-    Recv,
-    Counters,
-    LastError,
-};
+    Probe);
 
 }  // namespace
 }  // namespace copyscope::transports
 
 extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
     const cs_host* host) {
-  if (host == nullptr || host->struct_size < CS_HOST_STRUCT_SIZE ||
-      host->abi_major != CS_ABI_MAJOR) {
-    return nullptr;
-  }
-  return &copyscope::transports::kTransport;
+  return copyscope::transports::TransportForHost(
+      host, &copyscope::transports::kTransport);
 }
