@@ -58,6 +58,7 @@ constexpr Column kColumns[] = {
     {"zc_copied_fraction", "zc_copied_fraction", 4},
     {"status", nullptr, 0},
     {"plugin_counters", nullptr, 0},
+    {"recv", nullptr, 0},
 };
 
 std::string Number(std::optional<double> v, int decimals) {
@@ -127,6 +128,8 @@ std::string Row(const record::Cell& cell) {
       row.push_back(CsvField(cell.status()));
     } else if (name == "plugin_counters") {
       row.push_back(CsvField(Counters(cell)));
+    } else if (name == "recv") {
+      row.push_back(CsvField(k.recv_transport()));
     }
   }
   return absl::StrJoin(row, ",");

@@ -8,7 +8,8 @@
 // the context switches of both roles' threads in the measured interval.
 // Empty means not measured, never zero. The rest: see SummaryCsvHeader()
 // and the README; plugin_counters is "server.NAME=V;client.NAME=V" summed
-// over connections and repetitions.
+// over connections and repetitions; the last, recv, is the receiving side's
+// plugin when --recv chose one other than impl (else empty).
 //
 //   std::string csv = SummaryCsv(run);   // header line + one row per cell
 //   WriteFileAtomically(dir + "/summary.csv", csv);   // see output_dir.h

@@ -1,5 +1,6 @@
 #include "harness/csv_writer.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "harness/record.h"
@@ -18,7 +19,7 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "latency_p90_us,latency_p99_us,latency_p999_us,latency_max_us,"
             "server_cpu_util,client_cpu_util,server_bytes_per_cpu_s,"
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
-            "client_cycles,zc_copied_fraction,status,plugin_counters");
+            "client_cycles,zc_copied_fraction,status,plugin_counters,recv");
 }
 
 CellResult Stream(double gbps, int64_t cs) {
@@ -49,7 +50,18 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
             "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
             "13.4843,0.0909,1,1000.0,2.0000,,,,,,,,,,5,1,,,,ok,"
             "server.send_calls=30;server.zerocopy_copied=9;"
-            "client.recv_calls=21");
+            "client.recv_calls=21,");
+}
+
+TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
+  CellResult r = Stream(10, 4);
+  r.recv_transport = "rx";
+  record::Run run;
+  AddSample(r, 1, 0.05, run.add_cells());
+  std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(absl::StartsWith(lines[1], "t,4096,2,10.0000,")) << lines[1];
+  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,rx")) << lines[1];
 }
 
 TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
@@ -75,10 +87,10 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1],
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,,,50000.0,,40.000,"
-            ",,,,,,,,,,,ok,");
+            ",,,,,,,,,,,ok,,");
   EXPECT_EQ(lines[2],
             "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,,,,,,,,,,,,,,,,,"
-            "\"failed: t client: send failed: \"\"x\"\", y\",");
+            "\"failed: t client: send failed: \"\"x\"\", y\",,");
 }
 
 TEST(CsvWriterTest, CsvField) {

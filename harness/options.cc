@@ -19,6 +19,10 @@
 ABSL_FLAG(std::vector<std::string>, transports, {},
           "Transports to run, comma-separated (see `copyscope list`); "
           "default: every usable plugin");
+ABSL_FLAG(std::vector<std::string>, recv, {},
+          "Receive side, comma-separated, each a cell dimension (stream "
+          "mode): copy, uring, zerocopy, or any plugin that can receive; "
+          "default: each transport receives with its own plugin");
 ABSL_FLAG(std::vector<std::string>, sizes,
           std::vector<std::string>({"4096", "65536"}),
           "Message sizes in bytes, comma-separated; K/M/G or KiB/MiB/GiB "
@@ -108,6 +112,7 @@ struct FlagSpec {
 constexpr FlagSpec kFlags[] = {
     {"transports", "list", "--transports=NAME,NAME (names from copyscope list)",
      false, false},
+    {"recv", "list", "--recv=copy,uring,zerocopy", false, false},
     {"sizes", "list", "--sizes=256,4K,64K", false, false},
     {"threads", "list", "--threads=1,2,4", false, false},
     {"fields", "whole number", "--fields=8", false, false},
@@ -326,6 +331,29 @@ absl::Status ReadDesign(RunOptions* o) {
   return absl::OkStatus();
 }
 
+// --recv: aliases resolved (the plugins are checked by MakePlan).
+absl::Status ReadRecv(RunOptions* o) {
+  const std::vector<std::string> raw = absl::GetFlag(FLAGS_recv);
+  const std::string joined = absl::StrJoin(raw, ",");
+  for (const std::string& value : raw) {
+    if (value.empty()) {
+      return Bad("recv", joined, "empty receive transport name",
+                 FindSpec("recv")->example);
+    }
+    std::string name = ResolveRecvName(value);
+    if (std::find(o->recv.begin(), o->recv.end(), name) == o->recv.end()) {
+      o->recv.push_back(name);
+    }
+  }
+  if (!o->recv.empty() && o->mode == Mode::kRequestResponse) {
+    return Bad("recv", joined,
+               "a separate receive side applies to stream mode only (in rr "
+               "each side sends and receives with one transport)",
+               "--mode=stream --recv=uring, or leave out --recv");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunOptions> ReadRunOptions(const std::set<std::string>& given) {
   RunOptions o;
   absl::Status design = ApplyProfile(given, &o);
@@ -344,6 +372,8 @@ absl::StatusOr<RunOptions> ReadRunOptions(const std::set<std::string>& given) {
       o.transports.push_back(name);
     }
   }
+  absl::Status recv = ReadRecv(&o);
+  if (!recv.ok()) return recv;
   absl::StatusOr<std::vector<uint64_t>> sizes =
       CheckSizes(absl::GetFlag(FLAGS_sizes));
   if (!sizes.ok()) return sizes.status();

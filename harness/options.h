@@ -55,6 +55,10 @@ struct RunOptions {
   absl::Duration io_timeout;            // bound on every single wait
   std::string out;                      // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
+  // --recv, aliases resolved to plugin names (see RecvAliases): the
+  // receiving side's plugin, one more cell dimension; empty: each transport
+  // receives with its own plugin. Stream mode only.
+  std::vector<std::string> recv;
   // Measurement design (see profiles.h; explicit flags override the
   // profile's values).
   std::string profile = "quick";

@@ -6,6 +6,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "harness/profiles.h"
 
 namespace copyscope::harness {
 namespace {
@@ -234,6 +235,32 @@ TEST_F(OptionsTest, BadDesignFlags) {
   Error({"run", "--max-cv=0"}, "--max-cv");
   Error({"run", "--request-size=0"}, "--request-size");
   Error({"run", "--messages=10", "--duration=1s"}, "--messages");
+}
+
+TEST_F(OptionsTest, RecvResolvesAliasesAndKeepsPluginNames) {
+  absl::StatusOr<Invocation> inv = Parse({"run"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.recv.empty());  // each transport receives itself
+  inv = Parse({"run", "--recv=copy,uring,zerocopy,mine,copy"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.recv,
+            (std::vector<std::string>{ResolveRecvName("copy"),
+                                      ResolveRecvName("uring"),
+                                      ResolveRecvName("zerocopy"), "mine"}));
+  EXPECT_NE(inv->run.recv[0], "copy");  // an alias, not a plugin name
+  // The same plugin by alias and by name is one receive side.
+  inv = Parse({"run", "--recv", "uring," + ResolveRecvName("uring")});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.recv.size(), 1u);
+}
+
+TEST_F(OptionsTest, BadRecv) {
+  Error({"run", "--recv=copy,,uring"}, "--recv=copy,,uring");
+  std::string msg = Error({"run", "--mode=rr", "--recv=uring"}, "--recv=uring");
+  EXPECT_TRUE(absl::StrContains(msg, "stream mode only")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "--mode=stream")) << msg;
+  Error({"run", "--profile=copy-matrix-wide", "--recv=copy"}, "stream mode");
+  Error({"list", "--recv=copy"}, "does not apply to `copyscope list`");
 }
 
 TEST_F(OptionsTest, ShowTakesADirectory) {

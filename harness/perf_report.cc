@@ -129,7 +129,7 @@ struct Row {
 };
 
 std::string CellName(const record::CellKey& k) {
-  return absl::StrCat(k.transport(), " ", FormatSize(k.size()), " x",
+  return absl::StrCat(CellLabel(k), " ", FormatSize(k.size()), " x",
                       k.threads());
 }
 
@@ -220,7 +220,7 @@ std::string FormatPerfTable(const record::Run& run) {
   std::vector<std::vector<std::string>> lines;
   for (const Row& row : rows) {
     const record::CellKey& k = row.cell->key();
-    std::vector<std::string> line = {k.transport(), FormatSize(k.size()),
+    std::vector<std::string> line = {CellLabel(k), FormatSize(k.size()),
                                      absl::StrCat(k.threads()), row.role};
     for (const std::string& e : events) {
       if (!events_with_value.count(e)) continue;
@@ -336,7 +336,7 @@ std::string FormatPlacementTable(const record::Run& run) {
           return v.empty() ? std::string("?") : absl::StrJoin(v, ",");
         };
         lines.push_back({
-            cell.key().transport(),
+            CellLabel(cell.key()),
             FormatSize(cell.key().size()),
             absl::StrCat(cell.key().threads()),
             absl::StrCat(key.first, " ", key.second),

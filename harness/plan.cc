@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/profiles.h"
 
 namespace copyscope::harness {
 namespace {
@@ -57,6 +58,45 @@ std::string OptionKeys(const cs_transport* t) {
   return keys.empty()
              ? "it takes no options"
              : absl::StrCat("its options: ", absl::StrJoin(keys, ", "));
+}
+
+std::string ReceiverNames(const std::vector<Plugin>& plugins) {
+  std::vector<std::string> names;
+  for (const Plugin& p : plugins) {
+    if (p.status == PluginStatus::kOk &&
+        (p.transport->capabilities & CS_CAP_RECV) != 0) {
+      names.push_back(p.name);
+    }
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// The plugins of --recv: each known, usable, and able to receive.
+absl::Status SelectReceivers(const RunOptions& options,
+                             const std::vector<Plugin>& plugins,
+                             std::vector<const Plugin*>* receivers) {
+  for (const std::string& name : options.recv) {
+    const Plugin* p = FindPlugin(plugins, name);
+    if (p == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--recv: unknown receive transport '", name, "'; use an alias (",
+          RecvAliasText(), ") or a usable plugin that receives: ",
+          ReceiverNames(plugins), " (see copyscope list)"));
+    }
+    if (p->status != PluginStatus::kOk) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--recv: transport '", name, "' is ", StateText(*p),
+          "; leave it out of --recv or fix it (see copyscope list)"));
+    }
+    if ((p->transport->capabilities & CS_CAP_RECV) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--recv: transport '", name,
+                       "' cannot receive (no CS_CAP_RECV); use one that can: ",
+                       ReceiverNames(plugins)));
+    }
+    receivers->push_back(p);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckExplicitFiles(const PluginSources& sources,
@@ -146,8 +186,14 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     }
   }
   for (const Plugin* p : selected) plan.transports.push_back(p->name);
+  std::vector<const Plugin*> receivers;
+  s = SelectReceivers(options, plugins, &receivers);
+  if (!s.ok()) return s;
+  for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name);
 
-  // Options per selected transport, last value of a key wins.
+  // Options per plugin, last value of a key wins. A scoped option goes to
+  // its plugin wherever it serves (sender or --recv receiver); an unscoped
+  // one to every sending transport.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> opts;
   auto set_opt = [&](const Plugin* p, const TransportOpt& o) -> absl::Status {
     if (!HasOption(p->transport, o.key)) {
@@ -171,35 +217,52 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
       }
       continue;
     }
-    auto it = std::find_if(selected.begin(), selected.end(),
+    std::vector<const Plugin*> in_run = selected;
+    in_run.insert(in_run.end(), receivers.begin(), receivers.end());
+    auto it = std::find_if(in_run.begin(), in_run.end(),
                            [&](const Plugin* p) { return p->name == o.scope; });
-    if (it == selected.end()) {
+    if (it == in_run.end()) {
+      std::vector<std::string> names = plan.transports;
+      for (const std::string& r : plan.recv_transports) {
+        names.push_back(absl::StrCat(r, " (--recv)"));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
           OptText(o), ": transport '", o.scope, "' is not ",
           FindPlugin(plugins, o.scope) == nullptr ? "known" : "in this run",
-          "; selected: ", absl::StrJoin(plan.transports, ", ")));
+          "; selected: ", absl::StrJoin(names, ", ")));
     }
     absl::Status st = set_opt(*it, o);
     if (!st.ok()) return st;
   }
 
+  // No --recv: each transport receives with its own plugin (nullptr).
+  if (receivers.empty()) receivers.push_back(nullptr);
   for (const Plugin* p : selected) {
-    for (uint64_t size : options.sizes) {
-      for (int threads : options.threads) {
-        CellSpec cell;
-        cell.transport = p->transport;
-        cell.transport_name = p->name;
-        cell.size = size;
-        cell.fields = static_cast<uint32_t>(options.fields);
-        cell.threads = threads;
-        cell.options = opts[p->name];
-        cell.mode = options.mode;
-        cell.direction = options.direction;
-        if (options.mode == Mode::kRequestResponse) {
-          cell.request_size = options.request_size;
-          cell.response_size = options.response_size;
+    for (const Plugin* r : receivers) {
+      // A receiver that is the sender's own plugin is no separate one.
+      const Plugin* rx = r != nullptr && r->name != p->name ? r : nullptr;
+      for (uint64_t size : options.sizes) {
+        for (int threads : options.threads) {
+          CellSpec cell;
+          cell.transport = p->transport;
+          cell.transport_name = p->name;
+          if (rx != nullptr) {
+            cell.recv_transport = rx->transport;
+            cell.recv_transport_name = rx->name;
+            cell.recv_options = opts[rx->name];
+          }
+          cell.size = size;
+          cell.fields = static_cast<uint32_t>(options.fields);
+          cell.threads = threads;
+          cell.options = opts[p->name];
+          cell.mode = options.mode;
+          cell.direction = options.direction;
+          if (options.mode == Mode::kRequestResponse) {
+            cell.request_size = options.request_size;
+            cell.response_size = options.response_size;
+          }
+          plan.cells.push_back(std::move(cell));
         }
-        plan.cells.push_back(std::move(cell));
       }
     }
   }

@@ -1,7 +1,8 @@
 // From validated options and the loaded plugins to the list of cells a run
 // measures: which transports (explicit, or every usable plugin), their
 // --transport-opt values checked against the keys each plugin declares,
-// and the cells in order (transport, then size, then threads).
+// the receive plugins of --recv (each usable and able to receive), and the
+// cells in order (transport, then receive plugin, then size, then threads).
 //
 //   plugins::PluginSet set;
 //   std::vector<std::string> notes;
@@ -30,6 +31,8 @@ namespace copyscope::harness {
 
 struct Plan {
   std::vector<std::string> transports;  // selected, in run order
+  // --recv's plugins, in order (empty: each transport receives itself).
+  std::vector<std::string> recv_transports;
   std::vector<CellSpec> cells;
   std::vector<std::string> notes;  // one line each, e.g. skipped plugins
 };

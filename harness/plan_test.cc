@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "harness/profiles.h"
 
 namespace copyscope::harness {
 namespace {
@@ -48,8 +49,9 @@ RunOptions Options() {
   return o;
 }
 
-std::string Error(const RunOptions& o, const std::string& mention) {
-  absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
+std::string Error(const RunOptions& o, const std::string& mention,
+                  const std::vector<Plugin>& plugins = Plugins()) {
+  absl::StatusOr<Plan> plan = MakePlan(o, plugins);
   EXPECT_FALSE(plan.ok());
   if (plan.ok()) return "";
   std::string msg(plan.status().message());
@@ -150,6 +152,118 @@ TEST(MakePlanTest, NoUsablePlugin) {
   absl::StatusOr<Plan> plan = MakePlan(Options(), none);
   ASSERT_FALSE(plan.ok());
   EXPECT_TRUE(absl::StrContains(plan.status().message(), "copyscope list"));
+}
+
+cs_transport Receiving(const char* name) {
+  cs_transport t = Descriptor(name, kOpts, 2);
+  t.capabilities = CS_CAP_RECV;
+  return t;
+}
+
+const cs_transport kRx = Receiving("rx");
+const cs_transport kRx2 = Receiving("rx2");
+const cs_transport kRxDead = Receiving("rxdead");
+
+// Plugins() and three that can receive, one of them unavailable.
+std::vector<Plugin> WithReceivers() {
+  std::vector<Plugin> p = Plugins();
+  p.push_back({"/p/rx.so", "rx", PluginStatus::kOk, "", &kRx});
+  p.push_back({"/p/rx2.so", "rx2", PluginStatus::kOk, "", &kRx2});
+  p.push_back({"/p/rxdead.so", "rxdead", PluginStatus::kUnavailable,
+               "io_uring disabled", &kRxDead});
+  return p;
+}
+
+std::string RecvError(const RunOptions& o, const std::string& mention) {
+  std::string msg = Error(o, mention, WithReceivers());
+  EXPECT_TRUE(absl::StartsWith(msg, "--recv")) << msg;
+  return msg;
+}
+
+TEST(MakePlanTest, NoRecvMeansEachTransportReceivesItself) {
+  absl::StatusOr<Plan> plan = MakePlan(Options(), WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->recv_transports.empty());
+  for (const CellSpec& c : plan->cells) {
+    EXPECT_EQ(c.recv_transport, nullptr);
+    EXPECT_EQ(c.recv_transport_name, "");
+  }
+}
+
+TEST(MakePlanTest, RecvIsACellDimensionAfterTheTransport) {
+  RunOptions o = Options();
+  o.transports = {"beta", "alpha"};
+  o.recv = {"rx", "rx2"};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->transports, (std::vector<std::string>{"beta", "alpha"}));
+  EXPECT_EQ(plan->recv_transports, (std::vector<std::string>{"rx", "rx2"}));
+  ASSERT_EQ(plan->cells.size(), 16u);  // 2 transports x 2 x 2 sizes x 2
+  const char* order[][2] = {
+      {"beta", "rx"}, {"beta", "rx2"}, {"alpha", "rx"}, {"alpha", "rx2"}};
+  for (size_t i = 0; i < plan->cells.size(); ++i) {
+    const CellSpec& c = plan->cells[i];
+    EXPECT_EQ(c.transport_name, order[i / 4][0]) << i;
+    EXPECT_EQ(c.recv_transport_name, order[i / 4][1]) << i;
+    EXPECT_EQ(c.recv_transport, i / 4 % 2 == 0 ? &kRx : &kRx2) << i;
+  }
+  EXPECT_EQ(plan->cells[0].size, 4096u);
+  EXPECT_EQ(plan->cells[1].threads, 2);
+  EXPECT_EQ(plan->cells[2].size, 65536u);
+}
+
+TEST(MakePlanTest, ATransportsOwnPluginIsNoSeparateReceiver) {
+  RunOptions o = Options();
+  o.transports = {"rx", "alpha"};
+  o.recv = {"rx"};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->cells.size(), 8u);
+  for (const CellSpec& c : plan->cells) {
+    if (c.transport_name == "rx") {
+      EXPECT_EQ(c.recv_transport, nullptr);
+      EXPECT_EQ(c.recv_transport_name, "");
+    } else {
+      EXPECT_EQ(c.recv_transport, &kRx);
+    }
+  }
+}
+
+TEST(MakePlanTest, RecvErrorsNameTheFix) {
+  RunOptions o = Options();
+  o.transports = {"alpha"};
+  o.recv = {"nope"};
+  std::string msg = RecvError(o, "unknown receive transport 'nope'");
+  EXPECT_TRUE(absl::StrContains(msg, RecvAliasText())) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "rx, rx2")) << msg;
+  EXPECT_FALSE(absl::StrContains(msg, "rxdead")) << msg;
+  o.recv = {"rx", "rxdead"};
+  msg = RecvError(o, "'rxdead' is unavailable: io_uring disabled");
+  EXPECT_TRUE(absl::StrContains(msg, "leave it out of --recv")) << msg;
+  o.recv = {"beta"};
+  msg = RecvError(o, "'beta' cannot receive (no CS_CAP_RECV)");
+  EXPECT_TRUE(absl::StrContains(msg, "use one that can: rx, rx2")) << msg;
+}
+
+TEST(MakePlanTest, OptionsReachTheReceivePlugin) {
+  RunOptions o = Options();
+  o.transports = {"beta"};
+  o.recv = {"rx"};
+  // Scoped: to the plugin that receives; unscoped: to the transports.
+  o.transport_opts = {{"rx", "mode", "b"}, {"", "batch", "2"}};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  using Opts = std::vector<std::pair<std::string, std::string>>;
+  for (const CellSpec& c : plan->cells) {
+    EXPECT_EQ(c.options, (Opts{{"batch", "2"}}));
+    EXPECT_EQ(c.recv_options, (Opts{{"mode", "b"}}));
+  }
+  o.transport_opts = {{"rx", "nokey", "1"}};
+  Error(o, "transport 'rx' has no option 'nokey'", WithReceivers());
+  o.recv = {"rx2"};
+  o.transport_opts = {{"rx", "mode", "b"}};
+  Error(o, "'rx' is not in this run; selected: beta, rx2 (--recv)",
+        WithReceivers());
 }
 
 TEST(LoadPluginsTest, UnreadablePluginDirIsAnError) {

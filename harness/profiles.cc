@@ -1,5 +1,8 @@
 #include "harness/profiles.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
 namespace copyscope::harness {
 namespace {
 
@@ -60,6 +63,32 @@ std::vector<std::string> ProfileNames() {
   std::vector<std::string> names;
   for (const Profile& p : Table()) names.push_back(p.name);
   return names;
+}
+
+const std::vector<RecvAlias>& RecvAliases() {
+  static const std::vector<RecvAlias>* const table = new std::vector<RecvAlias>{
+      {"copy", "two_copy", "plain recv() into the host's buffer"},
+      {"uring", "uring_recv",
+       "io_uring multishot receive into provided buffers, in place"},
+      {"zerocopy", "tcp_zerocopy_recv",
+       "TCP_ZEROCOPY_RECEIVE: receive-queue pages mapped, not copied"},
+  };
+  return *table;
+}
+
+std::string ResolveRecvName(const std::string& value) {
+  for (const RecvAlias& a : RecvAliases()) {
+    if (a.name == value) return a.transport;
+  }
+  return value;
+}
+
+std::string RecvAliasText() {
+  std::vector<std::string> parts;
+  for (const RecvAlias& a : RecvAliases()) {
+    parts.push_back(absl::StrCat(a.name, " (", a.transport, ")"));
+  }
+  return absl::StrJoin(parts, ", ");
 }
 
 }  // namespace copyscope::harness

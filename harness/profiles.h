@@ -15,7 +15,12 @@
 //                     request-response, 5 s per sample; 3 reps
 //
 // Transport names in this table are data (the designs of the reference
-// studies); the harness code never depends on them.
+// studies); the harness code never depends on them. So are the short names
+// of --recv (RecvAliases): copy, uring, zerocopy.
+//
+//   ResolveRecvName("uring");        // "uring_recv"
+//   ResolveRecvName("my_plugin");    // "my_plugin": any other value is a
+//                                    // plugin name, checked by MakePlan
 #ifndef COPYSCOPE_HARNESS_PROFILES_H_
 #define COPYSCOPE_HARNESS_PROFILES_H_
 
@@ -49,6 +54,22 @@ const Profile* FindProfile(const std::string& name);
 
 // Every profile name, in table order.
 std::vector<std::string> ProfileNames();
+
+// A short name for a receive transport (--recv=NAME).
+struct RecvAlias {
+  std::string name;       // e.g. "uring"
+  std::string transport;  // the plugin it stands for, e.g. "uring_recv"
+  std::string description;
+};
+
+// Every --recv alias, in table order.
+const std::vector<RecvAlias>& RecvAliases();
+
+// The plugin an alias stands for; any other value unchanged.
+std::string ResolveRecvName(const std::string& value);
+
+// "copy (two_copy), uring (uring_recv), ..." for help and error messages.
+std::string RecvAliasText();
 
 }  // namespace copyscope::harness
 

@@ -30,5 +30,19 @@ TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(FindProfile("nope"), nullptr);
 }
 
+TEST(RecvAliasesTest, TheShortNamesOfTheReceiveSides) {
+  std::vector<std::string> names;
+  for (const RecvAlias& a : RecvAliases()) {
+    names.push_back(a.name);
+    EXPECT_EQ(ResolveRecvName(a.name), a.transport);
+    EXPECT_NE(a.transport, a.name);
+    EXPECT_FALSE(a.description.empty());
+    EXPECT_NE(RecvAliasText().find(a.name + " (" + a.transport + ")"),
+              std::string::npos);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"copy", "uring", "zerocopy"}));
+  EXPECT_EQ(ResolveRecvName("any_plugin"), "any_plugin");
+}
+
 }  // namespace
 }  // namespace copyscope::harness

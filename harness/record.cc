@@ -92,6 +92,7 @@ record::Run MakeRunHeader(const RunOptions& o, const Plan& plan,
   p->set_mode(ModeName(o.mode));
   p->set_direction(DirectionName(o.direction));
   for (const std::string& t : plan.transports) p->add_transports(t);
+  for (const std::string& t : plan.recv_transports) p->add_recv_transports(t);
   for (uint64_t s : o.sizes) p->add_sizes(s);
   for (int t : o.threads) p->add_threads(t);
   p->set_fields(o.fields);
@@ -106,15 +107,19 @@ record::Run MakeRunHeader(const RunOptions& o, const Plan& plan,
   p->set_request_size(o.request_size);
   p->set_response_size(o.response_size);
   std::map<std::string, bool> seen;
-  for (const CellSpec& c : plan.cells) {
-    if (seen[c.transport_name]) continue;
-    seen[c.transport_name] = true;
-    for (const auto& [key, value] : c.options) {
+  auto add_options = [&](const std::string& name, const auto& options) {
+    if (name.empty() || seen[name]) return;
+    seen[name] = true;
+    for (const auto& [key, value] : options) {
       record::TransportOption* to = p->add_transport_options();
-      to->set_transport(c.transport_name);
+      to->set_transport(name);
       to->set_key(key);
       to->set_value(value);
     }
+  };
+  for (const CellSpec& c : plan.cells) {
+    add_options(c.transport_name, c.options);
+    add_options(c.recv_transport_name, c.recv_options);
   }
   p->set_max_cv(o.max_cv);
   p->set_io_timeout_s(absl::ToDoubleSeconds(o.io_timeout));
@@ -181,7 +186,13 @@ record::CellKey MakeKey(const CellResult& r) {
   k.set_direction(DirectionName(r.direction));
   k.set_request_size(r.request_size);
   k.set_response_size(r.response_size);
+  k.set_recv_transport(r.recv_transport);
   return k;
+}
+
+std::string CellLabel(const record::CellKey& key) {
+  if (key.recv_transport().empty()) return key.transport();
+  return absl::StrCat(key.transport(), "/", key.recv_transport());
 }
 
 void AddSample(const CellResult& r, int rep, double max_cv,

@@ -42,6 +42,10 @@ record::Run MakeRunHeader(const RunOptions& options, const Plan& plan,
 
 record::CellKey MakeKey(const CellResult& result);
 
+// The transport as tables show it: "two_copy", or "two_copy/uring_recv"
+// when a separate plugin receives.
+std::string CellLabel(const record::CellKey& key);
+
 // Appends the sample of `result` as repetition `rep` and recomputes the
 // cell's status, aggregates and unstable flag with threshold max_cv.
 void AddSample(const CellResult& result, int rep, double max_cv,

@@ -106,6 +106,8 @@ struct ConnectionResult {
 // One sample: one repetition of one cell.
 struct CellResult {
   std::string transport;
+  // Stream mode: the receiving side's plugin (--recv); "": `transport`.
+  std::string recv_transport;
   uint64_t size = 0;    // bytes per message (the cell's key)
   uint32_t fields = 0;  // fields per message actually used: min(F, size)
   int threads = 0;      // connections

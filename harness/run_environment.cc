@@ -157,10 +157,14 @@ int RunEnvironment::DryRun(const Plan& plan) const {
     transports.insert(c.transport_name);
     sizes.insert(c.size);
   }
+  const std::string recv =
+      plan.recv_transports.empty()
+          ? ""
+          : absl::StrCat(" x ", plan.recv_transports.size(), " receive sides");
   std::printf(
-      "dry run: %zu cells (%zu transports x %zu sizes x %zu thread counts); "
+      "dry run: %zu cells (%zu transports%s x %zu sizes x %zu thread counts); "
       "nothing runs\n",
-      plan.cells.size(), transports.size(), sizes.size(),
+      plan.cells.size(), transports.size(), recv.c_str(), sizes.size(),
       thread_counts_.size());
   if (topology_) {
     std::printf("topology: %s: %s\n", topology_->source().c_str(),

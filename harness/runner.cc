@@ -391,9 +391,11 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
                                   st.config.max_in_flight)
                        : 1);
   }
+  // A stream receiver may use a receive plugin of its own (--recv).
+  const bool own = sends || spec.recv_transport == nullptr;
   EndpointSpec e;
-  e.transport = spec.transport;
-  e.transport_name = spec.transport_name;
+  e.transport = own ? spec.transport : spec.recv_transport;
+  e.transport_name = own ? spec.transport_name : spec.recv_transport_name;
   e.role = rr ? CS_ROLE_BOTH : sends ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
   e.fd = fd;
   int64_t ms = absl::ToInt64Milliseconds(st.config.io_timeout);
@@ -404,7 +406,7 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
                : 0u));
   e.max_batch = 1;
   e.max_message_size = std::max(sends ? tx_size : 0, receives ? rx_size : 0);
-  e.options = spec.options;
+  e.options = own ? spec.options : spec.recv_options;
   absl::StatusOr<Endpoint> opened = Endpoint::Open(e);
   if (!opened.ok()) return opened.status();
   Endpoint& ep = *opened;
@@ -519,6 +521,9 @@ CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
   IgnoreSigpipe();
   CellResult result;
   result.transport = spec.transport_name;
+  if (spec.recv_transport != nullptr && spec.mode == Mode::kStream) {
+    result.recv_transport = spec.recv_transport_name;
+  }
   result.size = spec.size;
   result.fields =
       static_cast<uint32_t>(SplitFields(spec.size, spec.fields).size());

@@ -17,7 +17,10 @@
 // Network::ServerAddress and publishes the port (a notification: readiness
 // by handshake, never by sleeping); its client connects; each opens its
 // plugin endpoint (server: sender, client: receiver), and all 2N workers
-// and the main thread meet at a start barrier.
+// and the main thread meet at a start barrier. In stream mode the receiving
+// side opens its endpoint with spec.recv_transport when one is set (a
+// receive variant paired with any sender); its counters are the
+// receiver's.
 //
 // Phases (duration mode, config.messages == 0). The main thread drives one
 // phase flag: warm-up for config.warmup, the measured interval for
@@ -82,6 +85,11 @@ struct CellSpec {
   uint32_t fields = 8;   // requested fields per message (capped at size)
   int threads = 1;       // connections, >= 1
   std::vector<std::pair<std::string, std::string>> options;  // key, value
+  // Stream mode: the plugin of the receiving side when it is not
+  // `transport` (nullptr: `transport` receives too), with its options.
+  const cs_transport* recv_transport = nullptr;
+  std::string recv_transport_name;
+  std::vector<std::pair<std::string, std::string>> recv_options;
   Mode mode = Mode::kStream;
   Direction direction = Direction::kServerToClient;  // stream mode
   uint64_t request_size = 0;                         // rr; 0: size

@@ -324,5 +324,79 @@ TEST_F(RunnerTest, InterruptStopsTheCell) {
   EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled) << r.status;
 }
 
+std::set<std::string> Names(const CounterMap& counters) {
+  std::set<std::string> names;
+  for (const auto& [name, value] : counters) names.insert(name);
+  return names;
+}
+
+// Every plugin that can receive serves as the receiving side of another
+// plugin's sender: bytes arrive, and the receiver's counters are the
+// receive plugin's own (the names it reports when it serves both sides).
+TEST_F(RunnerTest, AReceivePluginPairsWithAnotherSender) {
+  std::vector<const plugins::Plugin*> usable = Usable();
+  ASSERT_GE(usable.size(), 2u) << "needs two usable plugins";
+  std::map<std::string, CellResult> alone;
+  for (const plugins::Plugin* p : usable) {
+    alone[p->name] = RunCell(Spec(*p, 65536, 1), ShortConfig(), net_, nullptr);
+    ASSERT_TRUE(alone[p->name].status.ok()) << alone[p->name].status;
+  }
+  int paired = 0;
+  for (const plugins::Plugin* rx : usable) {
+    if ((rx->transport->capabilities & CS_CAP_RECV) == 0) continue;
+    const plugins::Plugin* tx = usable[0] == rx ? usable[1] : usable[0];
+    SCOPED_TRACE(absl::StrCat(tx->name, " -> ", rx->name));
+    CellSpec spec = Spec(*tx, 65536, 1);
+    spec.recv_transport = rx->transport;
+    spec.recv_transport_name = rx->name;
+    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ++paired;
+    EXPECT_EQ(r.transport, tx->name);
+    EXPECT_EQ(r.recv_transport, rx->name);
+    const ConnectionResult& c = r.connections[0];
+    EXPECT_GT(c.rx_messages, 0u);
+    EXPECT_EQ(c.rx_bytes, c.rx_messages * 65536);
+    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+    EXPECT_EQ(Names(r.server_counters), Names(alone[tx->name].server_counters));
+    EXPECT_EQ(Names(r.client_counters), Names(alone[rx->name].client_counters));
+  }
+  EXPECT_GT(paired, 0) << "no usable plugin can receive";
+}
+
+TEST_F(RunnerTest, AReceivePluginServesTheServerInClientToServer) {
+  std::vector<const plugins::Plugin*> usable = Usable();
+  ASSERT_GE(usable.size(), 2u) << "needs two usable plugins";
+  const plugins::Plugin* tx = usable[0];
+  const plugins::Plugin* rx = nullptr;
+  for (const plugins::Plugin* p : usable) {
+    if (p != tx && (p->transport->capabilities & CS_CAP_RECV) != 0) rx = p;
+  }
+  ASSERT_NE(rx, nullptr) << "no other usable plugin can receive";
+  CellSpec spec = Spec(*tx, 4096, 1);
+  spec.direction = Direction::kClientToServer;
+  spec.recv_transport = rx->transport;
+  spec.recv_transport_name = rx->name;
+  CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_GT(r.connections[0].rx_messages, 0u);
+  CellResult own = RunCell(Spec(*rx, 4096, 1), ShortConfig(), net_, nullptr);
+  ASSERT_TRUE(own.status.ok()) << own.status;
+  // The server received: its counters are the receive plugin's.
+  EXPECT_EQ(Names(r.server_counters), Names(own.client_counters));
+}
+
+TEST_F(RunnerTest, RequestResponseIgnoresAReceivePlugin) {
+  std::vector<const plugins::Plugin*> usable = Usable();
+  ASSERT_GE(usable.size(), 2u) << "needs two usable plugins";
+  CellSpec spec = Spec(*usable[0], 64, 1);
+  spec.mode = Mode::kRequestResponse;
+  spec.recv_transport = usable[1]->transport;
+  spec.recv_transport_name = usable[1]->name;
+  CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.recv_transport, "");  // one endpoint per side, its own
+}
+
 }  // namespace
 }  // namespace copyscope::harness

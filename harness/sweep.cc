@@ -41,8 +41,12 @@ SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
                               : FormatEta((absl::Now() - start) *
                                           static_cast<double>(total - done) /
                                           static_cast<double>(done));
+        const std::string label = spec.recv_transport == nullptr
+                                      ? spec.transport_name
+                                      : absl::StrCat(spec.transport_name, "/",
+                                                     spec.recv_transport_name);
         std::fprintf(stderr, "\r\033[Kcell %zu/%zu rep %d: %s %s %d  ETA %s",
-                     k + 1, plan.cells.size(), rep, spec.transport_name.c_str(),
+                     k + 1, plan.cells.size(), rep, label.c_str(),
                      FormatSize(spec.size).c_str(), spec.threads, eta.c_str());
         std::fflush(stderr);
       }

@@ -79,7 +79,7 @@ std::string StreamTable(const std::vector<const record::Cell*>& cells) {
   for (const record::Cell* c : cells) {
     const record::Aggregate* t = Find(*c, "throughput_gbps");
     rows.push_back({
-        c->key().transport(),
+        CellLabel(c->key()),
         FormatSize(c->key().size()),
         absl::StrCat(c->key().threads()),
         absl::StrCat(c->samples_size()),
@@ -110,7 +110,7 @@ std::string RrTable(const std::vector<const record::Cell*>& cells) {
                           FormatSize(k.response_size()));
     }
     rows.push_back({
-        k.transport(),
+        CellLabel(k),
         size,
         absl::StrCat(k.threads()),
         absl::StrCat(c->samples_size()),

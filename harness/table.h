@@ -9,9 +9,11 @@
 //   alpha        4K        1     3   21.03  [20.71, 21.40]   0.7  ...
 //
 // Stream cells show Gbit/s, Mmsg/s, CPU use per role and the zero-copy
-// copied %; rr cells show transactions/s and the round-trip percentiles.
-// Text columns are left-aligned, numbers right-aligned; "-" marks a value
-// that does not apply or was not measured.
+// copied %; a cell whose receiving side used another plugin (--recv) shows
+// its transport as "sender/receiver", e.g. two_copy/uring_recv; rr cells show
+// transactions/s and the round-trip percentiles. Text columns are left-aligned,
+// numbers right-aligned; "-" marks a value that does not apply or was not
+// measured.
 #ifndef COPYSCOPE_HARNESS_TABLE_H_
 #define COPYSCOPE_HARNESS_TABLE_H_
 

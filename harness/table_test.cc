@@ -81,5 +81,16 @@ TEST(FormatTableTest, RrRowsShowPercentiles) {
   EXPECT_FALSE(absl::StrContains(table, "Gbit/s")) << table;
 }
 
+TEST(FormatTableTest, ASeparateReceivePluginJoinsTheTransport) {
+  record::Run run;
+  AddSample(Sample("alpha", 4096, 2.0), 1, 0.05, run.add_cells());
+  CellResult r = Sample("alpha", 4096, 3.0);
+  r.recv_transport = "rx";
+  AddSample(r, 1, 0.05, run.add_cells());
+  std::string table = FormatTable(run);
+  EXPECT_TRUE(absl::StrContains(table, "\nalpha     ")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "\nalpha/rx  ")) << table;
+}
+
 }  // namespace
 }  // namespace copyscope::harness

@@ -113,6 +113,46 @@ rr_row=$(sed -n 2p "$rr_dir/summary.csv")
   fail "rr row has no latency: $rr_row"
 [[ "$(col "$rr_dir/summary.csv" mode "$rr_row")" == rr ]] || fail "rr mode: $rr_row"
 
+# --- --recv: the receive side as one more dimension ----------------------------
+recv_dir="$tmp/recv"
+"$bin" run --transports=two_copy,zero_copy --recv=copy,uring,zerocopy \
+  --sizes=64K --threads=1 --reps=1 --duration=0.2s --out="$recv_dir" \
+  >"$tmp/recv.out" 2>"$tmp/recv.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "--recv run exited $rc: $(cat "$tmp/recv.err")"
+recv_csv="$recv_dir/summary.csv"
+[[ "$(head -1 "$recv_csv")" == impl,size,threads,*,plugin_counters,recv ]] ||
+  fail "--recv: recv is not the last column: $(head -1 "$recv_csv")"
+# copy is two_copy's own receive path: no separate receiver for two_copy.
+want="two_copy/ two_copy/uring_recv two_copy/tcp_zerocopy_recv
+zero_copy/two_copy zero_copy/uring_recv zero_copy/tcp_zerocopy_recv"
+got=$(tail -n +2 "$recv_csv" | while IFS= read -r row; do
+  echo "$(col "$recv_csv" impl "$row")/$(col "$recv_csv" recv "$row")"
+done | tr '\n' ' ')
+[[ "$got" == "$(tr '\n' ' ' <<<"$want")" ]] ||
+  fail "--recv rows: got '$got', want '$(tr '\n' ' ' <<<"$want")'"
+while IFS= read -r row; do
+  impl=$(col "$recv_csv" impl "$row")
+  recv=$(col "$recv_csv" recv "$row")
+  [[ "$(col "$recv_csv" status "$row")" == ok ]] || fail "--recv $impl/$recv: $row"
+  tput=$(col "$recv_csv" throughput_gbps "$row")
+  awk -v v="$tput" 'BEGIN { exit !(v != "" && v + 0 > 0) }' ||
+    fail "--recv $impl/$recv: throughput '$tput'"
+  counters=$(col "$recv_csv" plugin_counters "$row")
+  case "$recv" in
+    uring_recv) grep -q 'client\.recv_completions=' <<<"$counters" ||
+      fail "--recv $impl/$recv: no uring_recv counters: $counters" ;;
+    tcp_zerocopy_recv) grep -q 'client\.mapped_bytes=' <<<"$counters" ||
+      fail "--recv $impl/$recv: no tcp_zerocopy_recv counters: $counters" ;;
+  esac
+done < <(tail -n +2 "$recv_csv")
+grep -q '^two_copy/uring_recv ' "$tmp/recv.out" ||
+  fail "--recv: the table does not show the pair: $(cat "$tmp/recv.out")"
+"$bin" show "$recv_dir" 2>&1 | grep -q '^zero_copy/tcp_zerocopy_recv ' ||
+  fail "--recv: show does not show the pair"
+grep -q '"recv_transports":\["two_copy","uring_recv","tcp_zerocopy_recv"\]' \
+  "$recv_dir/run.jsonl" || fail "--recv: the plan does not record it"
+
 # --- Ctrl-C keeps the finished cells -------------------------------------------
 int_dir="$tmp/int"
 "$bin" run --sizes=256,512,1K,2K,4K,8K --threads=1,2 --duration=0.3s --reps=3 \
@@ -156,6 +196,10 @@ expect_usage_error "unknown flag" run --no-such-flag=1
 expect_usage_error "unknown command" frobnicate
 expect_usage_error "malformed transport-opt" run --transport-opt=novalue
 expect_usage_error "unknown transport-opt key" run --transport-opt=no_such_key=1
+expect_usage_error "unknown --recv" run --recv=no_such_receiver
+expect_usage_error "--recv in rr mode" run --mode=rr --recv=uring
+expect_usage_error "option of no plugin in the run" run --transports=two_copy \
+  --transport-opt=uring_recv.multishot=0
 
 # An existing, non-empty --out is never overwritten.
 mkdir -p "$tmp/full" && echo keep >"$tmp/full/x"

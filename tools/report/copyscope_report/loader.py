@@ -10,6 +10,10 @@ absent scalars read as the proto3 default, as the mapping specifies.
     run = load_run("results/20240101T000000Z-ab12")
     for cell in run.cells:
         s = cell.summary("throughput_gbps")   # None when not measured
+
+A cell whose receiving side used a plugin of its own (`copyscope run
+--recv`) is labelled "SENDER+RECEIVER" (e.g. "two_copy+uring_recv"): the
+pair is the transport everywhere the report compares transports.
 """
 
 import dataclasses
@@ -46,7 +50,7 @@ CellKey = Tuple[str, str, str, int, int, int, int, int]
 
 @dataclasses.dataclass
 class Cell:
-    transport: str
+    transport: str  # "sender+receiver" when a separate plugin received
     size: int
     threads: int
     mode: str = "stream"
@@ -57,6 +61,7 @@ class Cell:
     status: str = "ok"
     unstable: bool = False
     primary_metric: str = ""
+    recv_transport: str = ""  # the receiving plugin, when not the sender's
     samples: List[Sample] = dataclasses.field(default_factory=list)  # ok ones
     failed: List[str] = dataclasses.field(default_factory=list)
 
@@ -179,8 +184,10 @@ def _unmeasured_reasons(sample: Dict[str, Any], out: Dict[str, str]) -> None:
 
 def _cell(obj: Dict[str, Any], unmeasured: Dict[str, str]) -> Cell:
     key = obj.get("key", {})
+    recv = key.get("recv_transport") or ""
     cell = Cell(
-        transport=key.get("transport", ""),
+        transport=key.get("transport", "") + (f"+{recv}" if recv else ""),
+        recv_transport=recv,
         size=_int(key.get("size")),
         threads=_int(key.get("threads")),
         mode=key.get("mode") or "stream",
@@ -192,7 +199,7 @@ def _cell(obj: Dict[str, Any], unmeasured: Dict[str, str]) -> Cell:
         unstable=bool(obj.get("unstable", False)),
         primary_metric=obj.get("primary_metric", ""),
     )
-    if not cell.transport:
+    if not key.get("transport"):
         raise LoadError("a cell has no transport in its key")
     for i, s in enumerate(obj.get("samples", [])):
         status = s.get("status") or "ok"

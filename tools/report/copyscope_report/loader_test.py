@@ -76,6 +76,25 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(c.failed, ["failed: connection reset"])
         self.assertEqual(c.primary(), "throughput_gbps")
 
+    def test_a_separate_receive_plugin_joins_the_transport_label(self):
+        p = os.path.join(self.tmp, "recv.jsonl")
+        cells = [("two_copy", ""), ("two_copy", "uring_recv"),
+                 ("zero_copy", "tcp_zerocopy_recv")]
+        with open(p, "w") as f:
+            f.write(json.dumps({"runId": "x", "schemaVersion": 1}) + "\n")
+            for transport, recv in cells:
+                key = {"transport": transport, "size": "4096", "threads": 1}
+                if recv:
+                    key["recvTransport"] = recv
+                f.write(json.dumps({"key": key, "samples": []}) + "\n")
+        run = loader.load_run(p)
+        self.assertEqual(
+            [(c.transport, c.recv_transport) for c in run.cells],
+            [("two_copy", ""), ("two_copy+uring_recv", "uring_recv"),
+             ("zero_copy+tcp_zerocopy_recv", "tcp_zerocopy_recv")])
+        # Distinct experiments: the pair is part of the cell's key.
+        self.assertEqual(len({c.key for c in run.cells}), 3)
+
     def test_role_figures_add_up_when_totals_are_absent(self):
         d = synthetic.write_run(
             os.path.join(self.tmp, "r3"), {
