@@ -1,7 +1,9 @@
 // Per-call cost of every in-tree transport's send path: one send() of one
 // message through the plugin ABI (dlopen'd, as the harness calls it) on a
 // connected loopback TCP pair whose other end a thread drains with plain
-// recv(). Sizes 64 B, 4 KiB and 64 KiB, with 1 and 8 fields.
+// recv() into a 1 MiB buffer. Sizes 64 B, 4 KiB and 64 KiB, with 1 and 8
+// fields. The sending thread runs on the first CPU this process may use,
+// the draining one on the second (unpinned with fewer than two).
 //
 //   bazel run -c opt //tests/bench:transport_send_benchmark
 //   (append -- --benchmark_filter=two_copy/size:65536 for one case)
@@ -10,12 +12,15 @@
 // 64 MiB) in flight and reaps them back as the harness does, so an
 // iteration's cost includes its share of reaping. "Time" is wall time per
 // send() (it includes waiting for socket buffer space, i.e. for the
-// receiver); "CPU" is the sending thread's CPU time per send();
+// receiver); "CPU" is the sending thread's CPU time per send(), which on
+// loopback includes the kernel's delivery into the receiving socket;
 // bytes_per_second is what the receiver could be fed at that rate.
 // send_calls_per_msg is the plugin's own send_calls counter per message
 // (what a call means is the plugin's: a send system call, a submission).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,8 +73,58 @@ struct TcpPair {
   }
 };
 
+// Sender and receiver CPUs: the first two this process may use (the
+// sender on the first), or -1 when there are fewer than two.
+struct Placement {
+  int sender = -1;
+  int receiver = -1;
+};
+
+Placement TwoCpus() {
+  cpu_set_t set;
+  Placement p;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return p;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (!CPU_ISSET(i, &set)) continue;
+    if (p.sender < 0) {
+      p.sender = i;
+    } else {
+      p.receiver = i;
+      return p;
+    }
+  }
+  return Placement();
+}
+
+bool PinTo(int cpu) {
+  if (cpu < 0) return true;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+// Pins the calling thread to one CPU for its lifetime, then restores it.
+class ScopedPin {
+ public:
+  explicit ScopedPin(int cpu) {
+    saved_ = pthread_getaffinity_np(pthread_self(), sizeof(old_), &old_) == 0;
+    ok_ = PinTo(cpu);
+  }
+  ~ScopedPin() {
+    if (saved_) pthread_setaffinity_np(pthread_self(), sizeof(old_), &old_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  cpu_set_t old_;
+  bool saved_ = false;
+  bool ok_ = false;
+};
+
 // Reads and discards everything until end of stream or an error.
-void DrainUntilEof(int fd) {
+void DrainUntilEof(int fd, int cpu) {
+  PinTo(cpu);
   std::vector<char> buf(1 << 20);
   for (;;) {
     ssize_t n = recv(fd, buf.data(), buf.size(), 0);
@@ -135,6 +190,12 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
   const uint32_t in_flight = async ? static_cast<uint32_t>(std::clamp<size_t>(
                                          (size_t{64} << 20) / size, 1, 64))
                                    : 1;
+  const Placement cpus = TwoCpus();
+  ScopedPin pin(cpus.sender);
+  if (!pin.ok()) {
+    state.SkipWithError("cannot pin the sending thread");
+    return;
+  }
   TcpPair pair;
   if (!pair.Connect()) {
     state.SkipWithError("cannot make a loopback TCP pair");
@@ -155,7 +216,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
     state.SkipWithError((std::string("open: ") + err).c_str());
     return;
   }
-  std::thread drain(DrainUntilEof, pair.recv_end);
+  std::thread drain(DrainUntilEof, pair.recv_end, cpus.receiver);
   std::vector<uint64_t> free_tags, reaped(in_flight);
   for (uint32_t i = in_flight; i > 0; --i) free_tags.push_back(i - 1);
   std::string error;
@@ -201,7 +262,10 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
         static_cast<double>(state.iterations());
   }
   state.SetLabel(std::to_string(messages.fields()) + " field(s), " +
-                 std::to_string(in_flight) + " in flight");
+                 std::to_string(in_flight) + " in flight" +
+                 (cpus.sender < 0 ? ", unpinned"
+                                  : ", cpus " + std::to_string(cpus.sender) +
+                                        "->" + std::to_string(cpus.receiver)));
 }
 
 // Loads the in-tree plugins from the runfiles and registers one benchmark
