@@ -48,6 +48,27 @@ TEST(TwoCopy, SenderNeedsAMaxMessageSize) {
             std::string::npos);
 }
 
+TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 4096)), 0);
+  std::vector<char> data = Pattern(4096, 7);
+  std::vector<iovec> one = Split(data, 1);
+  std::vector<iovec> four = Split(data, 4);
+  cs_message single = {one.data(), 1, 0, 0};
+  cs_message several = {four.data(), 4, 0, 1};
+  std::vector<char> got(4096);
+  for (const cs_message* m : {&single, &several, &single}) {
+    ASSERT_EQ(t->send(sender.ep, m, 1), 0) << sender.LastError();
+    ASSERT_EQ(receiver.Recv(got.data(), got.size()), 0) << receiver.LastError();
+    EXPECT_EQ(got, data);
+  }
+  EXPECT_EQ(sender.Counter("single_field_sends"), 2u);
+}
+
 TEST(TwoCopy, WorksOnAUnixSocketPair) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
