@@ -73,9 +73,12 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
   PrintNotes(notes);
   PrintNotes(plan->notes);
   PrintNotes(context.notes);
+  PrintNotes(options.notes);
   // Isolation (once for the run), pinning and counters; fills the record's
   // context. Only --isolation=netns can fail, before anything is written.
   RunContext run_context = context;
+  run_context.notes.insert(run_context.notes.end(), options.notes.begin(),
+                           options.notes.end());
   s = (*env)->Start(&run_context);
   if (!s.ok()) return UsageError(s);
 

@@ -89,9 +89,11 @@ ABSL_FLAG(std::string, topology_xml, "",
           "--dry-run, or for copyscope topo)");
 ABSL_FLAG(bool, dry_run, false,
           "Print the cells and each thread count's CPU plan, run nothing");
-ABSL_FLAG(std::string, counters, "default",
+ABSL_FLAG(std::string, counters, "auto",
           "perf counters per thread over the measured interval: none, "
-          "default, or a list of perf event names");
+          "default, a list of perf event names, or auto (default in stream "
+          "mode, none in request-response mode, where counting every "
+          "context switch would slow the round trips it measures)");
 ABSL_FLAG(std::string, counters_scope, "thread",
           "thread (each worker thread) or cpu (system-wide on the CPUs the "
           "run uses; needs privileges)");
@@ -327,6 +329,17 @@ absl::Status ReadDesign(RunOptions* o) {
   o->topology_xml = absl::GetFlag(FLAGS_topology_xml);
   o->dry_run = absl::GetFlag(FLAGS_dry_run);
   o->counters = absl::GetFlag(FLAGS_counters);
+  if (o->counters == "auto") {
+    const bool rr = o->mode == Mode::kRequestResponse;
+    o->counters = rr ? "none" : "default";
+    if (rr) {
+      o->notes.push_back(
+          "note: perf counters are off in request-response mode unless asked "
+          "for (--counters=default): the kernel switches counter state at "
+          "every context switch of a counted thread, which lengthens the "
+          "round trips being measured");
+    }
+  }
   o->counters_scope = absl::GetFlag(FLAGS_counters_scope);
   return absl::OkStatus();
 }

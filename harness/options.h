@@ -83,8 +83,11 @@ struct RunOptions {
   std::string pin_fallback = "error";
   std::string topology_xml;          // --topology-xml: plan for another machine
   bool dry_run = false;              // --dry-run: print the plan, run nothing
-  std::string counters = "default";  // --counters
+  std::string counters = "default";  // --counters (auto resolved)
   std::string counters_scope = "thread";  // --counters-scope: thread or cpu
+  // What the options decided that a user should hear (printed on stderr and
+  // kept in the record's notes).
+  std::vector<std::string> notes;
   std::vector<std::string> command_line;  // as given, for the record
 };
 

@@ -61,6 +61,25 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_TRUE(o.transport_opts.empty());
 }
 
+TEST_F(OptionsTest, CountersAreOnInStreamAndOffInRequestResponseUnlessAsked) {
+  absl::StatusOr<Invocation> stream = Parse({"run"});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_EQ(stream->run.counters, "default");
+  EXPECT_TRUE(stream->run.notes.empty());
+
+  absl::StatusOr<Invocation> rr = Parse({"run", "--mode=rr"});
+  ASSERT_TRUE(rr.ok()) << rr.status();
+  EXPECT_EQ(rr->run.counters, "none");
+  ASSERT_EQ(rr->run.notes.size(), 1u);
+  EXPECT_NE(rr->run.notes[0].find("--counters=default"), std::string::npos);
+
+  absl::StatusOr<Invocation> asked =
+      Parse({"run", "--mode=rr", "--counters=task-clock"});
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_EQ(asked->run.counters, "task-clock");
+  EXPECT_TRUE(asked->run.notes.empty());
+}
+
 TEST_F(OptionsTest, EveryFlag) {
   absl::StatusOr<Invocation> inv =
       Parse({"run", "--transports=b,a,b", "--sizes=256,4K,1MiB,4KiB",
