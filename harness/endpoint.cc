@@ -36,6 +36,9 @@ absl::StatusOr<Endpoint> Endpoint::Open(const EndpointSpec& spec) {
   config.max_message_size = spec.max_message_size;
   config.options = options.empty() ? nullptr : options.data();
   config.option_count = static_cast<uint32_t>(options.size());
+  // The runner shuts a cell's sockets down when it must end (stop, failure,
+  // deadline), which wakes any blocked call: plugins need no per-call timers.
+  config.flags = CS_ENDPOINT_HOST_UNBLOCKS;
 
   char err[512] = "";
   cs_endpoint* ep = nullptr;

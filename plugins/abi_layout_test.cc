@@ -3,8 +3,9 @@
 // (x86-64 / LP64). A change here is an ABI change: appending a field is a
 // MINOR bump, anything else a MAJOR bump (see copyscope_transport.h and
 // CHANGELOG.md). After a deliberate change, regenerate the golden file with
-//   bazel run //plugins:abi_layout_test -- --print >
-//   plugins/testdata/abi_layout.golden
+//   bazel build //plugins:abi_layout_test &&
+//   bazel-bin/plugins/abi_layout_test --print >
+//       plugins/testdata/abi_layout.golden
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -58,6 +59,7 @@ std::string Layout() {
   CS_FIELD(cs_endpoint_config, max_message_size)
   CS_FIELD(cs_endpoint_config, options)
   CS_FIELD(cs_endpoint_config, option_count)
+  CS_FIELD(cs_endpoint_config, flags)
   CS_SIZE(cs_counter)
   CS_FIELD(cs_counter, name)
   CS_FIELD(cs_counter, value)
@@ -99,9 +101,12 @@ TEST(AbiLayoutTest, MatchesTheGoldenFile) {
 
 TEST(AbiLayoutTest, VersionMacros) {
   EXPECT_EQ(CS_ABI_MAJOR, 1);
-  EXPECT_EQ(CS_ABI_MINOR, 0);
+  EXPECT_EQ(CS_ABI_MINOR, 1);
   EXPECT_STREQ(CS_ENTRY_SYMBOL, "copyscope_transport_entry");
   EXPECT_EQ(CS_TRANSPORT_STRUCT_SIZE, 128u);
+  // 1.1 appended flags; a 1.0 config is still accepted.
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE, 48u);
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0, 44u);
 }
 
 }  // namespace

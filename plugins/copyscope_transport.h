@@ -63,7 +63,7 @@ extern "C" {
 #endif
 
 #define CS_ABI_MAJOR 1
-#define CS_ABI_MINOR 0
+#define CS_ABI_MINOR 1
 
 /* The one exported symbol, and its type. */
 #define CS_ENTRY_SYMBOL "copyscope_transport_entry"
@@ -137,8 +137,18 @@ enum cs_role {
 
 typedef struct cs_endpoint cs_endpoint; /* opaque, plugin-owned */
 
+/* cs_endpoint_config.flags (ABI 1.1). */
+/* The host bounds every wait on this socket itself: when a connection must
+ * end (stop, failure, timeout) it calls shutdown(fd, SHUT_RDWR), which wakes
+ * any call blocked on it. A plugin may then skip per-call kernel timers on a
+ * blocking socket (SO_RCVTIMEO/SO_SNDTIMEO arm a timer on every blocking
+ * wait, which costs measurably in request-response). io_timeout_ms still
+ * bounds the plugin's own waits (poll, completions). */
+#define CS_ENDPOINT_HOST_UNBLOCKS (1u << 0)
+
 typedef struct cs_endpoint_config {
-  uint32_t struct_size;     /* CS_ENDPOINT_CONFIG_STRUCT_SIZE */
+  uint32_t struct_size;     /* CS_ENDPOINT_CONFIG_STRUCT_SIZE (at least
+                               CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) */
   uint32_t role;            /* enum cs_role */
   int fd;                   /* connected stream socket; the host owns it and
                                closes it after close(); blocking or not */
@@ -149,9 +159,16 @@ typedef struct cs_endpoint_config {
   size_t max_message_size;  /* largest message, in bytes */
   const cs_option* options; /* user options; unknown keys are an error */
   uint32_t option_count;
+  uint32_t flags; /* ABI 1.1: CS_ENDPOINT_* bits; absent (0) in a 1.0 config,
+                     read it through CS_ENDPOINT_CONFIG_FLAGS() */
 } cs_endpoint_config;
-#define CS_ENDPOINT_CONFIG_STRUCT_SIZE \
+#define CS_ENDPOINT_CONFIG_STRUCT_SIZE CS_STRUCT_SIZE(cs_endpoint_config, flags)
+/* The smallest config a plugin must accept: what a 1.0 host passes. */
+#define CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0 \
   CS_STRUCT_SIZE(cs_endpoint_config, option_count)
+/* The flags of a config of any 1.x size (0 when the host is 1.0). */
+#define CS_ENDPOINT_CONFIG_FLAGS(config) \
+  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE ? (config)->flags : 0u)
 
 /* A named plugin counter. The name is owned by the plugin and lives as long
  * as the library is loaded; names are lower_snake_case. */

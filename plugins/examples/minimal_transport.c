@@ -74,7 +74,7 @@ static int probe(char* why, size_t why_size) {
 static int open_endpoint(const cs_endpoint_config* c, cs_endpoint** out,
                          char* err, size_t err_size) {
   endpoint* ep;
-  if (c == NULL || c->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE) {
+  if (c == NULL || c->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) {
     snprintf(err, err_size, "config missing or too small");
     return -EINVAL;
   }

@@ -17,7 +17,7 @@ static int probe(char* why, size_t why_size) {
 static int open_ep(const cs_endpoint_config* config, cs_endpoint** out,
                    char* err, size_t err_size) {
   if (config == NULL || out == NULL ||
-      config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE) {
+      config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) {
     snprintf(err, err_size, "open: bad arguments");
     return -EINVAL;
   }

@@ -4,11 +4,18 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <future>
 #include <map>
 #include <set>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -327,6 +334,96 @@ TEST_P(TransportConformance, ConfigWithTooSmallStructSizeIsRejected) {
   EXPECT_EQ(ep, nullptr);
   EXPECT_GT(strlen(err), 0u);
   if (ep != nullptr) transport()->close(ep);
+}
+
+// True once thread `tid` (published by the thread itself) is asleep in the
+// kernel (state S in /proc/self/task/<tid>/stat), polled every millisecond
+// up to `limit`.
+static bool WaitUntilAsleep(const std::atomic<pid_t>& tid,
+                            std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pid_t t = tid.load();
+    if (t != 0) {
+      std::ifstream stat(absl::StrCat("/proc/self/task/", t, "/stat"));
+      std::string line;
+      std::getline(stat, line);
+      size_t paren = line.rfind(')');
+      if (paren != std::string::npos && paren + 2 < line.size() &&
+          line[paren + 2] == 'S') {
+        return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// A plugin built against ABI 1.1 or later still serves a 1.0 host, whose
+// config ends before flags.
+TEST_P(TransportConformance, AcceptsAConfigOfAbi10Size) {
+  TcpLink link;
+  ASSERT_EQ(link.Connect({}), "");
+  cs_endpoint_config config = {};
+  config.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0;
+  config.role = can_send() ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
+  config.fd = can_send() ? link.sender_fd() : link.receiver_fd();
+  config.io_timeout_ms = kIoTimeoutMs;
+  config.max_fields = 8;
+  config.max_batch = 1;
+  config.max_message_size = 4096;
+  config.flags = 0xffffffffu;  // beyond struct_size: must not be read
+  cs_endpoint* ep = nullptr;
+  char err[256] = "";
+  EXPECT_EQ(transport()->open(&config, &ep, err, sizeof(err)), 0) << err;
+  if (ep != nullptr) transport()->close(ep);
+}
+
+// With CS_ENDPOINT_HOST_UNBLOCKS the host ends a connection by shutting its
+// socket down: a receive blocked on it must return an error at once, not
+// sit out io_timeout_ms (the sender stays open and silent throughout).
+TEST_P(TransportConformance, BlockedRecvEndsWhenTheHostShutsTheSocketDown) {
+  if (!can_recv()) GTEST_SKIP() << "the plugin does not receive";
+  TcpLink link;
+  ASSERT_EQ(link.Connect({}), "");
+  cs_endpoint_config config = {};
+  config.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
+  config.role = CS_ROLE_RECEIVER;
+  config.fd = link.receiver_fd();
+  config.io_timeout_ms = 60000;  // far beyond what the test waits
+  config.max_fields = 8;
+  config.max_batch = 1;
+  config.max_message_size = 4096;
+  config.flags = CS_ENDPOINT_HOST_UNBLOCKS;
+  cs_endpoint* ep = nullptr;
+  char err[256] = "";
+  ASSERT_EQ(transport()->open(&config, &ep, err, sizeof(err)), 0) << err;
+  std::vector<uint8_t> buf(4096);
+  cs_recv_args args = {};
+  args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
+  args.buf = buf.data();
+  args.len = buf.size();
+  std::promise<int> done;
+  std::future<int> result = done.get_future();
+  std::atomic<pid_t> tid{0};
+  std::thread receiver([&] {
+    tid.store(static_cast<pid_t>(syscall(SYS_gettid)));
+    done.set_value(transport()->recv(ep, &args));
+  });
+  // Shut down once the receiver sleeps in the kernel (polled, bounded): the
+  // case that matters is a call already blocked when the host ends it.
+  EXPECT_TRUE(WaitUntilAsleep(tid, std::chrono::seconds(10)))
+      << "the receiver never blocked; shutting down anyway";
+  ASSERT_EQ(shutdown(link.receiver_fd(), SHUT_RDWR), 0);
+  std::future_status waited = result.wait_for(std::chrono::seconds(30));
+  if (waited != std::future_status::ready) {
+    ADD_FAILURE() << "recv still blocked 30 s after shutdown";
+    link.CloseSender(/*reset=*/true);  // last resort, so the test can end
+  }
+  receiver.join();
+  EXPECT_LT(result.get(), 0);
+  EXPECT_NE(std::string(transport()->last_error(ep)), "");
+  transport()->close(ep);
 }
 
 TEST_P(TransportConformance, RecvRejectsZeroLengthAndNullBuffer) {

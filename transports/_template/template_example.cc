@@ -89,7 +89,7 @@ int Open(const cs_endpoint_config* config, cs_endpoint** out, char* err,
          size_t err_size) {
   // The host may be older or newer than this plugin: check the size first.
   if (config == nullptr ||
-      config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE) {
+      config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) {
     snprintf(err, err_size, "config missing or too small");
     return -EINVAL;
   }

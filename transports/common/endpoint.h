@@ -19,7 +19,8 @@
 // class hides the base's):
 //   kOptionTable   the option keys open() accepts (default: none);
 //   kTimeoutRoles  the roles whose SO_SNDTIMEO/SO_RCVTIMEO open() sets from
-//                  io_timeout_ms (default: both);
+//                  io_timeout_ms (default: both), unless the host sets
+//                  CS_ENDPOINT_HOST_UNBLOCKS;
 //   Options, Configure()  reads options and readies the socket, before the
 //                  socket timeouts are set and before the endpoint exists;
 //   Setup()        the rest of open(), on the new endpoint (deleted when
@@ -152,7 +153,10 @@ struct TransportAbi {
     if (rc < 0) return rc;
     typename T::Options o;
     rc = T::Configure(*config, &o, err, err_size);
-    if (rc == 0) {
+    // A host that wakes blocked calls itself (shutdown) spares the socket
+    // the kernel timer SO_RCVTIMEO/SO_SNDTIMEO arm on every blocking wait.
+    if (rc == 0 &&
+        (CS_ENDPOINT_CONFIG_FLAGS(config) & CS_ENDPOINT_HOST_UNBLOCKS) == 0) {
       rc = ApplySocketTimeouts(config->fd, config->role & T::kTimeoutRoles,
                                config->io_timeout_ms, err, err_size);
     }

@@ -155,6 +155,27 @@ TEST(Endpoint, RolesAreChecked) {
   EXPECT_EQ(kFake.reap(sender.ep, nullptr, 0, 0), 0);
 }
 
+// SO_RCVTIMEO's value on fd, in milliseconds (0: no timeout).
+long ReceiveTimeoutMs(int fd) {
+  struct timeval tv = {};
+  socklen_t len = sizeof(tv);
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) != 0) return -1;
+  return tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+TEST(Endpoint, SocketTimeoutsOnlyWhenTheHostDoesNotUnblock) {
+  for (bool host_unblocks : {false, true}) {
+    SCOPED_TRACE(host_unblocks ? "host unblocks" : "1.0 behaviour");
+    TcpPair pair;
+    ASSERT_TRUE(pair.Connect(0));
+    OwnedEndpoint receiver(&kFake);
+    cs_endpoint_config c = Config(pair.b, CS_ROLE_RECEIVER, 8, 2500);
+    if (host_unblocks) c.flags = CS_ENDPOINT_HOST_UNBLOCKS;
+    ASSERT_EQ(receiver.Open(c), 0) << receiver.err;
+    EXPECT_EQ(ReceiveTimeoutMs(pair.b), host_unblocks ? 0 : 2500);
+  }
+}
+
 TEST(Endpoint, BadMessagesLeaveTheEndpointUsableAFailureBreaksIt) {
   TcpPair pair;
   ASSERT_TRUE(pair.Connect(0));

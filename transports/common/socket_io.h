@@ -95,11 +95,10 @@ inline int CheckConfig(const cs_endpoint_config* config, char* err,
     FormatInto(err, err_size, "open: config is NULL");
     return -EINVAL;
   }
-  if (config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE) {
+  if (config->struct_size < CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) {
     FormatInto(err, err_size,
-               "open: config struct_size %u is smaller than this plugin's "
-               "%zu (host built against an older ABI?)",
-               config->struct_size, (size_t)CS_ENDPOINT_CONFIG_STRUCT_SIZE);
+               "open: config struct_size %u is smaller than ABI 1.0's %zu",
+               config->struct_size, (size_t)CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0);
     return -EINVAL;
   }
   if (config->role < CS_ROLE_SENDER || config->role > CS_ROLE_BOTH) {
