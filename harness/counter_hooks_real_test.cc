@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "harness/composite_hooks.h"
 #include "harness/counter_hooks.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "harness/perf_report.h"
 #include "harness/pinning_hooks.h"
 #include "harness/record.h"
@@ -105,17 +106,7 @@ TEST(CounterHooksRealTest, HardwareEventsAreUnsupportedNotZeroWithoutAPmu) {
 
 TEST(CounterHooksRealTest, ARealCellShowsSoftwareCountersPerRole) {
   plugins::PluginSet set;
-  std::string dir = plugins::DefaultPluginDirectory();
-  ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-  std::string error;
-  ASSERT_TRUE(set.LoadDirectory(dir, &error)) << error;
-  const plugins::Plugin* usable = nullptr;
-  for (const plugins::Plugin& p : set.plugins()) {
-    if (p.status == plugins::PluginStatus::kOk) {
-      usable = &p;
-      break;
-    }
-  }
+  const plugins::Plugin* usable = FirstUsablePlugin(&set);
   ASSERT_NE(usable, nullptr);
   absl::StatusOr<perfmon::CounterOptions> options =
       MakeCounterOptions("default");

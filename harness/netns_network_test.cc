@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "harness/isolation/netns.h"
 #include "harness/runner.h"
 #include "harness/thread_hooks.h"
@@ -38,37 +39,10 @@ class WhereHooks : public ThreadHooks {
   std::map<std::pair<Side, int>, uint64_t> seen_;
 };
 
-class NetnsNetworkTest : public ::testing::Test {
+class NetnsNetworkTest : public InTreePluginsTest {
  protected:
-  static void SetUpTestSuite() {
-    set_ = new plugins::PluginSet;
-    std::string dir = plugins::DefaultPluginDirectory();
-    ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-    std::string error;
-    ASSERT_TRUE(set_->LoadDirectory(dir, &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete set_;
-    set_ = nullptr;
-  }
-
-  std::vector<const plugins::Plugin*> Usable() {
-    std::vector<const plugins::Plugin*> out;
-    for (const plugins::Plugin& p : set_->plugins()) {
-      if (p.status == plugins::PluginStatus::kOk) out.push_back(&p);
-    }
-    EXPECT_FALSE(out.empty()) << "no usable in-tree plugin";
-    return out;
-  }
-
   static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
-    CellSpec s;
-    s.transport = p.transport;
-    s.transport_name = p.name;
-    s.size = size;
-    s.fields = 4;
-    s.threads = threads;
-    return s;
+    return SpecFor(p, size, threads, /*fields=*/4);
   }
 
   static RunnerConfig Short() {
@@ -77,11 +51,7 @@ class NetnsNetworkTest : public ::testing::Test {
     c.duration = absl::Milliseconds(300);
     return c;
   }
-
-  static plugins::PluginSet* set_;
 };
-
-plugins::PluginSet* NetnsNetworkTest::set_ = nullptr;
 
 #define NETNS_OR_SKIP(var)                                               \
   absl::StatusOr<std::unique_ptr<Isolation>> var##_or =                  \

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "harness/runner.h"
 #include "harness/topology/affinity.h"
 #include "plugins/loader.h"
@@ -128,17 +129,7 @@ TEST(PinningHooksTest, OneObjectServesCellsOfEverySize) {
 // A real cell with each role pinned to its own allowed CPU.
 TEST(PinningHooksTest, ARealCellRecordsThePinnedCpus) {
   plugins::PluginSet set;
-  std::string dir = plugins::DefaultPluginDirectory();
-  ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-  std::string error;
-  ASSERT_TRUE(set.LoadDirectory(dir, &error)) << error;
-  const plugins::Plugin* usable = nullptr;
-  for (const plugins::Plugin& p : set.plugins()) {
-    if (p.status == plugins::PluginStatus::kOk) {
-      usable = &p;
-      break;
-    }
-  }
+  const plugins::Plugin* usable = FirstUsablePlugin(&set);
   ASSERT_NE(usable, nullptr);
   std::vector<int> cpus = Allowed();
   const int server_cpu = cpus.front(), client_cpu = cpus.back();

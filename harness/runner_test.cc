@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "harness/network.h"
 #include "harness/thread_hooks.h"
 #include "plugins/loader.h"
@@ -25,45 +26,14 @@ RunnerConfig ShortConfig() {
   return c;
 }
 
-class RunnerTest : public ::testing::Test {
+class RunnerTest : public InTreePluginsTest {
  protected:
-  static void SetUpTestSuite() {
-    set_ = new plugins::PluginSet;
-    std::string dir = plugins::DefaultPluginDirectory();
-    ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-    std::string error;
-    ASSERT_TRUE(set_->LoadDirectory(dir, &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete set_;
-    set_ = nullptr;
-  }
-
-  // Every plugin that can run here; the test fails if there is none.
-  std::vector<const plugins::Plugin*> Usable() {
-    std::vector<const plugins::Plugin*> out;
-    for (const plugins::Plugin& p : set_->plugins()) {
-      if (p.status == plugins::PluginStatus::kOk) out.push_back(&p);
-    }
-    EXPECT_FALSE(out.empty()) << "no usable in-tree plugin";
-    return out;
-  }
-
   static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
-    CellSpec s;
-    s.transport = p.transport;
-    s.transport_name = p.name;
-    s.size = size;
-    s.fields = 8;
-    s.threads = threads;
-    return s;
+    return SpecFor(p, size, threads, /*fields=*/8);
   }
 
-  static plugins::PluginSet* set_;
   LoopbackNetwork net_;
 };
-
-plugins::PluginSet* RunnerTest::set_ = nullptr;
 
 TEST_F(RunnerTest, EveryPluginMovesBytesAndReportsCounters) {
   for (const plugins::Plugin* p : Usable()) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "plugins/loader.h"
 
 namespace copyscope::harness {
@@ -38,17 +39,7 @@ TEST(SweepTest, EmptyPlanRecordsNothing) {
 // three samples and statistics.
 TEST(SweepTest, RepetitionsAreInterleavedAcrossCells) {
   plugins::PluginSet set;
-  std::string dir = plugins::DefaultPluginDirectory();
-  ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-  std::string error;
-  ASSERT_TRUE(set.LoadDirectory(dir, &error)) << error;
-  const plugins::Plugin* usable = nullptr;
-  for (const plugins::Plugin& p : set.plugins()) {
-    if (p.status == plugins::PluginStatus::kOk) {
-      usable = &p;
-      break;
-    }
-  }
+  const plugins::Plugin* usable = FirstUsablePlugin(&set);
   ASSERT_NE(usable, nullptr);
   Plan plan;
   for (uint64_t size : {256, 1024}) {

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "harness/in_tree_plugins_testing.h"
 #include "harness/network.h"
 #include "harness/runner.h"
 #include "plugins/loader.h"
@@ -14,24 +15,12 @@
 namespace copyscope::harness {
 namespace {
 
-class RecvPairsTest : public ::testing::Test {
+class RecvPairsTest : public InTreePluginsTest {
  protected:
-  static void SetUpTestSuite() {
-    set_ = new plugins::PluginSet;
-    std::string dir = plugins::DefaultPluginDirectory();
-    ASSERT_FALSE(dir.empty()) << "no runfiles with in-tree plugins";
-    std::string error;
-    ASSERT_TRUE(set_->LoadDirectory(dir, &error)) << error;
-  }
-  static void TearDownTestSuite() {
-    delete set_;
-    set_ = nullptr;
-  }
-
   // The plugin of that name, or why it cannot run here.
   static const plugins::Plugin* Find(const std::string& name,
                                      std::string* why) {
-    for (const plugins::Plugin& p : set_->plugins()) {
+    for (const plugins::Plugin& p : plugin_set().plugins()) {
       if (p.name != name) continue;
       if (p.status == plugins::PluginStatus::kOk) return &p;
       *why = absl::StrCat(name, " is ", plugins::StatusName(p.status), ": ",
@@ -69,11 +58,8 @@ class RecvPairsTest : public ::testing::Test {
     return it == m.end() ? 0 : it->second;
   }
 
-  static plugins::PluginSet* set_;
   LoopbackNetwork net_;
 };
-
-plugins::PluginSet* RecvPairsTest::set_ = nullptr;
 
 #define FIND_OR_SKIP(var, name)                        \
   std::string why_##var;                               \
