@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -56,6 +57,39 @@ inline void RoundTrip(int send_fd, int recv_fd, size_t len, size_t fields,
     ASSERT_EQ(t->reap(sender.ep, &tag, 1, -1), 1) << sender.LastError();
     EXPECT_EQ(tag, 7u);
   }
+}
+
+// For transports that copy into a buffer sized at open (max_message_size):
+// a larger message is refused with -EMSGSIZE and a message naming the
+// limit, nothing is sent, and the endpoint stays usable.
+inline void ExpectRefusesMessagesAboveMaxMessageSize() {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 16)), 0);
+  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 16)), 0);
+  char big[17] = "0123456789abcdef";
+  iovec iov[2] = {{big, 10}, {big + 10, 7}};
+  cs_message msg = {iov, 2, 0, 0};
+  EXPECT_EQ(t->send(sender.ep, &msg, 1), -EMSGSIZE);
+  EXPECT_NE(sender.LastError().find("max_message_size 16"), std::string::npos)
+      << sender.LastError();
+  iov[1].iov_len = 6;
+  ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
+  char got[16];
+  ASSERT_EQ(receiver.Recv(got, 16), 0) << receiver.LastError();
+  EXPECT_EQ(memcmp(got, big, 16), 0);
+}
+
+// For the same transports: a sender without max_message_size cannot open.
+inline void ExpectSenderNeedsAMaxMessageSize() {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  OwnedEndpoint sender(Transport());
+  EXPECT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 0)), -EINVAL);
+  EXPECT_NE(std::string(sender.err).find("max_message_size"),
+            std::string::npos);
 }
 
 TEST(SocketTransport, EntryRefusesOtherAbiMajors) {

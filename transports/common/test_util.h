@@ -148,6 +148,27 @@ struct OwnedEndpoint {
   }
 };
 
+// Receives one message of len bytes through ep and returns its bytes,
+// wherever the plugin put them; *segments is how many segments they came in
+// (0: in the host's buffer) and *rc the recv() result.
+inline std::vector<char> RecvMessage(OwnedEndpoint& ep, size_t len,
+                                     uint32_t* segments, int* rc) {
+  std::vector<char> buf(len, 0);
+  cs_recv_args args = {};
+  args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
+  args.buf = buf.data();
+  args.len = len;
+  *rc = ep.t->recv(ep.ep, &args);
+  *segments = args.segment_count;
+  if (*rc != 0 || args.segment_count == 0) return buf;
+  std::vector<char> out;
+  for (uint32_t i = 0; i < args.segment_count; ++i) {
+    const char* p = static_cast<const char*>(args.segments[i].iov_base);
+    out.insert(out.end(), p, p + args.segments[i].iov_len);
+  }
+  return out;
+}
+
 // Deterministic, position-dependent bytes.
 inline std::vector<char> Pattern(size_t len, unsigned seed) {
   std::vector<char> v(len);

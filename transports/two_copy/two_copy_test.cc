@@ -20,32 +20,11 @@ TEST(TwoCopy, DescribesItself) {
 }
 
 TEST(TwoCopy, RefusesMessagesAboveMaxMessageSizeAndStaysUsable) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
-  const cs_transport* t = Transport();
-  OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 16)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 16)), 0);
-  char big[17] = "0123456789abcdef";
-  iovec iov[2] = {{big, 10}, {big + 10, 7}};
-  cs_message msg = {iov, 2, 0, 0};
-  EXPECT_EQ(t->send(sender.ep, &msg, 1), -EMSGSIZE);
-  EXPECT_NE(sender.LastError().find("max_message_size 16"), std::string::npos)
-      << sender.LastError();
-  iov[1].iov_len = 6;
-  ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
-  char got[16];
-  ASSERT_EQ(receiver.Recv(got, 16), 0) << receiver.LastError();
-  EXPECT_EQ(memcmp(got, big, 16), 0);
+  ExpectRefusesMessagesAboveMaxMessageSize();
 }
 
 TEST(TwoCopy, SenderNeedsAMaxMessageSize) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
-  OwnedEndpoint sender(Transport());
-  EXPECT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 0)), -EINVAL);
-  EXPECT_NE(std::string(sender.err).find("max_message_size"),
-            std::string::npos);
+  ExpectSenderNeedsAMaxMessageSize();
 }
 
 TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {

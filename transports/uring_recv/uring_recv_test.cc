@@ -29,26 +29,6 @@ cs_endpoint_config WithOptions(cs_endpoint_config c,
   return c;
 }
 
-// Receives one message of len bytes; returns its bytes and how many
-// segments (0: in args.buf) they came in.
-std::vector<char> RecvMessage(OwnedEndpoint& ep, size_t len, uint32_t* segments,
-                              int* rc) {
-  std::vector<char> buf(len, 0);
-  cs_recv_args args = {};
-  args.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
-  args.buf = buf.data();
-  args.len = len;
-  *rc = ep.t->recv(ep.ep, &args);
-  *segments = args.segment_count;
-  if (*rc != 0 || args.segment_count == 0) return buf;
-  std::vector<char> out;
-  for (uint32_t i = 0; i < args.segment_count; ++i) {
-    const char* p = static_cast<const char*>(args.segments[i].iov_base);
-    out.insert(out.end(), p, p + args.segments[i].iov_len);
-  }
-  return out;
-}
-
 void WriteAll(int fd, const std::vector<char>& data) {
   size_t done = 0;
   while (done < data.size()) {
