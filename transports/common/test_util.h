@@ -195,6 +195,28 @@ inline std::vector<iovec> Split(std::vector<char>& buf, size_t fields) {
   return iov;
 }
 
+// Sends `count` messages of len bytes (each in `fields` fields) before the
+// receiver reads any, then checks every one arrives intact: a sender that
+// hands pages to the socket by reference must not write over queued ones.
+inline void ExpectQueuedMessagesKeepTheirBytes(OwnedEndpoint& sender,
+                                               OwnedEndpoint& receiver,
+                                               size_t len, int count,
+                                               size_t fields, unsigned seed) {
+  const cs_transport* t = sender.t;
+  std::vector<std::vector<char>> data;
+  for (int i = 0; i < count; ++i) data.push_back(Pattern(len, seed + i));
+  for (int i = 0; i < count; ++i) {  // all queued before the peer reads
+    std::vector<iovec> iov = Split(data[i], fields);
+    cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 0};
+    ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
+  }
+  std::vector<char> got(len);
+  for (int i = 0; i < count; ++i) {
+    ASSERT_EQ(receiver.Recv(got.data(), len), 0) << receiver.LastError();
+    EXPECT_TRUE(got == data[i]) << "message " << i << " was overwritten";
+  }
+}
+
 }  // namespace copyscope::transports::unit
 
 #endif  // COPYSCOPE_TRANSPORTS_COMMON_TEST_UTIL_H_

@@ -32,18 +32,8 @@ TEST(Sendfile, QueuedMessagesKeepTheirBytesWhileLaterOnesAreWritten) {
   OwnedEndpoint sender(t), receiver(t);
   ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
   ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
-  std::vector<std::vector<char>> data;
-  for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 20 + i));
-  for (int i = 0; i < count; ++i) {  // all queued before the peer reads
-    std::vector<iovec> iov = Split(data[i], 3);
-    cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0, 0};
-    ASSERT_EQ(t->send(sender.ep, &msg, 1), 0) << sender.LastError();
-  }
-  std::vector<char> got(len);
-  for (int i = 0; i < count; ++i) {
-    ASSERT_EQ(receiver.Recv(got.data(), len), 0) << receiver.LastError();
-    EXPECT_TRUE(got == data[i]) << "message " << i << " was overwritten";
-  }
+  ExpectQueuedMessagesKeepTheirBytes(sender, receiver, len, count,
+                                     /*fields=*/3, /*seed=*/20);
   EXPECT_EQ(sender.Counter("copied_bytes"), len * count);
   EXPECT_EQ(sender.Counter("hole_punches"), count - 1u);
 }
