@@ -12,12 +12,11 @@ stderr naming the problem and the fix).
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 from typing import List, Optional
 
-from copyscope_report import analysis, compare, figures, html_page, loader
+from copyscope_report import (analysis, compare, figures, html_page, loader,
+                              outdir)
 
 
 class UsageError(Exception):
@@ -38,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         "report", help="figures, analysis and report.html for a results dir")
     r.add_argument("dir", help="a results directory written by `copyscope run`")
     r.add_argument("--out",
-                   help="where to write the report (default DIR/report); "
-                   "replaced as a whole")
+                   help="where to write the report (default DIR/report): "
+                   "a new path, an empty directory or an earlier report of "
+                   "the same run; anything else is refused")
     c = sub.add_parser("compare", help="what changed from run A to run B")
     c.add_argument("a", help="results directory of the baseline run")
     c.add_argument("b", help="results directory of the new run")
@@ -55,19 +55,15 @@ def _parser() -> argparse.ArgumentParser:
 def write_report(run_dir: str, out: Optional[str] = None) -> str:
     """Writes the report of run_dir; returns the report.html path.
 
-    The report is built in a temporary sibling directory and renamed into
-    place, so an existing report is replaced whole or not at all.
+    `out` (default run_dir/report) must be absent, an empty directory or an
+    earlier report of the same run (see outdir.py); anything else is refused
+    before any work and left as it is. The report is built in a temporary
+    sibling directory and renamed into place: whole or not at all.
     """
     run = loader.load_run(run_dir)
-    out = os.path.abspath(out or os.path.join(run_dir, "report"))
-    parent = os.path.dirname(out)
+    dest = outdir.claim(out or os.path.join(run_dir, "report"), run.run_id)
     try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".report-", dir=parent)
-    except OSError as e:
-        raise loader.LoadError(f"cannot write {out}: {e.strerror} "
-                               "(choose another place with --out)") from None
-    try:
+        tmp = dest.staging()
         analyses = analysis.analyze(run)
         text = analysis.to_text(analyses)
         specs, omitted = figures.build(run)
@@ -82,18 +78,15 @@ def write_report(run_dir: str, out: Optional[str] = None) -> str:
             f.write(text)
         with open(os.path.join(tmp, "report.html"), "w") as f:
             f.write(html_page.render(run, analyses, specs, omitted, pngs))
-        os.chmod(tmp, 0o755)
-        old = None
-        if os.path.exists(out):
-            old = tempfile.mkdtemp(prefix=".report-old-", dir=parent)
-            os.rename(out, os.path.join(old, "report"))
-        os.rename(tmp, out)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        dest.commit(os.listdir(tmp))
+    except OSError as e:
+        dest.abandon()
+        raise outdir.OutError(f"cannot write the report in {dest.out}: "
+                              f"{e.strerror or e} (nothing was replaced)") from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        dest.abandon()
         raise
-    return os.path.join(out, "report.html")
+    return os.path.join(dest.out, "report.html")
 
 
 def main(argv: List[str]) -> int:
@@ -114,9 +107,9 @@ def main(argv: List[str]) -> int:
         res = compare.compare(a, b, args.fail_above)
         sys.stdout.write(compare.to_text(res))
         return 1 if res.regressed else 0
-    except (UsageError, loader.LoadError) as e:
+    except (UsageError, loader.LoadError, outdir.OutError) as e:
         msg = str(e)
-        if isinstance(e, loader.LoadError):
+        if isinstance(e, (loader.LoadError, outdir.OutError)):
             msg = f"copyscope {argv[0] if argv else ''}: {msg}"
         print(msg, file=sys.stderr)
         return 2
