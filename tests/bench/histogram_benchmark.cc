@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "harness/histogram.h"
+#include "harness/engine/histogram.h"
 
 namespace {
 

@@ -26,7 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "harness/isolation/leak_check.h"
+#include "harness/env/isolation/leak_check.h"
 
 extern char** environ;
 
@@ -35,7 +35,7 @@ namespace {
 
 // Failure bounds only; every wait ends on an event or a condition.
 constexpr absl::Duration kStartBound = absl::Seconds(60);
-// See harness/isolation/leak_test.cc: covers the kernel's slowest
+// See harness/env/isolation/leak_test.cc: covers the kernel's slowest
 // legitimate teardown (an orphaned TCP socket at default retries).
 constexpr absl::Duration kDestroyBound = absl::Seconds(150);
 

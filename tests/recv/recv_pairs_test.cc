@@ -7,9 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "harness/in_tree_plugins_testing.h"
-#include "harness/network.h"
-#include "harness/runner.h"
+#include "harness/engine/in_tree_plugins_testing.h"
+#include "harness/engine/network.h"
+#include "harness/engine/runner.h"
 #include "plugins/loader.h"
 
 namespace copyscope::harness {

@@ -1,0 +1,294 @@
+#include "harness/config/options.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "harness/config/profiles.h"
+
+namespace copyscope::harness {
+namespace {
+
+class OptionsTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<Invocation> Parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "copyscope");
+    return ParseCommandLine(args);
+  }
+
+  // The error of a bad command line: one line that names `mention` and says
+  // how to fix it.
+  std::string Error(std::vector<std::string> args, const std::string& mention) {
+    absl::StatusOr<Invocation> inv = Parse(args);
+    EXPECT_FALSE(inv.ok()) << "accepted: " << args.back();
+    if (inv.ok()) return "";
+    std::string msg(inv.status().message());
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_TRUE(absl::StrContains(msg, mention)) << msg;
+    EXPECT_TRUE(absl::StrContains(msg, "e.g.") ||
+                absl::StrContains(msg, "see copyscope") ||
+                absl::StrContains(msg, "use "))
+        << "no fix in: " << msg;
+    return msg;
+  }
+
+ private:
+  absl::FlagSaver saver_;  // every test starts from the defaults
+};
+
+TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
+  absl::StatusOr<Invocation> inv = Parse({"run"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kRun);
+  const RunOptions& o = inv->run;
+  EXPECT_TRUE(o.transports.empty());
+  EXPECT_EQ(o.sizes, (std::vector<uint64_t>{4096, 65536}));
+  EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));
+  EXPECT_EQ(o.fields, 8);
+  EXPECT_EQ(o.duration, absl::Milliseconds(300));
+  EXPECT_EQ(o.warmup, absl::Milliseconds(100));
+  EXPECT_EQ(o.profile, "quick");
+  EXPECT_EQ(o.mode, Mode::kStream);
+  EXPECT_EQ(o.direction, Direction::kServerToClient);
+  EXPECT_EQ(o.messages, 0u);
+  EXPECT_EQ(o.reps, 3);
+  EXPECT_DOUBLE_EQ(o.max_cv, 0.05);
+  EXPECT_FALSE(o.json);
+  EXPECT_EQ(o.io_timeout, absl::Seconds(10));
+  EXPECT_EQ(o.out, "");
+  EXPECT_TRUE(o.transport_opts.empty());
+}
+
+TEST_F(OptionsTest, CountersAreOnInStreamAndOffInRequestResponseUnlessAsked) {
+  absl::StatusOr<Invocation> stream = Parse({"run"});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_EQ(stream->run.counters, "default");
+  EXPECT_TRUE(stream->run.notes.empty());
+
+  absl::StatusOr<Invocation> rr = Parse({"run", "--mode=rr"});
+  ASSERT_TRUE(rr.ok()) << rr.status();
+  EXPECT_EQ(rr->run.counters, "none");
+  ASSERT_EQ(rr->run.notes.size(), 1u);
+  EXPECT_NE(rr->run.notes[0].find("--counters=default"), std::string::npos);
+
+  absl::StatusOr<Invocation> asked =
+      Parse({"run", "--mode=rr", "--counters=task-clock"});
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_EQ(asked->run.counters, "task-clock");
+  EXPECT_TRUE(asked->run.notes.empty());
+}
+
+TEST_F(OptionsTest, EveryFlag) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--transports=b,a,b", "--sizes=256,4K,1MiB,4KiB",
+             "--threads", "1,2,8", "--fields=4", "--duration=2s",
+             "--warmup=0.5s", "--io-timeout=3s", "--out=x/y", "--plugin-dir=d1",
+             "--plugin=p1", "--plugin", "p2,p3",
+             "--transport-opt=zc.min_size=4K", "--transport_opt", "k=v=w"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.transports, (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(o.sizes, (std::vector<uint64_t>{256, 4096, 1048576}));
+  EXPECT_EQ(o.threads, (std::vector<int>{1, 2, 8}));
+  EXPECT_EQ(o.fields, 4);
+  EXPECT_EQ(o.duration, absl::Seconds(2));
+  EXPECT_EQ(o.warmup, absl::Milliseconds(500));
+  EXPECT_EQ(o.io_timeout, absl::Seconds(3));
+  EXPECT_EQ(o.out, "x/y");
+  EXPECT_EQ(o.sources.plugin_dirs, (std::vector<std::string>{"d1"}));
+  EXPECT_EQ(o.sources.plugin_files,
+            (std::vector<std::string>{"p1", "p2", "p3"}));
+  ASSERT_EQ(o.transport_opts.size(), 2u);
+  EXPECT_EQ(o.transport_opts[0].scope, "zc");
+  EXPECT_EQ(o.transport_opts[0].key, "min_size");
+  EXPECT_EQ(o.transport_opts[0].value, "4K");
+  EXPECT_EQ(o.transport_opts[1].scope, "");
+  EXPECT_EQ(o.transport_opts[1].key, "k");
+  EXPECT_EQ(o.transport_opts[1].value, "v=w");
+}
+
+TEST_F(OptionsTest, OtherCommands) {
+  EXPECT_EQ(Parse({"--version"})->command, Command::kVersion);
+  EXPECT_EQ(Parse({"version"})->command, Command::kVersion);
+  EXPECT_EQ(Parse({"--help"})->command, Command::kHelp);
+  EXPECT_EQ(Parse({"run", "--help"})->command, Command::kHelp);
+  absl::StatusOr<Invocation> list = Parse({"list", "--plugin=/x.so"});
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->command, Command::kList);
+  EXPECT_EQ(list->run.sources.plugin_files,
+            (std::vector<std::string>{"/x.so"}));
+}
+
+TEST_F(OptionsTest, BadSizes) {
+  Error({"run", "--sizes=0"}, "--sizes=0");
+  Error({"run", "--sizes=4K,0"}, "at least 1 byte");
+  Error({"run", "--sizes=4KB"}, "--sizes=4KB");
+  Error({"run", "--sizes=-4"}, "--sizes");
+  Error({"run", "--sizes=2G"}, "1G");
+  Error({"run", "--sizes="}, "--sizes");
+}
+
+TEST_F(OptionsTest, BadDurations) {
+  Error({"run", "--duration=1"}, "--duration=1");
+  Error({"run", "--duration=abc"}, "duration");
+  Error({"run", "--duration=0s"}, "--duration");
+  Error({"run", "--duration=-1s"}, "--duration");
+  Error({"run", "--duration=2h"}, "at most 1h");
+  Error({"run", "--warmup=-1ms"}, "--warmup");
+  Error({"run", "--io-timeout=0s"}, "--io-timeout");
+}
+
+TEST_F(OptionsTest, ZeroWarmupIsFine) {
+  absl::StatusOr<Invocation> inv = Parse({"run", "--warmup=0s"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.warmup, absl::ZeroDuration());
+}
+
+TEST_F(OptionsTest, BadCounts) {
+  Error({"run", "--threads=0"}, "--threads");
+  Error({"run", "--threads=two"}, "--threads");
+  Error({"run", "--threads=2000"}, "1..1024");
+  Error({"run", "--fields=x"}, "--fields=x");
+  Error({"run", "--fields=0"}, "--fields=0");
+}
+
+TEST_F(OptionsTest, BadTransportOpt) {
+  Error({"run", "--transport-opt=novalue"}, "KEY=VALUE");
+  Error({"run", "--transport-opt==1"}, "--transport-opt");
+  Error({"run", "--transport-opt=.k=1"}, "--transport-opt");
+  Error({"run", "--transports=a,,b"}, "--transports");
+}
+
+TEST_F(OptionsTest, BadCommandLines) {
+  Error({}, "no command");
+  Error({"frobnicate"}, "unknown command 'frobnicate'");
+  Error({"report", "results/x"}, "./tools/copyscope report");
+  Error({"compare", "a", "b"}, "./tools/copyscope compare");
+  Error({"--sizes=4K"}, "expected a command");
+  Error({"run", "--bogus=1"}, "unknown flag --bogus");
+  Error({"run", "--flagfile=x"}, "unknown flag --flagfile");
+  Error({"run", "--sizes"}, "needs a value");
+  Error({"run", "extra"}, "unexpected argument 'extra'");
+  Error({"list", "--sizes=4K"}, "does not apply to `copyscope list`");
+  Error({"version", "--plugin=x"}, "does not apply");
+}
+
+TEST(ParseTransportOptTest, Forms) {
+  absl::StatusOr<TransportOpt> o = ParseTransportOpt("t.k=v");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->scope, "t");
+  EXPECT_EQ(o->key, "k");
+  EXPECT_EQ(o->value, "v");
+  o = ParseTransportOpt("k=");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->scope, "");
+  EXPECT_EQ(o->value, "");
+  EXPECT_FALSE(ParseTransportOpt("t.=v").ok());
+  EXPECT_FALSE(ParseTransportOpt("k").ok());
+}
+
+TEST(UsageTextTest, ListsCommandsAndFlags) {
+  std::string text = UsageText();
+  for (const char* s :
+       {"copyscope run", "copyscope list", "--version", "--sizes",
+        "--plugin-dir", "--transport-opt", "4096,65536"}) {
+    EXPECT_TRUE(absl::StrContains(text, s)) << s;
+  }
+}
+
+TEST_F(OptionsTest, ProfileFillsWhatTheCommandLineLeavesOut) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--profile=copy-matrix", "--threads=1,2", "--reps=2"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.profile, "copy-matrix");
+  EXPECT_EQ(o.transports,
+            (std::vector<std::string>{"two_copy", "one_copy", "zero_copy"}));
+  EXPECT_EQ(o.transports_from, "copy-matrix");
+  EXPECT_EQ(o.sizes, (std::vector<uint64_t>{256, 1024, 4096, 16384}));
+  EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));  // explicit wins
+  EXPECT_EQ(o.reps, 2);
+  EXPECT_EQ(o.messages, 5000u);
+  EXPECT_EQ(o.warmup_messages, 500u);
+  EXPECT_EQ(o.mode, Mode::kStream);
+}
+
+TEST_F(OptionsTest, ExplicitDurationReplacesAProfilesMessageCount) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--profile=copy-matrix", "--duration=1s"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.messages, 0u);
+  EXPECT_EQ(inv->run.duration, absl::Seconds(1));
+  inv = Parse({"run", "--profile=copy-matrix-wide", "--transports=a"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.mode, Mode::kRequestResponse);
+  EXPECT_EQ(inv->run.duration, absl::Seconds(5));
+  EXPECT_EQ(inv->run.transports_from, "");
+}
+
+TEST_F(OptionsTest, DesignFlags) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--mode=rr", "--request-size=64", "--response-size=4K",
+             "--messages=100", "--max-cv=2.5", "--json",
+             "--direction=client-to-server"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.mode, Mode::kRequestResponse);
+  EXPECT_EQ(o.direction, Direction::kClientToServer);
+  EXPECT_EQ(o.request_size, 64u);
+  EXPECT_EQ(o.response_size, 4096u);
+  EXPECT_EQ(o.messages, 100u);
+  EXPECT_EQ(o.warmup_messages, 10u);
+  EXPECT_DOUBLE_EQ(o.max_cv, 0.025);
+  EXPECT_TRUE(o.json);
+  EXPECT_EQ(o.command_line.size(), 9u);
+}
+
+TEST_F(OptionsTest, BadDesignFlags) {
+  Error({"run", "--profile=huge"}, "--profile");
+  Error({"run", "--mode=pingpong"}, "--mode");
+  Error({"run", "--direction=up"}, "--direction");
+  Error({"run", "--reps=0"}, "--reps");
+  Error({"run", "--max-cv=0"}, "--max-cv");
+  Error({"run", "--request-size=0"}, "--request-size");
+  Error({"run", "--messages=10", "--duration=1s"}, "--messages");
+}
+
+TEST_F(OptionsTest, RecvResolvesAliasesAndKeepsPluginNames) {
+  absl::StatusOr<Invocation> inv = Parse({"run"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.recv.empty());  // each transport receives itself
+  inv = Parse({"run", "--recv=copy,uring,zerocopy,mine,copy"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.recv,
+            (std::vector<std::string>{ResolveRecvName("copy"),
+                                      ResolveRecvName("uring"),
+                                      ResolveRecvName("zerocopy"), "mine"}));
+  EXPECT_NE(inv->run.recv[0], "copy");  // an alias, not a plugin name
+  // The same plugin by alias and by name is one receive side.
+  inv = Parse({"run", "--recv", "uring," + ResolveRecvName("uring")});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.recv.size(), 1u);
+}
+
+TEST_F(OptionsTest, BadRecv) {
+  Error({"run", "--recv=copy,,uring"}, "--recv=copy,,uring");
+  std::string msg = Error({"run", "--mode=rr", "--recv=uring"}, "--recv=uring");
+  EXPECT_TRUE(absl::StrContains(msg, "stream mode only")) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "--mode=stream")) << msg;
+  Error({"run", "--profile=copy-matrix-wide", "--recv=copy"}, "stream mode");
+  Error({"list", "--recv=copy"}, "does not apply to `copyscope list`");
+}
+
+TEST_F(OptionsTest, ShowTakesADirectory) {
+  absl::StatusOr<Invocation> inv = Parse({"show", "results/x"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kShow);
+  EXPECT_EQ(inv->show_dir, "results/x");
+  Error({"show"}, "results directory");
+  Error({"show", "a", "--reps=2"}, "--reps");
+}
+}  // namespace
+}  // namespace copyscope::harness

@@ -1,0 +1,272 @@
+#include "harness/config/plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "harness/config/profiles.h"
+
+namespace copyscope::harness {
+namespace {
+
+using plugins::Plugin;
+using plugins::PluginStatus;
+
+std::string OptText(const TransportOpt& o) {
+  return absl::StrCat("--transport-opt=", o.scope.empty() ? "" : o.scope,
+                      o.scope.empty() ? "" : ".", o.key, "=", o.value);
+}
+
+std::string StateText(const Plugin& p) {
+  return absl::StrCat(plugins::StatusName(p.status),
+                      p.reason.empty() ? "" : ": ", p.reason);
+}
+
+// The usable plugin of that name, else the first of any status, else null.
+const Plugin* FindPlugin(const std::vector<Plugin>& plugins,
+                         const std::string& name) {
+  const Plugin* any = nullptr;
+  for (const Plugin& p : plugins) {
+    if (p.name != name) continue;
+    if (p.status == PluginStatus::kOk) return &p;
+    if (any == nullptr) any = &p;
+  }
+  return any;
+}
+
+std::string UsableNames(const std::vector<Plugin>& plugins) {
+  std::vector<std::string> names;
+  for (const Plugin& p : plugins) {
+    if (p.status == PluginStatus::kOk) names.push_back(p.name);
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+bool HasOption(const cs_transport* t, const std::string& key) {
+  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    if (t->options[i].key != nullptr && key == t->options[i].key) return true;
+  }
+  return false;
+}
+
+std::string OptionKeys(const cs_transport* t) {
+  std::vector<std::string> keys;
+  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    if (t->options[i].key != nullptr) keys.push_back(t->options[i].key);
+  }
+  return keys.empty()
+             ? "it takes no options"
+             : absl::StrCat("its options: ", absl::StrJoin(keys, ", "));
+}
+
+std::string ReceiverNames(const std::vector<Plugin>& plugins) {
+  std::vector<std::string> names;
+  for (const Plugin& p : plugins) {
+    if (p.status == PluginStatus::kOk &&
+        (p.transport->capabilities & CS_CAP_RECV) != 0) {
+      names.push_back(p.name);
+    }
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// The plugins of --recv: each known, usable, and able to receive.
+absl::Status SelectReceivers(const RunOptions& options,
+                             const std::vector<Plugin>& plugins,
+                             std::vector<const Plugin*>* receivers) {
+  for (const std::string& name : options.recv) {
+    const Plugin* p = FindPlugin(plugins, name);
+    if (p == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--recv: unknown receive transport '", name, "'; use an alias (",
+          RecvAliasText(), ") or a usable plugin that receives: ",
+          ReceiverNames(plugins), " (see copyscope list)"));
+    }
+    if (p->status != PluginStatus::kOk) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--recv: transport '", name, "' is ", StateText(*p),
+          "; leave it out of --recv or fix it (see copyscope list)"));
+    }
+    if ((p->transport->capabilities & CS_CAP_RECV) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--recv: transport '", name,
+                       "' cannot receive (no CS_CAP_RECV); use one that can: ",
+                       ReceiverNames(plugins)));
+    }
+    receivers->push_back(p);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckExplicitFiles(const PluginSources& sources,
+                                const std::vector<Plugin>& plugins) {
+  for (const std::string& path : sources.plugin_files) {
+    for (const Plugin& p : plugins) {
+      if (p.path == path && p.status != PluginStatus::kOk) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--plugin=", path, ": ", StateText(p),
+            "; fix the plugin or leave it out (see copyscope list)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadPlugins(const PluginSources& sources, plugins::PluginSet* set,
+                         std::vector<std::string>* notes) {
+  const std::string in_tree = plugins::DefaultPluginDirectory();
+  if (in_tree.empty()) {
+    notes->push_back(
+        "note: no in-tree plugins (not started from Bazel runfiles); use "
+        "--plugin-dir or --plugin");
+  } else {
+    std::string error;
+    if (!set->LoadDirectory(in_tree, &error)) {
+      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
+    }
+  }
+  for (const std::string& dir : sources.plugin_dirs) {
+    std::string error;
+    if (!set->LoadDirectory(dir, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--plugin-dir=", dir, ": ", error,
+                       "; give a readable directory of *.so plugins"));
+    }
+  }
+  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Plan> MakePlan(const RunOptions& options,
+                              const std::vector<Plugin>& plugins) {
+  absl::Status s = CheckExplicitFiles(options.sources, plugins);
+  if (!s.ok()) return s;
+  Plan plan;
+  std::vector<const Plugin*> selected;
+  if (options.transports.empty()) {
+    for (const Plugin& p : plugins) {
+      if (p.status == PluginStatus::kOk) {
+        selected.push_back(&p);
+      } else {
+        plan.notes.push_back(
+            absl::StrCat("note: skipping ", p.name, " (", StateText(p), ")"));
+      }
+    }
+    if (selected.empty()) {
+      return absl::FailedPreconditionError(
+          "no usable transport plugin found; see `copyscope list` for why, "
+          "or add one with --plugin=PATH");
+    }
+  } else {
+    for (const std::string& name : options.transports) {
+      const Plugin* p = FindPlugin(plugins, name);
+      // Named by --transports, or by the profile's table.
+      const std::string who =
+          options.transports_from.empty()
+              ? std::string("--transports")
+              : absl::StrCat("--profile=", options.transports_from);
+      const std::string fix =
+          options.transports_from.empty()
+              ? "leave it out or fix it"
+              : "give --transports with the ones to run, or fix it";
+      if (p == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            who, ": unknown transport '", name, "'; usable ones: ",
+            UsableNames(plugins), "; ", fix, " (see copyscope list)"));
+      }
+      if (p->status != PluginStatus::kOk) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(who, ": transport '", name, "' is ", StateText(*p),
+                         "; ", fix, " (see copyscope list)"));
+      }
+      selected.push_back(p);
+    }
+  }
+  for (const Plugin* p : selected) plan.transports.push_back(p->name);
+  std::vector<const Plugin*> receivers;
+  s = SelectReceivers(options, plugins, &receivers);
+  if (!s.ok()) return s;
+  for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name);
+
+  // Options per plugin, last value of a key wins. A scoped option goes to
+  // its plugin wherever it serves (sender or --recv receiver); an unscoped
+  // one to every sending transport.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> opts;
+  auto set_opt = [&](const Plugin* p, const TransportOpt& o) -> absl::Status {
+    if (!HasOption(p->transport, o.key)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          OptText(o), ": transport '", p->name, "' has no option '", o.key,
+          "'; ", OptionKeys(p->transport), " (see copyscope list)"));
+    }
+    auto& list = opts[p->name];
+    list.erase(
+        std::remove_if(list.begin(), list.end(),
+                       [&](const auto& kv) { return kv.first == o.key; }),
+        list.end());
+    list.emplace_back(o.key, o.value);
+    return absl::OkStatus();
+  };
+  for (const TransportOpt& o : options.transport_opts) {
+    if (o.scope.empty()) {
+      for (const Plugin* p : selected) {
+        absl::Status st = set_opt(p, o);
+        if (!st.ok()) return st;
+      }
+      continue;
+    }
+    std::vector<const Plugin*> in_run = selected;
+    in_run.insert(in_run.end(), receivers.begin(), receivers.end());
+    auto it = std::find_if(in_run.begin(), in_run.end(),
+                           [&](const Plugin* p) { return p->name == o.scope; });
+    if (it == in_run.end()) {
+      std::vector<std::string> names = plan.transports;
+      for (const std::string& r : plan.recv_transports) {
+        names.push_back(absl::StrCat(r, " (--recv)"));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          OptText(o), ": transport '", o.scope, "' is not ",
+          FindPlugin(plugins, o.scope) == nullptr ? "known" : "in this run",
+          "; selected: ", absl::StrJoin(names, ", ")));
+    }
+    absl::Status st = set_opt(*it, o);
+    if (!st.ok()) return st;
+  }
+
+  // No --recv: each transport receives with its own plugin (nullptr).
+  if (receivers.empty()) receivers.push_back(nullptr);
+  for (const Plugin* p : selected) {
+    for (const Plugin* r : receivers) {
+      // A receiver that is the sender's own plugin is no separate one.
+      const Plugin* rx = r != nullptr && r->name != p->name ? r : nullptr;
+      for (uint64_t size : options.sizes) {
+        for (int threads : options.threads) {
+          CellSpec cell;
+          cell.transport = p->transport;
+          cell.transport_name = p->name;
+          if (rx != nullptr) {
+            cell.recv_transport = rx->transport;
+            cell.recv_transport_name = rx->name;
+            cell.recv_options = opts[rx->name];
+          }
+          cell.size = size;
+          cell.fields = static_cast<uint32_t>(options.fields);
+          cell.threads = threads;
+          cell.options = opts[p->name];
+          cell.mode = options.mode;
+          cell.direction = options.direction;
+          if (options.mode == Mode::kRequestResponse) {
+            cell.request_size = options.request_size;
+            cell.response_size = options.response_size;
+          }
+          plan.cells.push_back(std::move(cell));
+        }
+      }
+    }
+  }
+  return plan;
+}
+
+}  // namespace copyscope::harness

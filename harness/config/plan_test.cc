@@ -1,0 +1,280 @@
+#include "harness/config/plan.h"
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "harness/config/profiles.h"
+
+namespace copyscope::harness {
+namespace {
+
+using plugins::Plugin;
+using plugins::PluginStatus;
+
+const cs_option_desc kOpts[] = {{"batch", "1", "messages per call"},
+                                {"mode", "a", "a or b"}};
+
+cs_transport Descriptor(const char* name, const cs_option_desc* options,
+                        uint32_t count) {
+  cs_transport t{};
+  t.struct_size = CS_TRANSPORT_STRUCT_SIZE;
+  t.abi_major = CS_ABI_MAJOR;
+  t.name = name;
+  t.options = options;
+  t.option_count = count;
+  return t;
+}
+
+const cs_transport kAlpha = Descriptor("alpha", nullptr, 0);
+const cs_transport kBeta = Descriptor("beta", kOpts, 2);
+const cs_transport kGamma = Descriptor("gamma", kOpts, 1);
+const cs_transport kDelta = Descriptor("delta", nullptr, 0);
+
+std::vector<Plugin> Plugins() {
+  std::vector<Plugin> p(5);
+  p[0] = {"/p/alpha.so", "alpha", PluginStatus::kOk, "", &kAlpha};
+  p[1] = {"/p/beta.so", "beta", PluginStatus::kOk, "", &kBeta};
+  p[2] = {"/p/delta.so", "delta", PluginStatus::kUnavailable,
+          "needs kernel 9.9", &kDelta};
+  p[3] = {"/p/broken.so", "broken.so", PluginStatus::kRejected,
+          "no entry symbol", nullptr};
+  p[4] = {"/p/gamma.so", "gamma", PluginStatus::kOk, "", &kGamma};
+  return p;
+}
+
+RunOptions Options() {
+  RunOptions o;
+  o.sizes = {4096, 65536};
+  o.threads = {1, 2};
+  o.fields = 8;
+  return o;
+}
+
+std::string Error(const RunOptions& o, const std::string& mention,
+                  const std::vector<Plugin>& plugins = Plugins()) {
+  absl::StatusOr<Plan> plan = MakePlan(o, plugins);
+  EXPECT_FALSE(plan.ok());
+  if (plan.ok()) return "";
+  std::string msg(plan.status().message());
+  EXPECT_TRUE(absl::StrContains(msg, mention)) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  return msg;
+}
+
+TEST(MakePlanTest, DefaultIsEveryUsablePluginWithNotesForTheRest) {
+  absl::StatusOr<Plan> plan = MakePlan(Options(), Plugins());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->transports,
+            (std::vector<std::string>{"alpha", "beta", "gamma"}));
+  ASSERT_EQ(plan->notes.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(plan->notes[0], "delta"));
+  EXPECT_TRUE(absl::StrContains(plan->notes[0], "needs kernel 9.9"));
+  EXPECT_TRUE(absl::StrContains(plan->notes[1], "no entry symbol"));
+}
+
+TEST(MakePlanTest, CellsInTransportSizeThreadsOrder) {
+  RunOptions o = Options();
+  o.transports = {"beta", "alpha"};
+  absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->cells.size(), 8u);
+  const CellSpec& first = plan->cells[0];
+  EXPECT_EQ(first.transport_name, "beta");
+  EXPECT_EQ(first.transport, &kBeta);
+  EXPECT_EQ(first.size, 4096u);
+  EXPECT_EQ(first.threads, 1);
+  EXPECT_EQ(first.fields, 8u);
+  EXPECT_EQ(plan->cells[1].threads, 2);
+  EXPECT_EQ(plan->cells[2].size, 65536u);
+  EXPECT_EQ(plan->cells[4].transport_name, "alpha");
+  EXPECT_TRUE(plan->notes.empty());
+}
+
+TEST(MakePlanTest, ExplicitTransportErrors) {
+  RunOptions o = Options();
+  o.transports = {"nope"};
+  std::string msg = Error(o, "unknown transport 'nope'");
+  EXPECT_TRUE(absl::StrContains(msg, "alpha, beta, gamma")) << msg;
+  o.transports = {"alpha", "delta"};
+  Error(o, "needs kernel 9.9");
+  o.transports = {"broken.so"};
+  Error(o, "no entry symbol");
+}
+
+TEST(MakePlanTest, ExplicitPluginFileMustLoad) {
+  RunOptions o = Options();
+  o.sources.plugin_files = {"/p/broken.so"};
+  Error(o, "--plugin=/p/broken.so: rejected: no entry symbol");
+  o.sources.plugin_files = {"/p/beta.so"};
+  EXPECT_TRUE(MakePlan(o, Plugins()).ok());
+}
+
+TEST(MakePlanTest, ScopedOptionGoesToItsTransportOnly) {
+  RunOptions o = Options();
+  o.transport_opts = {
+      {"beta", "batch", "4"}, {"beta", "batch", "16"}, {"beta", "mode", "b"}};
+  absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const CellSpec& c : plan->cells) {
+    if (c.transport_name == "beta") {
+      EXPECT_EQ(c.options, (std::vector<std::pair<std::string, std::string>>{
+                               {"batch", "16"}, {"mode", "b"}}));
+    } else {
+      EXPECT_TRUE(c.options.empty());
+    }
+  }
+}
+
+TEST(MakePlanTest, UnscopedOptionMustSuitEverySelectedTransport) {
+  RunOptions o = Options();
+  o.transports = {"beta", "gamma"};
+  o.transport_opts = {{"", "batch", "2"}};
+  absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (const CellSpec& c : plan->cells) EXPECT_EQ(c.options.size(), 1u);
+  o.transport_opts = {{"", "mode", "b"}};  // gamma has only "batch"
+  std::string msg = Error(o, "transport 'gamma' has no option 'mode'");
+  EXPECT_TRUE(absl::StrContains(msg, "its options: batch")) << msg;
+}
+
+TEST(MakePlanTest, OptionErrors) {
+  RunOptions o = Options();
+  o.transport_opts = {{"alpha", "batch", "1"}};
+  Error(o, "it takes no options");
+  o.transport_opts = {{"zeta", "batch", "1"}};
+  Error(o, "transport 'zeta' is not known");
+  o.transports = {"alpha"};
+  o.transport_opts = {{"beta", "batch", "1"}};
+  Error(o, "transport 'beta' is not in this run");
+}
+
+TEST(MakePlanTest, NoUsablePlugin) {
+  std::vector<Plugin> none = {Plugins()[2]};
+  absl::StatusOr<Plan> plan = MakePlan(Options(), none);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_TRUE(absl::StrContains(plan.status().message(), "copyscope list"));
+}
+
+cs_transport Receiving(const char* name) {
+  cs_transport t = Descriptor(name, kOpts, 2);
+  t.capabilities = CS_CAP_RECV;
+  return t;
+}
+
+const cs_transport kRx = Receiving("rx");
+const cs_transport kRx2 = Receiving("rx2");
+const cs_transport kRxDead = Receiving("rxdead");
+
+// Plugins() and three that can receive, one of them unavailable.
+std::vector<Plugin> WithReceivers() {
+  std::vector<Plugin> p = Plugins();
+  p.push_back({"/p/rx.so", "rx", PluginStatus::kOk, "", &kRx});
+  p.push_back({"/p/rx2.so", "rx2", PluginStatus::kOk, "", &kRx2});
+  p.push_back({"/p/rxdead.so", "rxdead", PluginStatus::kUnavailable,
+               "io_uring disabled", &kRxDead});
+  return p;
+}
+
+std::string RecvError(const RunOptions& o, const std::string& mention) {
+  std::string msg = Error(o, mention, WithReceivers());
+  EXPECT_TRUE(absl::StartsWith(msg, "--recv")) << msg;
+  return msg;
+}
+
+TEST(MakePlanTest, NoRecvMeansEachTransportReceivesItself) {
+  absl::StatusOr<Plan> plan = MakePlan(Options(), WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->recv_transports.empty());
+  for (const CellSpec& c : plan->cells) {
+    EXPECT_EQ(c.recv_transport, nullptr);
+    EXPECT_EQ(c.recv_transport_name, "");
+  }
+}
+
+TEST(MakePlanTest, RecvIsACellDimensionAfterTheTransport) {
+  RunOptions o = Options();
+  o.transports = {"beta", "alpha"};
+  o.recv = {"rx", "rx2"};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->transports, (std::vector<std::string>{"beta", "alpha"}));
+  EXPECT_EQ(plan->recv_transports, (std::vector<std::string>{"rx", "rx2"}));
+  ASSERT_EQ(plan->cells.size(), 16u);  // 2 transports x 2 x 2 sizes x 2
+  const char* order[][2] = {
+      {"beta", "rx"}, {"beta", "rx2"}, {"alpha", "rx"}, {"alpha", "rx2"}};
+  for (size_t i = 0; i < plan->cells.size(); ++i) {
+    const CellSpec& c = plan->cells[i];
+    EXPECT_EQ(c.transport_name, order[i / 4][0]) << i;
+    EXPECT_EQ(c.recv_transport_name, order[i / 4][1]) << i;
+    EXPECT_EQ(c.recv_transport, i / 4 % 2 == 0 ? &kRx : &kRx2) << i;
+  }
+  EXPECT_EQ(plan->cells[0].size, 4096u);
+  EXPECT_EQ(plan->cells[1].threads, 2);
+  EXPECT_EQ(plan->cells[2].size, 65536u);
+}
+
+TEST(MakePlanTest, ATransportsOwnPluginIsNoSeparateReceiver) {
+  RunOptions o = Options();
+  o.transports = {"rx", "alpha"};
+  o.recv = {"rx"};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->cells.size(), 8u);
+  for (const CellSpec& c : plan->cells) {
+    if (c.transport_name == "rx") {
+      EXPECT_EQ(c.recv_transport, nullptr);
+      EXPECT_EQ(c.recv_transport_name, "");
+    } else {
+      EXPECT_EQ(c.recv_transport, &kRx);
+    }
+  }
+}
+
+TEST(MakePlanTest, RecvErrorsNameTheFix) {
+  RunOptions o = Options();
+  o.transports = {"alpha"};
+  o.recv = {"nope"};
+  std::string msg = RecvError(o, "unknown receive transport 'nope'");
+  EXPECT_TRUE(absl::StrContains(msg, RecvAliasText())) << msg;
+  EXPECT_TRUE(absl::StrContains(msg, "rx, rx2")) << msg;
+  EXPECT_FALSE(absl::StrContains(msg, "rxdead")) << msg;
+  o.recv = {"rx", "rxdead"};
+  msg = RecvError(o, "'rxdead' is unavailable: io_uring disabled");
+  EXPECT_TRUE(absl::StrContains(msg, "leave it out of --recv")) << msg;
+  o.recv = {"beta"};
+  msg = RecvError(o, "'beta' cannot receive (no CS_CAP_RECV)");
+  EXPECT_TRUE(absl::StrContains(msg, "use one that can: rx, rx2")) << msg;
+}
+
+TEST(MakePlanTest, OptionsReachTheReceivePlugin) {
+  RunOptions o = Options();
+  o.transports = {"beta"};
+  o.recv = {"rx"};
+  // Scoped: to the plugin that receives; unscoped: to the transports.
+  o.transport_opts = {{"rx", "mode", "b"}, {"", "batch", "2"}};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  using Opts = std::vector<std::pair<std::string, std::string>>;
+  for (const CellSpec& c : plan->cells) {
+    EXPECT_EQ(c.options, (Opts{{"batch", "2"}}));
+    EXPECT_EQ(c.recv_options, (Opts{{"mode", "b"}}));
+  }
+  o.transport_opts = {{"rx", "nokey", "1"}};
+  Error(o, "transport 'rx' has no option 'nokey'", WithReceivers());
+  o.recv = {"rx2"};
+  o.transport_opts = {{"rx", "mode", "b"}};
+  Error(o, "'rx' is not in this run; selected: beta, rx2 (--recv)",
+        WithReceivers());
+}
+
+TEST(LoadPluginsTest, UnreadablePluginDirIsAnError) {
+  PluginSources sources;
+  sources.plugin_dirs = {"/nonexistent/copyscope/plugins"};
+  plugins::PluginSet set;
+  std::vector<std::string> notes;
+  absl::Status s = LoadPlugins(sources, &set, &notes);
+  EXPECT_FALSE(s.ok());
+  EXPECT_TRUE(absl::StrContains(s.message(), "--plugin-dir=")) << s;
+}
+
+}  // namespace
+}  // namespace copyscope::harness

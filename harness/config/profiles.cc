@@ -1,0 +1,94 @@
+#include "harness/config/profiles.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace copyscope::harness {
+namespace {
+
+const std::vector<Profile>& Table() {
+  static const std::vector<Profile>* const table = new std::vector<Profile>{
+      {"quick",
+       "every usable transport, 4K and 64K, 1 and 2 connections, stream",
+       {},
+       {"4096", "65536"},
+       {"1", "2"},
+       8,
+       "stream",
+       "server-to-client",
+       absl::Milliseconds(300),
+       absl::Milliseconds(100),
+       0,
+       3},
+      {"copy-matrix",
+       "3 copy transports x 256B-16K x 1-8 connections, 5000 messages per "
+       "client, server to client",
+       {"two_copy", "one_copy", "zero_copy"},
+       {"256", "1K", "4K", "16K"},
+       {"1", "2", "4", "8"},
+       8,
+       "stream",
+       "server-to-client",
+       absl::Seconds(1),
+       absl::Milliseconds(100),
+       5000,
+       3},
+      {"copy-matrix-wide",
+       "3 copy transports x 64B-64K x 1-8 connections, request-response, "
+       "5 s per sample",
+       {"two_copy", "one_copy", "zero_copy"},
+       {"64", "512", "4K", "64K"},
+       {"1", "2", "4", "8"},
+       8,
+       "rr",
+       "server-to-client",
+       absl::Seconds(5),
+       absl::Milliseconds(500),
+       0,
+       3},
+  };
+  return *table;
+}
+
+}  // namespace
+
+const Profile* FindProfile(const std::string& name) {
+  for (const Profile& p : Table()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ProfileNames() {
+  std::vector<std::string> names;
+  for (const Profile& p : Table()) names.push_back(p.name);
+  return names;
+}
+
+const std::vector<RecvAlias>& RecvAliases() {
+  static const std::vector<RecvAlias>* const table = new std::vector<RecvAlias>{
+      {"copy", "two_copy", "plain recv() into the host's buffer"},
+      {"uring", "uring_recv",
+       "io_uring multishot receive into provided buffers, in place"},
+      {"zerocopy", "tcp_zerocopy_recv",
+       "TCP_ZEROCOPY_RECEIVE: receive-queue pages mapped, not copied"},
+  };
+  return *table;
+}
+
+std::string ResolveRecvName(const std::string& value) {
+  for (const RecvAlias& a : RecvAliases()) {
+    if (a.name == value) return a.transport;
+  }
+  return value;
+}
+
+std::string RecvAliasText() {
+  std::vector<std::string> parts;
+  for (const RecvAlias& a : RecvAliases()) {
+    parts.push_back(absl::StrCat(a.name, " (", a.transport, ")"));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace copyscope::harness

@@ -1,0 +1,76 @@
+// Named experiment designs for `copyscope run --profile=NAME`. A profile
+// fills every run flag the user did not give; an explicit flag wins.
+//
+//   const Profile* p = FindProfile("copy-matrix");
+//   if (p == nullptr) ...;            // see ProfileNames() for the choices
+//   p->sizes;                         // {"256", "1K", "4K", "16K"}
+//
+//   quick             the default: every usable transport, 4K and 64K,
+//                     1 and 2 connections, stream, 0.3 s per sample, 3 reps;
+//                     under a minute on 2 cores
+//   copy-matrix       two_copy, one_copy, zero_copy x 256, 1K, 4K, 16K x
+//                     1, 2, 4, 8 connections; 5000 messages per client;
+//                     server sends, client receives; 8 fields; 3 reps
+//   copy-matrix-wide  the same transports x 64, 512, 4K, 64K x 1, 2, 4, 8;
+//                     request-response, 5 s per sample; 3 reps
+//
+// Transport names in this table are data (the designs of the reference
+// studies); the harness code never depends on them. So are the short names
+// of --recv (RecvAliases): copy, uring, zerocopy.
+//
+//   ResolveRecvName("uring");        // "uring_recv"
+//   ResolveRecvName("my_plugin");    // "my_plugin": any other value is a
+//                                    // plugin name, checked by MakePlan
+#ifndef COPYSCOPE_HARNESS_CONFIG_PROFILES_H_
+#define COPYSCOPE_HARNESS_CONFIG_PROFILES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace copyscope::harness {
+
+struct Profile {
+  std::string name;
+  std::string description;
+  std::vector<std::string> transports;  // empty: every usable plugin
+  std::vector<std::string> sizes;
+  std::vector<std::string> threads;
+  int fields = 8;
+  std::string mode;       // "stream" or "rr"
+  std::string direction;  // "server-to-client" or "client-to-server"
+  absl::Duration duration;
+  absl::Duration warmup;
+  uint64_t messages = 0;  // > 0: count mode
+  int reps = 3;
+};
+
+inline constexpr char kDefaultProfile[] = "quick";
+
+// The profile of that name, or nullptr.
+const Profile* FindProfile(const std::string& name);
+
+// Every profile name, in table order.
+std::vector<std::string> ProfileNames();
+
+// A short name for a receive transport (--recv=NAME).
+struct RecvAlias {
+  std::string name;       // e.g. "uring"
+  std::string transport;  // the plugin it stands for, e.g. "uring_recv"
+  std::string description;
+};
+
+// Every --recv alias, in table order.
+const std::vector<RecvAlias>& RecvAliases();
+
+// The plugin an alias stands for; any other value unchanged.
+std::string ResolveRecvName(const std::string& value);
+
+// "copy (two_copy), uring (uring_recv), ..." for help and error messages.
+std::string RecvAliasText();
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_CONFIG_PROFILES_H_

@@ -1,0 +1,169 @@
+// NetnsNetwork: real cells between two namespaces over a veth (skipped where
+// namespaces are not permitted), and the loopback fallback.
+#include "harness/control/netns_network.h"
+
+#include <map>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "harness/engine/in_tree_plugins_testing.h"
+#include "harness/env/isolation/netns.h"
+#include "harness/engine/runner.h"
+#include "harness/engine/thread_hooks.h"
+#include "plugins/loader.h"
+
+namespace copyscope::harness {
+namespace {
+
+using isolation::Isolation;
+
+// Records, at the start of the measured interval (after SetupThread), the
+// network namespace each worker thread is in.
+class WhereHooks : public ThreadHooks {
+ public:
+  void OnMeasureStart(const ThreadContext& t) override {
+    absl::StatusOr<uint64_t> ns = isolation::CurrentNamespaceInode();
+    absl::MutexLock lock(&mu_);
+    seen_[{t.side, t.connection}] = ns.ok() ? *ns : 0;
+  }
+  std::map<std::pair<Side, int>, uint64_t> seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::pair<Side, int>, uint64_t> seen_;
+};
+
+class NetnsNetworkTest : public InTreePluginsTest {
+ protected:
+  static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
+    return SpecFor(p, size, threads, /*fields=*/4);
+  }
+
+  static RunnerConfig Short() {
+    RunnerConfig c;
+    c.warmup = absl::Milliseconds(50);
+    c.duration = absl::Milliseconds(300);
+    return c;
+  }
+};
+
+#define NETNS_OR_SKIP(var)                                               \
+  absl::StatusOr<std::unique_ptr<Isolation>> var##_or =                  \
+      Isolation::CreateNetns();                                          \
+  if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) { \
+    GTEST_SKIP() << "network namespaces not permitted here: "            \
+                 << var##_or.status().message();                         \
+  }                                                                      \
+  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                       \
+  Isolation& var = **var##_or
+
+TEST_F(NetnsNetworkTest, EveryTransportMovesBytesBetweenTheNamespaces) {
+  NETNS_OR_SKIP(iso);
+  NetnsNetwork net(iso);
+  EXPECT_EQ(net.ServerAddress(0), isolation::kServerAddress);
+  EXPECT_TRUE(absl::StartsWith(net.Describe(), "netns+veth ("))
+      << net.Describe();
+  EXPECT_TRUE(absl::StrContains(net.Describe(), iso.client().interface));
+  const uint64_t here = *isolation::CurrentNamespaceInode();
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    WhereHooks where;
+    CellResult r = RunCell(Spec(*p, 16384, 2), Short(), net, &where);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.connections.size(), 2u);
+    for (const ConnectionResult& c : r.connections) {
+      EXPECT_GT(c.rx_bytes, 0u);
+      EXPECT_EQ(c.rx_bytes, c.rx_messages * 16384);
+    }
+    // Every worker did its work inside its side's namespace, not ours.
+    std::map<std::pair<Side, int>, uint64_t> seen = where.seen();
+    ASSERT_EQ(seen.size(), 4u);
+    for (const auto& [key, ns] : seen) {
+      EXPECT_NE(ns, here);
+      EXPECT_EQ(ns, key.first == Side::kServer ? iso.server().ns_inode
+                                               : iso.client().ns_inode)
+          << SideName(key.first) << " " << key.second;
+    }
+  }
+  // Our own thread never moved.
+  EXPECT_EQ(*isolation::CurrentNamespaceInode(), here);
+}
+
+TEST_F(NetnsNetworkTest, LoopbackIsolationRunsInOurNamespace) {
+  std::unique_ptr<Isolation> iso = Isolation::Loopback("requested");
+  NetnsNetwork net(*iso);
+  EXPECT_EQ(net.Describe(), "loopback (127.0.0.1)");
+  EXPECT_EQ(net.ServerAddress(3), "127.0.0.1");
+  const uint64_t here = *isolation::CurrentNamespaceInode();
+  WhereHooks where;
+  CellResult r =
+      RunCell(Spec(*Usable().front(), 4096, 1), Short(), net, &where);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  for (const auto& [key, ns] : where.seen()) EXPECT_EQ(ns, here);
+}
+
+TEST_F(NetnsNetworkTest, AClosedIsolationFailsTheCellClearly) {
+  NETNS_OR_SKIP(iso);
+  NetnsNetwork net(iso);
+  ASSERT_TRUE(iso.Close().ok());
+  CellResult r = RunCell(Spec(*Usable().front(), 4096, 1), Short(), net,
+                         /*hooks=*/nullptr);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(absl::StrContains(r.status.message(), "isolation was closed"))
+      << r.status;
+}
+
+TEST(IsolationDetailsTest, NamesInterfacesAddressesMtuAndOffloads) {
+  absl::StatusOr<std::unique_ptr<Isolation>> iso_or = Isolation::CreateNetns();
+  if (iso_or.status().code() == absl::StatusCode::kPermissionDenied) {
+    GTEST_SKIP() << "network namespaces not permitted here: "
+                 << iso_or.status().message();
+  }
+  ASSERT_TRUE(iso_or.ok()) << iso_or.status();
+  const Isolation& iso = **iso_or;
+  std::map<std::string, std::string> d;
+  for (const auto& [k, v] : IsolationDetails(iso)) {
+    EXPECT_TRUE(d.emplace(k, v).second) << "duplicate key " << k;
+  }
+  EXPECT_EQ(d["interface"], iso.server().interface);
+  EXPECT_EQ(d["mtu"], absl::StrCat(iso.mtu()));
+  EXPECT_EQ(d["server_interface"], iso.server().interface);
+  EXPECT_EQ(d["client_interface"], iso.client().interface);
+  EXPECT_EQ(d["server_address"], "198.18.0.1/30");
+  EXPECT_EQ(d["client_address"], "198.18.0.2/30");
+  EXPECT_EQ(d["server_namespace"],
+            absl::StrCat("net:[", iso.server().ns_inode, "]"));
+  for (const char* key : {"server_gso", "server_gro", "server_tso",
+                          "client_gso", "client_gro", "client_tso"}) {
+    ASSERT_TRUE(d.count(key)) << key;
+    EXPECT_TRUE(d[key] == "on" || d[key] == "off") << key << "=" << d[key];
+  }
+  EXPECT_EQ(d["teardown"], iso.teardown());
+  EXPECT_EQ(d["netns_sysctl.net.ipv4.tcp_orphan_retries"],
+            isolation::kOrphanRetries);
+  EXPECT_FALSE(d["netns_sysctl.net.ipv4.tcp_congestion_control"].empty());
+}
+
+TEST(IsolationDetailsTest, MtuRequestedIsRecorded) {
+  isolation::Options options;
+  options.mtu = 9000;
+  absl::StatusOr<std::unique_ptr<Isolation>> iso_or =
+      Isolation::CreateNetns(options);
+  if (iso_or.status().code() == absl::StatusCode::kPermissionDenied) {
+    GTEST_SKIP() << "network namespaces not permitted here: "
+                 << iso_or.status().message();
+  }
+  ASSERT_TRUE(iso_or.ok()) << iso_or.status();
+  std::map<std::string, std::string> d;
+  for (const auto& [k, v] : IsolationDetails(**iso_or)) d[k] = v;
+  EXPECT_EQ(d["mtu"], "9000");
+}
+
+}  // namespace
+}  // namespace copyscope::harness

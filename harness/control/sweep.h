@@ -1,0 +1,57 @@
+// Runs a plan: every cell `reps` times, interleaved (all cells once, then
+// all cells again, ...) so that slow drift of the machine spreads over
+// every transport instead of favouring the ones measured first. After each
+// sample the record is updated (statistics included) and handed to a
+// callback, which writes the results directory: progress is on disk at
+// every step, and an interrupted run keeps every finished sample.
+//
+//   SweepConfig config;
+//   config.runner.duration = absl::Milliseconds(500);
+//   config.reps = 3;
+//   config.interrupt = &interrupted;      // set by the SIGINT watcher
+//   SweepOutcome out = RunSweep(plan, config, network, hooks, &run,
+//       [&](const record::Run& r) { WriteRunFiles(dir, r); });
+//
+// Progress, when config.progress is set, is one line on stderr rewritten
+// in place: "cell k/n rep r: transport size threads  ETA mm:ss".
+#ifndef COPYSCOPE_HARNESS_CONTROL_SWEEP_H_
+#define COPYSCOPE_HARNESS_CONTROL_SWEEP_H_
+
+#include <atomic>
+#include <functional>
+
+#include "harness/engine/network.h"
+#include "harness/config/plan.h"
+#include "harness/record/record.pb.h"
+#include "harness/engine/runner.h"
+#include "harness/engine/thread_hooks.h"
+
+namespace copyscope::harness {
+
+struct SweepConfig {
+  RunnerConfig runner;  // runner.interrupt is set from `interrupt`
+  int reps = 3;
+  double max_cv = 0.05;
+  bool progress = false;
+  const std::atomic<bool>* interrupt = nullptr;
+};
+
+struct SweepOutcome {
+  int samples = 0;         // samples recorded
+  int failed_samples = 0;  // of which failed
+  bool interrupted = false;
+  int cells_kept = 0;  // cells with at least one sample
+};
+
+// Fills run->cells (plan order, cells with at least one sample). The
+// callback runs after every recorded sample.
+SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
+                      Network& network, ThreadHooks* hooks, record::Run* run,
+                      const std::function<void(const record::Run&)>& after);
+
+// "mm:ss" (or "h:mm:ss" from an hour), for the ETA.
+std::string FormatEta(absl::Duration d);
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_CONTROL_SWEEP_H_

@@ -1,0 +1,372 @@
+#include "harness/engine/counter_hooks.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "perfmon/events.h"
+#include "perfmon/pmu.h"
+
+namespace copyscope::harness {
+namespace {
+
+std::vector<std::string> EventNames(const perfmon::CounterOptions& options) {
+  std::vector<std::string> names;
+  for (const perfmon::EventSpec& e : options.events) names.push_back(e.name);
+  return names;
+}
+
+std::vector<PerfCounterRecord> AllUnsupported(
+    const std::vector<std::string>& events, const std::string& pmu,
+    const std::string& reason) {
+  std::vector<PerfCounterRecord> out;
+  for (const std::string& e : events) {
+    out.push_back(ToRecord(perfmon::Reading::Unsupported(e, pmu, reason)));
+  }
+  return out;
+}
+
+// Adds r unless the same event, PMU and reason is there already.
+void AddUnique(const perfmon::Reading& r, std::vector<perfmon::Reading>* to) {
+  bool known = std::any_of(to->begin(), to->end(), [&](const auto& u) {
+    return u.event() == r.event() && u.pmu() == r.pmu() &&
+           u.reason() == r.reason();
+  });
+  if (!known) to->push_back(r);
+}
+
+void Append(std::vector<PerfCounterRecord> records,
+            std::vector<PerfCounterRecord>* to) {
+  for (PerfCounterRecord& r : records) to->push_back(std::move(r));
+}
+
+}  // namespace
+
+absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
+    const std::string& counters_flag) {
+  absl::StatusOr<std::vector<perfmon::EventSpec>> events =
+      perfmon::ParseCounters(counters_flag);
+  if (!events.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--counters=", counters_flag, ": ", events.status().message(),
+        "; use none, default, or a list such as "
+        "--counters=task-clock,context-switches,cycles"));
+  }
+  perfmon::CounterOptions options;
+  options.events = *std::move(events);
+  // No core PMU directory (or none at all, as on a VM without a PMU) is
+  // fine: hardware events are then tried generically and come back
+  // unsupported with the reason.
+  absl::StatusOr<perfmon::PmuTopology> pmus = perfmon::DiscoverPmus();
+  if (pmus.ok()) options.pmus = *std::move(pmus);
+  return options;
+}
+
+PerfCounterRecord ToRecord(const perfmon::Reading& r) {
+  PerfCounterRecord out;
+  out.event = r.event();
+  out.pmu = r.pmu();
+  out.state =
+      absl::StrReplaceAll(perfmon::CounterStateName(r.state()), {{"-", "_"}});
+  if (std::optional<double> v = r.value()) {
+    out.value = *v;
+    out.raw = r.raw();
+  }
+  out.enabled_ns = r.time_enabled_ns().value_or(0);
+  out.running_ns = r.time_running_ns().value_or(0);
+  out.reason = r.reason();
+  return out;
+}
+
+perfmon::Reading FromRecord(const PerfCounterRecord& r) {
+  if (r.state == "counted" && r.raw.has_value()) {
+    // Counted: ran for all of its enabled time (a pooled hybrid total may
+    // fall short of it within the pooling tolerance).
+    return perfmon::Reading::FromCounts(r.event, r.pmu, *r.raw, r.enabled_ns,
+                                        std::max(r.enabled_ns, r.running_ns));
+  }
+  if (r.state == "scaled" && r.raw.has_value() && r.running_ns > 0) {
+    return perfmon::Reading::FromCounts(r.event, r.pmu, *r.raw, r.enabled_ns,
+                                        r.running_ns);
+  }
+  if (r.state == "not_run") {
+    return perfmon::Reading::FromCounts(r.event, r.pmu, 0, r.enabled_ns, 0);
+  }
+  return perfmon::Reading::Unsupported(
+      r.event, r.pmu,
+      r.state == "unsupported"
+          ? r.reason
+          : absl::StrCat("unreadable record (state \"", r.state, "\")"));
+}
+
+std::vector<PerfCounterRecord> RecordsOf(
+    const std::vector<perfmon::Reading>& readings) {
+  std::vector<PerfCounterRecord> out;
+  for (const perfmon::Reading& r : perfmon::Totals(readings)) {
+    out.push_back(ToRecord(r));
+  }
+  for (const perfmon::Reading& r : perfmon::PerKind(readings)) {
+    PerfCounterRecord part = ToRecord(r);
+    part.event = absl::StrCat(r.pmu(), "/", r.event(), "/");
+    out.push_back(std::move(part));
+  }
+  return out;
+}
+
+// --- thread scope -----------------------------------------------------------
+
+CounterHooks::CounterHooks(const perfmon::CounterOptions& options)
+    : options_(options) {}
+
+CounterHooks::Slot* CounterHooks::Mine() {
+  absl::MutexLock lock(&mu_);
+  auto it = slots_.find(std::this_thread::get_id());
+  return it == slots_.end() ? nullptr : it->second.get();
+}
+
+void CounterHooks::Note(const std::vector<perfmon::Reading>& unsupported) {
+  if (unsupported.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (const perfmon::Reading& r : unsupported) AddUnique(r, &unsupported_);
+}
+
+absl::Status CounterHooks::OnThreadStart(const ThreadContext&) {
+  if (options_.events.empty()) return absl::OkStatus();
+  auto slot = std::make_unique<Slot>();
+  absl::StatusOr<perfmon::CounterGroup> group =
+      perfmon::CounterGroup::Open(options_);
+  if (group.ok()) {
+    Note(group->Unsupported());
+    slot->group.emplace(*std::move(group));
+  } else {
+    slot->problem = absl::StrCat("could not open counters for this thread: ",
+                                 group.status().message());
+    std::vector<perfmon::Reading> all;
+    for (const perfmon::EventSpec& e : options_.events) {
+      all.push_back(perfmon::Reading::Unsupported(e.name, "", slot->problem));
+    }
+    Note(all);
+  }
+  absl::MutexLock lock(&mu_);
+  slots_[std::this_thread::get_id()] = std::move(slot);
+  return absl::OkStatus();
+}
+
+void CounterHooks::OnMeasureStart(const ThreadContext&) {
+  Slot* slot = Mine();
+  if (slot == nullptr || !slot->group) return;
+  absl::Status s = slot->group->Enable();
+  if (!s.ok()) slot->problem = absl::StrCat("enable: ", s.message());
+}
+
+void CounterHooks::OnMeasureStop(const ThreadContext&) {
+  Slot* slot = Mine();
+  if (slot == nullptr || !slot->group) return;
+  absl::Status s = slot->group->Disable();
+  if (!s.ok() && slot->problem.empty()) {
+    slot->problem = absl::StrCat("disable: ", s.message());
+  }
+}
+
+void CounterHooks::OnThreadEnd(const ThreadContext& t) {
+  std::unique_ptr<Slot> slot;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = slots_.find(std::this_thread::get_id());
+    if (it == slots_.end()) return;  // its start never ran
+    slot = std::move(it->second);
+    slots_.erase(it);
+  }
+  std::vector<PerfCounterRecord> records;
+  if (slot->group) {
+    absl::StatusOr<std::vector<perfmon::Reading>> readings =
+        slot->group->Read();
+    if (readings.ok()) {
+      records = RecordsOf(*readings);
+      if (!slot->problem.empty()) {
+        // Enable or disable failed: what did not run says why.
+        for (PerfCounterRecord& r : records) {
+          if (r.state == "not_run") r.reason = slot->problem;
+        }
+      }
+    } else {
+      records = AllUnsupported(EventNames(options_), "",
+                               absl::StrCat("could not read counters: ",
+                                            readings.status().message()));
+    }
+    slot->group.reset();  // closes the fds on the thread that opened them
+  } else {
+    records = AllUnsupported(EventNames(options_), "", slot->problem);
+  }
+  if (t.report != nullptr) Append(std::move(records), &t.report->perf);
+}
+
+std::vector<perfmon::Reading> CounterHooks::Unsupported() const {
+  absl::MutexLock lock(&mu_);
+  return unsupported_;
+}
+
+// --- CPU scope --------------------------------------------------------------
+
+CpuScopeHooks::CpuScopeHooks(const perfmon::CounterOptions& options,
+                             std::map<int, topology::PinPlan> plans,
+                             std::vector<int> all_cpus)
+    : options_(options),
+      events_(EventNames(options)),
+      plans_(std::move(plans)),
+      all_cpus_(std::move(all_cpus)) {}
+
+std::pair<std::vector<int>, std::vector<int>> CpuScopeHooks::CpusFor(
+    int connections) const {
+  std::vector<int> server, client;
+  auto it = plans_.find(connections);
+  if (it != plans_.end()) {
+    for (const topology::Placement& p : it->second.placements) {
+      if (p.server_cpu != topology::kUnpinned) server.push_back(p.server_cpu);
+      if (p.client_cpu != topology::kUnpinned) client.push_back(p.client_cpu);
+    }
+  }
+  for (std::vector<int>* v : {&server, &client}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+  std::vector<int> shared;
+  std::set_intersection(server.begin(), server.end(), client.begin(),
+                        client.end(), std::back_inserter(shared));
+  if (!server.empty() && !client.empty() && shared.empty()) {
+    return {server, client};
+  }
+  // A role that is not pinned may run anywhere: count every CPU.
+  if (server.empty() || client.empty()) return {all_cpus_, {}};
+  std::vector<int> both;
+  std::set_union(server.begin(), server.end(), client.begin(), client.end(),
+                 std::back_inserter(both));
+  return {both, {}};
+}
+
+void CpuScopeHooks::BeginCell(int connections) {
+  EndCell();
+  in_cell_ = true;
+  expected_ = 2 * connections;
+  auto [server, client] = CpusFor(connections);
+  per_role_ = !client.empty();
+  server_.cpus = std::move(server);
+  client_.cpus = std::move(client);
+  for (Scope* scope : {&server_, &client_}) {
+    if (scope->cpus.empty()) continue;
+    absl::StatusOr<perfmon::CpuScopeCounters> c =
+        perfmon::CpuScopeCounters::Open(options_, scope->cpus);
+    if (c.ok()) {
+      for (const perfmon::Reading& r : c->Unsupported()) {
+        AddUnique(r, &unsupported_);
+      }
+      scope->counters.emplace(*std::move(c));
+    } else {
+      scope->problem = absl::StrCat("could not open CPU-scope counters: ",
+                                    c.status().message());
+      for (const std::string& e : events_) {
+        AddUnique(perfmon::Reading::Unsupported(e, "", scope->problem),
+                  &unsupported_);
+      }
+    }
+  }
+}
+
+void CpuScopeHooks::EndCell() {
+  in_cell_ = false;
+  per_role_ = false;
+  expected_ = started_ = ended_ = active_ = 0;
+  server0_ = client0_ = nullptr;
+  server_ = Scope();
+  client_ = Scope();
+  problem_.clear();
+}
+
+absl::Status CpuScopeHooks::OnThreadStart(const ThreadContext& t) {
+  if (events_.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  // Every worker of the cell in progress has started: this one belongs to
+  // the next cell (the previous one left a worker behind, unread).
+  if (!in_cell_ || started_ >= expected_) BeginCell(t.connections);
+  ++started_;
+  if (t.connection == 0) {
+    (t.side == Side::kServer ? server0_ : client0_) = t.report;
+  }
+  return absl::OkStatus();
+}
+
+void CpuScopeHooks::OnMeasureStart(const ThreadContext&) {
+  absl::MutexLock lock(&mu_);
+  if (!in_cell_ || active_++ > 0) return;
+  for (Scope* s : {&server_, &client_}) {
+    if (!s->counters) continue;
+    absl::Status st = s->counters->Enable();
+    if (!st.ok()) problem_ = absl::StrCat("enable: ", st.message());
+  }
+}
+
+void CpuScopeHooks::OnMeasureStop(const ThreadContext&) {
+  absl::MutexLock lock(&mu_);
+  if (!in_cell_ || active_ == 0 || --active_ > 0) return;
+  for (Scope* s : {&server_, &client_}) {
+    if (!s->counters) continue;
+    absl::Status st = s->counters->Disable();
+    if (!st.ok() && problem_.empty()) {
+      problem_ = absl::StrCat("disable: ", st.message());
+    }
+  }
+}
+
+std::vector<PerfCounterRecord> CpuScopeHooks::Records(
+    const Scope& scope, const std::string& label) const {
+  if (!scope.counters) return AllUnsupported(events_, label, scope.problem);
+  absl::StatusOr<std::vector<perfmon::Reading>> totals =
+      scope.counters->ReadTotals();
+  if (!totals.ok()) {
+    return AllUnsupported(events_, label,
+                          absl::StrCat("could not read CPU-scope counters: ",
+                                       totals.status().message()));
+  }
+  std::vector<PerfCounterRecord> out;
+  for (const perfmon::Reading& r : *totals) {
+    PerfCounterRecord rec = ToRecord(r);
+    rec.pmu = label;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+void CpuScopeHooks::OnThreadEnd(const ThreadContext&) {
+  if (events_.empty()) return;
+  absl::MutexLock lock(&mu_);
+  if (!in_cell_ || ++ended_ < expected_) return;
+  // The last worker of the cell: every measured interval is over, and the
+  // workers of connection 0 are done with their reports.
+  auto label = [](const std::vector<int>& cpus) {
+    return absl::StrCat(cpus.size() == 1 ? "cpu " : "cpus ",
+                        perfmon::FormatCpuList(cpus));
+  };
+  std::vector<PerfCounterRecord> server = Records(
+      server_, per_role_ ? label(server_.cpus)
+                         : absl::StrCat(label(server_.cpus), " ", kBothRoles));
+  std::vector<PerfCounterRecord> client;
+  if (per_role_) client = Records(client_, label(client_.cpus));
+  for (std::vector<PerfCounterRecord>* v : {&server, &client}) {
+    for (PerfCounterRecord& r : *v) {
+      if (r.state == "not_run" && !problem_.empty()) r.reason = problem_;
+    }
+  }
+  if (server0_ != nullptr) Append(std::move(server), &server0_->perf);
+  if (client0_ != nullptr) Append(std::move(client), &client0_->perf);
+  EndCell();
+}
+
+std::vector<perfmon::Reading> CpuScopeHooks::Unsupported() const {
+  absl::MutexLock lock(&mu_);
+  return unsupported_;
+}
+
+}  // namespace copyscope::harness

@@ -1,0 +1,153 @@
+// perf_event counters on the runner's worker threads, over exactly the
+// measured interval (--counters, --counters-scope).
+//
+// Thread scope (CounterHooks): every worker opens a perfmon::CounterGroup
+// for itself in OnThreadStart, enables it in OnMeasureStart, disables it in
+// OnMeasureStop, and in OnThreadEnd writes one PerfCounterRecord per event
+// into its ThreadReport (hybrid machines: the pooled total, plus one record
+// per core PMU named like perf's "cpu_atom/cycles/"). Events that cannot be
+// opened become "unsupported" records with the reason; a thread that never
+// reached the measured interval gets "not_run" ones. Counting never fails a
+// cell.
+//
+// CPU scope (CpuScopeHooks): per cell, one perfmon::CpuScopeCounters per
+// role over the CPUs the role is pinned to, enabled while any worker is
+// inside its measured interval. The counts land on connection 0's records
+// (so summing a role's threads gives the role's CPUs): per role when the
+// two roles use disjoint CPUs, otherwise once, on the server, with a pmu
+// label ending in "both roles" (e.g. "cpus 0-1 both roles").
+//
+//   absl::StatusOr<CounterOptions> opts = MakeCounterOptions("default");
+//   CounterHooks counters(*opts);   // one object for the whole run
+//   RunCell(spec, config, network, &counters);
+//   std::string line = perfmon::UnsupportedSummary(counters.Unsupported());
+#ifndef COPYSCOPE_HARNESS_ENGINE_COUNTER_HOOKS_H_
+#define COPYSCOPE_HARNESS_ENGINE_COUNTER_HOOKS_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "harness/engine/results.h"
+#include "harness/engine/thread_hooks.h"
+#include "harness/env/topology/pinning.h"
+#include "perfmon/counter_group.h"
+#include "perfmon/cpu_scope.h"
+#include "perfmon/reading.h"
+
+namespace copyscope::harness {
+
+// The pmu label of CPU-scope records when both roles share the CPUs.
+inline constexpr char kBothRoles[] = "both roles";
+
+// --counters=none|default|LIST into perfmon options (events, and the core
+// PMUs of this machine). An unknown event is InvalidArgument naming it.
+absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
+    const std::string& counters_flag);
+
+// Readings as run-record entries: state "counted", "scaled", "not_run" or
+// "unsupported"; raw and value only when the event ran; the reason when it
+// did not.
+PerfCounterRecord ToRecord(const perfmon::Reading& reading);
+// And back, for report-time maths (the inverse for every state).
+perfmon::Reading FromRecord(const PerfCounterRecord& record);
+
+// The records of one group's raw readings: Totals() one per event, then on
+// a hybrid machine the PerKind() parts as "<pmu>/<event>/".
+std::vector<PerfCounterRecord> RecordsOf(
+    const std::vector<perfmon::Reading>& readings);
+
+class CounterHooks final : public ThreadHooks {
+ public:
+  // `options` (with its api, if any) must outlive the object. With no
+  // events the hooks do nothing. One object serves a whole run; its state
+  // is per worker thread.
+  explicit CounterHooks(const perfmon::CounterOptions& options);
+
+  absl::Status OnThreadStart(const ThreadContext& t) override;  // always OK
+  void OnMeasureStart(const ThreadContext& t) override;
+  void OnMeasureStop(const ThreadContext& t) override;
+  void OnThreadEnd(const ThreadContext& t) override;
+
+  // Everything that could not be opened on any thread so far.
+  std::vector<perfmon::Reading> Unsupported() const;
+
+ private:
+  struct Slot {
+    std::optional<perfmon::CounterGroup> group;
+    std::string problem;  // why nothing could be counted, if so
+  };
+  // The calling thread's slot (nullptr before its OnThreadStart). The slot
+  // itself is touched only by its thread.
+  Slot* Mine();
+  void Note(const std::vector<perfmon::Reading>& unsupported);
+
+  const perfmon::CounterOptions& options_;
+  mutable absl::Mutex mu_;
+  std::map<std::thread::id, std::unique_ptr<Slot>> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<perfmon::Reading> unsupported_ ABSL_GUARDED_BY(mu_);
+};
+
+class CpuScopeHooks final : public ThreadHooks {
+ public:
+  // plans[n]: the pinning plan of cells with n connections (absent or
+  // unpinned roles count all_cpus). The counters of a cell open when its
+  // first worker starts, count while any worker is inside its measured
+  // interval, and are read when its last worker ends.
+  CpuScopeHooks(const perfmon::CounterOptions& options,
+                std::map<int, topology::PinPlan> plans,
+                std::vector<int> all_cpus);
+
+  absl::Status OnThreadStart(const ThreadContext& t) override;  // always OK
+  void OnMeasureStart(const ThreadContext& t) override;
+  void OnMeasureStop(const ThreadContext& t) override;
+  void OnThreadEnd(const ThreadContext& t) override;
+
+  // Everything that could not be opened in any cell so far.
+  std::vector<perfmon::Reading> Unsupported() const;
+
+  // The CPUs counted for a cell of n connections: {server, client} when the
+  // roles are pinned to disjoint CPUs, else {every CPU counted, {}}.
+  std::pair<std::vector<int>, std::vector<int>> CpusFor(int connections) const;
+
+ private:
+  struct Scope {
+    std::vector<int> cpus;
+    std::optional<perfmon::CpuScopeCounters> counters;
+    std::string problem;
+  };
+  void BeginCell(int connections) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndCell() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<PerfCounterRecord> Records(const Scope& scope,
+                                         const std::string& label) const;
+
+  const perfmon::CounterOptions& options_;
+  const std::vector<std::string> events_;
+  const std::map<int, topology::PinPlan> plans_;
+  const std::vector<int> all_cpus_;
+  mutable absl::Mutex mu_;
+  // The cell in progress.
+  bool in_cell_ ABSL_GUARDED_BY(mu_) = false;
+  bool per_role_ ABSL_GUARDED_BY(mu_) = false;
+  int expected_ ABSL_GUARDED_BY(mu_) = 0;  // workers: 2 x connections
+  int started_ ABSL_GUARDED_BY(mu_) = 0;
+  int ended_ ABSL_GUARDED_BY(mu_) = 0;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;  // inside their measured interval
+  ThreadReport* server0_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ThreadReport* client0_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Scope server_ ABSL_GUARDED_BY(mu_);  // per role: the server's CPUs; else all
+  Scope client_ ABSL_GUARDED_BY(mu_);  // per role only
+  std::string problem_ ABSL_GUARDED_BY(mu_);  // enable/disable failure
+  std::vector<perfmon::Reading> unsupported_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_ENGINE_COUNTER_HOOKS_H_

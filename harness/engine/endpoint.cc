@@ -1,0 +1,107 @@
+#include "harness/engine/endpoint.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace copyscope::harness {
+
+const char* RoleName(uint32_t role) {
+  switch (role) {
+    case CS_ROLE_SENDER:
+      return "sender";
+    case CS_ROLE_RECEIVER:
+      return "receiver";
+    case CS_ROLE_BOTH:
+      return "sender+receiver";
+    default:
+      return "unknown role";
+  }
+}
+
+absl::StatusOr<Endpoint> Endpoint::Open(const EndpointSpec& spec) {
+  std::vector<cs_option> options;
+  options.reserve(spec.options.size());
+  for (const auto& [key, value] : spec.options) {
+    options.push_back({key.c_str(), value.c_str()});
+  }
+  cs_endpoint_config config;
+  std::memset(&config, 0, sizeof(config));
+  config.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
+  config.role = spec.role;
+  config.fd = spec.fd;
+  config.io_timeout_ms = spec.io_timeout_ms;
+  config.max_fields = spec.max_fields;
+  config.max_batch = spec.max_batch;
+  config.max_message_size = spec.max_message_size;
+  config.options = options.empty() ? nullptr : options.data();
+  config.option_count = static_cast<uint32_t>(options.size());
+  // The runner shuts a cell's sockets down when it must end (stop, failure,
+  // deadline), which wakes any blocked call: plugins need no per-call timers.
+  config.flags = CS_ENDPOINT_HOST_UNBLOCKS;
+
+  char err[512] = "";
+  cs_endpoint* ep = nullptr;
+  int rc = spec.transport->open(&config, &ep, err, sizeof(err));
+  err[sizeof(err) - 1] = '\0';
+  if (rc < 0 || ep == nullptr) {
+    return absl::Status(
+        absl::ErrnoToStatusCode(rc < 0 ? -rc : EINVAL),
+        absl::StrCat(spec.transport_name, " ", RoleName(spec.role),
+                     ": open failed: ", std::strerror(rc < 0 ? -rc : EINVAL),
+                     err[0] != '\0' ? absl::StrCat(": ", err) : ""));
+  }
+  return Endpoint(spec.transport, ep, spec.transport_name, spec.role);
+}
+
+Endpoint::Endpoint(Endpoint&& other) noexcept
+    : t_(other.t_),
+      ep_(other.ep_),
+      name_(std::move(other.name_)),
+      role_(other.role_) {
+  other.ep_ = nullptr;
+}
+
+Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
+  if (this != &other) {
+    Close();
+    t_ = other.t_;
+    ep_ = other.ep_;
+    name_ = std::move(other.name_);
+    role_ = other.role_;
+    other.ep_ = nullptr;
+  }
+  return *this;
+}
+
+absl::Status Endpoint::Error(int rc, const char* call) const {
+  int err = rc < 0 ? -rc : EIO;
+  const char* detail = ep_ != nullptr ? t_->last_error(ep_) : nullptr;
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrCat(name_, " ", RoleName(role_), ": ", call,
+                                   " failed: ", std::strerror(err),
+                                   detail != nullptr && detail[0] != '\0'
+                                       ? absl::StrCat(": ", detail)
+                                       : ""));
+}
+
+std::vector<std::pair<std::string, uint64_t>> Endpoint::Counters() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  if (ep_ == nullptr) return out;
+  uint32_t n = t_->counters(ep_, nullptr, 0);
+  std::vector<cs_counter> raw(n);
+  uint32_t got = n == 0 ? 0 : t_->counters(ep_, raw.data(), n);
+  for (uint32_t i = 0; i < got && i < n; ++i) {
+    if (raw[i].name != nullptr) out.emplace_back(raw[i].name, raw[i].value);
+  }
+  return out;
+}
+
+void Endpoint::Close() {
+  if (ep_ != nullptr) {
+    t_->close(ep_);
+    ep_ = nullptr;
+  }
+}
+
+}  // namespace copyscope::harness

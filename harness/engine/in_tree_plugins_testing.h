@@ -1,0 +1,106 @@
+// Test support: the in-tree plugins a test carries in its runfiles
+// (data = IN_TREE_TRANSPORTS), loaded once per test suite, and cell specs
+// over them. For tests that run real cells; never linked into copyscope.
+//
+//   class MyTest : public InTreePluginsTest {};
+//   TEST_F(MyTest, Works) {
+//     for (const plugins::Plugin* p : Usable()) {
+//       CellResult r = RunCell(Spec(*p, 4096, 1), config, net, nullptr);
+//     }
+//   }
+//
+//   // or, in a plain TEST:
+//   plugins::PluginSet set;
+//   const plugins::Plugin* p = FirstUsablePlugin(&set);
+//   ASSERT_NE(p, nullptr);
+#ifndef COPYSCOPE_HARNESS_ENGINE_IN_TREE_PLUGINS_TESTING_H_
+#define COPYSCOPE_HARNESS_ENGINE_IN_TREE_PLUGINS_TESTING_H_
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/engine/runner.h"
+#include "plugins/loader.h"
+
+namespace copyscope::harness {
+
+// Loads every in-tree plugin of the runfiles into *set. Returns "" or why
+// it could not.
+inline std::string LoadInTreePlugins(plugins::PluginSet* set) {
+  std::string dir = plugins::DefaultPluginDirectory();
+  if (dir.empty()) return "no runfiles with in-tree plugins";
+  std::string error;
+  if (!set->LoadDirectory(dir, &error)) return error;
+  return "";
+}
+
+// The plugins of set that can run here (status ok), in load order.
+inline std::vector<const plugins::Plugin*> UsablePlugins(
+    const plugins::PluginSet& set) {
+  std::vector<const plugins::Plugin*> out;
+  for (const plugins::Plugin& p : set.plugins()) {
+    if (p.status == plugins::PluginStatus::kOk) out.push_back(&p);
+  }
+  return out;
+}
+
+// Loads the in-tree plugins into *set and returns the first usable one, or
+// nullptr (with a test failure saying why).
+inline const plugins::Plugin* FirstUsablePlugin(plugins::PluginSet* set) {
+  std::string error = LoadInTreePlugins(set);
+  if (!error.empty()) {
+    ADD_FAILURE() << error;
+    return nullptr;
+  }
+  std::vector<const plugins::Plugin*> usable = UsablePlugins(*set);
+  if (usable.empty()) {
+    ADD_FAILURE() << "no usable in-tree plugin";
+    return nullptr;
+  }
+  return usable.front();
+}
+
+// A stream cell of plugin p.
+inline CellSpec SpecFor(const plugins::Plugin& p, uint64_t size, int threads,
+                        uint32_t fields = 8) {
+  CellSpec s;
+  s.transport = p.transport;
+  s.transport_name = p.name;
+  s.size = size;
+  s.fields = fields;
+  s.threads = threads;
+  return s;
+}
+
+// A fixture whose suite loads the in-tree plugins once.
+class InTreePluginsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    set_ = new plugins::PluginSet;
+    std::string error = LoadInTreePlugins(set_);
+    ASSERT_EQ(error, "");
+  }
+  static void TearDownTestSuite() {
+    delete set_;
+    set_ = nullptr;
+  }
+
+  // Every plugin that can run here; the test fails if there is none.
+  static std::vector<const plugins::Plugin*> Usable() {
+    std::vector<const plugins::Plugin*> out = UsablePlugins(*set_);
+    EXPECT_FALSE(out.empty()) << "no usable in-tree plugin";
+    return out;
+  }
+
+  static const plugins::PluginSet& plugin_set() { return *set_; }
+
+ private:
+  static inline plugins::PluginSet* set_ = nullptr;
+};
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_ENGINE_IN_TREE_PLUGINS_TESTING_H_

@@ -1,0 +1,101 @@
+#include "harness/env/host_info.h"
+
+#include <errno.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace copyscope::harness {
+namespace {
+
+// The file's contents with surrounding whitespace removed, or nullopt.
+std::optional<std::string> ReadTrimmed(const std::string& path,
+                                       std::string* error = nullptr) {
+  std::ifstream in(path);
+  if (!in) {
+    if (error) *error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  absl::StripAsciiWhitespace(&s);
+  return s;
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "model name")) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string v = line.substr(colon + 1);
+        absl::StripAsciiWhitespace(&v);
+        return v;
+      }
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+const std::vector<std::string>& RecordedSysctls() {
+  static const std::vector<std::string>* const names =
+      new std::vector<std::string>{
+          "net.core.optmem_max", "net.core.rmem_max",
+          "net.core.wmem_max",   "net.ipv4.tcp_rmem",
+          "net.ipv4.tcp_wmem",   "net.ipv4.tcp_congestion_control",
+      };
+  return *names;
+}
+
+record::Host CollectHost(const std::string& interface, std::optional<int> mtu) {
+  record::Host h;
+  utsname u;
+  if (uname(&u) == 0) {
+    h.set_kernel(absl::StrCat(u.sysname, " ", u.release, " ", u.version, " ",
+                              u.machine));
+    h.set_hostname(u.nodename);
+  } else {
+    h.set_kernel("unknown");
+  }
+  h.set_cpu_model(CpuModel());
+  h.set_cpu_count(static_cast<int32_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+  h.set_governor(
+      ReadTrimmed("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
+          .value_or("unknown"));
+  for (const std::string& name : RecordedSysctls()) {
+    std::string path =
+        absl::StrCat("/proc/sys/", absl::StrReplaceAll(name, {{".", "/"}}));
+    std::string error;
+    std::optional<std::string> v = ReadTrimmed(path, &error);
+    record::KeyValue* kv = h.add_sysctls();
+    kv->set_key(name);
+    // tcp_rmem is "4096\t131072\t6291456": keep it on one line.
+    kv->set_value(v ? absl::StrReplaceAll(*v, {{"\t", " "}})
+                    : absl::StrCat("unreadable: ", error));
+  }
+  h.set_interface(interface);
+  if (mtu) {
+    h.set_mtu(*mtu);
+  } else {
+    int value = 0;
+    std::optional<std::string> text =
+        ReadTrimmed(absl::StrCat("/sys/class/net/", interface, "/mtu"));
+    if (text && absl::SimpleAtoi(*text, &value)) h.set_mtu(value);
+  }
+  return h;
+}
+
+}  // namespace copyscope::harness

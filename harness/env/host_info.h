@@ -1,0 +1,32 @@
+// Where a run ran, for its record: kernel, host name, CPU model and count,
+// the cpufreq governor, the network sysctls that shape copies (socket
+// buffer limits, TCP memory, congestion control, optmem for zero-copy),
+// and the MTU of the interface the data crossed.
+//
+//   record::Host host = CollectHost("lo");   // MTU read from sysfs
+//   host.governor();                         // "performance" or "unknown"
+//
+// A value that cannot be read is recorded as such ("unknown", or
+// "unreadable: <why>" for a sysctl), never invented.
+#ifndef COPYSCOPE_HARNESS_ENV_HOST_INFO_H_
+#define COPYSCOPE_HARNESS_ENV_HOST_INFO_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/record/record.pb.h"
+
+namespace copyscope::harness {
+
+// The sysctls recorded, by their dotted names.
+const std::vector<std::string>& RecordedSysctls();
+
+// The host of this process. mtu, when given, is used instead of
+// /sys/class/net/<interface>/mtu (e.g. an interface inside a namespace).
+record::Host CollectHost(const std::string& interface,
+                         std::optional<int> mtu = std::nullopt);
+
+}  // namespace copyscope::harness
+
+#endif  // COPYSCOPE_HARNESS_ENV_HOST_INFO_H_
