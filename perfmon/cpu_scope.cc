@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "perfmon/cpu_list.h"
 #include "perfmon/pmu.h"
 
 namespace copyscope::perfmon {

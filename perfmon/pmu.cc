@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "perfmon/cpu_list.h"
 
 namespace copyscope::perfmon {
 namespace {
@@ -93,48 +94,6 @@ std::string PmuTopology::Describe() const {
   return absl::StrJoin(parts, " ");
 }
 
-absl::StatusOr<std::vector<int>> ParseCpuList(absl::string_view text) {
-  std::vector<int> cpus;
-  text = Trim(text);
-  if (text.empty()) return cpus;
-  for (absl::string_view range : absl::StrSplit(text, ',')) {
-    range = Trim(range);
-    std::pair<absl::string_view, absl::string_view> ends =
-        absl::StrSplit(range, absl::MaxSplits('-', 1));
-    int first = 0;
-    int last = 0;
-    if (!absl::SimpleAtoi(ends.first, &first) || first < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad CPU list \"", text, "\": \"", range, "\""));
-    }
-    last = first;
-    if (range.find('-') != absl::string_view::npos &&
-        (!absl::SimpleAtoi(ends.second, &last) || last < first)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad CPU list \"", text, "\": \"", range, "\""));
-    }
-    for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
-  }
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  return cpus;
-}
-
-std::string FormatCpuList(const std::vector<int>& cpus_in) {
-  std::vector<int> cpus = cpus_in;
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    parts.push_back(j == i ? absl::StrCat(cpus[i])
-                           : absl::StrCat(cpus[i], "-", cpus[j]));
-    i = j + 1;
-  }
-  return absl::StrJoin(parts, ",");
-}
-
 absl::StatusOr<PmuTopology> DiscoverPmus(const std::string& sysfs_root) {
   if (!IsDirectory(sysfs_root)) {
     return absl::NotFoundError(
@@ -162,7 +121,7 @@ absl::StatusOr<PmuTopology> DiscoverPmus(const std::string& sysfs_root) {
 
     absl::StatusOr<std::string> cpus_text = ReadSmallFile(dir + "/cpus");
     if (cpus_text.ok()) {
-      absl::StatusOr<std::vector<int>> cpus = ParseCpuList(*cpus_text);
+      absl::StatusOr<std::vector<int>> cpus = ParseKernelCpuList(*cpus_text);
       if (!cpus.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("PMU ", dir, "/cpus: ", cpus.status().message()));

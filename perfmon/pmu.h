@@ -77,13 +77,6 @@ struct PmuTopology {
 absl::StatusOr<PmuTopology> DiscoverPmus(
     const std::string& sysfs_root = kDefaultSysfsRoot);
 
-// Parses a kernel CPU list such as "0-15", "0,2,4-7" or "" (no CPUs), with or
-// without a trailing newline.
-absl::StatusOr<std::vector<int>> ParseCpuList(absl::string_view text);
-
-// Formats CPUs back into the kernel's compact form: {0,1,2,3,8} -> "0-3,8".
-std::string FormatCpuList(const std::vector<int>& cpus);
-
 }  // namespace copyscope::perfmon
 
 #endif  // COPYSCOPE_PERFMON_PMU_H_

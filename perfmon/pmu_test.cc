@@ -126,18 +126,6 @@ TEST(PmuTest, MalformedFilesAreErrors) {
   EXPECT_NE(status.message().find("cpus"), absl::string_view::npos) << status;
 }
 
-TEST(PmuTest, CpuListsParseAndFormat) {
-  EXPECT_EQ(*ParseCpuList("0-3,8,10-11\n"),
-            (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
-  EXPECT_EQ(*ParseCpuList("5"), (std::vector<int>{5}));
-  EXPECT_TRUE(ParseCpuList("\n")->empty());
-  EXPECT_FALSE(ParseCpuList("a-b").ok());
-  EXPECT_FALSE(ParseCpuList("1,,2").ok());
-  EXPECT_FALSE(ParseCpuList("-1").ok());
-  EXPECT_EQ(FormatCpuList({11, 0, 1, 2, 3, 8, 10}), "0-3,8,10-11");
-  EXPECT_EQ(FormatCpuList({}), "");
-}
-
 TEST(PmuTest, CoreKindNames) {
   EXPECT_EQ(CoreKindName(CoreKind::kPlain), "cpu");
   EXPECT_EQ(CoreKindName(CoreKind::kCore), "core");

@@ -9,27 +9,29 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "harness/env/build_info.h"
-#include "harness/record/csv_writer.h"
 #include "harness/cli/env_commands.h"
 #include "harness/cli/interrupt.h"
-#include "harness/engine/network.h"
-#include "harness/config/options.h"
-#include "harness/record/output_dir.h"
 #include "harness/cli/perf_report.h"
-#include "harness/config/plan.h"
 #include "harness/cli/plugin_list.h"
+#include "harness/cli/table.h"
+#include "harness/config/flags.h"
+#include "harness/config/options.h"
+#include "harness/config/plan.h"
+#include "harness/control/run_environment.h"
+#include "harness/control/sweep.h"
+#include "harness/engine/plugins.h"
+#include "harness/engine/runner.h"
+#include "harness/env/build_info.h"
+#include "harness/record/output_dir.h"
 #include "harness/record/record.h"
 #include "harness/record/record_io.h"
-#include "harness/control/run_environment.h"
-#include "harness/engine/runner.h"
-#include "harness/control/sweep.h"
-#include "harness/cli/table.h"
-#include "harness/config/units.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 namespace {
+
+using config::Command;
+using config::RunOptions;
 
 int UsageError(const absl::Status& s) {
   std::fprintf(stderr, "copyscope: %s\n", std::string(s.message()).c_str());
@@ -49,77 +51,73 @@ void PrintNotes(const std::vector<std::string>& notes) {
 int ListCommand(const RunOptions& options) {
   plugins::PluginSet set;
   std::vector<std::string> notes;
-  absl::Status s = LoadPlugins(options.sources, &set, &notes);
+  absl::Status s = engine::LoadPlugins(options.sources, &set, &notes);
   if (!s.ok()) return UsageError(s);
   PrintNotes(notes);
-  std::fputs(FormatPluginList(set.plugins()).c_str(), stdout);
+  std::fputs(FormatPluginList(engine::DescribePlugins(set)).c_str(), stdout);
   return kExitOk;
 }
 
-// context: isolation, topology and notes for the record (see results.h).
-int RunCommand(const RunOptions& options, const RunContext& context) {
+int RunCommand(const RunOptions& options) {
   plugins::PluginSet set;
   std::vector<std::string> notes;
-  absl::Status s = LoadPlugins(options.sources, &set, &notes);
+  absl::Status s = engine::LoadPlugins(options.sources, &set, &notes);
   if (!s.ok()) return UsageError(s);
-  absl::StatusOr<Plan> plan = MakePlan(options, set.plugins());
+  const std::vector<record::PluginInfo> plugins = engine::DescribePlugins(set);
+  absl::StatusOr<config::Plan> plan = config::MakePlan(options, plugins);
   if (!plan.ok()) return UsageError(plan.status());
-  absl::StatusOr<std::unique_ptr<RunEnvironment>> env =
-      RunEnvironment::Prepare(options, *plan);
+  absl::StatusOr<std::unique_ptr<control::RunEnvironment>> env =
+      control::RunEnvironment::Prepare(options, *plan);
   if (!env.ok()) return UsageError(env.status());
   if (options.dry_run) return (*env)->DryRun(*plan);
-  absl::StatusOr<std::string> dir = ResolveOutputDir(options.out);
+  absl::StatusOr<std::string> dir = record::ResolveOutputDir(options.out);
   if (!dir.ok()) return UsageError(dir.status());
   PrintNotes(notes);
   PrintNotes(plan->notes);
-  PrintNotes(context.notes);
   PrintNotes(options.notes);
   // Isolation (once for the run), pinning and counters; fills the record's
   // context. Only --isolation=netns can fail, before anything is written.
-  RunContext run_context = context;
-  run_context.notes.insert(run_context.notes.end(), options.notes.begin(),
-                           options.notes.end());
+  record::RunContext run_context;
+  run_context.notes = options.notes;
   s = (*env)->Start(&run_context);
   if (!s.ok()) return UsageError(s);
 
   const std::atomic<bool>& interrupted = WatchInterrupts();
-  s = CreateOutputDir(*dir);
+  s = record::CreateOutputDir(*dir);
   if (!s.ok()) {
     std::fprintf(stderr, "copyscope: results not saved: %s\n",
                  std::string(s.message()).c_str());
     return kExitFailed;
   }
   const std::string run_id = Basename(*dir);
-  record::Run run = MakeRunHeader(options, *plan, set.plugins(), run_context,
-                                  run_id, absl::Now());
+  record::Run run = record::MakeRunHeader(options, *plan, plugins, run_context,
+                                          run_id, absl::Now());
 
-  SweepConfig config;
-  config.runner.warmup = options.warmup;
-  config.runner.duration = options.duration;
-  config.runner.io_timeout = options.io_timeout;
-  config.runner.messages = options.messages;
-  config.runner.warmup_messages = options.warmup_messages;
+  engine::RunnerConfig runner;
+  runner.warmup = options.warmup;
+  runner.duration = options.duration;
+  runner.io_timeout = options.io_timeout;
+  runner.messages = options.messages;
+  runner.warmup_messages = options.warmup_messages;
+  runner.interrupt = &interrupted;
+  control::InProcessSides sides(set, runner, (*env)->network(),
+                                (*env)->hooks());
+  control::SweepConfig config;
   config.reps = options.reps;
   config.max_cv = options.max_cv;
   config.progress = isatty(STDERR_FILENO) == 1;
   config.interrupt = &interrupted;
   absl::Status write_error;
-  SweepOutcome outcome =
-      RunSweep(*plan, config, (*env)->network(), (*env)->hooks(), &run,
-               [&](const record::Run& r) {
-                 record::Run with_perf = r;  // + per-role counter metrics
-                 AddPerfMetrics(options.max_cv, &with_perf);
-                 if (write_error.ok()) {
-                   write_error = WriteRunFiles(*dir, with_perf);
-                 }
-               });
-  run.set_finished_utc(Rfc3339(absl::Now()));
+  control::SweepOutcome outcome =
+      control::RunSweep(*plan, config, sides, &run, [&](const record::Run& r) {
+        if (write_error.ok()) write_error = record::WriteRunFiles(*dir, r);
+      });
+  run.set_finished_utc(record::Rfc3339(absl::Now()));
   run.set_interrupted(outcome.interrupted);
-  AddPerfMetrics(options.max_cv, &run);
-  if (write_error.ok()) write_error = WriteRunFiles(*dir, run);
+  if (write_error.ok()) write_error = record::WriteRunFiles(*dir, run);
 
   if (options.json) {
-    std::fputs(SummaryJson(run).c_str(), stdout);
+    std::fputs(record::SummaryJson(run).c_str(), stdout);
   } else {
     std::fputs(FormatTable(run).c_str(), stdout);
     std::fputs(FormatRunReport(run).c_str(), stdout);
@@ -148,13 +146,13 @@ int RunCommand(const RunOptions& options, const RunContext& context) {
 
 // `copyscope show DIR`: the table of a saved run.
 int ShowCommand(const std::string& dir) {
-  absl::StatusOr<record::Run> run = ReadRunFile(dir);
+  absl::StatusOr<record::Run> run = record::ReadRunFile(dir);
   if (!run.ok()) return UsageError(run.status());
-  if (run->schema_version() > kSchemaVersion) {
+  if (run->schema_version() > record::kSchemaVersion) {
     std::fprintf(stderr,
                  "note: %s was written with record schema %u; this copyscope "
                  "knows %u and shows what it understands\n",
-                 dir.c_str(), run->schema_version(), kSchemaVersion);
+                 dir.c_str(), run->schema_version(), record::kSchemaVersion);
   }
   const record::Plan& p = run->plan();
   std::printf("run %s  profile %s  mode %s  reps %d  started %s\n",
@@ -177,19 +175,19 @@ int ShowCommand(const std::string& dir) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
-  absl::StatusOr<Invocation> inv = ParseCommandLine(args);
+  absl::StatusOr<config::Invocation> inv = config::ParseCommandLine(args);
   if (!inv.ok()) return UsageError(inv.status());
   switch (inv->command) {
     case Command::kHelp:
-      std::fputs(UsageText().c_str(), stdout);
+      std::fputs(config::UsageText().c_str(), stdout);
       return kExitOk;
     case Command::kVersion:
-      std::fputs(VersionText().c_str(), stdout);
+      std::fputs(env::VersionText().c_str(), stdout);
       return kExitOk;
     case Command::kList:
       return ListCommand(inv->run);
     case Command::kRun:
-      return RunCommand(inv->run, RunContext());
+      return RunCommand(inv->run);
     case Command::kShow:
       return ShowCommand(inv->show_dir);
     case Command::kTopo:
@@ -200,4 +198,4 @@ int Main(int argc, char** argv) {
   return kExitUsage;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

@@ -4,12 +4,12 @@
 // stderr naming the problem and the fix, nothing written).
 //
 //   int main(int argc, char** argv) {
-//     return copyscope::harness::Main(argc, argv);
+//     return copyscope::cli::Main(argc, argv);
 //   }
 #ifndef COPYSCOPE_HARNESS_CLI_CLI_H_
 #define COPYSCOPE_HARNESS_CLI_CLI_H_
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
@@ -17,6 +17,6 @@ inline constexpr int kExitUsage = 2;
 
 int Main(int argc, char** argv);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli
 
 #endif  // COPYSCOPE_HARNESS_CLI_CLI_H_

@@ -6,7 +6,7 @@
 #include "harness/env/isolation/check.h"
 #include "harness/env/topology/topology.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 
 int TopoCommand(const std::string& topology_xml) {
   absl::StatusOr<topology::Topology> topo =
@@ -27,4 +27,4 @@ int NetnsCheckCommand() {
   return report.ok ? 0 : 1;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

@@ -10,7 +10,7 @@
 
 #include <string>
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 
 // Prints the topology of this machine (or of an hwloc XML file): one row per
 // logical CPU, then its summary line. Exit code.
@@ -20,6 +20,6 @@ int TopoCommand(const std::string& topology_xml);
 // Exit code: 0 if netns isolation works here, 1 if not.
 int NetnsCheckCommand();
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli
 
 #endif  // COPYSCOPE_HARNESS_CLI_ENV_COMMANDS_H_

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
@@ -40,4 +40,4 @@ const std::atomic<bool>& WatchInterrupts() {
   return g_interrupted;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

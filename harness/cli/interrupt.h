@@ -13,13 +13,13 @@
 
 #include <atomic>
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 
 inline constexpr int kExitInterrupted = 130;
 
 // Starts the watcher once; returns the flag it sets.
 const std::atomic<bool>& WatchInterrupts();
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli
 
 #endif  // COPYSCOPE_HARNESS_CLI_INTERRUPT_H_

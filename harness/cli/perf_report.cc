@@ -11,61 +11,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "harness/engine/counter_hooks.h"
-#include "harness/record/record.h"
-#include "harness/cli/table.h"
+#include "harness/config/text_table.h"
 #include "harness/config/units.h"
+#include "harness/record/metrics.h"
+#include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 namespace {
 
-// A record of a hybrid part ("cpu_atom/cycles/") rather than a total.
-bool IsPart(const record::PerfCounter& p) {
-  return absl::StrContains(p.event(), "/");
-}
-
-bool IsTaskClock(absl::string_view event) {
-  return event == "task-clock" || event == "cpu-clock";
-}
-
-std::optional<RolePerf> Role(const record::Sample& sample, bool server) {
-  RolePerf out;
-  out.role = server ? "server" : "client";
-  std::vector<std::vector<perfmon::Reading>> sets;
-  double window_sum = 0;
-  int windows = 0;
-  uint64_t bytes = 0, messages = 0;
-  for (const record::Connection& c : sample.connections()) {
-    bytes += c.bytes();
-    messages += c.messages();
-    const record::ThreadReport& t = server ? c.server() : c.client();
-    std::vector<perfmon::Reading> set;
-    for (const record::PerfCounter& p : t.perf()) {
-      if (IsPart(p)) continue;
-      if (absl::EndsWith(p.pmu(), kBothRoles)) out.role = "both";
-      set.push_back(FromRecord(FromProto(p)));
-    }
-    if (set.empty()) continue;
-    sets.push_back(std::move(set));
-    ++out.threads;
-    if (t.has_window_s()) {
-      window_sum += t.window_s();
-      ++windows;
-    } else if (c.window_s() > 0) {
-      window_sum += c.window_s();
-      ++windows;
-    }
-  }
-  if (sets.empty()) return std::nullopt;
-  out.totals = perfmon::SumAcross(sets, out.role);
-  if (sample.status() == "ok" && messages > 0) {
-    out.work.bytes = bytes;
-    out.work.messages = messages;
-  }
-  if (windows > 0) out.work.seconds = window_sum / windows;
-  out.derived = perfmon::Derive(out.totals, out.work);
-  return out;
-}
+using config::FormatColumns;
+using config::FormatSize;
+using record::CellLabel;
+using record::IsTaskClock;
+using record::RolePerf;
 
 // Counts with 3 significant digits and a unit prefix: 532, 12.3K, 4.56M.
 std::string Count(double v) {
@@ -135,29 +93,6 @@ std::string CellName(const record::CellKey& k) {
 
 }  // namespace
 
-PerfCounterRecord FromProto(const record::PerfCounter& p) {
-  PerfCounterRecord r;
-  r.event = p.event();
-  r.pmu = p.pmu();
-  r.state = p.state();
-  if (p.has_raw()) r.raw = p.raw();
-  if (p.has_value()) r.value = p.value();
-  r.enabled_ns = p.enabled_ns();
-  r.running_ns = p.running_ns();
-  r.reason = p.reason();
-  return r;
-}
-
-std::vector<RolePerf> RolePerfOf(const record::Sample& sample) {
-  std::vector<RolePerf> out;
-  for (bool server : {true, false}) {
-    if (std::optional<RolePerf> r = Role(sample, server)) {
-      out.push_back(*std::move(r));
-    }
-  }
-  return out;
-}
-
 std::string FormatPerfTable(const record::Run& run) {
   std::vector<Row> rows;
   std::vector<std::string> events;  // first-seen order
@@ -167,7 +102,7 @@ std::string FormatPerfTable(const record::Run& run) {
     std::map<std::string, size_t> by_role;  // role -> index into rows
     for (const record::Sample& sample : cell.samples()) {
       if (sample.status() != "ok") continue;
-      for (const RolePerf& rp : RolePerfOf(sample)) {
+      for (const RolePerf& rp : record::RolePerfOf(sample)) {
         auto [it, inserted] = by_role.emplace(rp.role, rows.size());
         if (inserted) rows.push_back({&cell, rp.role, {}, {}});
         Row& row = rows[it->second];
@@ -364,41 +299,6 @@ std::string FormatPlacementTable(const record::Run& run) {
   return out;
 }
 
-void AddPerfMetrics(double max_cv, record::Run* run) {
-  for (record::Cell& cell : *run->mutable_cells()) {
-    bool changed = false;
-    for (record::Sample& sample : *cell.mutable_samples()) {
-      std::set<std::string> have;
-      for (const record::Metric& m : sample.metrics()) have.insert(m.name());
-      auto add = [&](const std::string& name, double value) {
-        if (!have.insert(name).second) return;
-        record::Metric* m = sample.add_metrics();
-        m->set_name(name);
-        m->set_value(value);
-        changed = true;
-      };
-      for (const RolePerf& rp : RolePerfOf(sample)) {
-        for (const perfmon::Reading& r : rp.totals) {
-          std::optional<double> v = r.value();
-          if (!v) continue;
-          std::string name = absl::StrCat(
-              rp.role, "_perf_",
-              absl::StrReplaceAll(r.event(), {{"-", "_"}, {"/", "_"}}));
-          if (IsTaskClock(r.event())) {
-            add(name + "_s", *v / 1e9);
-          } else {
-            add(name, *v);
-          }
-        }
-        for (const auto& [figure, f] : rp.derived.Named()) {
-          if (f->value) add(absl::StrCat(rp.role, "_", figure), *f->value);
-        }
-      }
-    }
-    if (changed) Aggregate(max_cv, &cell);
-  }
-}
-
 std::string FormatRunReport(const record::Run& run) {
   std::string out;
   std::string perf = FormatPerfTable(run);
@@ -408,4 +308,4 @@ std::string FormatRunReport(const record::Run& run) {
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

@@ -4,58 +4,16 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "harness/engine/counter_hooks.h"
+#include "harness/record/testing.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 namespace {
 
-void Add(record::ThreadReport* t, const perfmon::Reading& r) {
-  PerfCounterRecord rec = ToRecord(r);
-  record::PerfCounter* p = t->add_perf();
-  p->set_event(rec.event);
-  p->set_pmu(rec.pmu);
-  p->set_state(rec.state);
-  if (rec.raw) p->set_raw(*rec.raw);
-  if (rec.value) p->set_value(*rec.value);
-  p->set_enabled_ns(rec.enabled_ns);
-  p->set_running_ns(rec.running_ns);
-  p->set_reason(rec.reason);
-}
+using record::AddReading;
+using record::Counted;
 
-perfmon::Reading Counted(const std::string& event, uint64_t raw) {
-  return perfmon::Reading::FromCounts(event, "cpu", raw, 1000, 1000);
-}
-
-// Two connections; every thread counted 400 ms of task-clock, 2 context
-// switches and, with hardware, 1M cycles and 2M instructions over 0.5 s;
-// 1 MiB and 256 messages received per connection.
 record::Sample Sample(bool hardware, int rep = 1) {
-  record::Sample s;
-  s.set_rep(rep);
-  s.set_status("ok");
-  for (int i = 0; i < 2; ++i) {
-    record::Connection* c = s.add_connections();
-    c->set_index(i);
-    c->set_bytes(1 << 20);
-    c->set_messages(256);
-    c->set_window_s(0.5);
-    for (record::ThreadReport* t : {c->mutable_server(), c->mutable_client()}) {
-      t->set_side(t == c->mutable_server() ? "server" : "client");
-      t->set_connection(i);
-      t->set_pinned_cpu(-1);
-      t->set_window_s(0.5);
-      Add(t, Counted("task-clock", 400000000));
-      Add(t, Counted("context-switches", 2));
-      if (hardware) {
-        Add(t, Counted("cycles", 1000000));
-        Add(t, Counted("instructions", 2000000));
-      } else {
-        Add(t, perfmon::Reading::Unsupported("cycles", "cpu", "no PMU"));
-        Add(t, perfmon::Reading::Unsupported("instructions", "cpu", "no PMU"));
-      }
-    }
-  }
-  return s;
+  return record::PerfSample(hardware, rep);
 }
 
 record::Run MakeRun(std::vector<std::vector<record::Sample>> cells) {
@@ -68,37 +26,6 @@ record::Run MakeRun(std::vector<std::vector<record::Sample>> cells) {
     for (auto& s : samples) *c->add_samples() = s;
   }
   return run;
-}
-
-TEST(RolePerfTest, SumsTheRolesThreadsAndDerivesFigures) {
-  std::vector<RolePerf> roles = RolePerfOf(Sample(true));
-  ASSERT_EQ(roles.size(), 2u);
-  EXPECT_EQ(roles[0].role, "server");
-  EXPECT_EQ(roles[1].role, "client");
-  const RolePerf& s = roles[0];
-  EXPECT_EQ(s.threads, 2);
-  EXPECT_EQ(perfmon::FindReading(s.totals, "cycles")->value(), 2000000.0);
-  EXPECT_EQ(perfmon::FindReading(s.totals, "context-switches")->value(), 4.0);
-  EXPECT_EQ(s.work.bytes, uint64_t{2} << 20);
-  EXPECT_EQ(s.work.messages, 512u);
-  EXPECT_DOUBLE_EQ(*s.work.seconds, 0.5);
-  EXPECT_DOUBLE_EQ(*s.derived.ipc.value, 2.0);
-  EXPECT_DOUBLE_EQ(*s.derived.cycles_per_byte.value, 2000000.0 / (2 << 20));
-  EXPECT_DOUBLE_EQ(*s.derived.instructions_per_message.value, 4000000.0 / 512);
-  EXPECT_DOUBLE_EQ(*s.derived.context_switches_per_second.value, 8.0);
-  EXPECT_FALSE(s.derived.llc_misses_per_kib.value.has_value());
-}
-
-TEST(RolePerfTest, UnsupportedStaysAbsentNeverZero) {
-  std::vector<RolePerf> roles = RolePerfOf(Sample(false));
-  ASSERT_EQ(roles.size(), 2u);
-  const perfmon::Reading* cycles =
-      perfmon::FindReading(roles[0].totals, "cycles");
-  ASSERT_NE(cycles, nullptr);
-  EXPECT_FALSE(cycles->supported());
-  EXPECT_FALSE(cycles->value().has_value());
-  EXPECT_FALSE(roles[0].derived.ipc.value.has_value());
-  EXPECT_FALSE(roles[0].derived.ipc.why_absent.empty());
 }
 
 TEST(PerfTableTest, ColumnsOnlyForValuesThatExist) {
@@ -147,27 +74,11 @@ TEST(PerfTableTest, EmptyWithoutRecordsAndLowCoverageIsMarked) {
     c.mutable_client()->clear_perf();
   }
   EXPECT_EQ(FormatPerfTable(MakeRun({{s}})), "");
-  Add(s.mutable_connections(0)->mutable_server(),
+  AddReading(s.mutable_connections(0)->mutable_server(),
       perfmon::Reading::FromCounts("cycles", "cpu", 100, 1000, 200));
   std::string table = FormatPerfTable(MakeRun({{s}}));
   EXPECT_TRUE(absl::StrContains(table, "500*")) << table;
   EXPECT_TRUE(absl::StrContains(table, "coverage below 50%")) << table;
-}
-
-TEST(PerfTableTest, CpuScopeOverSharedCpusIsOneRowForBothRoles) {
-  record::Sample s = Sample(false);
-  for (auto& c : *s.mutable_connections()) {
-    c.mutable_server()->clear_perf();
-    c.mutable_client()->clear_perf();
-  }
-  perfmon::Reading r = Counted("context-switches", 9);
-  Add(s.mutable_connections(0)->mutable_server(), r);
-  s.mutable_connections(0)->mutable_server()->mutable_perf(0)->set_pmu(
-      std::string("cpus 0-1 ") + kBothRoles);
-  std::vector<RolePerf> roles = RolePerfOf(s);
-  ASSERT_EQ(roles.size(), 1u);
-  EXPECT_EQ(roles[0].role, "both");
-  EXPECT_EQ(roles[0].threads, 1);
 }
 
 record::Run Placed(bool migrated) {
@@ -194,34 +105,6 @@ record::Run Placed(bool migrated) {
   return MakeRun({{s}});
 }
 
-TEST(PerfMetricsTest, TheRecordGetsPerRoleMetricsAndTheirStatistics) {
-  record::Run run = MakeRun({{Sample(true, 1), Sample(true, 2)}});
-  AddPerfMetrics(0.05, &run);
-  AddPerfMetrics(0.05, &run);  // idempotent
-  std::map<std::string, double> m;
-  for (const record::Metric& metric : run.cells(0).samples(0).metrics()) {
-    EXPECT_TRUE(m.emplace(metric.name(), metric.value()).second)
-        << "duplicate " << metric.name();
-  }
-  EXPECT_DOUBLE_EQ(m["server_perf_task_clock_s"], 0.8);
-  EXPECT_DOUBLE_EQ(m["client_perf_context_switches"], 4);
-  EXPECT_DOUBLE_EQ(m["server_perf_cycles"], 2000000);
-  EXPECT_DOUBLE_EQ(m["server_ipc"], 2.0);
-  EXPECT_DOUBLE_EQ(m["client_context_switches_per_second"], 8.0);
-  bool aggregated = false;
-  for (const record::Aggregate& a : run.cells(0).aggregates()) {
-    if (a.metric() == "server_ipc") aggregated = a.n() == 2;
-  }
-  EXPECT_TRUE(aggregated);
-
-  record::Run without = MakeRun({{Sample(false)}});
-  AddPerfMetrics(0.05, &without);
-  for (const record::Metric& metric : without.cells(0).samples(0).metrics()) {
-    EXPECT_FALSE(absl::StrContains(metric.name(), "cycles")) << metric.name();
-    EXPECT_FALSE(absl::StrContains(metric.name(), "ipc")) << metric.name();
-  }
-}
-
 TEST(PlacementTest, OnlyPinnedThreadsThatMovedAreAnomalies) {
   EXPECT_TRUE(PlacementAnomalies(Placed(false)).empty());
   std::vector<std::string> a = PlacementAnomalies(Placed(true));
@@ -244,4 +127,4 @@ TEST(PlacementTest, TableShowsPinnedAndSeenCpus) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

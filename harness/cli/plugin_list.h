@@ -2,27 +2,20 @@
 // unavailable, rejected), version, capabilities, description, reason, path
 // and the options it accepts.
 //
-//   plugins::PluginSet set;  ... load ...
-//   fputs(FormatPluginList(set.plugins()).c_str(), stdout);
-//   CapabilityNames(CS_CAP_SCATTER_GATHER | CS_CAP_RECV);
-//       // "scatter_gather,recv"
+//   std::vector<record::PluginInfo> plugins = ...;   // engine/plugins.h
+//   fputs(FormatPluginList(plugins).c_str(), stdout);
 #ifndef COPYSCOPE_HARNESS_CLI_PLUGIN_LIST_H_
 #define COPYSCOPE_HARNESS_CLI_PLUGIN_LIST_H_
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "plugins/loader.h"
+#include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 
-// Comma-separated names of the CS_CAP_* bits, unknown bits as hex;
-// "none" for 0.
-std::string CapabilityNames(uint64_t capabilities);
+std::string FormatPluginList(const std::vector<record::PluginInfo>& plugins);
 
-std::string FormatPluginList(const std::vector<plugins::Plugin>& plugins);
-
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli
 
 #endif  // COPYSCOPE_HARNESS_CLI_PLUGIN_LIST_H_

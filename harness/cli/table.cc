@@ -4,43 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "harness/record/record.h"
+#include "harness/config/text_table.h"
 #include "harness/config/units.h"
+#include "harness/record/record.h"
 
-namespace copyscope::harness {
-
-std::string FormatColumns(const std::vector<std::string>& header,
-                          const std::vector<std::vector<std::string>>& rows,
-                          const std::vector<bool>& right_align) {
-  std::vector<size_t> width(header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  };
-  measure(header);
-  for (const auto& row : rows) measure(row);
-  auto line = [&](const std::vector<std::string>& row) {
-    std::string out;
-    for (size_t i = 0; i < width.size(); ++i) {
-      const std::string cell = i < row.size() ? row[i] : "";
-      std::string pad(width[i] - cell.size(), ' ');
-      if (i > 0) out += "  ";
-      bool right = i < right_align.size() && right_align[i];
-      out += right ? pad + cell : cell + pad;
-    }
-    out.erase(out.find_last_not_of(' ') + 1);
-    return out + "\n";
-  };
-  std::string out = line(header);
-  for (const auto& row : rows) out += line(row);
-  return out;
-}
+namespace copyscope::cli {
 
 namespace {
 
+using config::FormatColumns;
+using config::FormatSize;
+using record::CellLabel;
+
 const record::Aggregate* Find(const record::Cell& c, const char* metric) {
-  return FindAggregate(c, metric);
+  return record::FindAggregate(c, metric);
 }
 
 std::string Median(const record::Cell& c, const char* metric, double scale,
@@ -164,4 +141,4 @@ std::string FormatTable(const record::Run& run) {
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

@@ -22,17 +22,10 @@
 
 #include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
-
-// Lays out rows under a header; right_align[i] says how column i aligns.
-// Columns are separated by two spaces; lines end in "\n" with no trailing
-// blanks.
-std::string FormatColumns(const std::vector<std::string>& header,
-                          const std::vector<std::vector<std::string>>& rows,
-                          const std::vector<bool>& right_align);
+namespace copyscope::cli {
 
 std::string FormatTable(const record::Run& run);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli
 
 #endif  // COPYSCOPE_HARNESS_CLI_TABLE_H_

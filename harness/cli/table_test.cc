@@ -1,48 +1,62 @@
 #include "harness/cli/table.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::cli {
 namespace {
 
-TEST(FormatColumnsTest, AlignsAndTrims) {
-  EXPECT_EQ(FormatColumns({"name", "n", "note"},
-                          {{"a", "1", ""}, {"longer", "123", "x"}},
-                          {false, true, false}),
-            "name      n  note\n"
-            "a         1\n"
-            "longer  123  x\n");
+using Metrics = std::map<std::string, double>;
+
+// A cell of `run` whose samples have these metrics (or failed with a
+// status), with its statistics computed as the record does.
+record::Cell* AddCell(record::Run* run, const std::string& transport,
+                      uint64_t size, const std::vector<Metrics>& samples,
+                      const std::string& mode = "stream",
+                      const std::string& recv = "",
+                      const std::string& status = "ok") {
+  record::Cell* cell = run->add_cells();
+  record::CellKey* k = cell->mutable_key();
+  k->set_transport(transport);
+  k->set_size(size);
+  k->set_threads(1);
+  k->set_fields(8);
+  k->set_mode(mode);
+  k->set_recv_transport(recv);
+  if (mode == "rr") {
+    k->set_request_size(size);
+    k->set_response_size(size);
+  }
+  for (const Metrics& m : samples) {
+    record::Sample* s = cell->add_samples();
+    s->set_status(status);
+    for (const auto& [name, value] : m) {
+      record::Metric* metric = s->add_metrics();
+      metric->set_name(name);
+      metric->set_value(value);
+    }
+  }
+  record::ComputeAggregates(0.05, cell);
+  return cell;
 }
 
-CellResult Sample(const std::string& t, uint64_t size, double gbps) {
-  CellResult r;
-  r.transport = t;
-  r.size = size;
-  r.fields = 8;
-  r.threads = 1;
-  r.metrics = {{"throughput_gbps", gbps}, {"messages_per_sec", 641906}};
-  return r;
+Metrics Stream(double gbps) {
+  return {{"throughput_gbps", gbps}, {"messages_per_sec", 641906}};
 }
 
 TEST(FormatTableTest, StreamRowsWithIntervalsAndUnstableMarker) {
   record::Run run;
   run.mutable_plan()->set_max_cv(0.05);
-  record::Cell* stable = run.add_cells();
-  for (double v : {20.9, 21.0, 21.1}) {
-    AddSample(Sample("alpha", 4096, v), 1, 0.05, stable);
-  }
-  record::Cell* noisy = run.add_cells();
-  for (double v : {5.0, 10.0}) {
-    AddSample(Sample("beta", 65536, v), 1, 0.05, noisy);
-  }
-  record::Cell* one = run.add_cells();
-  AddSample(Sample("gamma", 256, 1.0), 1, 0.05, one);
-  CellResult failed = Sample("delta", 256, 0);
-  failed.metrics.clear();
-  failed.status = absl::InternalError("delta client: recv failed: boom");
-  AddSample(failed, 1, 0.05, run.add_cells());
+  AddCell(&run, "alpha", 4096, {Stream(20.9), Stream(21.0), Stream(21.1)});
+  AddCell(&run, "beta", 65536, {Stream(5.0), Stream(10.0)});
+  AddCell(&run, "gamma", 256, {Stream(1.0)});
+  AddCell(&run, "delta", 256, {{}}, "stream", "",
+          "failed: delta client: recv failed: boom");
   std::string table = FormatTable(run);
   // beta: mean 7.5, sd 3.5355, t(2) 12.706: 7.5 +- 31.765.
   EXPECT_EQ(table,
@@ -64,15 +78,15 @@ TEST(FormatTableTest, StreamRowsWithIntervalsAndUnstableMarker) {
 }
 
 TEST(FormatTableTest, RrRowsShowPercentiles) {
-  CellResult r = Sample("alpha", 64, 0.1);
-  r.mode = Mode::kRequestResponse;
-  r.request_size = 64;
-  r.response_size = 64;
-  r.metrics = {{"transactions_per_sec", 41000}, {"latency_p50_us", 23.4},
-               {"latency_p90_us", 25.0},        {"latency_p99_us", 31.2},
-               {"latency_p999_us", 60.0},       {"latency_max_us", 120.5}};
   record::Run run;
-  AddSample(r, 1, 0.05, run.add_cells());
+  AddCell(&run, "alpha", 64,
+          {{{"transactions_per_sec", 41000},
+            {"latency_p50_us", 23.4},
+            {"latency_p90_us", 25.0},
+            {"latency_p99_us", 31.2},
+            {"latency_p999_us", 60.0},
+            {"latency_max_us", 120.5}}},
+          "rr");
   std::string table = FormatTable(run);
   EXPECT_TRUE(absl::StrContains(table, "p50 us")) << table;
   EXPECT_TRUE(absl::StrContains(table, "41.00")) << table;
@@ -83,14 +97,12 @@ TEST(FormatTableTest, RrRowsShowPercentiles) {
 
 TEST(FormatTableTest, ASeparateReceivePluginJoinsTheTransport) {
   record::Run run;
-  AddSample(Sample("alpha", 4096, 2.0), 1, 0.05, run.add_cells());
-  CellResult r = Sample("alpha", 4096, 3.0);
-  r.recv_transport = "rx";
-  AddSample(r, 1, 0.05, run.add_cells());
+  AddCell(&run, "alpha", 4096, {Stream(2.0)});
+  AddCell(&run, "alpha", 4096, {Stream(3.0)}, "stream", "rx");
   std::string table = FormatTable(run);
   EXPECT_TRUE(absl::StrContains(table, "\nalpha     ")) << table;
   EXPECT_TRUE(absl::StrContains(table, "\nalpha/rx  ")) << table;
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::cli

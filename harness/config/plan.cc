@@ -7,11 +7,19 @@
 #include "absl/strings/str_join.h"
 #include "harness/config/profiles.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
-using plugins::Plugin;
-using plugins::PluginStatus;
+using Plugin = record::PluginInfo;
+
+bool Usable(const Plugin& p) { return p.status() == "ok"; }
+
+bool CanReceive(const Plugin& p) {
+  for (const std::string& c : p.capabilities()) {
+    if (c == "recv") return true;
+  }
+  return false;
+}
 
 std::string OptText(const TransportOpt& o) {
   return absl::StrCat("--transport-opt=", o.scope.empty() ? "" : o.scope,
@@ -19,8 +27,7 @@ std::string OptText(const TransportOpt& o) {
 }
 
 std::string StateText(const Plugin& p) {
-  return absl::StrCat(plugins::StatusName(p.status),
-                      p.reason.empty() ? "" : ": ", p.reason);
+  return absl::StrCat(p.status(), p.reason().empty() ? "" : ": ", p.reason());
 }
 
 // The usable plugin of that name, else the first of any status, else null.
@@ -28,8 +35,8 @@ const Plugin* FindPlugin(const std::vector<Plugin>& plugins,
                          const std::string& name) {
   const Plugin* any = nullptr;
   for (const Plugin& p : plugins) {
-    if (p.name != name) continue;
-    if (p.status == PluginStatus::kOk) return &p;
+    if (p.name() != name) continue;
+    if (Usable(p)) return &p;
     if (any == nullptr) any = &p;
   }
   return any;
@@ -38,23 +45,21 @@ const Plugin* FindPlugin(const std::vector<Plugin>& plugins,
 std::string UsableNames(const std::vector<Plugin>& plugins) {
   std::vector<std::string> names;
   for (const Plugin& p : plugins) {
-    if (p.status == PluginStatus::kOk) names.push_back(p.name);
+    if (Usable(p)) names.push_back(p.name());
   }
   return names.empty() ? "none" : absl::StrJoin(names, ", ");
 }
 
-bool HasOption(const cs_transport* t, const std::string& key) {
-  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
-    if (t->options[i].key != nullptr && key == t->options[i].key) return true;
+bool HasOption(const Plugin& p, const std::string& key) {
+  for (const record::PluginOption& o : p.options()) {
+    if (o.key() == key) return true;
   }
   return false;
 }
 
-std::string OptionKeys(const cs_transport* t) {
+std::string OptionKeys(const Plugin& p) {
   std::vector<std::string> keys;
-  for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
-    if (t->options[i].key != nullptr) keys.push_back(t->options[i].key);
-  }
+  for (const record::PluginOption& o : p.options()) keys.push_back(o.key());
   return keys.empty()
              ? "it takes no options"
              : absl::StrCat("its options: ", absl::StrJoin(keys, ", "));
@@ -63,10 +68,7 @@ std::string OptionKeys(const cs_transport* t) {
 std::string ReceiverNames(const std::vector<Plugin>& plugins) {
   std::vector<std::string> names;
   for (const Plugin& p : plugins) {
-    if (p.status == PluginStatus::kOk &&
-        (p.transport->capabilities & CS_CAP_RECV) != 0) {
-      names.push_back(p.name);
-    }
+    if (Usable(p) && CanReceive(p)) names.push_back(p.name());
   }
   return names.empty() ? "none" : absl::StrJoin(names, ", ");
 }
@@ -83,12 +85,12 @@ absl::Status SelectReceivers(const RunOptions& options,
           RecvAliasText(), ") or a usable plugin that receives: ",
           ReceiverNames(plugins), " (see copyscope list)"));
     }
-    if (p->status != PluginStatus::kOk) {
+    if (!Usable(*p)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "--recv: transport '", name, "' is ", StateText(*p),
           "; leave it out of --recv or fix it (see copyscope list)"));
     }
-    if ((p->transport->capabilities & CS_CAP_RECV) == 0) {
+    if (!CanReceive(*p)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--recv: transport '", name,
                        "' cannot receive (no CS_CAP_RECV); use one that can: ",
@@ -103,7 +105,7 @@ absl::Status CheckExplicitFiles(const PluginSources& sources,
                                 const std::vector<Plugin>& plugins) {
   for (const std::string& path : sources.plugin_files) {
     for (const Plugin& p : plugins) {
-      if (p.path == path && p.status != PluginStatus::kOk) {
+      if (p.path() == path && !Usable(p)) {
         return absl::InvalidArgumentError(absl::StrCat(
             "--plugin=", path, ": ", StateText(p),
             "; fix the plugin or leave it out (see copyscope list)"));
@@ -115,29 +117,9 @@ absl::Status CheckExplicitFiles(const PluginSources& sources,
 
 }  // namespace
 
-absl::Status LoadPlugins(const PluginSources& sources, plugins::PluginSet* set,
-                         std::vector<std::string>* notes) {
-  const std::string in_tree = plugins::DefaultPluginDirectory();
-  if (in_tree.empty()) {
-    notes->push_back(
-        "note: no in-tree plugins (not started from Bazel runfiles); use "
-        "--plugin-dir or --plugin");
-  } else {
-    std::string error;
-    if (!set->LoadDirectory(in_tree, &error)) {
-      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
-    }
-  }
-  for (const std::string& dir : sources.plugin_dirs) {
-    std::string error;
-    if (!set->LoadDirectory(dir, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--plugin-dir=", dir, ": ", error,
-                       "; give a readable directory of *.so plugins"));
-    }
-  }
-  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
-  return absl::OkStatus();
+std::string CellSpec::Label() const {
+  return recv_transport.empty() ? transport
+                                : absl::StrCat(transport, "/", recv_transport);
 }
 
 absl::StatusOr<Plan> MakePlan(const RunOptions& options,
@@ -148,11 +130,11 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
   std::vector<const Plugin*> selected;
   if (options.transports.empty()) {
     for (const Plugin& p : plugins) {
-      if (p.status == PluginStatus::kOk) {
+      if (Usable(p)) {
         selected.push_back(&p);
       } else {
-        plan.notes.push_back(
-            absl::StrCat("note: skipping ", p.name, " (", StateText(p), ")"));
+        plan.notes.push_back(absl::StrCat("note: skipping ", p.name(), " (",
+                                          StateText(p), ")"));
       }
     }
     if (selected.empty()) {
@@ -177,7 +159,7 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
             who, ": unknown transport '", name, "'; usable ones: ",
             UsableNames(plugins), "; ", fix, " (see copyscope list)"));
       }
-      if (p->status != PluginStatus::kOk) {
+      if (!Usable(*p)) {
         return absl::FailedPreconditionError(
             absl::StrCat(who, ": transport '", name, "' is ", StateText(*p),
                          "; ", fix, " (see copyscope list)"));
@@ -185,23 +167,23 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
       selected.push_back(p);
     }
   }
-  for (const Plugin* p : selected) plan.transports.push_back(p->name);
+  for (const Plugin* p : selected) plan.transports.push_back(p->name());
   std::vector<const Plugin*> receivers;
   s = SelectReceivers(options, plugins, &receivers);
   if (!s.ok()) return s;
-  for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name);
+  for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name());
 
   // Options per plugin, last value of a key wins. A scoped option goes to
   // its plugin wherever it serves (sender or --recv receiver); an unscoped
   // one to every sending transport.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> opts;
   auto set_opt = [&](const Plugin* p, const TransportOpt& o) -> absl::Status {
-    if (!HasOption(p->transport, o.key)) {
+    if (!HasOption(*p, o.key)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          OptText(o), ": transport '", p->name, "' has no option '", o.key,
-          "'; ", OptionKeys(p->transport), " (see copyscope list)"));
+          OptText(o), ": transport '", p->name(), "' has no option '", o.key,
+          "'; ", OptionKeys(*p), " (see copyscope list)"));
     }
-    auto& list = opts[p->name];
+    auto& list = opts[p->name()];
     list.erase(
         std::remove_if(list.begin(), list.end(),
                        [&](const auto& kv) { return kv.first == o.key; }),
@@ -220,7 +202,7 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     std::vector<const Plugin*> in_run = selected;
     in_run.insert(in_run.end(), receivers.begin(), receivers.end());
     auto it = std::find_if(in_run.begin(), in_run.end(),
-                           [&](const Plugin* p) { return p->name == o.scope; });
+                           [&](const Plugin* p) { return p->name() == o.scope; });
     if (it == in_run.end()) {
       std::vector<std::string> names = plan.transports;
       for (const std::string& r : plan.recv_transports) {
@@ -240,21 +222,19 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
   for (const Plugin* p : selected) {
     for (const Plugin* r : receivers) {
       // A receiver that is the sender's own plugin is no separate one.
-      const Plugin* rx = r != nullptr && r->name != p->name ? r : nullptr;
+      const Plugin* rx = r != nullptr && r->name() != p->name() ? r : nullptr;
       for (uint64_t size : options.sizes) {
         for (int threads : options.threads) {
           CellSpec cell;
-          cell.transport = p->transport;
-          cell.transport_name = p->name;
+          cell.transport = p->name();
           if (rx != nullptr) {
-            cell.recv_transport = rx->transport;
-            cell.recv_transport_name = rx->name;
-            cell.recv_options = opts[rx->name];
+            cell.recv_transport = rx->name();
+            cell.recv_options = opts[rx->name()];
           }
           cell.size = size;
           cell.fields = static_cast<uint32_t>(options.fields);
           cell.threads = threads;
-          cell.options = opts[p->name];
+          cell.options = opts[p->name()];
           cell.mode = options.mode;
           cell.direction = options.direction;
           if (options.mode == Mode::kRequestResponse) {
@@ -269,4 +249,4 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
   return plan;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

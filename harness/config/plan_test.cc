@@ -4,40 +4,37 @@
 #include "gtest/gtest.h"
 #include "harness/config/profiles.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
-using plugins::Plugin;
-using plugins::PluginStatus;
+using Plugin = record::PluginInfo;
 
-const cs_option_desc kOpts[] = {{"batch", "1", "messages per call"},
-                                {"mode", "a", "a or b"}};
-
-cs_transport Descriptor(const char* name, const cs_option_desc* options,
-                        uint32_t count) {
-  cs_transport t{};
-  t.struct_size = CS_TRANSPORT_STRUCT_SIZE;
-  t.abi_major = CS_ABI_MAJOR;
-  t.name = name;
-  t.options = options;
-  t.option_count = count;
-  return t;
+// A plugin as the plan sees it: name, status, options, capabilities.
+Plugin Info(const std::string& name, const std::string& status = "ok",
+            const std::string& reason = "", int options = 0,
+            bool receives = false) {
+  Plugin p;
+  p.set_name(name);
+  const bool file = name.size() > 3 && name.substr(name.size() - 3) == ".so";
+  p.set_path("/p/" + name + (file ? "" : ".so"));
+  p.set_status(status);
+  p.set_reason(reason);
+  const char* keys[] = {"batch", "mode"};
+  for (int i = 0; i < options; ++i) {
+    record::PluginOption* o = p.add_options();
+    o->set_key(keys[i]);
+  }
+  if (receives) p.add_capabilities("recv");
+  return p;
 }
 
-const cs_transport kAlpha = Descriptor("alpha", nullptr, 0);
-const cs_transport kBeta = Descriptor("beta", kOpts, 2);
-const cs_transport kGamma = Descriptor("gamma", kOpts, 1);
-const cs_transport kDelta = Descriptor("delta", nullptr, 0);
-
 std::vector<Plugin> Plugins() {
-  std::vector<Plugin> p(5);
-  p[0] = {"/p/alpha.so", "alpha", PluginStatus::kOk, "", &kAlpha};
-  p[1] = {"/p/beta.so", "beta", PluginStatus::kOk, "", &kBeta};
-  p[2] = {"/p/delta.so", "delta", PluginStatus::kUnavailable,
-          "needs kernel 9.9", &kDelta};
-  p[3] = {"/p/broken.so", "broken.so", PluginStatus::kRejected,
-          "no entry symbol", nullptr};
-  p[4] = {"/p/gamma.so", "gamma", PluginStatus::kOk, "", &kGamma};
+  std::vector<Plugin> p;
+  p.push_back(Info("alpha"));
+  p.push_back(Info("beta", "ok", "", 2));
+  p.push_back(Info("delta", "unavailable", "needs kernel 9.9"));
+  p.push_back(Info("broken.so", "rejected", "no entry symbol"));
+  p.push_back(Info("gamma", "ok", "", 1));
   return p;
 }
 
@@ -78,14 +75,13 @@ TEST(MakePlanTest, CellsInTransportSizeThreadsOrder) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->cells.size(), 8u);
   const CellSpec& first = plan->cells[0];
-  EXPECT_EQ(first.transport_name, "beta");
-  EXPECT_EQ(first.transport, &kBeta);
+  EXPECT_EQ(first.transport, "beta");
   EXPECT_EQ(first.size, 4096u);
   EXPECT_EQ(first.threads, 1);
   EXPECT_EQ(first.fields, 8u);
   EXPECT_EQ(plan->cells[1].threads, 2);
   EXPECT_EQ(plan->cells[2].size, 65536u);
-  EXPECT_EQ(plan->cells[4].transport_name, "alpha");
+  EXPECT_EQ(plan->cells[4].transport, "alpha");
   EXPECT_TRUE(plan->notes.empty());
 }
 
@@ -115,7 +111,7 @@ TEST(MakePlanTest, ScopedOptionGoesToItsTransportOnly) {
   absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
   ASSERT_TRUE(plan.ok()) << plan.status();
   for (const CellSpec& c : plan->cells) {
-    if (c.transport_name == "beta") {
+    if (c.transport == "beta") {
       EXPECT_EQ(c.options, (std::vector<std::pair<std::string, std::string>>{
                                {"batch", "16"}, {"mode", "b"}}));
     } else {
@@ -154,23 +150,12 @@ TEST(MakePlanTest, NoUsablePlugin) {
   EXPECT_TRUE(absl::StrContains(plan.status().message(), "copyscope list"));
 }
 
-cs_transport Receiving(const char* name) {
-  cs_transport t = Descriptor(name, kOpts, 2);
-  t.capabilities = CS_CAP_RECV;
-  return t;
-}
-
-const cs_transport kRx = Receiving("rx");
-const cs_transport kRx2 = Receiving("rx2");
-const cs_transport kRxDead = Receiving("rxdead");
-
 // Plugins() and three that can receive, one of them unavailable.
 std::vector<Plugin> WithReceivers() {
   std::vector<Plugin> p = Plugins();
-  p.push_back({"/p/rx.so", "rx", PluginStatus::kOk, "", &kRx});
-  p.push_back({"/p/rx2.so", "rx2", PluginStatus::kOk, "", &kRx2});
-  p.push_back({"/p/rxdead.so", "rxdead", PluginStatus::kUnavailable,
-               "io_uring disabled", &kRxDead});
+  p.push_back(Info("rx", "ok", "", 2, true));
+  p.push_back(Info("rx2", "ok", "", 2, true));
+  p.push_back(Info("rxdead", "unavailable", "io_uring disabled", 2, true));
   return p;
 }
 
@@ -185,8 +170,8 @@ TEST(MakePlanTest, NoRecvMeansEachTransportReceivesItself) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_TRUE(plan->recv_transports.empty());
   for (const CellSpec& c : plan->cells) {
-    EXPECT_EQ(c.recv_transport, nullptr);
-    EXPECT_EQ(c.recv_transport_name, "");
+    EXPECT_EQ(c.recv_transport, "");
+    EXPECT_EQ(c.Label(), c.transport);
   }
 }
 
@@ -203,9 +188,9 @@ TEST(MakePlanTest, RecvIsACellDimensionAfterTheTransport) {
       {"beta", "rx"}, {"beta", "rx2"}, {"alpha", "rx"}, {"alpha", "rx2"}};
   for (size_t i = 0; i < plan->cells.size(); ++i) {
     const CellSpec& c = plan->cells[i];
-    EXPECT_EQ(c.transport_name, order[i / 4][0]) << i;
-    EXPECT_EQ(c.recv_transport_name, order[i / 4][1]) << i;
-    EXPECT_EQ(c.recv_transport, i / 4 % 2 == 0 ? &kRx : &kRx2) << i;
+    EXPECT_EQ(c.transport, order[i / 4][0]) << i;
+    EXPECT_EQ(c.recv_transport, order[i / 4][1]) << i;
+    EXPECT_EQ(c.Label(), std::string(order[i / 4][0]) + "/" + order[i / 4][1]);
   }
   EXPECT_EQ(plan->cells[0].size, 4096u);
   EXPECT_EQ(plan->cells[1].threads, 2);
@@ -220,11 +205,10 @@ TEST(MakePlanTest, ATransportsOwnPluginIsNoSeparateReceiver) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->cells.size(), 8u);
   for (const CellSpec& c : plan->cells) {
-    if (c.transport_name == "rx") {
-      EXPECT_EQ(c.recv_transport, nullptr);
-      EXPECT_EQ(c.recv_transport_name, "");
+    if (c.transport == "rx") {
+      EXPECT_EQ(c.recv_transport, "");
     } else {
-      EXPECT_EQ(c.recv_transport, &kRx);
+      EXPECT_EQ(c.recv_transport, "rx");
     }
   }
 }
@@ -266,15 +250,5 @@ TEST(MakePlanTest, OptionsReachTheReceivePlugin) {
         WithReceivers());
 }
 
-TEST(LoadPluginsTest, UnreadablePluginDirIsAnError) {
-  PluginSources sources;
-  sources.plugin_dirs = {"/nonexistent/copyscope/plugins"};
-  plugins::PluginSet set;
-  std::vector<std::string> notes;
-  absl::Status s = LoadPlugins(sources, &set, &notes);
-  EXPECT_FALSE(s.ok());
-  EXPECT_TRUE(absl::StrContains(s.message(), "--plugin-dir=")) << s;
-}
-
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

@@ -3,54 +3,48 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
 const std::vector<Profile>& Table() {
   static const std::vector<Profile>* const table = new std::vector<Profile>{
       {"quick",
        "every usable transport, 4K and 64K, 1 and 2 connections, stream",
-       {},
-       {"4096", "65536"},
-       {"1", "2"},
-       8,
-       "stream",
-       "server-to-client",
-       absl::Milliseconds(300),
-       absl::Milliseconds(100),
-       0,
-       3},
+       {}},
       {"copy-matrix",
        "3 copy transports x 256B-16K x 1-8 connections, 5000 messages per "
        "client, server to client",
-       {"two_copy", "one_copy", "zero_copy"},
-       {"256", "1K", "4K", "16K"},
-       {"1", "2", "4", "8"},
-       8,
-       "stream",
-       "server-to-client",
-       absl::Seconds(1),
-       absl::Milliseconds(100),
-       5000,
-       3},
+       {{"transports", "two_copy,one_copy,zero_copy"},
+        {"sizes", "256,1K,4K,16K"},
+        {"threads", "1,2,4,8"},
+        {"fields", "8"},
+        {"mode", "stream"},
+        {"direction", "server-to-client"},
+        {"messages", "5000"},
+        {"reps", "3"}}},
       {"copy-matrix-wide",
        "3 copy transports x 64B-64K x 1-8 connections, request-response, "
        "5 s per sample",
-       {"two_copy", "one_copy", "zero_copy"},
-       {"64", "512", "4K", "64K"},
-       {"1", "2", "4", "8"},
-       8,
-       "rr",
-       "server-to-client",
-       absl::Seconds(5),
-       absl::Milliseconds(500),
-       0,
-       3},
+       {{"transports", "two_copy,one_copy,zero_copy"},
+        {"sizes", "64,512,4K,64K"},
+        {"threads", "1,2,4,8"},
+        {"fields", "8"},
+        {"mode", "rr"},
+        {"duration", "5s"},
+        {"warmup", "500ms"},
+        {"reps", "3"}}},
   };
   return *table;
 }
 
 }  // namespace
+
+std::string Profile::Value(const std::string& flag) const {
+  for (const auto& [name, value] : values) {
+    if (name == flag) return value;
+  }
+  return "";
+}
 
 const Profile* FindProfile(const std::string& name) {
   for (const Profile& p : Table()) {
@@ -91,4 +85,4 @@ std::string RecvAliasText() {
   return absl::StrJoin(parts, ", ");
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

@@ -3,7 +3,7 @@
 //
 //   const Profile* p = FindProfile("copy-matrix");
 //   if (p == nullptr) ...;            // see ProfileNames() for the choices
-//   p->sizes;                         // {"256", "1K", "4K", "16K"}
+//   p->Value("sizes");                // "256,1K,4K,16K"
 //
 //   quick             the default: every usable transport, 4K and 64K,
 //                     1 and 2 connections, stream, 0.3 s per sample, 3 reps;
@@ -24,27 +24,21 @@
 #ifndef COPYSCOPE_HARNESS_CONFIG_PROFILES_H_
 #define COPYSCOPE_HARNESS_CONFIG_PROFILES_H_
 
-#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "absl/time/time.h"
+namespace copyscope::config {
 
-namespace copyscope::harness {
-
+// A design: the flag values it sets, as they would be typed. The flag
+// table's defaults are the quick design, so `quick` sets nothing.
 struct Profile {
   std::string name;
   std::string description;
-  std::vector<std::string> transports;  // empty: every usable plugin
-  std::vector<std::string> sizes;
-  std::vector<std::string> threads;
-  int fields = 8;
-  std::string mode;       // "stream" or "rr"
-  std::string direction;  // "server-to-client" or "client-to-server"
-  absl::Duration duration;
-  absl::Duration warmup;
-  uint64_t messages = 0;  // > 0: count mode
-  int reps = 3;
+  std::vector<std::pair<std::string, std::string>> values;  // flag, value
+
+  // The value the profile gives a flag, or "" when it leaves it alone.
+  std::string Value(const std::string& flag) const;
 };
 
 inline constexpr char kDefaultProfile[] = "quick";
@@ -71,6 +65,6 @@ std::string ResolveRecvName(const std::string& value);
 // "copy (two_copy), uring (uring_recv), ..." for help and error messages.
 std::string RecvAliasText();
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::config
 
 #endif  // COPYSCOPE_HARNESS_CONFIG_PROFILES_H_

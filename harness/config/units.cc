@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
 // Leading decimal digits of text, or an error; *rest gets what follows.
@@ -93,4 +93,4 @@ absl::StatusOr<int64_t> ParseCount(absl::string_view text) {
   return static_cast<int64_t>(*number);
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

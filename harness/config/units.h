@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 
 // "4096", "64K", "64k", "4KiB", "1M", "1MiB", "1G", "1GiB" -> bytes.
 // Rejects empty text, signs, fractions, unknown or decimal suffixes ("4KB")
@@ -33,6 +33,6 @@ std::string FormatSize(uint64_t bytes);
 // A decimal whole number without sign or suffix, e.g. "8".
 absl::StatusOr<int64_t> ParseCount(absl::string_view text);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::config
 
 #endif  // COPYSCOPE_HARNESS_CONFIG_UNITS_H_

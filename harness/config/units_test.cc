@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
 TEST(ParseSizeTest, PlainBytes) {
@@ -69,4 +69,4 @@ TEST(ParseCountTest, Works) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

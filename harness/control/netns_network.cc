@@ -6,7 +6,7 @@
 #include "absl/strings/str_replace.h"
 #include "harness/env/isolation/netns.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
 
 // Per-namespace sysctls that shape a transfer, read inside the server
@@ -21,8 +21,9 @@ constexpr const char* kNamespaceSysctls[] = {
     "net/ipv4/tcp_orphan_retries",
 };
 
-const isolation::Side& SideOf(const isolation::Isolation& iso, Side side) {
-  return side == Side::kServer ? iso.server() : iso.client();
+const isolation::Side& SideOf(const isolation::Isolation& iso,
+                             engine::Side side) {
+  return side == engine::Side::kServer ? iso.server() : iso.client();
 }
 
 void AddOffloads(const std::string& prefix, const isolation::Offloads& off,
@@ -58,18 +59,19 @@ std::string NetnsNetwork::Describe() const {
                       ", mtu ", iso_.mtu(), ")");
 }
 
-absl::Status NetnsNetwork::SetupThread(Side side, int connection) {
+absl::Status NetnsNetwork::SetupThread(engine::Side side,
+                                       int connection) {
   const isolation::Side& s = SideOf(iso_, side);
   if (iso_.mode() == isolation::Mode::kNetns && s.ns_fd < 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat(SideName(side), " ", connection,
+        absl::StrCat(engine::SideName(side), " ", connection,
                      ": the isolation was closed before the cell ran"));
   }
   absl::Status entered = isolation::EnterNamespace(s.ns_fd);
   if (!entered.ok()) {
     return absl::Status(entered.code(),
-                        absl::StrCat("entering the ", SideName(side),
-                                     " namespace (", SideName(side), " ",
+                        absl::StrCat("entering the ", engine::SideName(side),
+                                     " namespace (", engine::SideName(side), " ",
                                      connection, "): ", entered.message()));
   }
   return absl::OkStatus();
@@ -84,9 +86,9 @@ std::vector<std::pair<std::string, std::string>> IsolationDetails(
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("interface", iso.server().interface);
   out.emplace_back("mtu", iso.mtu() > 0 ? absl::StrCat(iso.mtu()) : "unknown");
-  for (Side side : {Side::kServer, Side::kClient}) {
+  for (engine::Side side : {engine::Side::kServer, engine::Side::kClient}) {
     const isolation::Side& s = SideOf(iso, side);
-    const std::string p = absl::StrCat(SideName(side), "_");
+    const std::string p = absl::StrCat(engine::SideName(side), "_");
     out.emplace_back(p + "interface", s.interface);
     out.emplace_back(p + "address", absl::StrCat(s.address, "/", s.prefix_len));
     if (s.ns_inode != 0) {
@@ -109,4 +111,4 @@ std::vector<std::pair<std::string, std::string>> IsolationDetails(
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

@@ -24,9 +24,9 @@
 #include "harness/env/isolation/isolation.h"
 #include "harness/engine/network.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 
-class NetnsNetwork final : public Network {
+class NetnsNetwork final : public engine::Network {
  public:
   // `iso` is not owned; it must stay open while cells run.
   explicit NetnsNetwork(const isolation::Isolation& iso) : iso_(iso) {}
@@ -37,7 +37,7 @@ class NetnsNetwork final : public Network {
 
   // setns() into the side's namespace (nothing for loopback). An error
   // names the side and connection.
-  absl::Status SetupThread(Side side, int connection) override;
+  absl::Status SetupThread(engine::Side side, int connection) override;
 
   std::string ServerAddress(int connection) const override;
 
@@ -55,6 +55,6 @@ class NetnsNetwork final : public Network {
 std::vector<std::pair<std::string, std::string>> IsolationDetails(
     const isolation::Isolation& iso);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control
 
 #endif  // COPYSCOPE_HARNESS_CONTROL_NETNS_NETWORK_H_

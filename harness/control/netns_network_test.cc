@@ -15,10 +15,24 @@
 #include "harness/engine/thread_hooks.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
 
+using config::CellSpec;
+using engine::CellResult;
+using engine::InTreePluginsTest;
+using engine::RunnerConfig;
+using engine::Side;
+using engine::SideName;
+using engine::ThreadContext;
+using engine::ThreadHooks;
 using isolation::Isolation;
+
+CellResult RunOn(const CellSpec& spec, const plugins::Plugin& p,
+               const RunnerConfig& config, engine::Network& net,
+               ThreadHooks* hooks) {
+  return engine::RunCell(spec, engine::PluginsOf(p), config, net, hooks);
+}
 
 // Records, at the start of the measured interval (after SetupThread), the
 // network namespace each worker thread is in.
@@ -42,7 +56,7 @@ class WhereHooks : public ThreadHooks {
 class NetnsNetworkTest : public InTreePluginsTest {
  protected:
   static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
-    return SpecFor(p, size, threads, /*fields=*/4);
+    return engine::SpecFor(p, size, threads, /*fields=*/4);
   }
 
   static RunnerConfig Short() {
@@ -74,12 +88,12 @@ TEST_F(NetnsNetworkTest, EveryTransportMovesBytesBetweenTheNamespaces) {
   for (const plugins::Plugin* p : Usable()) {
     SCOPED_TRACE(p->name);
     WhereHooks where;
-    CellResult r = RunCell(Spec(*p, 16384, 2), Short(), net, &where);
+    CellResult r = RunOn(Spec(*p, 16384, 2), *p, Short(), net, &where);
     ASSERT_TRUE(r.status.ok()) << r.status;
-    ASSERT_EQ(r.connections.size(), 2u);
-    for (const ConnectionResult& c : r.connections) {
-      EXPECT_GT(c.rx_bytes, 0u);
-      EXPECT_EQ(c.rx_bytes, c.rx_messages * 16384);
+    ASSERT_EQ(r.sample.connections_size(), 2);
+    for (const record::Connection& c : r.sample.connections()) {
+      EXPECT_GT(c.bytes(), 0u);
+      EXPECT_EQ(c.bytes(), c.messages() * 16384);
     }
     // Every worker did its work inside its side's namespace, not ours.
     std::map<std::pair<Side, int>, uint64_t> seen = where.seen();
@@ -102,8 +116,8 @@ TEST_F(NetnsNetworkTest, LoopbackIsolationRunsInOurNamespace) {
   EXPECT_EQ(net.ServerAddress(3), "127.0.0.1");
   const uint64_t here = *isolation::CurrentNamespaceInode();
   WhereHooks where;
-  CellResult r =
-      RunCell(Spec(*Usable().front(), 4096, 1), Short(), net, &where);
+  const plugins::Plugin& p = *Usable().front();
+  CellResult r = RunOn(Spec(p, 4096, 1), p, Short(), net, &where);
   ASSERT_TRUE(r.status.ok()) << r.status;
   for (const auto& [key, ns] : where.seen()) EXPECT_EQ(ns, here);
 }
@@ -112,8 +126,8 @@ TEST_F(NetnsNetworkTest, AClosedIsolationFailsTheCellClearly) {
   NETNS_OR_SKIP(iso);
   NetnsNetwork net(iso);
   ASSERT_TRUE(iso.Close().ok());
-  CellResult r = RunCell(Spec(*Usable().front(), 4096, 1), Short(), net,
-                         /*hooks=*/nullptr);
+  const plugins::Plugin& p = *Usable().front();
+  CellResult r = RunOn(Spec(p, 4096, 1), p, Short(), net, /*hooks=*/nullptr);
   EXPECT_FALSE(r.status.ok());
   EXPECT_TRUE(absl::StrContains(r.status.message(), "isolation was closed"))
       << r.status;
@@ -166,4 +180,4 @@ TEST(IsolationDetailsTest, MtuRequestedIsRecorded) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

@@ -4,28 +4,28 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 
 PinningHooks::PinningHooks(std::map<int, topology::PinPlan> plans)
     : plans_(std::move(plans)) {}
 
-int PinningHooks::PlannedCpu(const ThreadContext& t) const {
+int PinningHooks::PlannedCpu(const engine::ThreadContext& t) const {
   auto it = plans_.find(t.connections);
   if (it == plans_.end() || t.connection < 0 ||
       static_cast<size_t>(t.connection) >= it->second.placements.size()) {
     return topology::kUnpinned;
   }
   const topology::Placement& p = it->second.placements[t.connection];
-  return t.side == Side::kServer ? p.server_cpu : p.client_cpu;
+  return t.side == engine::Side::kServer ? p.server_cpu : p.client_cpu;
 }
 
-absl::Status PinningHooks::OnThreadStart(const ThreadContext& t) {
+absl::Status PinningHooks::OnThreadStart(const engine::ThreadContext& t) {
   if (!plans_.empty()) {
     auto it = plans_.find(t.connections);
     if (it == plans_.end() || t.connection < 0 ||
         static_cast<size_t>(t.connection) >= it->second.placements.size()) {
       return absl::InternalError(absl::StrCat(
-          "pinning: no placement for ", SideName(t.side), " ", t.connection,
+          "pinning: no placement for ", engine::SideName(t.side), " ", t.connection,
           " of a cell with ", t.connections, " connections"));
     }
   }
@@ -34,7 +34,7 @@ absl::Status PinningHooks::OnThreadStart(const ThreadContext& t) {
   if (!tracker.ok()) {
     return absl::Status(
         tracker.status().code(),
-        absl::StrCat("pinning ", SideName(t.side), " ", t.connection, ": ",
+        absl::StrCat("pinning ", engine::SideName(t.side), " ", t.connection, ": ",
                      tracker.status().message()));
   }
   absl::MutexLock lock(&mu_);
@@ -48,11 +48,11 @@ void PinningHooks::Observe() {
   if (it != trackers_.end()) it->second.Observe();
 }
 
-void PinningHooks::OnMeasureStart(const ThreadContext&) { Observe(); }
+void PinningHooks::OnMeasureStart(const engine::ThreadContext&) { Observe(); }
 
-void PinningHooks::OnMeasureStop(const ThreadContext&) { Observe(); }
+void PinningHooks::OnMeasureStop(const engine::ThreadContext&) { Observe(); }
 
-void PinningHooks::OnThreadEnd(const ThreadContext& t) {
+void PinningHooks::OnThreadEnd(const engine::ThreadContext& t) {
   std::optional<topology::ThreadCpuTracker> tracker;
   {
     absl::MutexLock lock(&mu_);
@@ -63,13 +63,14 @@ void PinningHooks::OnThreadEnd(const ThreadContext& t) {
   }
   topology::ThreadCpuRecord r = tracker->Finish();
   if (t.report == nullptr) return;
-  ThreadReport& out = *t.report;
-  out.pinned_cpu = r.pinned_cpu;
-  if (r.start_cpu >= 0) out.start_cpu = r.start_cpu;
-  if (r.end_cpu >= 0) out.end_cpu = r.end_cpu;
-  out.cpus_seen = r.cpus_seen;
-  out.migrations = r.migrations;
-  out.migrated_while_pinned = r.PinnedThreadMigrated();
+  record::ThreadReport& out = *t.report;
+  out.set_pinned_cpu(r.pinned_cpu);
+  if (r.start_cpu >= 0) out.set_start_cpu(r.start_cpu);
+  if (r.end_cpu >= 0) out.set_end_cpu(r.end_cpu);
+  out.clear_cpus_seen();
+  for (int cpu : r.cpus_seen) out.add_cpus_seen(cpu);
+  if (r.migrations) out.set_migrations(*r.migrations);
+  out.set_migrated_while_pinned(r.PinnedThreadMigrated());
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

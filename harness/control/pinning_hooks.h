@@ -27,23 +27,23 @@
 #include "harness/env/topology/affinity.h"
 #include "harness/env/topology/pinning.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 
-class PinningHooks final : public ThreadHooks {
+class PinningHooks final : public engine::ThreadHooks {
  public:
   // plans[n] is the plan for cells of n connections. Empty: track only.
   explicit PinningHooks(std::map<int, topology::PinPlan> plans);
 
   // Pins and starts tracking. An error fails the cell: a cell size without
   // a plan, or a CPU this thread may not use.
-  absl::Status OnThreadStart(const ThreadContext& t) override;
-  void OnMeasureStart(const ThreadContext& t) override;
-  void OnMeasureStop(const ThreadContext& t) override;
+  absl::Status OnThreadStart(const engine::ThreadContext& t) override;
+  void OnMeasureStart(const engine::ThreadContext& t) override;
+  void OnMeasureStop(const engine::ThreadContext& t) override;
   // Writes the placement into *t.report (nothing if the start failed).
-  void OnThreadEnd(const ThreadContext& t) override;
+  void OnThreadEnd(const engine::ThreadContext& t) override;
 
   // The CPU the plans give this thread, or topology::kUnpinned.
-  int PlannedCpu(const ThreadContext& t) const;
+  int PlannedCpu(const engine::ThreadContext& t) const;
 
  private:
   void Observe();
@@ -54,6 +54,6 @@ class PinningHooks final : public ThreadHooks {
       ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control
 
 #endif  // COPYSCOPE_HARNESS_CONTROL_PINNING_HOOKS_H_

@@ -12,8 +12,17 @@
 #include "harness/env/topology/affinity.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
+
+using engine::Side;
+using engine::SideName;
+using engine::ThreadContext;
+using record::ThreadReport;
+
+std::vector<int> Seen(const ThreadReport& r) {
+  return std::vector<int>(r.cpus_seen().begin(), r.cpus_seen().end());
+}
 
 std::vector<int> Allowed() {
   absl::StatusOr<std::vector<int>> cpus = topology::CurrentThreadAllowedCpus();
@@ -59,17 +68,17 @@ TEST(PinningHooksTest, PinnedThreadsRecordTheCpuTheyRanOn) {
   for (auto [side, cpu] : {std::pair{Side::kServer, a}, {Side::kClient, b}}) {
     SCOPED_TRACE(SideName(side));
     ThreadReport r = RunThread(hooks, side, 0, 1);
-    EXPECT_EQ(r.pinned_cpu, cpu);
-    ASSERT_TRUE(r.start_cpu.has_value());
-    ASSERT_TRUE(r.end_cpu.has_value());
-    EXPECT_EQ(*r.start_cpu, cpu);
-    EXPECT_EQ(*r.end_cpu, cpu);
-    EXPECT_EQ(r.cpus_seen, std::vector<int>{cpu});
-    EXPECT_FALSE(r.migrated_while_pinned);
+    EXPECT_EQ(r.pinned_cpu(), cpu);
+    ASSERT_TRUE(r.has_start_cpu());
+    ASSERT_TRUE(r.has_end_cpu());
+    EXPECT_EQ(r.start_cpu(), cpu);
+    EXPECT_EQ(r.end_cpu(), cpu);
+    EXPECT_EQ(Seen(r), std::vector<int>{cpu});
+    EXPECT_FALSE(r.migrated_while_pinned());
     // Migrations are counted where the kernel exposes them; a thread bound
     // to one CPU cannot migrate after it was pinned.
-    if (r.migrations.has_value()) {
-      EXPECT_EQ(*r.migrations, 0);
+    if (r.has_migrations()) {
+      EXPECT_EQ(r.migrations(), 0);
     }
   }
 }
@@ -78,12 +87,12 @@ TEST(PinningHooksTest, WithoutAPlanThreadsAreTrackedNotPinned) {
   PinningHooks hooks({});
   const std::vector<int> cpus = Allowed();
   ThreadReport r = RunThread(hooks, Side::kClient, 1, 2);
-  EXPECT_EQ(r.pinned_cpu, topology::kUnpinned);
-  ASSERT_TRUE(r.start_cpu.has_value());
-  ASSERT_TRUE(r.end_cpu.has_value());
-  EXPECT_NE(std::find(cpus.begin(), cpus.end(), *r.start_cpu), cpus.end());
-  EXPECT_FALSE(r.cpus_seen.empty());
-  EXPECT_FALSE(r.migrated_while_pinned);
+  EXPECT_EQ(r.pinned_cpu(), topology::kUnpinned);
+  ASSERT_TRUE(r.has_start_cpu());
+  ASSERT_TRUE(r.has_end_cpu());
+  EXPECT_NE(std::find(cpus.begin(), cpus.end(), r.start_cpu()), cpus.end());
+  EXPECT_FALSE(r.cpus_seen().empty());
+  EXPECT_FALSE(r.migrated_while_pinned());
 }
 
 TEST(PinningHooksTest, AnUnpinnedRoleOfAPlanIsTrackedOnly) {
@@ -93,8 +102,8 @@ TEST(PinningHooksTest, AnUnpinnedRoleOfAPlanIsTrackedOnly) {
   EXPECT_EQ(hooks.PlannedCpu({Side::kClient, 0, 1, "t", nullptr}),
             topology::kUnpinned);
   ThreadReport r = RunThread(hooks, Side::kClient, 0, 1);
-  EXPECT_EQ(r.pinned_cpu, topology::kUnpinned);
-  EXPECT_TRUE(r.start_cpu.has_value());
+  EXPECT_EQ(r.pinned_cpu(), topology::kUnpinned);
+  EXPECT_TRUE(r.has_start_cpu());
 }
 
 TEST(PinningHooksTest, ACpuThisProcessMayNotUseFailsTheThreadStart) {
@@ -103,7 +112,7 @@ TEST(PinningHooksTest, ACpuThisProcessMayNotUseFailsTheThreadStart) {
   ThreadReport r = RunThread(hooks, Side::kServer, 0, 1, &start);
   EXPECT_FALSE(start.ok());
   EXPECT_TRUE(absl::StrContains(start.message(), "pinning server 0")) << start;
-  EXPECT_FALSE(r.start_cpu.has_value());  // nothing recorded
+  EXPECT_FALSE(r.has_start_cpu());  // nothing recorded
 }
 
 TEST(PinningHooksTest, ACellSizeWithoutAPlanIsAnError) {
@@ -121,42 +130,39 @@ TEST(PinningHooksTest, OneObjectServesCellsOfEverySize) {
   std::map<int, topology::PinPlan> plans = PlanFor({{a, b}});
   plans.merge(PlanFor({{b, a}, {a, b}}));
   PinningHooks hooks(std::move(plans));
-  EXPECT_EQ(RunThread(hooks, Side::kServer, 0, 1).pinned_cpu, a);
-  EXPECT_EQ(RunThread(hooks, Side::kServer, 0, 2).pinned_cpu, b);
-  EXPECT_EQ(RunThread(hooks, Side::kClient, 1, 2).pinned_cpu, b);
+  EXPECT_EQ(RunThread(hooks, Side::kServer, 0, 1).pinned_cpu(), a);
+  EXPECT_EQ(RunThread(hooks, Side::kServer, 0, 2).pinned_cpu(), b);
+  EXPECT_EQ(RunThread(hooks, Side::kClient, 1, 2).pinned_cpu(), b);
 }
 
 // A real cell with each role pinned to its own allowed CPU.
 TEST(PinningHooksTest, ARealCellRecordsThePinnedCpus) {
   plugins::PluginSet set;
-  const plugins::Plugin* usable = FirstUsablePlugin(&set);
+  const plugins::Plugin* usable = engine::FirstUsablePlugin(&set);
   ASSERT_NE(usable, nullptr);
   std::vector<int> cpus = Allowed();
   const int server_cpu = cpus.front(), client_cpu = cpus.back();
   PinningHooks hooks(PlanFor({{server_cpu, client_cpu}}));
-  CellSpec spec;
-  spec.transport = usable->transport;
-  spec.transport_name = usable->name;
-  spec.size = 4096;
-  spec.threads = 1;
-  RunnerConfig config;
+  config::CellSpec spec = engine::SpecFor(*usable, 4096, 1);
+  engine::RunnerConfig config;
   config.warmup = absl::Milliseconds(50);
   config.duration = absl::Milliseconds(300);
-  LoopbackNetwork net;
-  CellResult r = RunCell(spec, config, net, &hooks);
+  engine::LoopbackNetwork net;
+  engine::CellResult r =
+      engine::RunCell(spec, engine::PluginsOf(*usable), config, net, &hooks);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  ASSERT_EQ(r.connections.size(), 1u);
-  const ThreadReport& s = r.connections[0].server;
-  const ThreadReport& c = r.connections[0].client;
-  EXPECT_EQ(s.pinned_cpu, server_cpu);
-  EXPECT_EQ(c.pinned_cpu, client_cpu);
-  EXPECT_EQ(s.cpus_seen, std::vector<int>{server_cpu});
-  EXPECT_EQ(c.cpus_seen, std::vector<int>{client_cpu});
-  EXPECT_EQ(s.end_cpu, server_cpu);
-  EXPECT_EQ(c.end_cpu, client_cpu);
-  EXPECT_FALSE(s.migrated_while_pinned);
-  EXPECT_FALSE(c.migrated_while_pinned);
+  ASSERT_EQ(r.sample.connections_size(), 1);
+  const ThreadReport& s = r.sample.connections(0).server();
+  const ThreadReport& c = r.sample.connections(0).client();
+  EXPECT_EQ(s.pinned_cpu(), server_cpu);
+  EXPECT_EQ(c.pinned_cpu(), client_cpu);
+  EXPECT_EQ(Seen(s), std::vector<int>{server_cpu});
+  EXPECT_EQ(Seen(c), std::vector<int>{client_cpu});
+  EXPECT_EQ(s.end_cpu(), server_cpu);
+  EXPECT_EQ(c.end_cpu(), client_cpu);
+  EXPECT_FALSE(s.migrated_while_pinned());
+  EXPECT_FALSE(c.migrated_while_pinned());
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

@@ -11,7 +11,7 @@
 #include "perfmon/cpu_scope.h"
 #include "perfmon/summary.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
 
 absl::Status Bad(absl::string_view flag, absl::string_view value,
@@ -40,51 +40,44 @@ std::string RoleCpus(const topology::PinPlan& plan, bool server,
 std::string PinFlags(const topology::PinOptions& o) {
   return absl::StrCat("--pin-server=", o.server.ToString(),
                       " --pin-client=", o.client.ToString(), " --pin-fallback=",
-                      topology::PinFallbackName(o.fallback));
+                      config::PinFallbackName(o.fallback));
+}
+
+// The CPUs of each role, per thread count, for CPU-scope counting.
+std::map<int, engine::RoleCpus> RoleCpusOf(
+    const std::map<int, topology::PinPlan>& plans) {
+  std::map<int, engine::RoleCpus> out;
+  for (const auto& [n, plan] : plans) {
+    engine::RoleCpus& cpus = out[n];
+    for (const topology::Placement& p : plan.placements) {
+      if (p.server_cpu != topology::kUnpinned) {
+        cpus.server.push_back(p.server_cpu);
+      }
+      if (p.client_cpu != topology::kUnpinned) {
+        cpus.client.push_back(p.client_cpu);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RunEnvironment>> RunEnvironment::Prepare(
-    const RunOptions& options, const Plan& plan) {
+    const config::RunOptions& options, const config::Plan& plan) {
   std::unique_ptr<RunEnvironment> env(new RunEnvironment);
-
-  absl::StatusOr<isolation::Request> request =
-      isolation::ParseRequest(options.isolation);
-  if (!request.ok()) {
-    return Bad("--isolation", options.isolation, "unknown value",
-               "use --isolation=netns, loopback or auto");
-  }
-  env->isolation_request_ = *request;
-  if (options.mtu != 0 && (options.mtu < 68 || options.mtu > 65535)) {
-    return Bad("--mtu", absl::StrCat(options.mtu),
-               "not an MTU between 68 and 65535", "use e.g. --mtu=9000");
-  }
-  if (options.mtu != 0 && *request == isolation::Request::kLoopback) {
-    return Bad("--mtu", absl::StrCat(options.mtu),
-               "sets the veth's MTU, and --isolation=loopback has none",
-               "use --isolation=netns or drop --mtu");
-  }
+  env->isolation_request_ = options.isolation;
   env->isolation_options_.mtu = options.mtu;
 
   absl::StatusOr<perfmon::CounterOptions> counters =
-      MakeCounterOptions(options.counters);
+      engine::MakeCounterOptions(options.counters);
   if (!counters.ok()) return counters.status();
   env->counter_options_ = *std::move(counters);
-  env->counters_flag_ = options.counters;
-  if (options.counters_scope != "thread" && options.counters_scope != "cpu") {
-    return Bad("--counters-scope", options.counters_scope, "unknown scope",
-               "use --counters-scope=thread (each worker thread) or cpu (the "
-               "CPUs the run uses, system-wide; needs privileges)");
-  }
-  env->cpu_scope_ = options.counters_scope == "cpu";
-
-  absl::StatusOr<topology::PinOptions> pin = topology::ParsePinOptions(
-      options.pin_server, options.pin_client, options.pin_fallback);
-  if (!pin.ok()) return pin.status();
-  env->pin_options_ = *pin;
-  env->pinned_ = pin->server.kind != topology::PolicyKind::kNone ||
-                 pin->client.kind != topology::PolicyKind::kNone;
+  env->counters_ = options.counters;
+  env->cpu_scope_ = options.counters_scope == config::CountersScope::kCpu;
+  env->pin_options_ = options.pin;
+  env->pinned_ = options.pin.server.kind != topology::PolicyKind::kNone ||
+                 options.pin.client.kind != topology::PolicyKind::kNone;
 
   if (!options.topology_xml.empty() && !options.dry_run) {
     return Bad("--topology-xml", options.topology_xml,
@@ -106,12 +99,12 @@ absl::StatusOr<std::unique_ptr<RunEnvironment>> RunEnvironment::Prepare(
   }
 
   std::set<int> counts;
-  for (const CellSpec& cell : plan.cells) counts.insert(cell.threads);
+  for (const config::CellSpec& cell : plan.cells) counts.insert(cell.threads);
   env->thread_counts_.assign(counts.begin(), counts.end());
   if (env->pinned_) {
     for (int n : env->thread_counts_) {
       absl::StatusOr<topology::PinPlan> p =
-          topology::PlanPinning(*env->topology_, *pin, n);
+          topology::PlanPinning(*env->topology_, options.pin, n);
       if (p.ok()) {
         env->plans_[n] = *std::move(p);
       } else if (options.dry_run) {
@@ -150,11 +143,11 @@ std::string RunEnvironment::PinPlanText() const {
   return out;
 }
 
-int RunEnvironment::DryRun(const Plan& plan) const {
+int RunEnvironment::DryRun(const config::Plan& plan) const {
   std::set<std::string> transports;
   std::set<uint64_t> sizes;
-  for (const CellSpec& c : plan.cells) {
-    transports.insert(c.transport_name);
+  for (const config::CellSpec& c : plan.cells) {
+    transports.insert(c.transport);
     sizes.insert(c.size);
   }
   const std::string recv =
@@ -174,8 +167,9 @@ int RunEnvironment::DryRun(const Plan& plan) const {
   }
   std::printf(
       "isolation: --isolation=%s (no namespace is created in a dry run)\n",
-      isolation::RequestName(isolation_request_));
-  std::printf("counters: --counters=%s, %s scope\n", counters_flag_.c_str(),
+      config::IsolationName(isolation_request_));
+  std::printf("counters: --counters=%s, %s scope\n",
+              counters_.ToString().c_str(),
               cpu_scope_ ? "CPU" : "thread");
   if (!pinned_) {
     std::printf(
@@ -200,7 +194,7 @@ int RunEnvironment::DryRun(const Plan& plan) const {
   return 0;
 }
 
-absl::Status RunEnvironment::Start(RunContext* context) {
+absl::Status RunEnvironment::Start(record::RunContext* context) {
   // Isolation: once for the run.
   absl::StatusOr<std::unique_ptr<isolation::Isolation>> iso =
       isolation::Isolation::Setup(isolation_request_, isolation_options_);
@@ -240,8 +234,8 @@ absl::Status RunEnvironment::Start(RunContext* context) {
       absl::StatusOr<std::vector<int>> all =
           topology::CurrentThreadAllowedCpus();
       std::vector<int> cpus = all.ok() ? *all : std::vector<int>{};
-      cpu_scope_hooks_ =
-          std::make_unique<CpuScopeHooks>(counter_options_, plans_, cpus);
+      cpu_scope_hooks_ = std::make_unique<engine::CpuScopeHooks>(
+          counter_options_, RoleCpusOf(plans_), cpus);
       if (!cpus.empty()) {
         absl::StatusOr<perfmon::CpuScopeCounters> probe =
             perfmon::CpuScopeCounters::Open(counter_options_, {cpus.front()});
@@ -251,7 +245,8 @@ absl::Status RunEnvironment::Start(RunContext* context) {
           "counters: CPU scope (system-wide on the CPUs the roles are pinned "
           "to, else on every CPU; recorded on connection 0)");
     } else {
-      counter_hooks_ = std::make_unique<CounterHooks>(counter_options_);
+      counter_hooks_ =
+          std::make_unique<engine::CounterHooks>(counter_options_);
       absl::StatusOr<perfmon::CounterGroup> probe =
           perfmon::CounterGroup::Open(counter_options_);
       if (probe.ok()) missing = probe->Unsupported();
@@ -262,13 +257,14 @@ absl::Status RunEnvironment::Start(RunContext* context) {
     std::fprintf(stderr, "note: %s\n", line.c_str());
     context->notes.push_back(line);
   }
-  ThreadHooks* counting =
-      cpu_scope_hooks_ ? static_cast<ThreadHooks*>(cpu_scope_hooks_.get())
-                       : counter_hooks_.get();
+  engine::ThreadHooks* counting =
+      cpu_scope_hooks_
+          ? static_cast<engine::ThreadHooks*>(cpu_scope_hooks_.get())
+          : counter_hooks_.get();
   // Pinning first: the counters then open on the CPU the thread runs on.
-  composite_ = std::make_unique<CompositeHooks>(
-      std::vector<ThreadHooks*>{pinning_hooks_.get(), counting});
+  composite_ = std::make_unique<engine::CompositeHooks>(
+      std::vector<engine::ThreadHooks*>{pinning_hooks_.get(), counting});
   return absl::OkStatus();
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

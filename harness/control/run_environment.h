@@ -28,19 +28,19 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "harness/config/options.h"
+#include "harness/config/plan.h"
+#include "harness/control/netns_network.h"
+#include "harness/control/pinning_hooks.h"
 #include "harness/engine/composite_hooks.h"
 #include "harness/engine/counter_hooks.h"
 #include "harness/env/isolation/isolation.h"
-#include "harness/control/netns_network.h"
-#include "harness/config/options.h"
-#include "harness/control/pinning_hooks.h"
-#include "harness/config/plan.h"
-#include "harness/engine/results.h"
 #include "harness/env/topology/pinning.h"
 #include "harness/env/topology/topology.h"
+#include "harness/record/record.h"
 #include "perfmon/counter_group.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 
 class RunEnvironment {
  public:
@@ -49,22 +49,22 @@ class RunEnvironment {
   // naming the flag and the fix. With --dry-run a plan that cannot be made
   // is kept as that thread count's error instead.
   static absl::StatusOr<std::unique_ptr<RunEnvironment>> Prepare(
-      const RunOptions& options, const Plan& plan);
+      const config::RunOptions& options, const config::Plan& plan);
 
   // --dry-run: prints what would run and, per thread count, the CPUs of the
   // server and client threads (or that line's error) on stdout. Returns the
   // exit code: 0, or 2 if some thread count could not be planned.
-  int DryRun(const Plan& plan) const;
+  int DryRun(const config::Plan& plan) const;
 
   // Creates the isolation (once for the run), the hooks, and probes the
   // counters; prints the isolation, pinning and missing-counter lines on
   // stderr and fills `context`. Fails only when --isolation=netns cannot
   // be had (FailedPrecondition, pointing at `copyscope netns check`).
-  absl::Status Start(RunContext* context);
+  absl::Status Start(record::RunContext* context);
 
   // Valid after Start(), for as long as this object lives.
-  Network& network() { return *network_; }
-  ThreadHooks* hooks() { return composite_.get(); }
+  engine::Network& network() { return *network_; }
+  engine::ThreadHooks* hooks() { return composite_.get(); }
   const isolation::Isolation& isolation() const { return *isolation_; }
 
   // The pinning plan of cells with n connections (nullptr: unpinned).
@@ -81,7 +81,7 @@ class RunEnvironment {
   isolation::Request isolation_request_ = isolation::Request::kAuto;
   isolation::Options isolation_options_;
   perfmon::CounterOptions counter_options_;
-  std::string counters_flag_;
+  config::CounterSelection counters_;
   bool cpu_scope_ = false;
   topology::PinOptions pin_options_;
   bool pinned_ = false;  // some role has a policy other than none
@@ -97,11 +97,11 @@ class RunEnvironment {
   std::unique_ptr<isolation::Isolation> isolation_;
   std::unique_ptr<NetnsNetwork> network_;
   std::unique_ptr<PinningHooks> pinning_hooks_;
-  std::unique_ptr<CounterHooks> counter_hooks_;
-  std::unique_ptr<CpuScopeHooks> cpu_scope_hooks_;
-  std::unique_ptr<CompositeHooks> composite_;
+  std::unique_ptr<engine::CounterHooks> counter_hooks_;
+  std::unique_ptr<engine::CpuScopeHooks> cpu_scope_hooks_;
+  std::unique_ptr<engine::CompositeHooks> composite_;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control
 
 #endif  // COPYSCOPE_HARNESS_CONTROL_RUN_ENVIRONMENT_H_

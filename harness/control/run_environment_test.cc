@@ -6,12 +6,19 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "harness/cli/env_commands.h"
+#include "harness/config/flags.h"
 #include "harness/config/options.h"
 #include "harness/env/topology/affinity.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
+
+using config::CellSpec;
+using config::Invocation;
+using config::ParseCommandLine;
+using config::Plan;
+using config::RunOptions;
+using record::RunContext;
 
 constexpr char kHybrid[] = "harness/env/topology/testdata/hybrid_i7_12700.xml";
 
@@ -27,72 +34,51 @@ Plan PlanOf(std::vector<int> threads) {
   Plan plan;
   for (int n : threads) {
     CellSpec c;
-    c.transport_name = "alpha";
+    c.transport = "alpha";
     c.threads = n;
     plan.cells.push_back(c);
   }
   return plan;
 }
 
+// The error of a command line, from parsing it or from preparing the run.
 absl::Status PrepareError(std::vector<std::string> args) {
-  absl::StatusOr<std::unique_ptr<RunEnvironment>> env =
-      RunEnvironment::Prepare(Parse(std::move(args)), PlanOf({1}));
-  return env.status();
+  args.insert(args.begin(), {"copyscope", "run"});
+  absl::StatusOr<Invocation> inv = ParseCommandLine(args);
+  if (!inv.ok()) return inv.status();
+  return RunEnvironment::Prepare(inv->run, PlanOf({1})).status();
 }
 
 TEST(RunFlagsTest, DefaultsAndValuesReachRunOptions) {
   RunOptions d = Parse({});
-  EXPECT_EQ(d.isolation, "auto");
+  EXPECT_EQ(d.isolation, config::Isolation::kAuto);
   EXPECT_EQ(d.mtu, 0);
-  EXPECT_EQ(d.pin_server, "none");
-  EXPECT_EQ(d.pin_client, "none");
-  EXPECT_EQ(d.pin_fallback, "error");
+  EXPECT_EQ(d.pin.server.ToString(), "none");
+  EXPECT_EQ(d.pin.client.ToString(), "none");
+  EXPECT_EQ(d.pin.fallback, config::PinFallback::kError);
   EXPECT_FALSE(d.dry_run);
-  EXPECT_EQ(d.counters, "default");
-  EXPECT_EQ(d.counters_scope, "thread");
+  EXPECT_EQ(d.counters.ToString(), "default");
+  EXPECT_EQ(d.counters_scope, config::CountersScope::kThread);
   RunOptions o = Parse(
       {"--isolation=netns", "--mtu", "9000", "--pin-server=pcore",
        "--pin_client=cpus:1", "--pin-fallback=any", "--topology-xml=x.xml",
        "--dry-run", "--counters=task-clock", "--counters-scope=cpu"});
-  EXPECT_EQ(o.isolation, "netns");
+  EXPECT_EQ(o.isolation, config::Isolation::kNetns);
   EXPECT_EQ(o.mtu, 9000);
-  EXPECT_EQ(o.pin_server, "pcore");
-  EXPECT_EQ(o.pin_client, "cpus:1");
-  EXPECT_EQ(o.pin_fallback, "any");
+  EXPECT_EQ(o.pin.server.ToString(), "pcore");
+  EXPECT_EQ(o.pin.client.ToString(), "cpus:1");
+  EXPECT_EQ(o.pin.fallback, config::PinFallback::kAny);
   EXPECT_EQ(o.topology_xml, "x.xml");
   EXPECT_TRUE(o.dry_run);
-  EXPECT_EQ(o.counters, "task-clock");
-  EXPECT_EQ(o.counters_scope, "cpu");
-}
-
-TEST(RunFlagsTest, SubcommandsTakeOnlyTheirFlags) {
-  absl::StatusOr<Invocation> topo = ParseCommandLine(
-      {"copyscope", "topo", std::string("--topology-xml=") + kHybrid});
-  ASSERT_TRUE(topo.ok()) << topo.status();
-  EXPECT_EQ(topo->command, Command::kTopo);
-  EXPECT_EQ(topo->run.topology_xml, kHybrid);
-  EXPECT_FALSE(ParseCommandLine({"copyscope", "topo", "--sizes=4K"}).ok());
-  absl::StatusOr<Invocation> check =
-      ParseCommandLine({"copyscope", "netns", "check"});
-  ASSERT_TRUE(check.ok()) << check.status();
-  EXPECT_EQ(check->command, Command::kNetnsCheck);
-  for (std::vector<std::string> bad :
-       {std::vector<std::string>{"copyscope", "netns"},
-        {"copyscope", "netns", "list"},
-        {"copyscope", "netns", "check", "--mtu=1500"}}) {
-    absl::StatusOr<Invocation> inv = ParseCommandLine(bad);
-    EXPECT_FALSE(inv.ok()) << bad.back();
-    EXPECT_EQ(inv.status().code(), absl::StatusCode::kInvalidArgument);
-  }
-  EXPECT_TRUE(absl::StrContains(UsageText(), "copyscope netns check"));
-  EXPECT_TRUE(absl::StrContains(UsageText(), "--pin-server"));
+  EXPECT_EQ(o.counters.ToString(), "task-clock");
+  EXPECT_EQ(o.counters_scope, config::CountersScope::kCpu);
 }
 
 TEST(PrepareTest, BadValuesAreOneLineErrorsNamingTheFlag) {
   const std::map<std::string, std::vector<std::string>> cases = {
       {"--isolation=", {"--isolation=veth"}},
       {"--mtu=", {"--mtu=20"}},
-      {"--mtu=9000", {"--isolation=loopback", "--mtu=9000"}},
+      {"--mtu", {"--isolation=loopback", "--mtu=9000"}},
       {"--counters=", {"--counters=no-such-event"}},
       {"--counters-scope=", {"--counters-scope=process"}},
       {"--pin-server", {"--pin-server=fastest"}},
@@ -204,22 +190,5 @@ TEST(StartTest, NetnsRunNamesTheVethAndItsMtu) {
   EXPECT_EQ(ctx.pin_plan, "none (placement tracked)");
 }
 
-TEST(EnvCommandsTest, TopoPrintsTheTableAndSummary) {
-  testing::internal::CaptureStdout();
-  EXPECT_EQ(TopoCommand(kHybrid), 0);
-  std::string out = testing::internal::GetCapturedStdout();
-  EXPECT_TRUE(absl::StrContains(out, "E-core")) << out;
-  EXPECT_TRUE(absl::StrContains(
-      out, "hybrid_i7_12700.xml: 8 P-cores (16 threads) + 4 E-cores"))
-      << out;
-  testing::internal::CaptureStdout();
-  EXPECT_EQ(TopoCommand(""), 0);
-  EXPECT_TRUE(absl::StrContains(testing::internal::GetCapturedStdout(),
-                                "this machine: "));
-  testing::internal::CaptureStderr();
-  EXPECT_EQ(TopoCommand("/nonexistent.xml"), 2);
-  testing::internal::GetCapturedStderr();
-}
-
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

@@ -1,14 +1,16 @@
 #include "harness/control/sweep.h"
 
 #include <cstdio>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "harness/record/record.h"
 #include "harness/config/units.h"
+#include "harness/engine/plugins.h"
+#include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 
 std::string FormatEta(absl::Duration d) {
   int64_t s = absl::ToInt64Seconds(d);
@@ -19,13 +21,25 @@ std::string FormatEta(absl::Duration d) {
   return absl::StrFormat("%02d:%02d", s / 60, s % 60);
 }
 
-SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
-                      Network& network, ThreadHooks* hooks, record::Run* run,
+engine::CellResult InProcessSides::RunSample(const config::CellSpec& cell) {
+  absl::StatusOr<engine::CellPlugins> plugins = engine::Resolve(plugins_, cell);
+  if (!plugins.ok()) {
+    engine::CellResult r;
+    r.status = plugins.status();
+    r.sample.set_status(absl::StrCat("failed: ", plugins.status().message()));
+    return r;
+  }
+  return engine::RunCell(cell, *plugins, config_, network_, hooks_);
+}
+
+SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
+                      Sides& sides, record::Run* run,
                       const std::function<void(const record::Run&)>& after) {
   SweepOutcome out;
-  RunnerConfig rc = config.runner;
-  rc.interrupt = config.interrupt;
   std::vector<record::Cell> cells(plan.cells.size());
+  for (size_t k = 0; k < plan.cells.size(); ++k) {
+    *cells[k].mutable_key() = record::KeyOf(plan.cells[k]);
+  }
   const size_t total = plan.cells.size() * static_cast<size_t>(config.reps);
   const absl::Time start = absl::Now();
   size_t done = 0;
@@ -34,28 +48,26 @@ SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
   };
   for (int rep = 1; rep <= config.reps && !interrupted(); ++rep) {
     for (size_t k = 0; k < plan.cells.size() && !interrupted(); ++k) {
-      const CellSpec& spec = plan.cells[k];
+      const config::CellSpec& spec = plan.cells[k];
       if (config.progress) {
         std::string eta = done == 0
                               ? "--:--"
                               : FormatEta((absl::Now() - start) *
                                           static_cast<double>(total - done) /
                                           static_cast<double>(done));
-        const std::string label = spec.recv_transport == nullptr
-                                      ? spec.transport_name
-                                      : absl::StrCat(spec.transport_name, "/",
-                                                     spec.recv_transport_name);
+        const std::string label = spec.Label();
         std::fprintf(stderr, "\r\033[Kcell %zu/%zu rep %d: %s %s %d  ETA %s",
                      k + 1, plan.cells.size(), rep, label.c_str(),
-                     FormatSize(spec.size).c_str(), spec.threads, eta.c_str());
+                     config::FormatSize(spec.size).c_str(), spec.threads,
+                     eta.c_str());
         std::fflush(stderr);
       }
-      CellResult r = RunCell(spec, rc, network, hooks);
+      engine::CellResult r = sides.RunSample(spec);
       ++done;
       if (r.status.code() == absl::StatusCode::kCancelled && interrupted()) {
         break;  // the sample was cut short: not recorded
       }
-      AddSample(r, rep, config.max_cv, &cells[k]);
+      record::AddSample(std::move(r.sample), rep, config.max_cv, &cells[k]);
       ++out.samples;
       if (!r.status.ok()) ++out.failed_samples;
       run->clear_cells();
@@ -74,4 +86,4 @@ SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

@@ -5,11 +5,11 @@
 // callback, which writes the results directory: progress is on disk at
 // every step, and an interrupted run keeps every finished sample.
 //
+//   InProcessSides sides(plugins, runner_config, network, hooks);
 //   SweepConfig config;
-//   config.runner.duration = absl::Milliseconds(500);
 //   config.reps = 3;
 //   config.interrupt = &interrupted;      // set by the SIGINT watcher
-//   SweepOutcome out = RunSweep(plan, config, network, hooks, &run,
+//   SweepOutcome out = RunSweep(plan, config, sides, &run,
 //       [&](const record::Run& r) { WriteRunFiles(dir, r); });
 //
 // Progress, when config.progress is set, is one line on stderr rewritten
@@ -20,16 +20,43 @@
 #include <atomic>
 #include <functional>
 
-#include "harness/engine/network.h"
 #include "harness/config/plan.h"
-#include "harness/record/record.pb.h"
+#include "harness/engine/network.h"
 #include "harness/engine/runner.h"
 #include "harness/engine/thread_hooks.h"
+#include "harness/record/record.pb.h"
+#include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
+
+// Where the two sides of a cell run: one sample at a time.
+class Sides {
+ public:
+  virtual ~Sides() = default;
+  // One sample of `cell`; a CANCELLED status means it was cut short by the
+  // interrupt and must not be recorded.
+  virtual engine::CellResult RunSample(const config::CellSpec& cell) = 0;
+};
+
+// Both sides in this process, on the loaded plugins.
+class InProcessSides final : public Sides {
+ public:
+  // Everything must outlive this object.
+  InProcessSides(const plugins::PluginSet& plugins,
+                 const engine::RunnerConfig& config, engine::Network& network,
+                 engine::ThreadHooks* hooks)
+      : plugins_(plugins), config_(config), network_(network), hooks_(hooks) {}
+
+  engine::CellResult RunSample(const config::CellSpec& cell) override;
+
+ private:
+  const plugins::PluginSet& plugins_;
+  const engine::RunnerConfig config_;
+  engine::Network& network_;
+  engine::ThreadHooks* const hooks_;
+};
 
 struct SweepConfig {
-  RunnerConfig runner;  // runner.interrupt is set from `interrupt`
   int reps = 3;
   double max_cv = 0.05;
   bool progress = false;
@@ -45,13 +72,13 @@ struct SweepOutcome {
 
 // Fills run->cells (plan order, cells with at least one sample). The
 // callback runs after every recorded sample.
-SweepOutcome RunSweep(const Plan& plan, const SweepConfig& config,
-                      Network& network, ThreadHooks* hooks, record::Run* run,
+SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
+                      Sides& sides, record::Run* run,
                       const std::function<void(const record::Run&)>& after);
 
 // "mm:ss" (or "h:mm:ss" from an hour), for the ETA.
 std::string FormatEta(absl::Duration d);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::control
 
 #endif  // COPYSCOPE_HARNESS_CONTROL_SWEEP_H_

@@ -5,12 +5,53 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "harness/engine/in_tree_plugins_testing.h"
-#include "plugins/loader.h"
+#include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::control {
 namespace {
+
+// Sides that answer from a script: every sample moves `size` bytes per
+// message for one second; the n-th call fails or is cut short when asked.
+class FakeSides : public Sides {
+ public:
+  engine::CellResult RunSample(const config::CellSpec& cell) override {
+    ++calls;
+    order.push_back(cell.size);
+    engine::CellResult r;
+    if (calls == fail_at) {
+      r.status = absl::UnavailableError("boom");
+    } else if (calls == cancel_at) {
+      r.status = absl::CancelledError("interrupted");
+      if (interrupt != nullptr) interrupt->store(true);
+    }
+    r.sample.set_status(r.status.ok()
+                            ? "ok"
+                            : absl::StrCat("failed: ", r.status.message()));
+    record::Connection* c = r.sample.add_connections();
+    c->set_window_s(1.0);
+    c->set_messages(1000 + calls);
+    c->set_bytes(c->messages() * cell.size);
+    return r;
+  }
+  int calls = 0;
+  int fail_at = 0;
+  int cancel_at = 0;
+  std::atomic<bool>* interrupt = nullptr;
+  std::vector<uint64_t> order;
+};
+
+config::Plan TwoCells() {
+  config::Plan plan;
+  for (uint64_t size : {256, 1024}) {
+    config::CellSpec c;
+    c.transport = "t";
+    c.size = size;
+    plan.cells.push_back(c);
+  }
+  return plan;
+}
 
 TEST(SweepTest, FormatEta) {
   EXPECT_EQ(FormatEta(absl::Seconds(0)), "00:00");
@@ -21,44 +62,29 @@ TEST(SweepTest, FormatEta) {
 }
 
 TEST(SweepTest, EmptyPlanRecordsNothing) {
-  Plan plan;
-  SweepConfig config;
-  LoopbackNetwork net;
+  FakeSides sides;
   record::Run run;
   int calls = 0;
-  SweepOutcome out = RunSweep(plan, config, net, nullptr, &run,
+  SweepOutcome out = RunSweep(config::Plan(), SweepConfig(), sides, &run,
                               [&](const record::Run&) { ++calls; });
   EXPECT_EQ(out.samples, 0);
   EXPECT_FALSE(out.interrupted);
   EXPECT_EQ(calls, 0);
+  EXPECT_EQ(sides.calls, 0);
   EXPECT_EQ(run.cells_size(), 0);
 }
 
-// Two cells, three repetitions, over a real plugin in count mode: samples
-// come rep-major (every cell once, then again) and each cell ends with
-// three samples and statistics.
+// Two cells, three repetitions: samples come rep-major (every cell once,
+// then again) and each cell ends with three samples and statistics.
 TEST(SweepTest, RepetitionsAreInterleavedAcrossCells) {
-  plugins::PluginSet set;
-  const plugins::Plugin* usable = FirstUsablePlugin(&set);
-  ASSERT_NE(usable, nullptr);
-  Plan plan;
-  for (uint64_t size : {256, 1024}) {
-    CellSpec c;
-    c.transport = usable->transport;
-    c.transport_name = usable->name;
-    c.size = size;
-    plan.cells.push_back(c);
-  }
+  FakeSides sides;
   SweepConfig config;
-  config.runner.messages = 200;
-  config.runner.warmup_messages = 20;
   config.reps = 3;
-  LoopbackNetwork net;
   record::Run run;
   std::vector<std::pair<uint64_t, int>> order;  // size, rep
   std::map<uint64_t, int> seen;                 // samples per size so far
   SweepOutcome out =
-      RunSweep(plan, config, net, nullptr, &run, [&](const record::Run& r) {
+      RunSweep(TwoCells(), config, sides, &run, [&](const record::Run& r) {
         for (const record::Cell& c : r.cells()) {
           int& n = seen[c.key().size()];
           if (c.samples_size() > n) {
@@ -78,27 +104,51 @@ TEST(SweepTest, RepetitionsAreInterleavedAcrossCells) {
   for (const record::Cell& c : run.cells()) {
     EXPECT_EQ(c.samples_size(), 3);
     EXPECT_EQ(c.status(), "ok");
-    bool has_ci = false;
-    for (const record::Aggregate& a : c.aggregates()) {
-      if (a.metric() == "throughput_gbps") has_ci = a.has_ci95_low();
-    }
-    EXPECT_TRUE(has_ci);
+    const record::Aggregate* a = record::FindAggregate(c, "throughput_gbps");
+    ASSERT_NE(a, nullptr);  // derived from the raw sample
+    EXPECT_EQ(a->n(), 3u);
+    EXPECT_TRUE(a->has_ci95_low());
   }
 }
 
+TEST(SweepTest, AFailedSampleIsRecordedAndCounted) {
+  FakeSides sides;
+  sides.fail_at = 2;
+  record::Run run;
+  SweepOutcome out = RunSweep(TwoCells(), SweepConfig(), sides, &run, nullptr);
+  EXPECT_EQ(out.samples, 6);
+  EXPECT_EQ(out.failed_samples, 1);
+  EXPECT_EQ(run.cells(1).status(), "failed: boom");
+  EXPECT_EQ(run.cells(0).status(), "ok");
+}
+
+TEST(SweepTest, ASampleCutShortByAnInterruptIsNotRecorded) {
+  FakeSides sides;
+  std::atomic<bool> stop{false};
+  sides.cancel_at = 3;
+  sides.interrupt = &stop;
+  SweepConfig config;
+  config.interrupt = &stop;
+  record::Run run;
+  SweepOutcome out = RunSweep(TwoCells(), config, sides, &run, nullptr);
+  EXPECT_TRUE(out.interrupted);
+  EXPECT_EQ(out.samples, 2);
+  EXPECT_EQ(out.cells_kept, 2);
+  EXPECT_EQ(run.cells(0).samples_size(), 1);
+}
+
 TEST(SweepTest, AnInterruptBeforeTheStartRecordsNothing) {
-  Plan plan;
-  plan.cells.resize(2);
+  FakeSides sides;
   std::atomic<bool> stop{true};
   SweepConfig config;
   config.interrupt = &stop;
-  LoopbackNetwork net;
   record::Run run;
-  SweepOutcome out = RunSweep(plan, config, net, nullptr, &run, nullptr);
+  SweepOutcome out = RunSweep(TwoCells(), config, sides, &run, nullptr);
   EXPECT_TRUE(out.interrupted);
   EXPECT_EQ(out.samples, 0);
   EXPECT_EQ(out.cells_kept, 0);
+  EXPECT_EQ(sides.calls, 0);
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::control

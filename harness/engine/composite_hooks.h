@@ -21,7 +21,7 @@
 #include "absl/status/status.h"
 #include "harness/engine/thread_hooks.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 class CompositeHooks final : public ThreadHooks {
  public:
@@ -60,6 +60,6 @@ class CompositeHooks final : public ThreadHooks {
   std::vector<ThreadHooks*> hooks_;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_COMPOSITE_HOOKS_H_

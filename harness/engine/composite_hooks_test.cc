@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 class Recorder : public ThreadHooks {
@@ -74,4 +74,4 @@ TEST(CompositeHooksTest, EmptyIsANoOp) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -7,10 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "harness/record/metrics.h"
+#include "harness/record/perf_counter.h"
+#include "perfmon/cpu_list.h"
 #include "perfmon/events.h"
 #include "perfmon/pmu.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 std::vector<std::string> EventNames(const perfmon::CounterOptions& options) {
@@ -19,12 +22,13 @@ std::vector<std::string> EventNames(const perfmon::CounterOptions& options) {
   return names;
 }
 
-std::vector<PerfCounterRecord> AllUnsupported(
+std::vector<record::PerfCounter> AllUnsupported(
     const std::vector<std::string>& events, const std::string& pmu,
     const std::string& reason) {
-  std::vector<PerfCounterRecord> out;
+  std::vector<record::PerfCounter> out;
   for (const std::string& e : events) {
-    out.push_back(ToRecord(perfmon::Reading::Unsupported(e, pmu, reason)));
+    out.push_back(
+        record::ToProto(perfmon::Reading::Unsupported(e, pmu, reason)));
   }
   return out;
 }
@@ -38,20 +42,30 @@ void AddUnique(const perfmon::Reading& r, std::vector<perfmon::Reading>* to) {
   if (!known) to->push_back(r);
 }
 
-void Append(std::vector<PerfCounterRecord> records,
-            std::vector<PerfCounterRecord>* to) {
-  for (PerfCounterRecord& r : records) to->push_back(std::move(r));
+void Append(std::vector<record::PerfCounter> records,
+            record::ThreadReport* to) {
+  for (record::PerfCounter& r : records) *to->add_perf() = std::move(r);
+}
+
+// What did not run says why, when enable or disable failed.
+void ExplainNotRun(const std::string& problem,
+                   std::vector<record::PerfCounter>* records) {
+  if (problem.empty()) return;
+  for (record::PerfCounter& r : *records) {
+    if (r.state() == "not_run") r.set_reason(problem);
+  }
 }
 
 }  // namespace
 
 absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
-    const std::string& counters_flag) {
+    const config::CounterSelection& counters) {
+  const std::string flag = counters.ToString();
   absl::StatusOr<std::vector<perfmon::EventSpec>> events =
-      perfmon::ParseCounters(counters_flag);
+      perfmon::ParseCounters(flag);
   if (!events.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--counters=", counters_flag, ": ", events.status().message(),
+        "--counters=", flag, ": ", events.status().message(),
         "; use none, default, or a list such as "
         "--counters=task-clock,context-switches,cycles"));
   }
@@ -63,57 +77,6 @@ absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
   absl::StatusOr<perfmon::PmuTopology> pmus = perfmon::DiscoverPmus();
   if (pmus.ok()) options.pmus = *std::move(pmus);
   return options;
-}
-
-PerfCounterRecord ToRecord(const perfmon::Reading& r) {
-  PerfCounterRecord out;
-  out.event = r.event();
-  out.pmu = r.pmu();
-  out.state =
-      absl::StrReplaceAll(perfmon::CounterStateName(r.state()), {{"-", "_"}});
-  if (std::optional<double> v = r.value()) {
-    out.value = *v;
-    out.raw = r.raw();
-  }
-  out.enabled_ns = r.time_enabled_ns().value_or(0);
-  out.running_ns = r.time_running_ns().value_or(0);
-  out.reason = r.reason();
-  return out;
-}
-
-perfmon::Reading FromRecord(const PerfCounterRecord& r) {
-  if (r.state == "counted" && r.raw.has_value()) {
-    // Counted: ran for all of its enabled time (a pooled hybrid total may
-    // fall short of it within the pooling tolerance).
-    return perfmon::Reading::FromCounts(r.event, r.pmu, *r.raw, r.enabled_ns,
-                                        std::max(r.enabled_ns, r.running_ns));
-  }
-  if (r.state == "scaled" && r.raw.has_value() && r.running_ns > 0) {
-    return perfmon::Reading::FromCounts(r.event, r.pmu, *r.raw, r.enabled_ns,
-                                        r.running_ns);
-  }
-  if (r.state == "not_run") {
-    return perfmon::Reading::FromCounts(r.event, r.pmu, 0, r.enabled_ns, 0);
-  }
-  return perfmon::Reading::Unsupported(
-      r.event, r.pmu,
-      r.state == "unsupported"
-          ? r.reason
-          : absl::StrCat("unreadable record (state \"", r.state, "\")"));
-}
-
-std::vector<PerfCounterRecord> RecordsOf(
-    const std::vector<perfmon::Reading>& readings) {
-  std::vector<PerfCounterRecord> out;
-  for (const perfmon::Reading& r : perfmon::Totals(readings)) {
-    out.push_back(ToRecord(r));
-  }
-  for (const perfmon::Reading& r : perfmon::PerKind(readings)) {
-    PerfCounterRecord part = ToRecord(r);
-    part.event = absl::StrCat(r.pmu(), "/", r.event(), "/");
-    out.push_back(std::move(part));
-  }
-  return out;
 }
 
 // --- thread scope -----------------------------------------------------------
@@ -180,18 +143,13 @@ void CounterHooks::OnThreadEnd(const ThreadContext& t) {
     slot = std::move(it->second);
     slots_.erase(it);
   }
-  std::vector<PerfCounterRecord> records;
+  std::vector<record::PerfCounter> records;
   if (slot->group) {
     absl::StatusOr<std::vector<perfmon::Reading>> readings =
         slot->group->Read();
     if (readings.ok()) {
-      records = RecordsOf(*readings);
-      if (!slot->problem.empty()) {
-        // Enable or disable failed: what did not run says why.
-        for (PerfCounterRecord& r : records) {
-          if (r.state == "not_run") r.reason = slot->problem;
-        }
-      }
+      records = record::RecordsOf(*readings);
+      ExplainNotRun(slot->problem, &records);
     } else {
       records = AllUnsupported(EventNames(options_), "",
                                absl::StrCat("could not read counters: ",
@@ -201,7 +159,7 @@ void CounterHooks::OnThreadEnd(const ThreadContext& t) {
   } else {
     records = AllUnsupported(EventNames(options_), "", slot->problem);
   }
-  if (t.report != nullptr) Append(std::move(records), &t.report->perf);
+  if (t.report != nullptr) Append(std::move(records), t.report);
 }
 
 std::vector<perfmon::Reading> CounterHooks::Unsupported() const {
@@ -212,22 +170,20 @@ std::vector<perfmon::Reading> CounterHooks::Unsupported() const {
 // --- CPU scope --------------------------------------------------------------
 
 CpuScopeHooks::CpuScopeHooks(const perfmon::CounterOptions& options,
-                             std::map<int, topology::PinPlan> plans,
+                             std::map<int, RoleCpus> cpus,
                              std::vector<int> all_cpus)
     : options_(options),
       events_(EventNames(options)),
-      plans_(std::move(plans)),
+      cpus_(std::move(cpus)),
       all_cpus_(std::move(all_cpus)) {}
 
 std::pair<std::vector<int>, std::vector<int>> CpuScopeHooks::CpusFor(
     int connections) const {
   std::vector<int> server, client;
-  auto it = plans_.find(connections);
-  if (it != plans_.end()) {
-    for (const topology::Placement& p : it->second.placements) {
-      if (p.server_cpu != topology::kUnpinned) server.push_back(p.server_cpu);
-      if (p.client_cpu != topology::kUnpinned) client.push_back(p.client_cpu);
-    }
+  auto it = cpus_.find(connections);
+  if (it != cpus_.end()) {
+    server = it->second.server;
+    client = it->second.client;
   }
   for (std::vector<int>* v : {&server, &client}) {
     std::sort(v->begin(), v->end());
@@ -320,7 +276,7 @@ void CpuScopeHooks::OnMeasureStop(const ThreadContext&) {
   }
 }
 
-std::vector<PerfCounterRecord> CpuScopeHooks::Records(
+std::vector<record::PerfCounter> CpuScopeHooks::Records(
     const Scope& scope, const std::string& label) const {
   if (!scope.counters) return AllUnsupported(events_, label, scope.problem);
   absl::StatusOr<std::vector<perfmon::Reading>> totals =
@@ -330,10 +286,10 @@ std::vector<PerfCounterRecord> CpuScopeHooks::Records(
                           absl::StrCat("could not read CPU-scope counters: ",
                                        totals.status().message()));
   }
-  std::vector<PerfCounterRecord> out;
+  std::vector<record::PerfCounter> out;
   for (const perfmon::Reading& r : *totals) {
-    PerfCounterRecord rec = ToRecord(r);
-    rec.pmu = label;
+    record::PerfCounter rec = record::ToProto(r);
+    rec.set_pmu(label);
     out.push_back(std::move(rec));
   }
   return out;
@@ -349,18 +305,16 @@ void CpuScopeHooks::OnThreadEnd(const ThreadContext&) {
     return absl::StrCat(cpus.size() == 1 ? "cpu " : "cpus ",
                         perfmon::FormatCpuList(cpus));
   };
-  std::vector<PerfCounterRecord> server = Records(
+  std::vector<record::PerfCounter> server = Records(
       server_, per_role_ ? label(server_.cpus)
-                         : absl::StrCat(label(server_.cpus), " ", kBothRoles));
-  std::vector<PerfCounterRecord> client;
+                         : absl::StrCat(label(server_.cpus), " ",
+                                        record::kBothRoles));
+  std::vector<record::PerfCounter> client;
   if (per_role_) client = Records(client_, label(client_.cpus));
-  for (std::vector<PerfCounterRecord>* v : {&server, &client}) {
-    for (PerfCounterRecord& r : *v) {
-      if (r.state == "not_run" && !problem_.empty()) r.reason = problem_;
-    }
-  }
-  if (server0_ != nullptr) Append(std::move(server), &server0_->perf);
-  if (client0_ != nullptr) Append(std::move(client), &client0_->perf);
+  ExplainNotRun(problem_, &server);
+  ExplainNotRun(problem_, &client);
+  if (server0_ != nullptr) Append(std::move(server), server0_);
+  if (client0_ != nullptr) Append(std::move(client), client0_);
   EndCell();
 }
 
@@ -369,4 +323,4 @@ std::vector<perfmon::Reading> CpuScopeHooks::Unsupported() const {
   return unsupported_;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

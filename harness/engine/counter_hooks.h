@@ -3,8 +3,8 @@
 //
 // Thread scope (CounterHooks): every worker opens a perfmon::CounterGroup
 // for itself in OnThreadStart, enables it in OnMeasureStart, disables it in
-// OnMeasureStop, and in OnThreadEnd writes one PerfCounterRecord per event
-// into its ThreadReport (hybrid machines: the pooled total, plus one record
+// OnMeasureStop, and in OnThreadEnd writes one record::PerfCounter per
+// event into its ThreadReport (hybrid machines: the pooled total, plus one record
 // per core PMU named like perf's "cpu_atom/cycles/"). Events that cannot be
 // opened become "unsupported" records with the reason; a thread that never
 // reached the measured interval gets "not_run" ones. Counting never fails a
@@ -17,7 +17,7 @@
 // two roles use disjoint CPUs, otherwise once, on the server, with a pmu
 // label ending in "both roles" (e.g. "cpus 0-1 both roles").
 //
-//   absl::StatusOr<CounterOptions> opts = MakeCounterOptions("default");
+//   absl::StatusOr<CounterOptions> opts = MakeCounterOptions(run.counters);
 //   CounterHooks counters(*opts);   // one object for the whole run
 //   RunCell(spec, config, network, &counters);
 //   std::string line = perfmon::UnsupportedSummary(counters.Unsupported());
@@ -35,34 +35,27 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "harness/engine/results.h"
+#include "harness/config/options.h"
 #include "harness/engine/thread_hooks.h"
-#include "harness/env/topology/pinning.h"
+#include "harness/record/record.pb.h"
 #include "perfmon/counter_group.h"
 #include "perfmon/cpu_scope.h"
 #include "perfmon/reading.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
-// The pmu label of CPU-scope records when both roles share the CPUs.
-inline constexpr char kBothRoles[] = "both roles";
-
-// --counters=none|default|LIST into perfmon options (events, and the core
-// PMUs of this machine). An unknown event is InvalidArgument naming it.
+// --counters (none, default or a list) into perfmon options (events, and
+// the core PMUs of this machine). An unknown event is InvalidArgument
+// naming it.
 absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
-    const std::string& counters_flag);
+    const config::CounterSelection& counters);
 
-// Readings as run-record entries: state "counted", "scaled", "not_run" or
-// "unsupported"; raw and value only when the event ran; the reason when it
-// did not.
-PerfCounterRecord ToRecord(const perfmon::Reading& reading);
-// And back, for report-time maths (the inverse for every state).
-perfmon::Reading FromRecord(const PerfCounterRecord& record);
-
-// The records of one group's raw readings: Totals() one per event, then on
-// a hybrid machine the PerKind() parts as "<pmu>/<event>/".
-std::vector<PerfCounterRecord> RecordsOf(
-    const std::vector<perfmon::Reading>& readings);
+// The CPUs each role of a cell runs on, for CPU-scope counting: empty for a
+// role that is not pinned.
+struct RoleCpus {
+  std::vector<int> server;
+  std::vector<int> client;
+};
 
 class CounterHooks final : public ThreadHooks {
  public:
@@ -97,13 +90,12 @@ class CounterHooks final : public ThreadHooks {
 
 class CpuScopeHooks final : public ThreadHooks {
  public:
-  // plans[n]: the pinning plan of cells with n connections (absent or
+  // cpus[n]: the CPUs of each role in cells with n connections (absent or
   // unpinned roles count all_cpus). The counters of a cell open when its
   // first worker starts, count while any worker is inside its measured
   // interval, and are read when its last worker ends.
   CpuScopeHooks(const perfmon::CounterOptions& options,
-                std::map<int, topology::PinPlan> plans,
-                std::vector<int> all_cpus);
+                std::map<int, RoleCpus> cpus, std::vector<int> all_cpus);
 
   absl::Status OnThreadStart(const ThreadContext& t) override;  // always OK
   void OnMeasureStart(const ThreadContext& t) override;
@@ -125,12 +117,12 @@ class CpuScopeHooks final : public ThreadHooks {
   };
   void BeginCell(int connections) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndCell() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::vector<PerfCounterRecord> Records(const Scope& scope,
-                                         const std::string& label) const;
+  std::vector<record::PerfCounter> Records(const Scope& scope,
+                                          const std::string& label) const;
 
   const perfmon::CounterOptions& options_;
   const std::vector<std::string> events_;
-  const std::map<int, topology::PinPlan> plans_;
+  const std::map<int, RoleCpus> cpus_;
   const std::vector<int> all_cpus_;
   mutable absl::Mutex mu_;
   // The cell in progress.
@@ -140,14 +132,14 @@ class CpuScopeHooks final : public ThreadHooks {
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   int ended_ ABSL_GUARDED_BY(mu_) = 0;
   int active_ ABSL_GUARDED_BY(mu_) = 0;  // inside their measured interval
-  ThreadReport* server0_ ABSL_GUARDED_BY(mu_) = nullptr;
-  ThreadReport* client0_ ABSL_GUARDED_BY(mu_) = nullptr;
+  record::ThreadReport* server0_ ABSL_GUARDED_BY(mu_) = nullptr;
+  record::ThreadReport* client0_ ABSL_GUARDED_BY(mu_) = nullptr;
   Scope server_ ABSL_GUARDED_BY(mu_);  // per role: the server's CPUs; else all
   Scope client_ ABSL_GUARDED_BY(mu_);  // per role only
   std::string problem_ ABSL_GUARDED_BY(mu_);  // enable/disable failure
   std::vector<perfmon::Reading> unsupported_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_COUNTER_HOOKS_H_

@@ -4,14 +4,17 @@
 
 #include <cerrno>
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "harness/record/metrics.h"
 #include "perfmon/events.h"
 #include "perfmon/fake_perf_event_api.h"
 #include "perfmon/summary.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 using perfmon::FakePerfEventApi;
@@ -28,16 +31,17 @@ perfmon::CounterOptions Options(FakePerfEventApi& api,
   return o;
 }
 
-std::map<std::string, PerfCounterRecord> ByEvent(const ThreadReport& r) {
-  std::map<std::string, PerfCounterRecord> out;
-  for (const PerfCounterRecord& p : r.perf) out[p.event] = p;
+std::map<std::string, record::PerfCounter> ByEvent(
+    const record::ThreadReport& r) {
+  std::map<std::string, record::PerfCounter> out;
+  for (const record::PerfCounter& p : r.perf()) out[p.event()] = p;
   return out;
 }
 
 // One worker thread's whole life, on the calling thread.
-ThreadReport Lifetime(ThreadHooks& hooks, Side side, int connection,
+record::ThreadReport Lifetime(ThreadHooks& hooks, Side side, int connection,
                       bool measure = true) {
-  ThreadReport report;
+  record::ThreadReport report;
   ThreadContext ctx{side, connection, 1, "test", &report};
   EXPECT_TRUE(hooks.OnThreadStart(ctx).ok());
   if (measure) {
@@ -58,25 +62,25 @@ TEST(CounterHooksTest, UnsupportedHardwareIsRecordedAsSuchNeverAsZero) {
   api.SetCounts(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, 3);
   perfmon::CounterOptions options = Options(api);
   CounterHooks hooks(options);
-  ThreadReport r = Lifetime(hooks, Side::kServer, 0);
-  std::map<std::string, PerfCounterRecord> rec = ByEvent(r);
+  record::ThreadReport r = Lifetime(hooks, Side::kServer, 0);
+  std::map<std::string, record::PerfCounter> rec = ByEvent(r);
   ASSERT_EQ(rec.size(), 10u);
   for (const char* hw :
        {"cycles", "instructions", "cache-references", "cache-misses",
         "L1-dcache-load-misses", "branch-misses"}) {
     SCOPED_TRACE(hw);
-    EXPECT_EQ(rec[hw].state, "unsupported");
-    EXPECT_FALSE(rec[hw].raw.has_value());
-    EXPECT_FALSE(rec[hw].value.has_value());
-    EXPECT_EQ(rec[hw].reason, "not supported by this CPU/VM");
+    EXPECT_EQ(rec[hw].state(), "unsupported");
+    EXPECT_FALSE(rec[hw].has_raw());
+    EXPECT_FALSE(rec[hw].has_value());
+    EXPECT_EQ(rec[hw].reason(), "not supported by this CPU/VM");
   }
-  EXPECT_EQ(rec["task-clock"].state, "counted");
-  EXPECT_EQ(rec["task-clock"].value, 5000000.0);
-  EXPECT_EQ(rec["task-clock"].raw, 5000000u);
-  EXPECT_EQ(rec["context-switches"].value, 12.0);
-  EXPECT_EQ(rec["page-faults"].value, 3.0);
-  EXPECT_EQ(rec["page-faults"].enabled_ns, 1000u);
-  EXPECT_EQ(rec["page-faults"].running_ns, 1000u);
+  EXPECT_EQ(rec["task-clock"].state(), "counted");
+  EXPECT_EQ(rec["task-clock"].value(), 5000000.0);
+  EXPECT_EQ(rec["task-clock"].raw(), 5000000u);
+  EXPECT_EQ(rec["context-switches"].value(), 12.0);
+  EXPECT_EQ(rec["page-faults"].value(), 3.0);
+  EXPECT_EQ(rec["page-faults"].enabled_ns(), 1000u);
+  EXPECT_EQ(rec["page-faults"].running_ns(), 1000u);
   EXPECT_EQ(api.enable_calls(), 1);  // the software group only
   EXPECT_EQ(api.disable_calls(), 1);
   EXPECT_EQ(api.num_open_fds(), 0u);  // closed at thread end
@@ -94,12 +98,12 @@ TEST(CounterHooksTest, NothingPermittedNeverFailsTheCell) {
       [](const perf_event_attr&, pid_t, int, int) { return EACCES; });
   perfmon::CounterOptions options = Options(api, "task-clock,cycles");
   CounterHooks hooks(options);
-  ThreadReport r = Lifetime(hooks, Side::kClient, 0);
-  ASSERT_EQ(r.perf.size(), 2u);
-  for (const PerfCounterRecord& p : r.perf) {
-    EXPECT_EQ(p.state, "unsupported");
-    EXPECT_FALSE(p.value.has_value());
-    EXPECT_TRUE(absl::StrContains(p.reason, "not permitted")) << p.reason;
+  record::ThreadReport r = Lifetime(hooks, Side::kClient, 0);
+  ASSERT_EQ(r.perf_size(), 2u);
+  for (const record::PerfCounter& p : r.perf()) {
+    EXPECT_EQ(p.state(), "unsupported");
+    EXPECT_FALSE(p.has_value());
+    EXPECT_TRUE(absl::StrContains(p.reason(), "not permitted")) << p.reason();
   }
   EXPECT_TRUE(absl::StartsWith(perfmon::UnsupportedSummary(hooks.Unsupported()),
                                "counters unsupported here: "));
@@ -110,13 +114,13 @@ TEST(CounterHooksTest, AThreadThatNeverMeasuredHasNotRunRecords) {
   api.SetTimes(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, 0, 0);
   perfmon::CounterOptions options = Options(api, "task-clock,page-faults");
   CounterHooks hooks(options);
-  ThreadReport r = Lifetime(hooks, Side::kServer, 0, /*measure=*/false);
-  ASSERT_EQ(r.perf.size(), 2u);
-  for (const PerfCounterRecord& p : r.perf) {
-    EXPECT_EQ(p.state, "not_run");
-    EXPECT_FALSE(p.value.has_value());
-    EXPECT_FALSE(p.raw.has_value());
-    EXPECT_FALSE(p.reason.empty());
+  record::ThreadReport r = Lifetime(hooks, Side::kServer, 0, /*measure=*/false);
+  ASSERT_EQ(r.perf_size(), 2u);
+  for (const record::PerfCounter& p : r.perf()) {
+    EXPECT_EQ(p.state(), "not_run");
+    EXPECT_FALSE(p.has_value());
+    EXPECT_FALSE(p.has_raw());
+    EXPECT_FALSE(p.reason().empty());
   }
   EXPECT_EQ(api.enable_calls(), 0);
 }
@@ -127,13 +131,13 @@ TEST(CounterHooksTest, MultiplexedCountsAreScaledWithTheirTimes) {
   api.SetTimes(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, 4000, 1000);
   perfmon::CounterOptions options = Options(api, "cycles,instructions");
   CounterHooks hooks(options);
-  std::map<std::string, PerfCounterRecord> rec =
+  std::map<std::string, record::PerfCounter> rec =
       ByEvent(Lifetime(hooks, Side::kServer, 0));
-  EXPECT_EQ(rec["cycles"].state, "scaled");
-  EXPECT_EQ(rec["cycles"].raw, 1000u);
-  EXPECT_EQ(rec["cycles"].value, 4000.0);
-  EXPECT_EQ(rec["cycles"].enabled_ns, 4000u);
-  EXPECT_EQ(rec["cycles"].running_ns, 1000u);
+  EXPECT_EQ(rec["cycles"].state(), "scaled");
+  EXPECT_EQ(rec["cycles"].raw(), 1000u);
+  EXPECT_EQ(rec["cycles"].value(), 4000.0);
+  EXPECT_EQ(rec["cycles"].enabled_ns(), 4000u);
+  EXPECT_EQ(rec["cycles"].running_ns(), 1000u);
 }
 
 TEST(CounterHooksTest, HybridRecordsTheTotalAndEachKind) {
@@ -159,16 +163,16 @@ TEST(CounterHooksTest, HybridRecordsTheTotalAndEachKind) {
   api.SetCounts(PERF_TYPE_HARDWARE, atom_cfg, 300);
   api.SetTimes(PERF_TYPE_HARDWARE, atom_cfg, 1000, 300);
   CounterHooks hooks(options);
-  std::map<std::string, PerfCounterRecord> rec =
+  std::map<std::string, record::PerfCounter> rec =
       ByEvent(Lifetime(hooks, Side::kServer, 0));
   ASSERT_TRUE(rec.count("cycles"));
-  EXPECT_EQ(rec["cycles"].pmu, perfmon::kAllPmus);
-  EXPECT_EQ(rec["cycles"].state, "counted");
-  EXPECT_EQ(rec["cycles"].value, 1000.0);  // pooled, not over-counted
+  EXPECT_EQ(rec["cycles"].pmu(), perfmon::kAllPmus);
+  EXPECT_EQ(rec["cycles"].state(), "counted");
+  EXPECT_EQ(rec["cycles"].value(), 1000.0);  // pooled, not over-counted
   ASSERT_TRUE(rec.count("cpu_core/cycles/"));
   ASSERT_TRUE(rec.count("cpu_atom/cycles/"));
-  EXPECT_EQ(rec["cpu_core/cycles/"].value, 700.0);
-  EXPECT_EQ(rec["cpu_atom/cycles/"].value, 300.0);
+  EXPECT_EQ(rec["cpu_core/cycles/"].value(), 700.0);
+  EXPECT_EQ(rec["cpu_atom/cycles/"].value(), 300.0);
   EXPECT_TRUE(rec.count("task-clock"));
 }
 
@@ -176,8 +180,8 @@ TEST(CounterHooksTest, NoEventsWritesNothing) {
   FakePerfEventApi api;
   perfmon::CounterOptions options = Options(api, "none");
   CounterHooks hooks(options);
-  ThreadReport r = Lifetime(hooks, Side::kServer, 0);
-  EXPECT_TRUE(r.perf.empty());
+  record::ThreadReport r = Lifetime(hooks, Side::kServer, 0);
+  EXPECT_TRUE(r.perf().empty());
   EXPECT_TRUE(api.open_calls().empty());
 }
 
@@ -185,49 +189,32 @@ TEST(CounterHooksTest, AThreadWhoseStartNeverRanWritesNothing) {
   FakePerfEventApi api;
   perfmon::CounterOptions options = Options(api, "task-clock");
   CounterHooks hooks(options);
-  ThreadReport report;
+  record::ThreadReport report;
   ThreadContext ctx{Side::kServer, 0, 1, "test", &report};
   hooks.OnThreadEnd(ctx);  // e.g. pinning failed before the counters opened
-  EXPECT_TRUE(report.perf.empty());
+  EXPECT_TRUE(report.perf().empty());
 }
 
-TEST(RecordTest, RoundTripsEveryState) {
-  std::vector<perfmon::Reading> readings = {
-      perfmon::Reading::FromCounts("cycles", "cpu", 500, 1000, 1000),
-      perfmon::Reading::FromCounts("instructions", "cpu", 500, 1000, 250),
-      perfmon::Reading::FromCounts("task-clock", "software", 0, 1000, 0),
-      perfmon::Reading::Unsupported("branch-misses", "cpu", "no PMU"),
-  };
-  for (const perfmon::Reading& r : readings) {
-    SCOPED_TRACE(r.DebugString());
-    PerfCounterRecord rec = ToRecord(r);
-    perfmon::Reading back = FromRecord(rec);
-    EXPECT_EQ(back.event(), r.event());
-    EXPECT_EQ(back.pmu(), r.pmu());
-    EXPECT_EQ(back.state(), r.state());
-    EXPECT_EQ(back.value(), r.value());
-    EXPECT_EQ(rec.value.has_value(), r.value().has_value());
+// The CPUs of cells with placements.size() connections, each placement a
+// (server CPU, client CPU) pair.
+std::map<int, RoleCpus> Cpus(std::vector<std::pair<int, int>> placements) {
+  RoleCpus cpus;
+  for (const auto& [server, client] : placements) {
+    cpus.server.push_back(server);
+    cpus.client.push_back(client);
   }
-  EXPECT_EQ(ToRecord(readings[1]).state, "scaled");
-  EXPECT_EQ(ToRecord(readings[2]).state, "not_run");
-  EXPECT_EQ(ToRecord(readings[3]).reason, "no PMU");
-  PerfCounterRecord junk;
-  junk.event = "x";
-  junk.state = "exact";
-  EXPECT_FALSE(FromRecord(junk).supported());
+  return {{static_cast<int>(placements.size()), cpus}};
 }
 
-std::map<int, topology::PinPlan> Plan(std::vector<topology::Placement> p) {
-  topology::PinPlan plan;
-  plan.connections = static_cast<int>(p.size());
-  plan.placements = std::move(p);
-  return {{plan.connections, plan}};
-}
+struct Conn {
+  record::ThreadReport server;
+  record::ThreadReport client;
+};
 
 // A cell of `connections` as the runner drives the hooks: every worker
 // starts, measures and ends (here one after the other, on this thread).
-std::vector<ConnectionResult> DriveCell(ThreadHooks& hooks, int connections) {
-  std::vector<ConnectionResult> conns(static_cast<size_t>(connections));
+std::vector<Conn> DriveCell(ThreadHooks& hooks, int connections) {
+  std::vector<Conn> conns(static_cast<size_t>(connections));
   std::vector<ThreadContext> ctx;
   for (int i = 0; i < connections; ++i) {
     ctx.push_back({Side::kServer, i, connections, "t", &conns[i].server});
@@ -244,38 +231,38 @@ TEST(CpuScopeHooksTest, DisjointRolesAreCountedPerRoleOnConnectionZero) {
   FakePerfEventApi api;
   api.SetCounts(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, 7);
   perfmon::CounterOptions options = Options(api, "context-switches");
-  CpuScopeHooks hooks(options, Plan({{0, 1}, {2, 3}}), {0, 1, 2, 3});
+  CpuScopeHooks hooks(options, Cpus({{0, 1}, {2, 3}}), {0, 1, 2, 3});
   EXPECT_EQ(hooks.CpusFor(2),
             (std::pair<std::vector<int>, std::vector<int>>{{0, 2}, {1, 3}}));
-  std::vector<ConnectionResult> conns = DriveCell(hooks, 2);
+  std::vector<Conn> conns = DriveCell(hooks, 2);
   EXPECT_EQ(api.enable_calls(), 4);  // one group per CPU, enabled once
   EXPECT_EQ(api.disable_calls(), 4);
   EXPECT_EQ(api.num_open_fds(), 0u);  // closed when the cell ended
-  ASSERT_EQ(conns[0].server.perf.size(), 1u);
-  ASSERT_EQ(conns[0].client.perf.size(), 1u);
-  EXPECT_TRUE(conns[1].server.perf.empty());
-  EXPECT_TRUE(conns[1].client.perf.empty());
-  EXPECT_EQ(conns[0].server.perf[0].pmu, "cpus 0,2");
-  EXPECT_EQ(conns[0].client.perf[0].pmu, "cpus 1,3");
-  EXPECT_EQ(conns[0].server.perf[0].value, 14.0);  // 7 on each CPU
+  ASSERT_EQ(conns[0].server.perf_size(), 1u);
+  ASSERT_EQ(conns[0].client.perf_size(), 1u);
+  EXPECT_TRUE(conns[1].server.perf().empty());
+  EXPECT_TRUE(conns[1].client.perf().empty());
+  EXPECT_EQ(conns[0].server.perf(0).pmu(), "cpus 0,2");
+  EXPECT_EQ(conns[0].client.perf(0).pmu(), "cpus 1,3");
+  EXPECT_EQ(conns[0].server.perf(0).value(), 14.0);  // 7 on each CPU
   EXPECT_EQ(api.open_calls()[0].pid, -1);          // system-wide on the CPU
 }
 
 TEST(CpuScopeHooksTest, UnpinnedOrSharedCpusAreCountedOnceForBothRoles) {
   FakePerfEventApi api;
   perfmon::CounterOptions options = Options(api, "context-switches");
-  CpuScopeHooks hooks(options, Plan({{0, 0}}), {0, 1, 2});
+  CpuScopeHooks hooks(options, Cpus({{0, 0}}), {0, 1, 2});
   EXPECT_EQ(hooks.CpusFor(1).first, std::vector<int>{0});
   EXPECT_TRUE(hooks.CpusFor(1).second.empty());
   EXPECT_EQ(hooks.CpusFor(4).first, (std::vector<int>{0, 1, 2}));  // no plan
-  std::vector<ConnectionResult> conns = DriveCell(hooks, 4);
-  ASSERT_EQ(conns[0].server.perf.size(), 1u);
-  EXPECT_TRUE(conns[0].client.perf.empty());
-  EXPECT_EQ(conns[0].server.perf[0].pmu, std::string("cpus 0-2 ") + kBothRoles);
+  std::vector<Conn> conns = DriveCell(hooks, 4);
+  ASSERT_EQ(conns[0].server.perf_size(), 1u);
+  EXPECT_TRUE(conns[0].client.perf().empty());
+  EXPECT_EQ(conns[0].server.perf(0).pmu(), std::string("cpus 0-2 ") + record::kBothRoles);
   // The next cell starts afresh.
   conns = DriveCell(hooks, 1);
-  ASSERT_EQ(conns[0].server.perf.size(), 1u);
-  EXPECT_EQ(conns[0].server.perf[0].pmu, std::string("cpu 0 ") + kBothRoles);
+  ASSERT_EQ(conns[0].server.perf_size(), 1u);
+  EXPECT_EQ(conns[0].server.perf(0).pmu(), std::string("cpu 0 ") + record::kBothRoles);
 }
 
 TEST(CpuScopeHooksTest, NotPermittedIsUnsupportedWithTheReason) {
@@ -283,15 +270,15 @@ TEST(CpuScopeHooksTest, NotPermittedIsUnsupportedWithTheReason) {
   api.set_open_policy(
       [](const perf_event_attr&, pid_t, int, int) { return EACCES; });
   perfmon::CounterOptions options = Options(api, "task-clock");
-  CpuScopeHooks hooks(options, Plan({{0, 1}}), {0, 1});
-  std::vector<ConnectionResult> conns = DriveCell(hooks, 1);
-  ASSERT_EQ(conns[0].server.perf.size(), 1u);
-  const PerfCounterRecord& p = conns[0].server.perf[0];
-  EXPECT_EQ(p.state, "unsupported");
-  EXPECT_FALSE(p.value.has_value());
-  EXPECT_TRUE(absl::StrContains(p.reason, "not permitted")) << p.reason;
+  CpuScopeHooks hooks(options, Cpus({{0, 1}}), {0, 1});
+  std::vector<Conn> conns = DriveCell(hooks, 1);
+  ASSERT_EQ(conns[0].server.perf_size(), 1u);
+  const record::PerfCounter& p = conns[0].server.perf(0);
+  EXPECT_EQ(p.state(), "unsupported");
+  EXPECT_FALSE(p.has_value());
+  EXPECT_TRUE(absl::StrContains(p.reason(), "not permitted")) << p.reason();
   EXPECT_FALSE(hooks.Unsupported().empty());
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

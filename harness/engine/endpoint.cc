@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 const char* RoleName(uint32_t role) {
   switch (role) {
@@ -104,4 +104,4 @@ void Endpoint::Close() {
   }
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

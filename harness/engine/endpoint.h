@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "plugins/copyscope_transport.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 struct EndpointSpec {
   const cs_transport* transport = nullptr;
@@ -79,6 +79,6 @@ class Endpoint {
   uint32_t role_ = 0;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_ENDPOINT_H_

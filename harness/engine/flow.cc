@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 Sender::Sender(Endpoint& ep, const MessagePool& pool, bool async,
                std::string name)
@@ -75,4 +75,4 @@ int Receiver::RecvOne() {
   return ep_.Recv(&args_);
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -24,7 +24,7 @@
 #include "harness/engine/endpoint.h"
 #include "harness/engine/message_pool.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 class Sender {
  public:
@@ -56,6 +56,6 @@ class Receiver {
   cs_recv_args args_;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_FLOW_H_

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 int Histogram::Index(uint64_t value) {
   if (value < static_cast<uint64_t>(kExactLimit))
@@ -75,4 +75,4 @@ std::vector<Histogram::Bucket> Histogram::Buckets() const {
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

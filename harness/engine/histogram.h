@@ -21,7 +21,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 class Histogram {
  public:
@@ -76,6 +76,6 @@ class Histogram {
   uint64_t max_ = 0;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_HISTOGRAM_H_

@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 // The exact value of rank ceil(p/100*n) in sorted values.
@@ -98,4 +98,4 @@ TEST(HistogramTest, EmptyHistogram) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

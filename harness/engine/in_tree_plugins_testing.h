@@ -19,13 +19,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/engine/runner.h"
+#include "harness/record/metrics.h"
+#include "harness/record/record.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 // Loads every in-tree plugin of the runfiles into *set. Returns "" or why
 // it could not.
@@ -64,15 +67,37 @@ inline const plugins::Plugin* FirstUsablePlugin(plugins::PluginSet* set) {
 }
 
 // A stream cell of plugin p.
-inline CellSpec SpecFor(const plugins::Plugin& p, uint64_t size, int threads,
-                        uint32_t fields = 8) {
-  CellSpec s;
-  s.transport = p.transport;
-  s.transport_name = p.name;
+inline config::CellSpec SpecFor(const plugins::Plugin& p, uint64_t size,
+                                int threads, uint32_t fields = 8) {
+  config::CellSpec s;
+  s.transport = p.name;
   s.size = size;
   s.fields = fields;
   s.threads = threads;
   return s;
+}
+
+// The plugins of a cell of p (and of a receive plugin, if any).
+inline CellPlugins PluginsOf(const plugins::Plugin& p,
+                             const plugins::Plugin* receiver = nullptr) {
+  return {p.transport, receiver != nullptr ? receiver->transport : nullptr};
+}
+
+// A cell of p run once, with the figures of its sample derived.
+inline CellResult RunAndDerive(const config::CellSpec& spec,
+                               const CellPlugins& plugins,
+                               const RunnerConfig& config, Network& network,
+                               ThreadHooks* hooks = nullptr) {
+  CellResult r = RunCell(spec, plugins, config, network, hooks);
+  record::DeriveMetrics(record::KeyOf(spec), &r.sample);
+  return r;
+}
+
+// A metric of a result derived by RunAndDerive, if it has one.
+inline std::optional<double> MetricOf(const CellResult& r,
+                                      const std::string& name) {
+  const record::Metric* m = record::FindSampleMetric(r.sample, name);
+  return m != nullptr ? std::optional<double>(m->value()) : std::nullopt;
 }
 
 // A fixture whose suite loads the in-tree plugins once.
@@ -101,6 +126,6 @@ class InTreePluginsTest : public ::testing::Test {
   static inline plugins::PluginSet* set_ = nullptr;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_IN_TREE_PLUGINS_TESTING_H_

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <new>
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 std::vector<size_t> SplitFields(size_t size, uint32_t fields) {
   size_t n = std::min<size_t>(std::max<uint32_t>(fields, 1), size);
@@ -51,4 +51,4 @@ MessagePool::MessagePool(size_t size, uint32_t fields, uint32_t count)
   }
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -22,7 +22,7 @@
 
 #include "plugins/copyscope_transport.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 // Field lengths of a `size`-byte message split into `fields` parts:
 // min(fields, size) parts (no part is empty), lengths differing by at most
@@ -61,6 +61,6 @@ class MessagePool {
   std::vector<cs_message> messages_;
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_MESSAGE_POOL_H_

@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 TEST(SplitFieldsTest, EvenSplit) {
@@ -77,4 +77,4 @@ TEST(MessagePoolTest, SurvivesMove) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

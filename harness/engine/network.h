@@ -17,13 +17,12 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "harness/config/types.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
-// The two ends of a connection. The server sends, the client receives.
-enum class Side { kServer, kClient };
-
-const char* SideName(Side side);  // "server" or "client"
+using config::Side;
+using config::SideName;
 
 class Network {
  public:
@@ -50,6 +49,6 @@ class LoopbackNetwork final : public Network {
   std::string ServerAddress(int) const override { return "127.0.0.1"; }
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_NETWORK_H_

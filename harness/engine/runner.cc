@@ -2,18 +2,20 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -21,19 +23,19 @@
 #include "absl/synchronization/notification.h"
 #include "harness/engine/endpoint.h"
 #include "harness/engine/flow.h"
+#include "harness/engine/histogram.h"
 #include "harness/engine/message_pool.h"
 #include "harness/engine/socket.h"
+#include "harness/engine/window.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
-enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
+using config::CellSpec;
+using config::Direction;
+using config::Mode;
 
-int64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
+using Counters = std::vector<std::pair<std::string, uint64_t>>;
 
 // A barrier for a fixed number of parties that can be aborted and whose
 // wait is bounded.
@@ -63,6 +65,8 @@ class StartGate {
   bool aborted_ = false;
 };
 
+// What one connection measured; each field is written by one of its two
+// worker threads and read by the main thread after both finished.
 struct ConnState {
   absl::Notification listening;  // port or listen_status is set
   uint16_t port = 0;
@@ -71,15 +75,33 @@ struct ConnState {
   // shut them down from any thread without racing a close().
   std::atomic<int> server_fd{-1};
   std::atomic<int> client_fd{-1};
-  ConnectionResult result;  // written by the two workers, read after join
+  record::ThreadReport server;  // each thread writes its own report
+  record::ThreadReport client;
+  // The measuring side's window (stream: the receiver; rr: the client) and
+  // what it counted in it; rr bytes are request + response.
+  absl::Duration window = absl::ZeroDuration();
+  uint64_t bytes = 0;
+  uint64_t messages = 0;
+  // Totals since the endpoints opened (warm-up and drain included); in rr
+  // mode, the client's sent requests and received responses.
+  uint64_t tx_messages_total = 0;
+  uint64_t rx_messages_total = 0;
+  Counters server_counters;  // the plugin's counters of each side
+  Counters client_counters;
+  std::optional<Histogram> latency;  // rr: the measured round trips (ns)
   std::atomic<bool> server_done{false};
   std::atomic<bool> client_done{false};
 };
 
 struct CellState {
-  CellState(const CellSpec& s, const RunnerConfig& c, Network& n,
-            ThreadHooks* h)
-      : spec(s), config(c), network(n), hooks(h), gate(2 * s.threads + 1) {
+  CellState(const CellSpec& s, const CellPlugins& p, const RunnerConfig& c,
+            Network& n, ThreadHooks* h)
+      : spec(s),
+        plugins(p),
+        config(c),
+        network(n),
+        hooks(h),
+        gate(2 * s.threads + 1) {
     for (int i = 0; i < s.threads; ++i) {
       conns.push_back(std::make_unique<ConnState>());
     }
@@ -117,11 +139,10 @@ struct CellState {
     return !first_error.ok();
   }
 
-  bool stopping() const {
-    return phase.load(std::memory_order_relaxed) >= kStop;
-  }
+  bool count_mode() const { return config.messages > 0; }
 
   const CellSpec spec;
+  const CellPlugins plugins;
   const RunnerConfig config;
   Network& network;
   ThreadHooks* const hooks;
@@ -139,232 +160,97 @@ absl::Duration SetupTimeout(const RunnerConfig& c) {
   return c.io_timeout + c.margin;
 }
 
-double Seconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-}
-
-// The measured interval of one worker thread: its clock, its count, its
-// rusage, and the measure hooks. Start and Stop are idempotent.
-class Meter {
- public:
-  Meter(CellState& st, const ThreadContext& ctx) : st_(st), ctx_(ctx) {}
-
-  void Start(uint64_t count) {
-    if (started_) return;
-    started_ = true;
-    getrusage(RUSAGE_THREAD, &r0_);
-    if (st_.hooks) st_.hooks->OnMeasureStart(ctx_);
-    t0_ = MonotonicNs();
-    count0_ = count;
-  }
-  void Stop(uint64_t count) {
-    if (!started_ || stopped_) return;
-    stopped_ = true;
-    t1_ = MonotonicNs();
-    count1_ = count;
-    if (st_.hooks) st_.hooks->OnMeasureStop(ctx_);
-    rusage r1;
-    getrusage(RUSAGE_THREAD, &r1);
-    ThreadReport* t = ctx_.report;
-    t->user_cpu_s = Seconds(r1.ru_utime) - Seconds(r0_.ru_utime);
-    t->sys_cpu_s = Seconds(r1.ru_stime) - Seconds(r0_.ru_stime);
-    t->voluntary_cs = r1.ru_nvcsw - r0_.ru_nvcsw;
-    t->involuntary_cs = r1.ru_nivcsw - r0_.ru_nivcsw;
-    t->window_s = static_cast<double>(t1_ - t0_) / 1e9;
-  }
-  // Observes a new phase in duration mode; false once it says stop.
-  bool Observe(int phase, uint64_t count) {
-    if (phase >= kMeasure) Start(count);
-    if (phase >= kStop) {
-      Stop(count);
-      return false;
-    }
-    return true;
-  }
-  bool started() const { return started_; }
-  bool complete() const { return started_ && stopped_; }
-  absl::Duration window() const { return absl::Nanoseconds(t1_ - t0_); }
-  uint64_t counted() const { return count1_ - count0_; }
-
- private:
-  CellState& st_;
-  const ThreadContext& ctx_;
-  bool started_ = false, stopped_ = false;
-  int64_t t0_ = 0, t1_ = 0;
-  uint64_t count0_ = 0, count1_ = 0;
-  rusage r0_{};
-};
-
 // Stream sender: duration mode until the phase says stop; count mode
 // exactly warmup_messages + messages. *sent counts accepted messages.
-absl::Status StreamSend(CellState& st, Meter& m, Sender& tx, uint64_t* sent) {
-  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
-  if (n > 0) {
-    for (uint64_t i = 0; i < w + n; ++i) {
-      if (st.stopping()) return absl::OkStatus();  // failed elsewhere
-      if (i == w) m.Start(i);
-      absl::Status s = tx.SendOne();
-      if (!s.ok()) return s;
-      ++*sent;
-    }
-    m.Stop(*sent);
-  } else {
-    int seen = kWarmup;
-    for (;;) {
-      int phase = st.phase.load(std::memory_order_relaxed);
-      if (phase != seen) {
-        seen = phase;
-        if (!m.Observe(phase, *sent)) break;
-      }
-      absl::Status s = tx.SendOne();
-      if (!s.ok()) return s;
-      ++*sent;
-    }
+absl::Status StreamSend(CellState& st, Window& w, Sender& tx, uint64_t* sent) {
+  for (; w.Next(*sent); ++*sent) {
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
   }
+  if (st.count_mode() && !w.complete()) return absl::OkStatus();  // failed
   return tx.Drain();
 }
 
 // Stream receiver, until end of stream.
-absl::Status StreamReceive(CellState& st, Meter& m, Receiver& rx,
-                           ConnectionResult* r) {
-  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
-  const bool count_mode = n > 0;
+absl::Status StreamReceive(CellState& st, Window& w, Receiver& rx,
+                           ConnState* c) {
   uint64_t messages = 0;
-  if (count_mode && w == 0) m.Start(0);
-  int seen = kWarmup;
   for (;;) {
-    if (!count_mode) {
-      int phase = st.phase.load(std::memory_order_relaxed);
-      if (phase != seen) {
-        seen = phase;
-        m.Observe(phase, messages);
-      }
-    }
+    w.Next(messages);
     int rc = rx.RecvOne();
     if (rc == 0) {
       ++messages;
-      if (count_mode) {
-        if (messages == w) m.Start(messages);
-        if (messages == w + n) m.Stop(messages);
-      }
       continue;
     }
     if (rc == -EPIPE) break;  // end of stream
     return rx.Error(rc);
   }
-  r->rx_messages_total = messages;
-  if (count_mode && messages != w + n && !st.stopping()) {
+  w.Next(messages);  // count mode: the last measured message closes it
+  c->rx_messages_total = messages;
+  const uint64_t expected = st.config.warmup_messages + st.config.messages;
+  const bool stopping = st.phase.load(std::memory_order_acquire) >= kStop;
+  if (st.count_mode() && messages != expected && !stopping) {
     return absl::AbortedError(absl::StrCat(
-        st.spec.transport_name, " receiver: the stream ended after ", messages,
-        " of ", w + n, " messages"));
+        st.spec.Label(), " receiver: the stream ended after ", messages,
+        " of ", expected, " messages"));
   }
-  if (!count_mode && !m.complete()) {
-    int phase = st.phase.load(std::memory_order_acquire);
-    if (phase < kStop) {
-      return absl::AbortedError(absl::StrCat(
-          st.spec.transport_name,
-          " receiver: the sender closed the connection before the end of "
-          "the measured interval"));
-    }
-    m.Observe(phase, messages);
+  if (!st.count_mode() && !w.complete() && !stopping) {
+    return absl::AbortedError(absl::StrCat(
+        st.spec.Label(),
+        " receiver: the sender closed the connection before the end of "
+        "the measured interval"));
   }
-  if (m.complete()) {
-    r->rx_window = m.window();
-    r->rx_messages = m.counted();
-    r->rx_bytes = r->rx_messages * st.spec.size;
+  if (w.complete()) {
+    c->window = w.window();
+    c->messages = w.counted();
+    c->bytes = c->messages * st.spec.size;
   }
   return absl::OkStatus();
 }
 
-uint64_t RequestSize(const CellSpec& s) {
-  return s.request_size ? s.request_size : s.size;
-}
-uint64_t ResponseSize(const CellSpec& s) {
-  return s.response_size ? s.response_size : s.size;
-}
-
 // rr client: request, response, round trip into the histogram.
-absl::Status RrClient(CellState& st, Meter& m, Sender& tx, Receiver& rx,
-                      ConnectionResult* r) {
-  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
-  const bool count_mode = n > 0;
-  Histogram& h = r->latency.emplace();
+absl::Status RrClient(CellState& st, Window& w, Sender& tx, Receiver& rx,
+                      ConnState* c) {
+  Histogram& h = c->latency.emplace();
   uint64_t done = 0;
-  bool measuring = false;
-  if (count_mode && w == 0) {
-    m.Start(0);
-    measuring = true;
-  }
-  int seen = kWarmup;
-  for (;;) {
-    int phase = st.phase.load(std::memory_order_relaxed);
-    if (count_mode) {
-      if (phase >= kStop || done == w + n) break;
-    } else if (phase != seen) {
-      seen = phase;
-      if (phase >= kMeasure && !measuring) {
-        m.Start(done);
-        measuring = true;
-      }
-      if (phase >= kStop) break;
-    }
+  while (w.Next(done)) {
     const int64_t t0 = MonotonicNs();
     absl::Status s = tx.SendOne();
     if (!s.ok()) return s;
-    ++r->tx_messages_total;
+    ++c->tx_messages_total;
     int rc = rx.RecvOne();
     if (rc == -EPIPE) {
       return absl::AbortedError(absl::StrCat(
-          st.spec.transport_name,
+          st.spec.Label(),
           " client: the server closed the connection mid-transaction"));
     }
     if (rc < 0) return rx.Error(rc);
     const int64_t t1 = MonotonicNs();
-    ++r->rx_messages_total;
+    ++c->rx_messages_total;
     ++done;
-    if (measuring) h.Record(static_cast<uint64_t>(t1 - t0));
-    if (count_mode && done == w && !measuring) {
-      m.Start(done);
-      measuring = true;
-    }
+    if (w.measuring()) h.Record(static_cast<uint64_t>(t1 - t0));
   }
-  m.Stop(done);
-  if (m.complete()) {
-    r->rx_window = m.window();
-    r->rx_messages = m.counted();
-    r->rx_bytes =
-        r->rx_messages * (RequestSize(st.spec) + ResponseSize(st.spec));
+  w.Close(done);
+  if (w.complete()) {
+    c->window = w.window();
+    c->messages = w.counted();
+    c->bytes = c->messages * (st.spec.RequestSize() + st.spec.ResponseSize());
   }
   return tx.Drain();
 }
 
 // rr server: answers every request until the client closes.
-absl::Status RrServer(CellState& st, Meter& m, Sender& tx, Receiver& rx) {
-  const uint64_t n = st.config.messages, w = st.config.warmup_messages;
-  const bool count_mode = n > 0;
+absl::Status RrServer(Window& w, Sender& tx, Receiver& rx) {
   uint64_t done = 0;
-  if (count_mode && w == 0) m.Start(0);
-  int seen = kWarmup;
-  for (;;) {
-    if (!count_mode) {
-      int phase = st.phase.load(std::memory_order_relaxed);
-      if (phase != seen) {
-        seen = phase;
-        if (phase >= kMeasure) m.Start(done);
-      }
-    }
+  for (;; ++done) {
+    w.Next(done);
     int rc = rx.RecvOne();
     if (rc == -EPIPE) break;
     if (rc < 0) return rx.Error(rc);
     absl::Status s = tx.SendOne();
     if (!s.ok()) return s;
-    ++done;
-    if (count_mode) {
-      if (done == w) m.Start(done);
-      if (done == w + n) m.Stop(done);
-    }
   }
-  m.Stop(done);
+  w.Close(done);
   return tx.Drain();
 }
 
@@ -380,10 +266,11 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
   // What this side sends and receives.
   uint64_t tx_size = spec.size, rx_size = spec.size;
   if (rr) {
-    tx_size = side == Side::kClient ? RequestSize(spec) : ResponseSize(spec);
-    rx_size = side == Side::kClient ? ResponseSize(spec) : RequestSize(spec);
+    tx_size = side == Side::kClient ? spec.RequestSize() : spec.ResponseSize();
+    rx_size = side == Side::kClient ? spec.ResponseSize() : spec.RequestSize();
   }
-  const bool async = (spec.transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  const cs_transport* transport = st.plugins.transport;
+  const bool async = (transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
   std::optional<MessagePool> pool;
   if (sends) {
     pool.emplace(tx_size, spec.fields,
@@ -392,10 +279,10 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
                        : 1);
   }
   // A stream receiver may use a receive plugin of its own (--recv).
-  const bool own = sends || spec.recv_transport == nullptr;
+  const bool own = sends || st.plugins.recv_transport == nullptr;
   EndpointSpec e;
-  e.transport = own ? spec.transport : spec.recv_transport;
-  e.transport_name = own ? spec.transport_name : spec.recv_transport_name;
+  e.transport = own ? transport : st.plugins.recv_transport;
+  e.transport_name = own ? spec.transport : spec.recv_transport;
   e.role = rr ? CS_ROLE_BOTH : sends ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
   e.fd = fd;
   int64_t ms = absl::ToInt64Milliseconds(st.config.io_timeout);
@@ -413,7 +300,7 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
   if (!st.gate.ArriveAndWait(SetupTimeout(st.config))) {
     return absl::OkStatus();  // aborted: someone else failed, or timeout
   }
-  std::string name = absl::StrCat(spec.transport_name, " ", SideName(side));
+  std::string name = absl::StrCat(spec.transport, " ", SideName(side));
   std::optional<Sender> tx;
   if (sends) tx.emplace(ep, *pool, async, name);
   std::optional<Receiver> rx;
@@ -421,22 +308,22 @@ absl::Status Work(CellState& st, ConnState& c, Side side, int fd,
     rx.emplace(ep, rx_size);
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
-  Meter meter(st, ctx);
-  ConnectionResult& r = c.result;
+  Window window(st.phase, st.config.warmup_messages, st.config.messages,
+                st.hooks, ctx);
   absl::Status s;
   if (rr && side == Side::kClient) {
-    s = RrClient(st, meter, *tx, *rx, &r);
+    s = RrClient(st, window, *tx, *rx, &c);
     if (s.ok()) shutdown(fd, SHUT_WR);
   } else if (rr) {
-    s = RrServer(st, meter, *tx, *rx);
+    s = RrServer(window, *tx, *rx);
   } else if (sends) {
-    s = StreamSend(st, meter, *tx, &r.tx_messages_total);
+    s = StreamSend(st, window, *tx, &c.tx_messages_total);
     if (s.ok()) shutdown(fd, SHUT_WR);
   } else {
-    s = StreamReceive(st, meter, *rx, &r);
+    s = StreamReceive(st, window, *rx, &c);
   }
-  AddCounters(ep.Counters(),
-              side == Side::kServer ? &r.server_counters : &r.client_counters);
+  (side == Side::kServer ? c.server_counters : c.client_counters) =
+      ep.Counters();
   return s;
 }
 
@@ -449,11 +336,11 @@ void Finish(CellState& st, std::atomic<bool>& done) {
 void Worker(std::shared_ptr<CellState> stp, int i, Side side) {
   CellState& st = *stp;
   ConnState& c = *st.conns[i];
-  ThreadReport* report =
-      side == Side::kServer ? &c.result.server : &c.result.client;
-  report->side = side;
-  report->connection = i;
-  ThreadContext ctx{side, i, st.spec.threads, st.spec.transport_name, report};
+  record::ThreadReport* report = side == Side::kServer ? &c.server : &c.client;
+  report->set_side(SideName(side));
+  report->set_connection(i);
+  report->set_pinned_cpu(-1);
+  ThreadContext ctx{side, i, st.spec.threads, st.spec.transport, report};
   absl::Status s = st.hooks ? st.hooks->OnThreadStart(ctx) : absl::OkStatus();
   if (s.ok()) s = st.network.SetupThread(side, i);
   int fd = -1;
@@ -514,32 +401,104 @@ void IgnoreSigpipe() {
   std::call_once(once, [] { signal(SIGPIPE, SIG_IGN); });
 }
 
+void AddCounts(const Counters& in, std::map<std::string, uint64_t>* sum,
+               google::protobuf::RepeatedPtrField<record::NamedCount>* out) {
+  for (const auto& [name, value] : in) {
+    (*sum)[name] += value;
+    record::NamedCount* c = out->Add();
+    c->set_name(name);
+    c->set_value(value);
+  }
+}
+
+void SetCounts(const std::map<std::string, uint64_t>& in,
+               google::protobuf::RepeatedPtrField<record::NamedCount>* out) {
+  for (const auto& [name, value] : in) {
+    record::NamedCount* c = out->Add();
+    c->set_name(name);
+    c->set_value(value);
+  }
+}
+
+void SetLatency(const Histogram& h, record::Latency* l) {
+  l->set_count(h.count());
+  l->set_p50_us(h.Percentile(50) / 1e3);
+  l->set_p90_us(h.Percentile(90) / 1e3);
+  l->set_p99_us(h.Percentile(99) / 1e3);
+  l->set_p999_us(h.Percentile(99.9) / 1e3);
+  l->set_max_us(static_cast<double>(h.max()) / 1e3);
+  l->set_min_us(static_cast<double>(h.min()) / 1e3);
+  l->set_mean_us(h.mean() / 1e3);
+  l->set_max_relative_error(Histogram::kMaxRelativeError);
+  for (const Histogram::Bucket& b : h.Buckets()) {
+    record::HistogramBucket* rb = l->add_buckets();
+    rb->set_lower_ns(b.lower);
+    rb->set_upper_ns(b.upper);
+    rb->set_count(b.count);
+  }
+}
+
+// The sample of a cell whose threads all finished, or why it measured
+// nothing.
+absl::Status Collect(const CellSpec& spec, const CellState& st,
+                     record::Sample* sample) {
+  std::map<std::string, uint64_t> server_sum, client_sum;
+  std::optional<Histogram> latency;
+  absl::Status status;
+  for (size_t i = 0; i < st.conns.size(); ++i) {
+    const ConnState& c = *st.conns[i];
+    record::Connection* rc = sample->add_connections();
+    rc->set_index(static_cast<int32_t>(i));
+    *rc->mutable_server() = c.server;
+    *rc->mutable_client() = c.client;
+    rc->set_window_s(absl::ToDoubleSeconds(c.window));
+    rc->set_bytes(c.bytes);
+    rc->set_messages(c.messages);
+    rc->set_tx_messages_total(c.tx_messages_total);
+    rc->set_rx_messages_total(c.rx_messages_total);
+    AddCounts(c.server_counters, &server_sum, rc->mutable_server_counters());
+    AddCounts(c.client_counters, &client_sum, rc->mutable_client_counters());
+    if (c.latency) {
+      if (!latency) latency.emplace();
+      latency->Merge(*c.latency);
+    }
+    if (status.ok() && (c.window <= absl::ZeroDuration() || c.messages == 0)) {
+      status = absl::InternalError(absl::StrCat(
+          "connection ", i, " received nothing in the measured interval"));
+    }
+  }
+  SetCounts(server_sum, sample->mutable_server_counters());
+  SetCounts(client_sum, sample->mutable_client_counters());
+  if (spec.mode == Mode::kRequestResponse && latency && latency->count() > 0) {
+    SetLatency(*latency, sample->mutable_latency());
+  }
+  return status;
+}
+
 }  // namespace
 
-CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
-                   Network& network, ThreadHooks* hooks) {
+uint32_t FieldsUsed(const CellSpec& spec) {
+  return static_cast<uint32_t>(SplitFields(spec.size, spec.fields).size());
+}
+
+CellResult RunCell(const CellSpec& spec, const CellPlugins& plugins,
+                   const RunnerConfig& config, Network& network,
+                   ThreadHooks* hooks) {
   IgnoreSigpipe();
   CellResult result;
-  result.transport = spec.transport_name;
-  if (spec.recv_transport != nullptr && spec.mode == Mode::kStream) {
-    result.recv_transport = spec.recv_transport_name;
-  }
-  result.size = spec.size;
-  result.fields =
-      static_cast<uint32_t>(SplitFields(spec.size, spec.fields).size());
-  result.threads = spec.threads;
-  result.mode = spec.mode;
-  result.direction = spec.direction;
-  if (spec.mode == Mode::kRequestResponse) {
-    result.request_size = RequestSize(spec);
-    result.response_size = ResponseSize(spec);
-  }
-  if (spec.transport == nullptr || spec.size == 0 || spec.threads < 1) {
-    result.status = absl::InvalidArgumentError("invalid cell");
+  auto finish = [&result](absl::Status s) {
+    result.status = std::move(s);
+    result.sample.set_status(
+        result.status.ok() ? "ok"
+                           : absl::StrCat("failed: ", result.status.message()));
     return result;
+  };
+  if (plugins.transport == nullptr || spec.size == 0 || spec.threads < 1 ||
+      (!spec.recv_transport.empty() && plugins.recv_transport == nullptr)) {
+    return finish(absl::InvalidArgumentError("invalid cell"));
   }
 
-  auto st = std::make_shared<CellState>(spec, config, network, hooks);
+  auto st = std::make_shared<CellState>(spec, plugins, config, network, hooks);
   std::vector<std::thread> threads;
   for (int i = 0; i < spec.threads; ++i) {
     threads.emplace_back(Worker, st, i, Side::kServer);
@@ -624,17 +583,17 @@ CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
     else
       client.detach();
   }
+  absl::Status status;
   {
     absl::MutexLock lock(&st->mu);
-    result.status = st->first_error;
-    if (st->finished == workers) {
-      for (auto& c : st->conns) result.connections.push_back(c->result);
-    } else if (result.status.ok()) {
-      result.status = absl::InternalError("threads left running");
+    status = st->first_error;
+    if (st->finished != workers) {
+      if (status.ok()) status = absl::InternalError("threads left running");
+      return finish(status);
     }
   }
-  Summarize(&result);
-  return result;
+  absl::Status measured = Collect(spec, *st, &result.sample);
+  return finish(status.ok() ? measured : status);
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -3,12 +3,18 @@
 // request-response mode, for a duration or a count of messages.
 //
 //   LoopbackNetwork net;
-//   CellSpec spec;
-//   spec.transport = plugin.transport;  spec.transport_name = plugin.name;
-//   spec.size = 4096;  spec.fields = 8;  spec.threads = 2;
+//   config::CellSpec spec;
+//   spec.transport = "two_copy";  spec.size = 4096;  spec.threads = 2;
+//   CellPlugins plugins{plugin.transport, nullptr};   // see plugins.h
 //   RunnerConfig config;                // warm-up 200ms, duration 1s
-//   CellResult r = RunCell(spec, config, net, /*hooks=*/nullptr);
-//   if (r.status.ok()) printf("%.2f Gbit/s\n", *r.throughput_gbps);
+//   CellResult r = RunCell(spec, plugins, config, net, /*hooks=*/nullptr);
+//   if (r.status.ok()) ... r.sample.connections(0).bytes() ...
+//
+// The result is the sample's raw measurements (record.proto's Sample:
+// per connection the measuring side's window, bytes and messages, both
+// threads' reports, the plugins' counters; the rr latency histogram). The
+// figures derived from them (throughput, rates, percentiles, CPU per role)
+// are computed once, by harness/record/metrics.h.
 //
 // Thread model. Each of the N connections has a server thread and a client
 // thread. Every worker thread first runs ThreadHooks::OnThreadStart (pinning
@@ -16,33 +22,31 @@
 // there). The server thread then listens on an ephemeral port of
 // Network::ServerAddress and publishes the port (a notification: readiness
 // by handshake, never by sleeping); its client connects; each opens its
-// plugin endpoint (server: sender, client: receiver), and all 2N workers
-// and the main thread meet at a start barrier. In stream mode the receiving
-// side opens its endpoint with spec.recv_transport when one is set (a
-// receive variant paired with any sender); its counters are the
-// receiver's.
+// plugin endpoint, and all 2N workers and the main thread meet at a start
+// barrier. In stream mode the sending side is the server (direction
+// server-to-client) or the client; the receiving side opens its endpoint
+// with plugins.recv_transport when one is set (a receive variant paired
+// with any sender); its counters are the receiver's.
 //
 // Phases (duration mode, config.messages == 0). The main thread drives one
 // phase flag: warm-up for config.warmup, the measured interval for
-// config.duration, then stop. The hot loops read the flag with one relaxed
-// atomic load per message; no lock per message. When a worker observes the
-// measured interval begin or end it reads CLOCK_MONOTONIC, its message
-// count and getrusage(RUSAGE_THREAD), and calls
-// ThreadHooks::OnMeasureStart/Stop (per-thread perf counters plug in
-// there), so the receiver's byte count is exactly what it received inside
-// its own window. Throughput is computed at the receiver.
+// config.duration, then stop. Every loop steps one Window (window.h): one
+// relaxed atomic load per message, no lock per message; the window records
+// the thread's clock, count, rusage and measure hooks at its edges, so the
+// receiver's byte count is exactly what it received inside its own window.
+// Throughput is computed at the receiver.
 //
 // Count mode (config.messages = N > 0): each sender sends
 // config.warmup_messages first, then N; each receiver opens its window
 // after the last warm-up message and closes it at the N-th measured one.
 // The phase flag then only says stop (on failure or interrupt).
 //
-// Request-response (spec.mode == Mode::kRequestResponse): both endpoints
-// are CS_ROLE_BOTH; the client sends a request of request_size bytes, the
-// server receives it and answers with response_size bytes, the client
+// Request-response (spec.mode == kRequestResponse): both endpoints are
+// CS_ROLE_BOTH; the client sends a request of RequestSize() bytes, the
+// server receives it and answers with ResponseSize() bytes, the client
 // receives it. The client reads CLOCK_MONOTONIC around every transaction
-// (the one place with a clock read per message) and records the round
-// trip into a Histogram; the window and the counts are the client's.
+// (the one place with a clock read per message) and records the round trip
+// into a Histogram; the window and the counts are the client's.
 //
 // Sending. Messages come from a MessagePool. A transport with
 // CS_CAP_ASYNC_RELEASE gets up to InFlight(size) messages in flight and
@@ -66,34 +70,21 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <string>
-#include <utility>
-#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "harness/config/plan.h"
 #include "harness/engine/network.h"
-#include "harness/engine/results.h"
 #include "harness/engine/thread_hooks.h"
+#include "harness/record/record.pb.h"
 #include "plugins/copyscope_transport.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
-struct CellSpec {
-  const cs_transport* transport = nullptr;  // a validated, usable plugin
-  std::string transport_name;
-  uint64_t size = 4096;  // bytes per message, >= 1
-  uint32_t fields = 8;   // requested fields per message (capped at size)
-  int threads = 1;       // connections, >= 1
-  std::vector<std::pair<std::string, std::string>> options;  // key, value
-  // Stream mode: the plugin of the receiving side when it is not
-  // `transport` (nullptr: `transport` receives too), with its options.
-  const cs_transport* recv_transport = nullptr;
-  std::string recv_transport_name;
-  std::vector<std::pair<std::string, std::string>> recv_options;
-  Mode mode = Mode::kStream;
-  Direction direction = Direction::kServerToClient;  // stream mode
-  uint64_t request_size = 0;                         // rr; 0: size
-  uint64_t response_size = 0;                        // rr; 0: size
+// The plugins of a cell, resolved from its names (plugins.h: Resolve).
+struct CellPlugins {
+  const cs_transport* transport = nullptr;       // a validated, usable plugin
+  const cs_transport* recv_transport = nullptr;  // stream mode; null: none
 };
 
 struct RunnerConfig {
@@ -117,12 +108,25 @@ struct RunnerConfig {
   const std::atomic<bool>* interrupt = nullptr;
 };
 
-// Runs one cell and returns its result, summarized (see results.h). Never
-// throws or aborts on a plugin's failure: the result's status says what
-// went wrong. hooks may be null.
-CellResult RunCell(const CellSpec& spec, const RunnerConfig& config,
-                   Network& network, ThreadHooks* hooks);
+struct CellResult {
+  // OK, or the first error of any thread (CANCELLED when interrupted).
+  absl::Status status;
+  // The raw measurements; status "ok" or "failed: <message>", no metrics
+  // (record/metrics.h derives them), rep unset (the caller numbers it).
+  record::Sample sample;
+};
 
-}  // namespace copyscope::harness
+// Runs one cell and returns its result. Never throws or aborts on a
+// plugin's failure: the status says what went wrong. A cell whose threads
+// finished but where some connection measured nothing is failed too. hooks
+// may be null.
+CellResult RunCell(const config::CellSpec& spec, const CellPlugins& plugins,
+                   const RunnerConfig& config, Network& network,
+                   ThreadHooks* hooks);
+
+// Fields per message actually used: min(spec.fields, spec.size).
+uint32_t FieldsUsed(const config::CellSpec& spec);
+
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_RUNNER_H_

@@ -3,6 +3,7 @@
 #include "harness/engine/runner.h"
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <set>
 #include <vector>
@@ -11,13 +12,33 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "harness/engine/histogram.h"
 #include "harness/engine/in_tree_plugins_testing.h"
 #include "harness/engine/network.h"
 #include "harness/engine/thread_hooks.h"
+#include "harness/record/metrics.h"
+#include "harness/record/record.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
+
+using config::CellSpec;
+using config::Direction;
+using config::Mode;
+using Counts = google::protobuf::RepeatedPtrField<record::NamedCount>;
+
+std::map<std::string, uint64_t> Map(const Counts& counts) {
+  std::map<std::string, uint64_t> out;
+  for (const record::NamedCount& c : counts) out[c.name()] += c.value();
+  return out;
+}
+
+std::set<std::string> Names(const Counts& counts) {
+  std::set<std::string> names;
+  for (const record::NamedCount& c : counts) names.insert(c.name());
+  return names;
+}
 
 RunnerConfig ShortConfig() {
   RunnerConfig c;
@@ -31,6 +52,12 @@ class RunnerTest : public InTreePluginsTest {
   static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
     return SpecFor(p, size, threads, /*fields=*/8);
   }
+  CellResult Run(const CellSpec& spec, const plugins::Plugin& p,
+                 const RunnerConfig& config, Network& net,
+                 ThreadHooks* hooks = nullptr,
+                 const plugins::Plugin* receiver = nullptr) {
+    return RunAndDerive(spec, PluginsOf(p, receiver), config, net, hooks);
+  }
 
   LoopbackNetwork net_;
 };
@@ -38,48 +65,49 @@ class RunnerTest : public InTreePluginsTest {
 TEST_F(RunnerTest, EveryPluginMovesBytesAndReportsCounters) {
   for (const plugins::Plugin* p : Usable()) {
     SCOPED_TRACE(p->name);
-    CellResult r = RunCell(Spec(*p, 4096, 1), ShortConfig(), net_, nullptr);
+    CellResult r = Run(Spec(*p, 4096, 1), *p, ShortConfig(), net_);
     ASSERT_TRUE(r.status.ok()) << r.status;
-    EXPECT_EQ(r.transport, p->name);
-    EXPECT_EQ(r.fields, 8u);
-    ASSERT_EQ(r.connections.size(), 1u);
-    const ConnectionResult& c = r.connections[0];
-    EXPECT_GT(c.rx_messages, 0u);
-    EXPECT_EQ(c.rx_bytes, c.rx_messages * 4096);
-    EXPECT_GT(c.rx_window, absl::ZeroDuration());
+    EXPECT_EQ(r.sample.status(), "ok");
+    EXPECT_EQ(FieldsUsed(Spec(*p, 4096, 1)), 8u);
+    ASSERT_EQ(r.sample.connections_size(), 1);
+    const record::Connection& c = r.sample.connections(0);
+    EXPECT_GT(c.messages(), 0u);
+    EXPECT_EQ(c.bytes(), c.messages() * 4096);
+    EXPECT_GT(c.window_s(), 0);
     // Everything sent was received: the drain leaves nothing behind.
-    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
-    EXPECT_GE(c.rx_messages_total, c.rx_messages);
-    ASSERT_TRUE(r.throughput_gbps.has_value());
-    EXPECT_GT(*r.throughput_gbps, 0.0);
-    EXPECT_GT(*r.messages_per_sec, 0.0);
-    EXPECT_GT(*r.mean_us_per_msg, 0.0);
+    EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
+    EXPECT_GE(c.rx_messages_total(), c.messages());
+    ASSERT_TRUE(MetricOf(r, "throughput_gbps").has_value());
+    EXPECT_GT(*MetricOf(r, "throughput_gbps"), 0.0);
+    EXPECT_GT(*MetricOf(r, "messages_per_sec"), 0.0);
+    EXPECT_GT(*MetricOf(r, "mean_us_per_msg"), 0.0);
     // The plugin's counters are collected from both endpoints.
-    EXPECT_FALSE(r.server_counters.empty());
-    EXPECT_EQ(r.server_counters, c.server_counters);
-    EXPECT_EQ(r.client_counters, c.client_counters);
+    EXPECT_FALSE(r.sample.server_counters().empty());
+    EXPECT_EQ(Map(r.sample.server_counters()), Map(c.server_counters()));
+    EXPECT_EQ(Map(r.sample.client_counters()), Map(c.client_counters()));
     // A transport reporting zero-copy counters gets a copied fraction.
-    bool zc = r.server_counters.count(kZeroCopyCompletions) &&
-              r.server_counters.count(kZeroCopyCopied) &&
-              r.server_counters.at(kZeroCopyCompletions) > 0;
-    EXPECT_EQ(r.zc_copied_fraction.has_value(), zc);
+    std::map<std::string, uint64_t> server = Map(r.sample.server_counters());
+    bool zc = server.count(record::kZeroCopyCompletions) &&
+              server.count(record::kZeroCopyCopied) &&
+              server.at(record::kZeroCopyCompletions) > 0;
+    EXPECT_EQ(MetricOf(r, "zc_copied_fraction").has_value(), zc);
     if (zc) {
-      EXPECT_GE(*r.zc_copied_fraction, 0.0);
-      EXPECT_LE(*r.zc_copied_fraction, 1.0);
+      EXPECT_GE(*MetricOf(r, "zc_copied_fraction"), 0.0);
+      EXPECT_LE(*MetricOf(r, "zc_copied_fraction"), 1.0);
     }
   }
 }
 
 TEST_F(RunnerTest, SeveralConnectionsAndTinyMessages) {
   const plugins::Plugin* p = Usable().front();
-  CellResult r = RunCell(Spec(*p, 3, 2), ShortConfig(), net_, nullptr);
+  CellResult r = Run(Spec(*p, 3, 2), *p, ShortConfig(), net_);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.fields, 3u);  // capped at the size
-  ASSERT_EQ(r.connections.size(), 2u);
-  for (const ConnectionResult& c : r.connections) {
-    EXPECT_GT(c.rx_messages, 0u);
-    EXPECT_EQ(c.rx_bytes, c.rx_messages * 3);
-    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  EXPECT_EQ(FieldsUsed(Spec(*p, 3, 2)), 3u);  // capped at the size
+  ASSERT_EQ(r.sample.connections_size(), 2);
+  for (const record::Connection& c : r.sample.connections()) {
+    EXPECT_GT(c.messages(), 0u);
+    EXPECT_EQ(c.bytes(), c.messages() * 3);
+    EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
   }
 }
 
@@ -112,7 +140,7 @@ class RecordingHooks : public ThreadHooks {
 TEST_F(RunnerTest, HooksRunOnEveryThreadInOrder) {
   const plugins::Plugin* p = Usable().front();
   RecordingHooks hooks;
-  CellResult r = RunCell(Spec(*p, 1024, 2), ShortConfig(), net_, &hooks);
+  CellResult r = Run(Spec(*p, 1024, 2), *p, ShortConfig(), net_, &hooks);
   ASSERT_TRUE(r.status.ok()) << r.status;
   auto calls = hooks.calls();
   ASSERT_EQ(calls.size(), 4u);
@@ -142,11 +170,12 @@ TEST_F(RunnerTest, SetupFailureOnEitherSideFailsTheCellCleanly) {
   const plugins::Plugin* p = Usable().front();
   for (Side side : {Side::kServer, Side::kClient}) {
     FailingNetwork net(side);
-    CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net, nullptr);
+    CellResult r = Run(Spec(*p, 4096, 2), *p, ShortConfig(), net);
     EXPECT_EQ(r.status.code(), absl::StatusCode::kPermissionDenied);
     EXPECT_TRUE(absl::StrContains(r.status.message(), "no namespace"))
         << r.status;
-    EXPECT_FALSE(r.throughput_gbps.has_value());
+    EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: "));
+    EXPECT_FALSE(MetricOf(r, "throughput_gbps").has_value());
   }
 }
 
@@ -163,7 +192,7 @@ class FailingStartHooks : public ThreadHooks {
 TEST_F(RunnerTest, HookFailureFailsTheCell) {
   const plugins::Plugin* p = Usable().front();
   FailingStartHooks hooks;
-  CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net_, &hooks);
+  CellResult r = Run(Spec(*p, 4096, 2), *p, ShortConfig(), net_, &hooks);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(absl::StrContains(r.status.message(), "client 1"));
 }
@@ -173,7 +202,7 @@ TEST_F(RunnerTest, PluginErrorNamesTransportAndRole) {
     SCOPED_TRACE(p->name);
     CellSpec spec = Spec(*p, 4096, 1);
     spec.options = {{"no_such_option_key", "1"}};
-    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    CellResult r = Run(spec, *p, ShortConfig(), net_);
     ASSERT_FALSE(r.status.ok());
     std::string msg(r.status.message());
     EXPECT_TRUE(absl::StrContains(msg, p->name)) << msg;
@@ -186,23 +215,27 @@ TEST_F(RunnerTest, PluginErrorNamesTransportAndRole) {
 
 TEST_F(RunnerTest, RusageCoversTheMeasuredIntervalOfEveryThread) {
   const plugins::Plugin* p = Usable().front();
-  CellResult r = RunCell(Spec(*p, 4096, 2), ShortConfig(), net_, nullptr);
+  CellResult r = Run(Spec(*p, 4096, 2), *p, ShortConfig(), net_);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  for (const ConnectionResult& c : r.connections) {
-    for (const ThreadReport* t : {&c.server, &c.client}) {
-      ASSERT_TRUE(t->user_cpu_s && t->sys_cpu_s && t->voluntary_cs &&
-                  t->involuntary_cs && t->window_s);
-      EXPECT_GE(*t->user_cpu_s, 0);
-      EXPECT_GE(*t->sys_cpu_s, 0);
-      EXPECT_GT(*t->window_s, 0);
+  for (const record::Connection& c : r.sample.connections()) {
+    for (const record::ThreadReport* t : {&c.server(), &c.client()}) {
+      ASSERT_TRUE(t->has_user_cpu_s() && t->has_sys_cpu_s() &&
+                  t->has_voluntary_cs() && t->has_involuntary_cs() &&
+                  t->has_window_s());
+      EXPECT_GE(t->user_cpu_s(), 0);
+      EXPECT_GE(t->sys_cpu_s(), 0);
+      EXPECT_GT(t->window_s(), 0);
       // A thread cannot use more CPU than its wall time (plus a tick).
-      EXPECT_LE(*t->user_cpu_s + *t->sys_cpu_s, *t->window_s + 0.02);
+      EXPECT_LE(t->user_cpu_s() + t->sys_cpu_s(), t->window_s() + 0.02);
+      EXPECT_EQ(t->pinned_cpu(), -1);  // nothing pinned it
     }
+    EXPECT_EQ(c.server().side(), "server");
+    EXPECT_EQ(c.client().side(), "client");
   }
-  EXPECT_TRUE(r.metrics.count("server_cpu_util"));
-  EXPECT_TRUE(r.metrics.count("client_bytes_per_cpu_s") ||
-              r.metrics.count("client_cpu_util"));
-  EXPECT_TRUE(r.metrics.count("cs"));
+  EXPECT_TRUE(MetricOf(r, "server_cpu_util").has_value());
+  EXPECT_TRUE(MetricOf(r, "client_bytes_per_cpu_s").has_value() ||
+              MetricOf(r, "client_cpu_util").has_value());
+  EXPECT_TRUE(MetricOf(r, "cs").has_value());
 }
 
 TEST_F(RunnerTest, CountModeMeasuresExactlyTheMessagesAfterWarmup) {
@@ -211,13 +244,13 @@ TEST_F(RunnerTest, CountModeMeasuresExactlyTheMessagesAfterWarmup) {
     RunnerConfig config = ShortConfig();
     config.messages = 3000;
     config.warmup_messages = 300;
-    CellResult r = RunCell(Spec(*p, 512, 2), config, net_, nullptr);
+    CellResult r = Run(Spec(*p, 512, 2), *p, config, net_);
     ASSERT_TRUE(r.status.ok()) << r.status;
-    for (const ConnectionResult& c : r.connections) {
-      EXPECT_EQ(c.rx_messages, 3000u);
-      EXPECT_EQ(c.rx_bytes, 3000u * 512);
-      EXPECT_EQ(c.tx_messages_total, 3300u);
-      EXPECT_EQ(c.rx_messages_total, 3300u);
+    for (const record::Connection& c : r.sample.connections()) {
+      EXPECT_EQ(c.messages(), 3000u);
+      EXPECT_EQ(c.bytes(), 3000u * 512);
+      EXPECT_EQ(c.tx_messages_total(), 3300u);
+      EXPECT_EQ(c.rx_messages_total(), 3300u);
     }
   }
 }
@@ -227,16 +260,15 @@ TEST_F(RunnerTest, ClientToServerStreamSendsFromTheClient) {
   CellSpec spec = Spec(*p, 4096, 1);
   spec.direction = Direction::kClientToServer;
   RecordingHooks hooks;
-  CellResult r = RunCell(spec, ShortConfig(), net_, &hooks);
+  CellResult r = Run(spec, *p, ShortConfig(), net_, &hooks);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.direction, Direction::kClientToServer);
-  const ConnectionResult& c = r.connections[0];
-  EXPECT_GT(c.rx_messages, 0u);
-  EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
   // The client's endpoint sent: its counters say so.
-  EXPECT_TRUE(c.client_counters.count("send_calls") ||
-              !c.server_counters.count("send_calls"))
-      << "client counters: " << c.client_counters.size();
+  EXPECT_TRUE(Names(c.client_counters()).count("send_calls") ||
+              !Names(c.server_counters()).count("send_calls"))
+      << "client counters: " << c.client_counters_size();
 }
 
 TEST_F(RunnerTest, RequestResponseRecordsEveryRoundTrip) {
@@ -246,27 +278,31 @@ TEST_F(RunnerTest, RequestResponseRecordsEveryRoundTrip) {
     spec.mode = Mode::kRequestResponse;
     spec.request_size = 32;
     spec.response_size = 300;
-    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    CellResult r = Run(spec, *p, ShortConfig(), net_);
     ASSERT_TRUE(r.status.ok()) << r.status;
-    EXPECT_EQ(r.request_size, 32u);
-    EXPECT_EQ(r.response_size, 300u);
-    ASSERT_TRUE(r.latency.has_value());
+    EXPECT_EQ(record::KeyOf(spec).request_size(), 32u);
+    EXPECT_EQ(record::KeyOf(spec).response_size(), 300u);
+    ASSERT_TRUE(r.sample.has_latency());
     uint64_t transactions = 0;
-    for (const ConnectionResult& c : r.connections) {
-      ASSERT_TRUE(c.latency.has_value());
-      EXPECT_EQ(c.latency->count(), c.rx_messages);
-      EXPECT_EQ(c.rx_bytes, c.rx_messages * (32 + 300));
-      EXPECT_EQ(c.tx_messages_total, c.rx_messages_total);
-      transactions += c.rx_messages;
+    uint64_t buckets = 0;
+    for (const record::Connection& c : r.sample.connections()) {
+      EXPECT_EQ(c.bytes(), c.messages() * (32 + 300));
+      EXPECT_EQ(c.tx_messages_total(), c.rx_messages_total());
+      transactions += c.messages();
     }
-    EXPECT_EQ(r.latency->count(), transactions);
-    ASSERT_TRUE(r.transactions_per_sec.has_value());
-    EXPECT_GT(*r.transactions_per_sec, 0);
-    EXPECT_FALSE(r.messages_per_sec.has_value());
-    EXPECT_LE(r.metrics.at("latency_p50_us"), r.metrics.at("latency_p99_us"));
-    EXPECT_LE(
-        r.metrics.at("latency_p99_us"),
-        r.metrics.at("latency_max_us") * (1 + Histogram::kMaxRelativeError));
+    for (const record::HistogramBucket& b : r.sample.latency().buckets()) {
+      buckets += b.count();
+    }
+    // Every measured round trip is in the histogram, and only those.
+    EXPECT_EQ(r.sample.latency().count(), transactions);
+    EXPECT_EQ(buckets, transactions);
+    ASSERT_TRUE(MetricOf(r, "transactions_per_sec").has_value());
+    EXPECT_GT(*MetricOf(r, "transactions_per_sec"), 0);
+    EXPECT_FALSE(MetricOf(r, "messages_per_sec").has_value());
+    EXPECT_LE(*MetricOf(r, "latency_p50_us"), *MetricOf(r, "latency_p99_us"));
+    EXPECT_LE(*MetricOf(r, "latency_p99_us"),
+              *MetricOf(r, "latency_max_us") *
+                  (1 + Histogram::kMaxRelativeError));
   }
 }
 
@@ -277,11 +313,11 @@ TEST_F(RunnerTest, RequestResponseCountMode) {
   RunnerConfig config = ShortConfig();
   config.messages = 500;
   config.warmup_messages = 50;
-  CellResult r = RunCell(spec, config, net_, nullptr);
+  CellResult r = Run(spec, *p, config, net_);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.connections[0].rx_messages, 500u);
-  EXPECT_EQ(r.latency->count(), 500u);
-  EXPECT_EQ(r.connections[0].tx_messages_total, 550u);
+  EXPECT_EQ(r.sample.connections(0).messages(), 500u);
+  EXPECT_EQ(r.sample.latency().count(), 500u);
+  EXPECT_EQ(r.sample.connections(0).tx_messages_total(), 550u);
 }
 
 TEST_F(RunnerTest, InterruptStopsTheCell) {
@@ -290,14 +326,8 @@ TEST_F(RunnerTest, InterruptStopsTheCell) {
   config.duration = absl::Hours(1);
   std::atomic<bool> interrupt{true};
   config.interrupt = &interrupt;
-  CellResult r = RunCell(Spec(*p, 4096, 1), config, net_, nullptr);
+  CellResult r = Run(Spec(*p, 4096, 1), *p, config, net_);
   EXPECT_EQ(r.status.code(), absl::StatusCode::kCancelled) << r.status;
-}
-
-std::set<std::string> Names(const CounterMap& counters) {
-  std::set<std::string> names;
-  for (const auto& [name, value] : counters) names.insert(name);
-  return names;
 }
 
 // Every plugin that can receive serves as the receiving side of another
@@ -308,7 +338,7 @@ TEST_F(RunnerTest, AReceivePluginPairsWithAnotherSender) {
   ASSERT_GE(usable.size(), 2u) << "needs two usable plugins";
   std::map<std::string, CellResult> alone;
   for (const plugins::Plugin* p : usable) {
-    alone[p->name] = RunCell(Spec(*p, 65536, 1), ShortConfig(), net_, nullptr);
+    alone[p->name] = Run(Spec(*p, 65536, 1), *p, ShortConfig(), net_);
     ASSERT_TRUE(alone[p->name].status.ok()) << alone[p->name].status;
   }
   int paired = 0;
@@ -317,19 +347,19 @@ TEST_F(RunnerTest, AReceivePluginPairsWithAnotherSender) {
     const plugins::Plugin* tx = usable[0] == rx ? usable[1] : usable[0];
     SCOPED_TRACE(absl::StrCat(tx->name, " -> ", rx->name));
     CellSpec spec = Spec(*tx, 65536, 1);
-    spec.recv_transport = rx->transport;
-    spec.recv_transport_name = rx->name;
-    CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+    spec.recv_transport = rx->name;
+    CellResult r = Run(spec, *tx, ShortConfig(), net_, nullptr, rx);
     ASSERT_TRUE(r.status.ok()) << r.status;
     ++paired;
-    EXPECT_EQ(r.transport, tx->name);
-    EXPECT_EQ(r.recv_transport, rx->name);
-    const ConnectionResult& c = r.connections[0];
-    EXPECT_GT(c.rx_messages, 0u);
-    EXPECT_EQ(c.rx_bytes, c.rx_messages * 65536);
-    EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
-    EXPECT_EQ(Names(r.server_counters), Names(alone[tx->name].server_counters));
-    EXPECT_EQ(Names(r.client_counters), Names(alone[rx->name].client_counters));
+    EXPECT_EQ(record::KeyOf(spec).recv_transport(), rx->name);
+    const record::Connection& c = r.sample.connections(0);
+    EXPECT_GT(c.messages(), 0u);
+    EXPECT_EQ(c.bytes(), c.messages() * 65536);
+    EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
+    EXPECT_EQ(Names(r.sample.server_counters()),
+              Names(alone[tx->name].sample.server_counters()));
+    EXPECT_EQ(Names(r.sample.client_counters()),
+              Names(alone[rx->name].sample.client_counters()));
   }
   EXPECT_GT(paired, 0) << "no usable plugin can receive";
 }
@@ -345,15 +375,15 @@ TEST_F(RunnerTest, AReceivePluginServesTheServerInClientToServer) {
   ASSERT_NE(rx, nullptr) << "no other usable plugin can receive";
   CellSpec spec = Spec(*tx, 4096, 1);
   spec.direction = Direction::kClientToServer;
-  spec.recv_transport = rx->transport;
-  spec.recv_transport_name = rx->name;
-  CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+  spec.recv_transport = rx->name;
+  CellResult r = Run(spec, *tx, ShortConfig(), net_, nullptr, rx);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_GT(r.connections[0].rx_messages, 0u);
-  CellResult own = RunCell(Spec(*rx, 4096, 1), ShortConfig(), net_, nullptr);
+  EXPECT_GT(r.sample.connections(0).messages(), 0u);
+  CellResult own = Run(Spec(*rx, 4096, 1), *rx, ShortConfig(), net_);
   ASSERT_TRUE(own.status.ok()) << own.status;
   // The server received: its counters are the receive plugin's.
-  EXPECT_EQ(Names(r.server_counters), Names(own.client_counters));
+  EXPECT_EQ(Names(r.sample.server_counters()),
+            Names(own.sample.client_counters()));
 }
 
 TEST_F(RunnerTest, RequestResponseIgnoresAReceivePlugin) {
@@ -361,12 +391,15 @@ TEST_F(RunnerTest, RequestResponseIgnoresAReceivePlugin) {
   ASSERT_GE(usable.size(), 2u) << "needs two usable plugins";
   CellSpec spec = Spec(*usable[0], 64, 1);
   spec.mode = Mode::kRequestResponse;
-  spec.recv_transport = usable[1]->transport;
-  spec.recv_transport_name = usable[1]->name;
-  CellResult r = RunCell(spec, ShortConfig(), net_, nullptr);
+  spec.recv_transport = usable[1]->name;
+  CellResult r =
+      Run(spec, *usable[0], ShortConfig(), net_, nullptr, usable[1]);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.recv_transport, "");  // one endpoint per side, its own
+  // One endpoint per side, its own: the cell is the transport's alone.
+  EXPECT_EQ(record::KeyOf(spec).recv_transport(), "");
+  EXPECT_EQ(Names(r.sample.client_counters()),
+            Names(r.sample.server_counters()));
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 absl::Status ErrnoError(int err, absl::string_view what) {
@@ -142,4 +142,4 @@ absl::StatusOr<UniqueFd> ConnectTcp(const std::string& ipv4, uint16_t port,
   return fd;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 class UniqueFd {
  public:
@@ -86,6 +86,6 @@ absl::StatusOr<UniqueFd> ConnectTcp(const std::string& ipv4, uint16_t port,
                                     const CancelSignal& cancel,
                                     absl::Duration timeout);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_SOCKET_H_

@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 TEST(SocketTest, ListenConnectAcceptOnAnEphemeralPort) {
@@ -69,4 +69,4 @@ TEST(SocketTest, BadAddress) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

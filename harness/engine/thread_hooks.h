@@ -24,19 +24,19 @@
 
 #include "absl/status/status.h"
 #include "harness/engine/network.h"
-#include "harness/engine/results.h"
+#include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 
 struct ThreadContext {
-  Side side = Side::kServer;  // kServer sends, kClient receives
+  Side side = Side::kServer;  // the listening or the connecting end
   int connection = 0;         // 0 .. connections-1
   int connections = 1;        // in this cell
   std::string transport;
-  // This thread's record in the cell's results: hooks write what they
+  // This thread's record in the cell's sample: hooks write what they
   // observe (placement, counters) here. Owned by the runner; only this
   // thread writes it while the cell runs.
-  ThreadReport* report = nullptr;
+  record::ThreadReport* report = nullptr;
 };
 
 class ThreadHooks {
@@ -54,6 +54,6 @@ class ThreadHooks {
   virtual void OnThreadEnd(const ThreadContext&) {}
 };
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine
 
 #endif  // COPYSCOPE_HARNESS_ENGINE_THREAD_HOOKS_H_

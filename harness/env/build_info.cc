@@ -14,7 +14,7 @@
 #error "the compilation mode is defined by harness/env/BUILD.bazel"
 #endif
 
-namespace copyscope::harness {
+namespace copyscope::env {
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
@@ -66,4 +66,4 @@ std::string VersionText() {
                       "\n");
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::env

@@ -5,17 +5,16 @@
 // (see harness/env/BUILD.bazel); a build without --stamp says so instead of
 // naming a commit it does not know.
 //
-//   const copyscope::harness::BuildInfo& b =
-//   copyscope::harness::GetBuildInfo(); if (b.stamped) printf("%s%s\n",
-//   b.git_commit.c_str(),
+//   const copyscope::env::BuildInfo& b = copyscope::env::GetBuildInfo();
+//   if (b.stamped) printf("%s%s\n", b.git_commit.c_str(),
 //                         b.git_dirty == 1 ? "-dirty" : "");
-//   puts(copyscope::harness::VersionText().c_str());  // for --version
+//   puts(copyscope::env::VersionText().c_str());  // for --version
 #ifndef COPYSCOPE_HARNESS_ENV_BUILD_INFO_H_
 #define COPYSCOPE_HARNESS_ENV_BUILD_INFO_H_
 
 #include <string>
 
-namespace copyscope::harness {
+namespace copyscope::env {
 
 struct BuildInfo {
   std::string version;           // copyscope's own version, e.g. "0.1.0"
@@ -32,6 +31,6 @@ const BuildInfo& GetBuildInfo();
 // The multi-line text printed by `copyscope --version`.
 std::string VersionText();
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::env
 
 #endif  // COPYSCOPE_HARNESS_ENV_BUILD_INFO_H_

@@ -3,7 +3,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::env {
 namespace {
 
 TEST(BuildInfoTest, DescribesThisBuild) {
@@ -41,4 +41,4 @@ TEST(BuildInfoTest, VersionTextIsHonestAboutTheStamp) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::env

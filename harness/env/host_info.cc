@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
-namespace copyscope::harness {
+namespace copyscope::env {
 namespace {
 
 // The file's contents with surrounding whitespace removed, or nullopt.
@@ -98,4 +98,4 @@ record::Host CollectHost(const std::string& interface, std::optional<int> mtu) {
   return h;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::env

@@ -17,7 +17,7 @@
 
 #include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
+namespace copyscope::env {
 
 // The sysctls recorded, by their dotted names.
 const std::vector<std::string>& RecordedSysctls();
@@ -27,6 +27,6 @@ const std::vector<std::string>& RecordedSysctls();
 record::Host CollectHost(const std::string& interface,
                          std::optional<int> mtu = std::nullopt);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::env
 
 #endif  // COPYSCOPE_HARNESS_ENV_HOST_INFO_H_

@@ -3,71 +3,92 @@
 #include <map>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "harness/record/metrics.h"
 #include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
-// Column name -> metric whose median fills it, with its decimals; columns
-// without a metric are filled by hand in SummaryCsv.
+// The columns: the reference studies' nine first, then the cell's key and
+// statistics, the metrics of the catalogue that name a CSV column (metrics.h)
+// in catalogue order, and last status, plugin counters and recv.
+constexpr const char* kLeading[] = {"impl", "size", "threads"};
+constexpr const char* kKeyAndStatistics[] = {
+    "mode",          "direction",           "fields",
+    "request_size",  "response_size",       "reps",
+    "throughput_ci95_low", "throughput_ci95_high", "primary_cv",
+    "unstable"};
+constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv"};
+// Reference columns after the leading three, filled from the catalogue.
+constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
+                                      "l1_misses", "llc_misses", "cs"};
+
 struct Column {
-  const char* name;
-  const char* metric;  // nullptr: special
-  int decimals;
+  std::string name;
+  std::string metric;  // "" for a column filled by hand in Row()
+  int decimals = 0;
 };
 
-constexpr Column kColumns[] = {
-    {"impl", nullptr, 0},
-    {"size", nullptr, 0},
-    {"threads", nullptr, 0},
-    {"throughput_gbps", "throughput_gbps", 4},
-    {"latency_us", "latency_p50_us", 3},
-    {"cycles", "cycles", 0},
-    {"l1_misses", "l1_misses", 0},
-    {"llc_misses", "llc_misses", 0},
-    {"cs", "cs", 0},
-    {"mode", nullptr, 0},
-    {"direction", nullptr, 0},
-    {"fields", nullptr, 0},
-    {"request_size", nullptr, 0},
-    {"response_size", nullptr, 0},
-    {"reps", nullptr, 0},
-    {"throughput_ci95_low", nullptr, 4},
-    {"throughput_ci95_high", nullptr, 4},
-    {"primary_cv", nullptr, 4},
-    {"unstable", nullptr, 0},
-    {"messages_per_sec", "messages_per_sec", 1},
-    {"mean_us_per_msg", "mean_us_per_msg", 4},
-    {"transactions_per_sec", "transactions_per_sec", 1},
-    {"latency_p90_us", "latency_p90_us", 3},
-    {"latency_p99_us", "latency_p99_us", 3},
-    {"latency_p999_us", "latency_p999_us", 3},
-    {"latency_max_us", "latency_max_us", 3},
-    {"server_cpu_util", "server_cpu_util", 4},
-    {"client_cpu_util", "client_cpu_util", 4},
-    {"server_bytes_per_cpu_s", "server_bytes_per_cpu_s", 0},
-    {"client_bytes_per_cpu_s", "client_bytes_per_cpu_s", 0},
-    {"server_cs", "server_cs", 0},
-    {"client_cs", "client_cs", 0},
-    {"server_cycles", "server_cycles", 0},
-    {"client_cycles", "client_cycles", 0},
-    {"zc_copied_fraction", "zc_copied_fraction", 4},
-    {"status", nullptr, 0},
-    {"plugin_counters", nullptr, 0},
-    {"recv", nullptr, 0},
-};
+// The catalogue's CSV columns, families expanded per role.
+std::vector<Column> MetricColumns() {
+  std::vector<Column> out;
+  for (const MetricDef& d : Catalogue()) {
+    if (d.csv == nullptr) continue;
+    const std::string csv = d.csv, name = d.name;
+    if (absl::StartsWith(name, "{role}_")) {
+      for (const char* role : {"server", "client"}) {
+        out.push_back({absl::StrReplaceAll(csv, {{"{role}", role}}),
+                       absl::StrReplaceAll(name, {{"{role}", role}}),
+                       d.csv_decimals});
+      }
+    } else {
+      out.push_back({csv, name, d.csv_decimals});
+    }
+  }
+  return out;
+}
+
+const std::vector<Column>& Columns() {
+  static const std::vector<Column>* const columns = [] {
+    auto* out = new std::vector<Column>;
+    std::vector<Column> metrics = MetricColumns();
+    auto metric = [&](const std::string& csv) {
+      for (const Column& c : metrics) {
+        if (c.name == csv) return c;
+      }
+      return Column{csv, "", 0};
+    };
+    for (const char* c : kLeading) out->push_back({c, "", 0});
+    for (const char* c : kReference) out->push_back(metric(c));
+    for (const char* c : kKeyAndStatistics) {
+      out->push_back({c, "", absl::StartsWith(c, "throughput_ci") ||
+                                     std::string(c) == "primary_cv"
+                                 ? 4
+                                 : 0});
+    }
+    for (const Column& c : metrics) {
+      bool reference = false;
+      for (const char* r : kReference) reference = reference || c.name == r;
+      if (!reference) out->push_back(c);
+    }
+    for (const char* c : kTrailing) out->push_back({c, "", 0});
+    return out;
+  }();
+  return *columns;
+}
 
 std::string Number(std::optional<double> v, int decimals) {
   return v ? absl::StrFormat("%.*f", decimals, *v) : "";
 }
 
-std::string Counters(const record::Cell& cell) {
+std::string Counters(const Cell& cell) {
   std::map<std::string, uint64_t> server, client;
-  for (const record::Sample& s : cell.samples()) {
+  for (const Sample& s : cell.samples()) {
     for (const auto& c : s.server_counters()) server[c.name()] += c.value();
     for (const auto& c : s.client_counters()) client[c.name()] += c.value();
   }
@@ -81,16 +102,16 @@ std::string Counters(const record::Cell& cell) {
   return absl::StrJoin(parts, ";");
 }
 
-std::string Row(const record::Cell& cell) {
-  const record::CellKey& k = cell.key();
+std::string Row(const Cell& cell) {
+  const CellKey& k = cell.key();
   const bool rr = k.mode() == "rr";
-  const record::Aggregate* tput = FindAggregate(cell, "throughput_gbps");
-  const record::Aggregate* primary = FindAggregate(cell, cell.primary_metric());
+  const Aggregate* tput = FindAggregate(cell, "throughput_gbps");
+  const Aggregate* primary = FindAggregate(cell, cell.primary_metric());
   std::vector<std::string> row;
-  for (const Column& col : kColumns) {
-    const std::string name = col.name;
-    if (col.metric != nullptr) {
-      const record::Aggregate* a = FindAggregate(cell, col.metric);
+  for (const Column& col : Columns()) {
+    const std::string& name = col.name;
+    if (!col.metric.empty()) {
+      const Aggregate* a = FindAggregate(cell, col.metric);
       row.push_back(a ? Number(a->median(), col.decimals) : "");
     } else if (name == "impl") {
       row.push_back(CsvField(k.transport()));
@@ -146,16 +167,16 @@ std::string CsvField(absl::string_view text) {
 
 std::string SummaryCsvHeader() {
   std::vector<std::string> names;
-  for (const Column& c : kColumns) names.push_back(c.name);
+  for (const Column& c : Columns()) names.push_back(c.name);
   return absl::StrJoin(names, ",");
 }
 
-std::string SummaryCsv(const record::Run& run) {
+std::string SummaryCsv(const Run& run) {
   std::string out = absl::StrCat(SummaryCsvHeader(), "\n");
-  for (const record::Cell& c : run.cells()) {
+  for (const Cell& c : run.cells()) {
     absl::StrAppend(&out, Row(c), "\n");
   }
   return out;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

@@ -21,7 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 // The header line, without the newline.
 std::string SummaryCsvHeader();
@@ -32,6 +32,6 @@ std::string SummaryCsv(const record::Run& run);
 // One field, quoted per RFC 4180 when it holds a comma, quote or newline.
 std::string CsvField(absl::string_view text);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_CSV_WRITER_H_

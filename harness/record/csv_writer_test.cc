@@ -5,7 +5,7 @@
 #include "gtest/gtest.h"
 #include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 // The header is a contract with every reader of summary.csv: the first nine
@@ -22,24 +22,60 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "client_cycles,zc_copied_fraction,status,plugin_counters,recv");
 }
 
-CellResult Stream(double gbps, int64_t cs) {
-  CellResult r;
-  r.transport = "t";
-  r.size = 4096;
-  r.fields = 8;
-  r.threads = 2;
-  r.metrics = {
-      {"throughput_gbps", gbps}, {"messages_per_sec", 1000},
-      {"mean_us_per_msg", 2},    {"server_cs", static_cast<double>(cs)},
-      {"client_cs", 1},          {"cs", static_cast<double>(cs + 1)}};
-  r.server_counters = {{"send_calls", 10}, {"zerocopy_copied", 3}};
-  r.client_counters = {{"recv_calls", 7}};
-  return r;
+CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
+            int threads = 2) {
+  CellKey k;
+  k.set_transport("t");
+  k.set_size(size);
+  k.set_threads(threads);
+  k.set_fields(8);
+  k.set_mode(mode);
+  k.set_direction("server-to-client");
+  if (mode == "rr") {
+    k.set_request_size(size);
+    k.set_response_size(size);
+  }
+  return k;
+}
+
+void Count(const std::string& name, uint64_t value,
+           google::protobuf::RepeatedPtrField<NamedCount>* out) {
+  NamedCount* c = out->Add();
+  c->set_name(name);
+  c->set_value(value);
+}
+
+// Two connections of 1 s: gbps in all, 500 messages each; the server
+// threads `cs` context switches in all, the client threads 1.
+Sample Stream(double gbps, int64_t cs) {
+  Sample s;
+  s.set_status("ok");
+  for (int i = 0; i < 2; ++i) {
+    Connection* c = s.add_connections();
+    c->set_index(i);
+    c->set_window_s(1.0);
+    c->set_messages(500);
+    c->set_bytes(static_cast<uint64_t>(gbps * 1e9 / 8 / 2));
+    c->mutable_server()->set_voluntary_cs(i == 0 ? cs : 0);
+    c->mutable_server()->set_involuntary_cs(0);
+    c->mutable_client()->set_voluntary_cs(i == 0 ? 1 : 0);
+    c->mutable_client()->set_involuntary_cs(0);
+  }
+  Count("send_calls", 10, s.mutable_server_counters());
+  Count("zerocopy_copied", 3, s.mutable_server_counters());
+  Count("recv_calls", 7, s.mutable_client_counters());
+  return s;
+}
+
+Cell* NewCell(Run* run, const CellKey& key) {
+  Cell* cell = run->add_cells();
+  *cell->mutable_key() = key;
+  return cell;
 }
 
 TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   record::Run run;
-  record::Cell* cell = run.add_cells();
+  Cell* cell = NewCell(&run, Key());
   AddSample(Stream(10, 4), 1, 0.05, cell);
   AddSample(Stream(12, 6), 2, 0.05, cell);
   AddSample(Stream(11, 5), 3, 0.05, cell);
@@ -48,16 +84,16 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   // mean 11, sd 1, t(2) 4.303: CI 11 +- 2.4843; CV 1/11.
   EXPECT_EQ(lines[1],
             "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-            "13.4843,0.0909,1,1000.0,2.0000,,,,,,,,,,5,1,,,,ok,"
+            "13.4843,0.0909,1,1000.0,2000.0000,,,,,,,,,,5,1,,,,ok,"
             "server.send_calls=30;server.zerocopy_copied=9;"
             "client.recv_calls=21,");
 }
 
 TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
-  CellResult r = Stream(10, 4);
-  r.recv_transport = "rx";
+  CellKey key = Key();
+  key.set_recv_transport("rx");
   record::Run run;
-  AddSample(r, 1, 0.05, run.add_cells());
+  AddSample(Stream(10, 4), 1, 0.05, NewCell(&run, key));
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_TRUE(absl::StartsWith(lines[1], "t,4096,2,10.0000,")) << lines[1];
@@ -65,29 +101,29 @@ TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
 }
 
 TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
-  CellResult r;
-  r.transport = "t";
-  r.size = 64;
-  r.fields = 8;
-  r.threads = 1;
-  r.mode = Mode::kRequestResponse;
-  r.request_size = 64;
-  r.response_size = 64;
-  r.metrics = {{"throughput_gbps", 0.5},
-               {"transactions_per_sec", 50000},
-               {"latency_p50_us", 19.5},
-               {"latency_p99_us", 40}};
+  Sample r;
+  r.set_status("ok");
+  Connection* c = r.add_connections();
+  c->set_window_s(1.0);
+  c->set_messages(50000);
+  c->set_bytes(62500000);  // 0.5 Gbit/s
+  Latency* l = r.mutable_latency();
+  l->set_count(50000);
+  l->set_p50_us(19.5);
+  l->set_p90_us(30);
+  l->set_p99_us(40);
+  l->set_p999_us(50);
+  l->set_max_us(60);
   record::Run run;
-  AddSample(r, 1, 0.05, run.add_cells());
-  CellResult bad = r;
-  bad.status = absl::UnavailableError("t client: send failed: \"x\", y");
-  bad.metrics.clear();
-  AddSample(bad, 1, 0.05, run.add_cells());
+  AddSample(r, 1, 0.05, NewCell(&run, Key("rr", 64, 1)));
+  Sample bad = r;
+  bad.set_status("failed: t client: send failed: \"x\", y");
+  AddSample(bad, 1, 0.05, NewCell(&run, Key("rr", 64, 1)));
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1],
-            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,,,50000.0,,40.000,"
-            ",,,,,,,,,,,ok,,");
+            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,,,50000.0,30.000,"
+            "40.000,50.000,60.000,,,,,,,,,,ok,,");
   EXPECT_EQ(lines[2],
             "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,,,,,,,,,,,,,,,,,"
             "\"failed: t client: send failed: \"\"x\"\", y\",,");
@@ -106,4 +142,4 @@ TEST(CsvWriterTest, NoCellsIsJustTheHeader) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

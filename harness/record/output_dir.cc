@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 absl::Status ErrnoError(int err, const std::string& what) {
@@ -145,4 +145,4 @@ absl::Status WriteFileAtomically(const std::string& path,
   return absl::OkStatus();
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

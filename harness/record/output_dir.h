@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 // "results/<YYYYmmddTHHMMSSZ>-<6 hex digits>" for the given time.
 std::string DefaultRunName(absl::Time now);
@@ -38,6 +38,6 @@ absl::Status CreateOutputDir(const std::string& dir);
 absl::Status WriteFileAtomically(const std::string& path,
                                  const std::string& contents);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_OUTPUT_DIR_H_

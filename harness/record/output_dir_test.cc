@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 std::string Fresh(const std::string& name) {
@@ -113,4 +113,4 @@ TEST(WriteFileAtomicallyTest, MissingDirectoryIsAnError) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

@@ -1,12 +1,13 @@
-// Building a run's record (record.proto) from what the runner measured:
-// the header (plan, host, build, plugins, isolation, topology), one Sample
-// per repetition of a cell, and the statistics over a cell's samples.
+// Building a run's record (record.proto): the header (plan, host, build,
+// plugins, isolation, topology, the metrics catalogue), one Sample per
+// repetition of a cell with its derived metrics, and the statistics over a
+// cell's samples.
 //
-//   record::Run run = MakeRunHeader(options, plan, set.plugins(), context,
+//   record::Run run = MakeRunHeader(options, plan, plugins, context,
 //                                   run_id, absl::Now());
 //   record::Cell cell;
-//   *cell.mutable_key() = MakeKey(first_result);
-//   AddSample(result, /*rep=*/1, &cell);   // also recomputes the statistics
+//   *cell.mutable_key() = KeyOf(spec);
+//   AddSample(std::move(result.sample), /*rep=*/1, max_cv, &cell);
 //   const record::Aggregate* a = FindAggregate(cell, "throughput_gbps");
 //
 // Statistics: per metric, over the samples whose status is ok (see
@@ -17,47 +18,60 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "harness/config/options.h"
 #include "harness/config/plan.h"
 #include "harness/record/record.pb.h"
-#include "harness/engine/results.h"
-#include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
-// Bumped whenever record.proto gains fields.
-inline constexpr uint32_t kSchemaVersion = 1;
+// Bumped whenever record.proto gains fields (its header lists revisions).
+inline constexpr uint32_t kSchemaVersion = 2;
 // Run.trailer: "copyscop" in ASCII.
 inline constexpr uint64_t kRecordTrailer = 0x636f707973636f70ull;
 
+// What surrounds a run, stored in the record as is: the isolation used and
+// why, the CPU topology and the pinning plan, and notes (e.g. "hardware
+// counters unsupported here: ..."). The defaults describe a plain loopback
+// run.
+struct RunContext {
+  std::string isolation_mode = "loopback";
+  std::string isolation_reason = "no isolation requested";
+  // e.g. {"interface", "veth0"}, {"mtu", "1500"}, {"server_address", ...},
+  // {"gso", "on"}; "interface" and "mtu" also name the host's MTU entry.
+  std::vector<std::pair<std::string, std::string>> isolation_details;
+  std::string topology_summary;
+  std::string pin_plan;
+  std::vector<std::string> notes;
+};
+
 std::string Rfc3339(absl::Time t);
 
-record::Run MakeRunHeader(const RunOptions& options, const Plan& plan,
-                          const std::vector<plugins::Plugin>& plugins,
-                          const RunContext& context, const std::string& run_id,
-                          absl::Time started);
+Run MakeRunHeader(const config::RunOptions& options, const config::Plan& plan,
+                  const std::vector<PluginInfo>& plugins,
+                  const RunContext& context, const std::string& run_id,
+                  absl::Time started);
 
-record::CellKey MakeKey(const CellResult& result);
+CellKey KeyOf(const config::CellSpec& spec);
 
 // The transport as tables show it: "two_copy", or "two_copy/uring_recv"
 // when a separate plugin receives.
-std::string CellLabel(const record::CellKey& key);
+std::string CellLabel(const CellKey& key);
 
-// Appends the sample of `result` as repetition `rep` and recomputes the
-// cell's status, aggregates and unstable flag with threshold max_cv.
-void AddSample(const CellResult& result, int rep, double max_cv,
-               record::Cell* cell);
+// Appends `sample` as repetition `rep`, with its metrics derived (see
+// metrics.h), and recomputes the cell's status, aggregates and unstable flag
+// with threshold max_cv. The cell's key must be set.
+void AddSample(Sample sample, int rep, double max_cv, Cell* cell);
 
 // Recomputes status, aggregates, primary metric and unstable flag.
-void Aggregate(double max_cv, record::Cell* cell);
+void ComputeAggregates(double max_cv, Cell* cell);
 
 // The aggregate of that metric, or nullptr.
-const record::Aggregate* FindAggregate(const record::Cell& cell,
-                                       const std::string& metric);
+const Aggregate* FindAggregate(const Cell& cell, const std::string& metric);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_RECORD_H_

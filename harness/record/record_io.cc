@@ -11,7 +11,7 @@
 #include "harness/record/output_dir.h"
 #include "harness/record/record.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 std::string Json(const google::protobuf::Message& m, bool pretty) {
@@ -90,4 +90,4 @@ std::string SummaryJson(const record::Run& run) {
   return absl::StrCat(Json(summary, true), "\n");
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

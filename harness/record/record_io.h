@@ -18,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "harness/record/record.pb.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 // The JSON Lines text: header line, then one line per cell.
 std::string RunJsonLines(const record::Run& run);
@@ -34,6 +34,6 @@ absl::StatusOr<record::Run> ReadRunFile(const std::string& path);
 // object (proto3 JSON mapping of Run).
 std::string SummaryJson(const record::Run& run);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_RECORD_IO_H_

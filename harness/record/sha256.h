@@ -1,4 +1,6 @@
-// SHA-256 (FIPS 180-4), for the plugin fingerprints in a run's record.
+// SHA-256 through OpenSSL (libcrypto's EVP interface), for the fingerprints
+// a run records: each plugin's .so, the harness binary, and the record's
+// own checksum.
 //
 //   Sha256 h;
 //   h.Update(data, size);                    // as many times as needed
@@ -7,39 +9,39 @@
 #ifndef COPYSCOPE_HARNESS_RECORD_SHA256_H_
 #define COPYSCOPE_HARNESS_RECORD_SHA256_H_
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void Update(const void* data, size_t size);
   void Update(absl::string_view s) { Update(s.data(), s.size()); }
   // Finishes the hash; the object must not be updated afterwards.
-  std::array<uint8_t, 32> Digest();
   std::string HexDigest();
 
  private:
-  void Block(const uint8_t* p);
-  uint32_t h_[8];
-  uint8_t buf_[64];
-  size_t buffered_ = 0;
-  uint64_t total_ = 0;
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
 };
 
 // Hex SHA-256 of a string.
 std::string Sha256Hex(absl::string_view data);
 
-// Hex SHA-256 of a file's contents.
+// Hex SHA-256 of a file's contents. A file that is not regular (a FIFO, a
+// directory, a device) is refused rather than read.
 absl::StatusOr<std::string> Sha256File(const std::string& path);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_SHA256_H_

@@ -1,5 +1,7 @@
 #include "harness/record/sha256.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -7,7 +9,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 // FIPS 180-2 appendix B and the NIST example vectors.
@@ -49,7 +51,15 @@ TEST(Sha256Test, File) {
   ASSERT_TRUE(h.ok()) << h.status();
   EXPECT_EQ(*h, Sha256Hex("abc"));
   EXPECT_FALSE(Sha256File(path + ".missing").ok());
+  // Not a regular file: refused, never read (a FIFO would block).
+  absl::StatusOr<std::string> dir = Sha256File(getenv("TEST_TMPDIR"));
+  EXPECT_FALSE(dir.ok());
+  EXPECT_NE(dir.status().message().find("not a regular file"),
+            std::string::npos);
+  std::string fifo = std::string(getenv("TEST_TMPDIR")) + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_FALSE(Sha256File(fifo).ok());
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 double StudentT95(int df) {
   // t_{0.975, df}, df = 1 .. 29.
@@ -47,4 +47,4 @@ bool IsUnstable(const Summary& s, double max_cv) {
   return s.cv.has_value() && *s.cv > max_cv;
 }
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

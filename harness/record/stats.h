@@ -15,7 +15,7 @@
 #include <optional>
 #include <vector>
 
-namespace copyscope::harness {
+namespace copyscope::record {
 
 struct Summary {
   int n = 0;
@@ -39,6 +39,6 @@ Summary Summarize(const std::vector<double>& values);
 // True when the CV is known and above max_cv (a fraction, 0.05 = 5%).
 bool IsUnstable(const Summary& s, double max_cv);
 
-}  // namespace copyscope::harness
+}  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_STATS_H_

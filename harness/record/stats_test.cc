@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 
-namespace copyscope::harness {
+namespace copyscope::record {
 namespace {
 
 TEST(StatsTest, KnownValues) {
@@ -67,4 +67,4 @@ TEST(StatsTest, ZeroMeanHasNoCv) {
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::record

@@ -12,7 +12,7 @@
 
 namespace {
 
-using copyscope::harness::Histogram;
+using copyscope::engine::Histogram;
 
 // Round trips of 10 us to 1 ms, log-uniform, as a loaded machine gives.
 std::vector<uint64_t> RoundTrips(size_t n) {

@@ -79,7 +79,7 @@ else
   # run.jsonl: the header line, then one line per cell.
   lines=$(wc -l <"$run_dir/run.jsonl")
   [[ $lines -eq $((${#expected[@]} + 1)) ]] || fail "run.jsonl has $lines lines"
-  head -1 "$run_dir/run.jsonl" | grep -q '"schema_version":1' ||
+  head -1 "$run_dir/run.jsonl" | grep -Eq '"schema_version":[0-9]+' ||
     fail "run.jsonl header has no schema_version"
 fi
 grep -q "results: $csv" "$tmp/run.out" || fail "run did not say where results went"

@@ -10,9 +10,10 @@
 #include "harness/engine/in_tree_plugins_testing.h"
 #include "harness/engine/network.h"
 #include "harness/engine/runner.h"
+#include "harness/record/record.h"
 #include "plugins/loader.h"
 
-namespace copyscope::harness {
+namespace copyscope::engine {
 namespace {
 
 class RecvPairsTest : public InTreePluginsTest {
@@ -32,17 +33,16 @@ class RecvPairsTest : public InTreePluginsTest {
   }
 
   // A one-connection stream cell: `tx` sends, `rx` receives.
-  static CellSpec Pair(const plugins::Plugin& tx, const plugins::Plugin& rx,
-                       uint64_t size) {
-    CellSpec s;
-    s.transport = tx.transport;
-    s.transport_name = tx.name;
-    s.recv_transport = rx.transport;
-    s.recv_transport_name = rx.name;
-    s.size = size;
-    s.fields = 8;
-    s.threads = 1;
+  static config::CellSpec Pair(const plugins::Plugin& tx,
+                               const plugins::Plugin& rx, uint64_t size) {
+    config::CellSpec s = SpecFor(tx, size, 1);
+    s.recv_transport = rx.name;
     return s;
+  }
+
+  CellResult RunPair(const config::CellSpec& spec, const plugins::Plugin& tx,
+                     const plugins::Plugin& rx) {
+    return RunCell(spec, PluginsOf(tx, &rx), Short(), net_, nullptr);
   }
 
   static RunnerConfig Short() {
@@ -52,10 +52,21 @@ class RecvPairsTest : public InTreePluginsTest {
     return c;
   }
 
-  static uint64_t Get(const CounterMap& m, const std::string& name) {
-    auto it = m.find(name);
-    EXPECT_NE(it, m.end()) << "no counter " << name;
-    return it == m.end() ? 0 : it->second;
+  using Counts = google::protobuf::RepeatedPtrField<record::NamedCount>;
+
+  static bool Has(const Counts& counts, const std::string& name) {
+    for (const record::NamedCount& c : counts) {
+      if (c.name() == name) return true;
+    }
+    return false;
+  }
+
+  static uint64_t Get(const Counts& counts, const std::string& name) {
+    for (const record::NamedCount& c : counts) {
+      if (c.name() == name) return c.value();
+    }
+    ADD_FAILURE() << "no counter " << name;
+    return 0;
   }
 
   LoopbackNetwork net_;
@@ -69,36 +80,35 @@ class RecvPairsTest : public InTreePluginsTest {
 TEST_F(RecvPairsTest, TwoCopySenderUringReceiver) {
   FIND_OR_SKIP(tx, "two_copy");
   FIND_OR_SKIP(rx, "uring_recv");
-  CellResult r = RunCell(Pair(*tx, *rx, 65536), Short(), net_, nullptr);
+  CellResult r = RunPair(Pair(*tx, *rx, 65536), *tx, *rx);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.transport, "two_copy");
-  EXPECT_EQ(r.recv_transport, "uring_recv");
-  const ConnectionResult& c = r.connections[0];
-  EXPECT_GT(c.rx_messages, 0u);
-  EXPECT_EQ(c.rx_bytes, c.rx_messages * 65536);
-  EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  EXPECT_EQ(record::CellLabel(record::KeyOf(Pair(*tx, *rx, 65536))),
+            "two_copy/uring_recv");
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  EXPECT_EQ(c.bytes(), c.messages() * 65536);
+  EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
   // The receiver's counters are uring_recv's; the sender's are two_copy's.
-  EXPECT_GT(Get(r.client_counters, "recv_completions"), 0u);
-  EXPECT_LE(Get(r.client_counters, "in_place_messages"), c.rx_messages_total);
-  EXPECT_EQ(r.server_counters.count("recv_completions"), 0u);
-  EXPECT_GT(Get(r.server_counters, "send_calls"), 0u);
+  EXPECT_GT(Get(r.sample.client_counters(), "recv_completions"), 0u);
+  EXPECT_LE(Get(r.sample.client_counters(), "in_place_messages"), c.rx_messages_total());
+  EXPECT_FALSE(Has(r.sample.server_counters(), "recv_completions"));
+  EXPECT_GT(Get(r.sample.server_counters(), "send_calls"), 0u);
 }
 
 TEST_F(RecvPairsTest, TwoCopySenderTcpZerocopyReceiver) {
   FIND_OR_SKIP(tx, "two_copy");
   FIND_OR_SKIP(rx, "tcp_zerocopy_recv");
-  CellResult r = RunCell(Pair(*tx, *rx, 65536), Short(), net_, nullptr);
+  CellResult r = RunPair(Pair(*tx, *rx, 65536), *tx, *rx);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  EXPECT_EQ(r.recv_transport, "tcp_zerocopy_recv");
-  const ConnectionResult& c = r.connections[0];
-  EXPECT_GT(c.rx_messages, 0u);
-  EXPECT_EQ(c.rx_messages_total, c.tx_messages_total);
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
   // Every received byte was either mapped or copied.
-  EXPECT_GT(Get(r.client_counters, "zerocopy_calls"), 0u);
-  EXPECT_EQ(Get(r.client_counters, "mapped_bytes") +
-                Get(r.client_counters, "copied_bytes"),
-            c.rx_messages_total * 65536);
-  EXPECT_EQ(r.server_counters.count("mapped_bytes"), 0u);
+  EXPECT_GT(Get(r.sample.client_counters(), "zerocopy_calls"), 0u);
+  EXPECT_EQ(Get(r.sample.client_counters(), "mapped_bytes") +
+                Get(r.sample.client_counters(), "copied_bytes"),
+            c.rx_messages_total() * 65536);
+  EXPECT_FALSE(Has(r.sample.server_counters(), "mapped_bytes"));
 }
 
 // A MSG_ZEROCOPY sender's pages reach the loopback receive queue as whole
@@ -107,18 +117,18 @@ TEST_F(RecvPairsTest, TwoCopySenderTcpZerocopyReceiver) {
 TEST_F(RecvPairsTest, ZeroCopySenderTcpZerocopyReceiverMapsPages) {
   FIND_OR_SKIP(tx, "zero_copy");
   FIND_OR_SKIP(rx, "tcp_zerocopy_recv");
-  CellResult r = RunCell(Pair(*tx, *rx, 262144), Short(), net_, nullptr);
+  CellResult r = RunPair(Pair(*tx, *rx, 262144), *tx, *rx);
   ASSERT_TRUE(r.status.ok()) << r.status;
-  const ConnectionResult& c = r.connections[0];
-  EXPECT_GT(c.rx_messages, 0u);
-  const uint64_t mapped = Get(r.client_counters, "mapped_bytes");
-  EXPECT_EQ(mapped + Get(r.client_counters, "copied_bytes"),
-            c.rx_messages_total * 262144);
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  const uint64_t mapped = Get(r.sample.client_counters(), "mapped_bytes");
+  EXPECT_EQ(mapped + Get(r.sample.client_counters(), "copied_bytes"),
+            c.rx_messages_total() * 262144);
   EXPECT_GT(mapped, 0u);
   RecordProperty(
       "mapped_fraction",
       absl::StrCat(static_cast<double>(mapped) /
-                   static_cast<double>(c.rx_messages_total * 262144)));
+                   static_cast<double>(c.rx_messages_total() * 262144)));
 }
 
 // The receive plugin's options reach its endpoint: uring_recv's multishot
@@ -127,22 +137,22 @@ TEST_F(RecvPairsTest, ZeroCopySenderTcpZerocopyReceiverMapsPages) {
 TEST_F(RecvPairsTest, ReceivePluginOptionsReachTheReceiver) {
   FIND_OR_SKIP(tx, "two_copy");
   FIND_OR_SKIP(rx, "uring_recv");
-  CellSpec spec = Pair(*tx, *rx, 4096);
-  CellResult multi = RunCell(spec, Short(), net_, nullptr);
+  config::CellSpec spec = Pair(*tx, *rx, 4096);
+  CellResult multi = RunPair(spec, *tx, *rx);
   ASSERT_TRUE(multi.status.ok()) << multi.status;
-  EXPECT_LT(Get(multi.client_counters, "recv_calls"),
-            Get(multi.client_counters, "recv_completions"));
+  EXPECT_LT(Get(multi.sample.client_counters(), "recv_calls"),
+            Get(multi.sample.client_counters(), "recv_completions"));
   spec.recv_options = {{"multishot", "0"}};
-  CellResult single = RunCell(spec, Short(), net_, nullptr);
+  CellResult single = RunPair(spec, *tx, *rx);
   ASSERT_TRUE(single.status.ok()) << single.status;
-  EXPECT_GE(Get(single.client_counters, "recv_calls"),
-            Get(single.client_counters, "recv_completions"));
+  EXPECT_GE(Get(single.sample.client_counters(), "recv_calls"),
+            Get(single.sample.client_counters(), "recv_completions"));
   spec.recv_options = {{"buf_count", "3"}};  // not a power of two
-  CellResult bad = RunCell(spec, Short(), net_, nullptr);
+  CellResult bad = RunPair(spec, *tx, *rx);
   EXPECT_FALSE(bad.status.ok());
   EXPECT_TRUE(absl::StrContains(bad.status.message(), "uring_recv receiver"))
       << bad.status;
 }
 
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::engine

@@ -51,26 +51,6 @@ std::string SideLine(const Side& side) {
 
 }  // namespace
 
-absl::StatusOr<Request> ParseRequest(absl::string_view flag) {
-  if (flag == "auto") return Request::kAuto;
-  if (flag == "netns") return Request::kNetns;
-  if (flag == "loopback") return Request::kLoopback;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown --isolation value \"", flag, "\"; use netns, loopback or auto"));
-}
-
-const char* RequestName(Request request) {
-  switch (request) {
-    case Request::kAuto:
-      return "auto";
-    case Request::kNetns:
-      return "netns";
-    case Request::kLoopback:
-      return "loopback";
-  }
-  return "?";
-}
-
 const char* ModeName(Mode mode) {
   return mode == Mode::kNetns ? "netns" : "loopback";
 }

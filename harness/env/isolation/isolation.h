@@ -7,10 +7,9 @@
 // its own): server 198.18.0.1/30, client 198.18.0.2/30, from the
 // benchmarking range 198.18.0.0/15 (RFC 2544).
 //
-//   auto request = ParseRequest(absl::GetFlag(FLAGS_isolation));  // "auto"
 //   Options options;
-//   options.mtu = absl::GetFlag(FLAGS_mtu);  // 0: kernel default
-//   auto iso = Isolation::Setup(*request, options);
+//   options.mtu = run_options.mtu;            // 0: kernel default
+//   auto iso = Isolation::Setup(run_options.isolation, options);
 //   if (!iso.ok()) return iso.status();     // only for --isolation=netns
 //   record.isolation = (*iso)->Summary();   // mode, why, names, offloads
 //   // Each connection's server thread and client thread, first thing
@@ -31,21 +30,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "harness/config/types.h"
 #include "harness/env/isolation/interface.h"
 #include "harness/env/isolation/netns.h"
 
 namespace copyscope::isolation {
 
-// What --isolation asked for.
-enum class Request { kAuto, kNetns, kLoopback };
+// What --isolation asked for (parsed with the other options).
+using Request = config::Isolation;
 // What a run got.
 enum class Mode { kNetns, kLoopback };
 
-// "auto", "netns", "loopback" -> Request; anything else is an
-// InvalidArgument naming the accepted values.
-absl::StatusOr<Request> ParseRequest(absl::string_view flag);
-const char* RequestName(Request request);  // "auto", "netns", "loopback"
-const char* ModeName(Mode mode);           // "netns", "loopback"
+const char* ModeName(Mode mode);  // "netns", "loopback"
 
 // The --isolation decision, given what trying to create namespaces returned
 // (OkStatus if it worked; ignored for kLoopback). kAuto falls back to

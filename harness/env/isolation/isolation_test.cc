@@ -45,24 +45,6 @@ sockaddr_in Ipv4(const std::string& address, uint16_t port) {
   return sin;
 }
 
-TEST(ParseRequestTest, AcceptsTheThreeValues) {
-  for (Request r : {Request::kAuto, Request::kNetns, Request::kLoopback}) {
-    absl::StatusOr<Request> parsed = ParseRequest(RequestName(r));
-    ASSERT_TRUE(parsed.ok()) << parsed.status();
-    EXPECT_EQ(*parsed, r);
-  }
-}
-
-TEST(ParseRequestTest, RejectsOthersNamingTheValidOnes) {
-  absl::StatusOr<Request> parsed = ParseRequest("veth");
-  ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(parsed.status().message(),
-                                "use netns, loopback or auto"));
-  EXPECT_FALSE(ParseRequest("").ok());
-  EXPECT_FALSE(ParseRequest("NETNS").ok());
-}
-
 TEST(DecideTest, AutoFallsBackToLoopbackAndSaysWhy) {
   absl::StatusOr<Choice> c =
       Decide(Request::kAuto, ErrnoError("unshare(CLONE_NEWNET)", EPERM));

@@ -4,9 +4,7 @@
 // on an hwloc XML fixture, so --dry-run can show plans for other machines.
 //
 // Usage:
-//   absl::StatusOr<PinOptions> opts =
-//       ParsePinOptions(flag_pin_server, flag_pin_client, flag_pin_fallback);
-//   if (!opts.ok()) return opts.status();         // exit 2, one line
+//   PinOptions opts = run_options.pin;            // parsed by config
 //   absl::StatusOr<PinPlan> plan = PlanPinning(*topo, *opts, threads);
 //   if (!plan.ok()) return plan.status();         // exit 2, one line
 //   std::cout << FormatPlan(*plan, *topo);        // --dry-run
@@ -46,51 +44,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "harness/config/pin_policy.h"
 #include "harness/env/topology/topology.h"
 
 namespace copyscope::topology {
 
-enum class PolicyKind {
-  kNone,
-  kPcore,
-  kEcore,
-  kCpus,
-  kSpread,
-  kCompact,
-  kSmtPair
-};
-
-struct PinPolicy {
-  PolicyKind kind = PolicyKind::kNone;
-  std::vector<int> cpus;  // kCpus only: as written, no duplicates.
-
-  // The flag value that parses back to this policy, e.g. "cpus:0-3,8".
-  std::string ToString() const;
-};
-
-// Parses one policy: none, pcore, ecore, spread, compact, smt-pair or
-// cpus:LIST. `flag` names the flag in error messages ("--pin-server").
-// Syntax only; CPUs are checked against a topology by PlanPinning.
-absl::StatusOr<PinPolicy> ParsePinPolicy(absl::string_view text,
-                                         absl::string_view flag = "--pin");
-
-enum class PinFallback { kError, kAny };
-
-// "error" or "any"; "" means "error".
-absl::StatusOr<PinFallback> ParsePinFallback(absl::string_view text);
-absl::string_view PinFallbackName(PinFallback f);
-
-struct PinOptions {
-  PinPolicy server;
-  PinPolicy client;
-  PinFallback fallback = PinFallback::kError;
-};
-
-// Parses the three flags at once ("" = none / none / error), so errors name
-// the flag they come from.
-absl::StatusOr<PinOptions> ParsePinOptions(absl::string_view pin_server,
-                                           absl::string_view pin_client,
-                                           absl::string_view pin_fallback);
+// The policies themselves are parsed once, with the other options, by
+// harness/config/pin_policy.h.
+using config::PinFallback;
+using config::PinOptions;
+using config::PinPolicy;
+using config::PolicyKind;
 
 // Where the two threads of one connection go; kUnpinned = not pinned.
 struct Placement {

@@ -11,6 +11,9 @@
 namespace copyscope::topology {
 namespace {
 
+using config::ParsePinOptions;
+using config::ParsePinPolicy;
+
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -248,21 +251,6 @@ TEST(PinningErrorsTest, MoreThreadsThanThePool) {
               "--pin-fallback=any");
 }
 
-TEST(PinningErrorsTest, BadSyntax) {
-  ExpectError(
-      ParsePinOptions("pcores", "none", "error").status(),
-      "--pin-server=pcores: unknown pin policy; fix: use none, pcore, "
-      "ecore, spread, compact, smt-pair or cpus:LIST (e.g. cpus:0-3,8)");
-  ExpectError(ParsePinOptions("none", "cpus:1-x", "error").status(),
-              "--pin-client=cpus:1-x: CPU list '1-x': '1-x' is not a CPU "
-              "range; write CPU numbers and ranges like 0-3,8");
-  ExpectError(ParsePinOptions("none", "none", "maybe").status(),
-              "--pin-fallback=maybe: unknown fallback; fix: use error or any");
-  ExpectError(ParsePinPolicy("CPUS:1").status(),
-              "--pin=CPUS:1: unknown pin policy; fix: use none, pcore, ecore, "
-              "spread, compact, smt-pair or cpus:LIST (e.g. cpus:0-3,8)");
-}
-
 TEST(PinningErrorsTest, CpuNotPresent) {
   Topology t = Fixture("hybrid_i7_12700.xml");
   ExpectError(PlanPinning(t, Options("cpus:0-3,64", "none"), 1).status(),
@@ -383,20 +371,6 @@ TEST(FormatPlanTest, ShowsPoolsRowsAndFallbacks) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(FormatPlan(*plan, t),
               HasSubstr("\nfallback: --pin-client=ecore: its pool has 4 CPUs"));
-}
-
-TEST(PinPolicyTest, ToStringParsesBack) {
-  for (const char* text : {"none", "pcore", "ecore", "spread", "compact",
-                           "smt-pair", "cpus:0-3,8", "cpus:8,0-3", "cpus:5"}) {
-    absl::StatusOr<PinPolicy> p = ParsePinPolicy(text);
-    ASSERT_TRUE(p.ok()) << p.status();
-    EXPECT_EQ(p->ToString(), text);
-  }
-  absl::StatusOr<PinPolicy> empty = ParsePinPolicy("");
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(empty->kind, PolicyKind::kNone);
-  EXPECT_EQ(ParsePinFallback("").value(), PinFallback::kError);
-  EXPECT_EQ(ParsePinFallback("any").value(), PinFallback::kAny);
 }
 
 TEST(PolicyFillOrderTest, EmptyWhereNothingToFill) {

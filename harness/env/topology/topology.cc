@@ -17,7 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "harness/env/topology/text_table.h"
+#include "harness/config/text_table.h"
 
 #if HWLOC_API_VERSION < 0x00020400
 #error "copyscope needs hwloc 2.4 or later (CPU kinds)"
@@ -27,7 +27,6 @@ namespace copyscope::topology {
 namespace {
 
 // Largest CPU number a list may name; far above any real machine.
-constexpr int kMaxCpuNumber = 1 << 20;
 
 // Owns an hwloc topology handle.
 class HwlocHandle {
@@ -382,7 +381,7 @@ std::string Topology::FormatTable() const {
                     absl::StrCat(c.core), siblings.empty() ? "-" : siblings,
                     std::string(CoreClassName(c.core_class))});
   }
-  std::string out = internal::RenderTextTable(rows);
+  std::string out = config::FormatRows(rows);
   for (size_t i = 0; i < kinds_.size(); ++i) {
     const CpuKind& k = kinds_[i];
     std::vector<std::string> facts;
@@ -399,59 +398,6 @@ std::string Topology::FormatTable() const {
                     FormatCpuList(k.cpus), "\n");
   }
   absl::StrAppend(&out, kinds_note_, "\n");
-  return out;
-}
-
-std::string FormatCpuList(std::vector<int> cpus) {
-  std::sort(cpus.begin(), cpus.end());
-  cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    parts.push_back(j == i ? absl::StrCat(cpus[i])
-                           : absl::StrCat(cpus[i], "-", cpus[j]));
-    i = j + 1;
-  }
-  return absl::StrJoin(parts, ",");
-}
-
-absl::StatusOr<std::vector<int>> ParseCpuList(absl::string_view text) {
-  auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("CPU list '", text, "': ", why,
-                     "; write CPU numbers and ranges like 0-3,8"));
-  };
-  auto number = [](absl::string_view s, int* out) {
-    if (s.empty() || s.find_first_not_of("0123456789") != s.npos) return false;
-    return absl::SimpleAtoi(s, out) && *out <= kMaxCpuNumber;
-  };
-  if (text.empty()) return bad("it is empty");
-  std::vector<int> out;
-  std::set<int> seen;
-  for (absl::string_view item : absl::StrSplit(text, ',')) {
-    if (item.empty()) return bad("it has an empty item");
-    int lo = 0, hi = 0;
-    const size_t dash = item.find('-');
-    if (dash == absl::string_view::npos) {
-      if (!number(item, &lo)) {
-        return bad(absl::StrCat("'", item, "' is not a CPU number"));
-      }
-      hi = lo;
-    } else {
-      if (!number(item.substr(0, dash), &lo) ||
-          !number(item.substr(dash + 1), &hi)) {
-        return bad(absl::StrCat("'", item, "' is not a CPU range"));
-      }
-      if (hi < lo) return bad(absl::StrCat("'", item, "' is a reversed range"));
-    }
-    for (int cpu = lo; cpu <= hi; ++cpu) {
-      if (!seen.insert(cpu).second) {
-        return bad(absl::StrCat("CPU ", cpu, " is listed twice"));
-      }
-      out.push_back(cpu);
-    }
-  }
   return out;
 }
 

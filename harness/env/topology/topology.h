@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "perfmon/cpu_list.h"
 
 namespace copyscope::topology {
 
@@ -131,13 +132,8 @@ class Topology {
   int num_numa_nodes_ = 0;
 };
 
-// "0-3,8" for {0, 1, 2, 3, 8} (sorted and deduplicated first); "" if empty.
-std::string FormatCpuList(std::vector<int> cpus);
-
-// Parses "0-3,8" into {0, 1, 2, 3, 8}, keeping the written order. Rejects
-// empty items, reversed ranges, negative or huge numbers and duplicates with
-// an InvalidArgument saying which item is wrong.
-absl::StatusOr<std::vector<int>> ParseCpuList(absl::string_view text);
+// CPU lists ("0-3,8") are read and written by perfmon/cpu_list.h.
+using perfmon::FormatCpuList;
 
 }  // namespace copyscope::topology
 

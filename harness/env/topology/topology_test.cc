@@ -208,41 +208,5 @@ TEST(TopologyTest, UnrankedKindsAreTreatedAlikeAndSaidSo) {
             "hwloc could not rank (all cores treated alike)");
 }
 
-TEST(CpuListTest, ParsesRangesInWrittenOrder) {
-  absl::StatusOr<std::vector<int>> cpus = ParseCpuList("0-3,8");
-  ASSERT_TRUE(cpus.ok()) << cpus.status();
-  EXPECT_THAT(*cpus, ElementsAre(0, 1, 2, 3, 8));
-  cpus = ParseCpuList("9,2-3");
-  ASSERT_TRUE(cpus.ok()) << cpus.status();
-  EXPECT_THAT(*cpus, ElementsAre(9, 2, 3));
-}
-
-TEST(CpuListTest, RejectsBadSyntaxSayingWhy) {
-  struct Case {
-    const char* text;
-    const char* why;
-  };
-  for (const Case& c : {Case{"", "it is empty"}, Case{"1,,2", "empty item"},
-                        Case{"3-1", "'3-1' is a reversed range"},
-                        Case{"a", "'a' is not a CPU number"},
-                        Case{"-1", "'-1' is not a CPU range"},
-                        Case{"1-", "'1-' is not a CPU range"},
-                        Case{"0-2,1", "CPU 1 is listed twice"},
-                        Case{"99999999", "not a CPU number"}}) {
-    absl::StatusOr<std::vector<int>> cpus = ParseCpuList(c.text);
-    ASSERT_FALSE(cpus.ok()) << c.text;
-    EXPECT_EQ(cpus.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(cpus.status().message(), HasSubstr(c.why)) << c.text;
-    EXPECT_THAT(cpus.status().message(), HasSubstr("like 0-3,8"));
-  }
-}
-
-TEST(CpuListTest, FormatsSortedRanges) {
-  EXPECT_EQ(FormatCpuList({8, 0, 1, 2, 3}), "0-3,8");
-  EXPECT_EQ(FormatCpuList({5}), "5");
-  EXPECT_EQ(FormatCpuList({1, 3, 5}), "1,3,5");
-  EXPECT_EQ(FormatCpuList({}), "");
-}
-
 }  // namespace
 }  // namespace copyscope::topology

@@ -1,14 +1,14 @@
-#include "harness/config/options.h"
+#include "harness/config/flags.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
-#include "absl/flags/reflection.h"
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "harness/config/profiles.h"
 
-namespace copyscope::harness {
+namespace copyscope::config {
 namespace {
 
 class OptionsTest : public ::testing::Test {
@@ -33,9 +33,6 @@ class OptionsTest : public ::testing::Test {
         << "no fix in: " << msg;
     return msg;
   }
-
- private:
-  absl::FlagSaver saver_;  // every test starts from the defaults
 };
 
 TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
@@ -64,19 +61,19 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
 TEST_F(OptionsTest, CountersAreOnInStreamAndOffInRequestResponseUnlessAsked) {
   absl::StatusOr<Invocation> stream = Parse({"run"});
   ASSERT_TRUE(stream.ok()) << stream.status();
-  EXPECT_EQ(stream->run.counters, "default");
+  EXPECT_EQ(stream->run.counters.kind, CounterSelection::Kind::kDefault);
   EXPECT_TRUE(stream->run.notes.empty());
 
   absl::StatusOr<Invocation> rr = Parse({"run", "--mode=rr"});
   ASSERT_TRUE(rr.ok()) << rr.status();
-  EXPECT_EQ(rr->run.counters, "none");
+  EXPECT_EQ(rr->run.counters.kind, CounterSelection::Kind::kNone);
   ASSERT_EQ(rr->run.notes.size(), 1u);
   EXPECT_NE(rr->run.notes[0].find("--counters=default"), std::string::npos);
 
   absl::StatusOr<Invocation> asked =
       Parse({"run", "--mode=rr", "--counters=task-clock"});
   ASSERT_TRUE(asked.ok()) << asked.status();
-  EXPECT_EQ(asked->run.counters, "task-clock");
+  EXPECT_EQ(asked->run.counters.ToString(), "task-clock");
   EXPECT_TRUE(asked->run.notes.empty());
 }
 
@@ -98,8 +95,9 @@ TEST_F(OptionsTest, EveryFlag) {
   EXPECT_EQ(o.io_timeout, absl::Seconds(3));
   EXPECT_EQ(o.out, "x/y");
   EXPECT_EQ(o.sources.plugin_dirs, (std::vector<std::string>{"d1"}));
+  // A repeatable flag takes each value whole: a comma belongs to the path.
   EXPECT_EQ(o.sources.plugin_files,
-            (std::vector<std::string>{"p1", "p2", "p3"}));
+            (std::vector<std::string>{"p1", "p2,p3"}));
   ASSERT_EQ(o.transport_opts.size(), 2u);
   EXPECT_EQ(o.transport_opts[0].scope, "zc");
   EXPECT_EQ(o.transport_opts[0].key, "min_size");
@@ -231,19 +229,24 @@ TEST_F(OptionsTest, ExplicitDurationReplacesAProfilesMessageCount) {
 TEST_F(OptionsTest, DesignFlags) {
   absl::StatusOr<Invocation> inv =
       Parse({"run", "--mode=rr", "--request-size=64", "--response-size=4K",
-             "--messages=100", "--max-cv=2.5", "--json",
-             "--direction=client-to-server"});
+             "--messages=100", "--max-cv=2.5", "--json"});
   ASSERT_TRUE(inv.ok()) << inv.status();
   const RunOptions& o = inv->run;
   EXPECT_EQ(o.mode, Mode::kRequestResponse);
-  EXPECT_EQ(o.direction, Direction::kClientToServer);
   EXPECT_EQ(o.request_size, 64u);
   EXPECT_EQ(o.response_size, 4096u);
   EXPECT_EQ(o.messages, 100u);
   EXPECT_EQ(o.warmup_messages, 10u);
   EXPECT_DOUBLE_EQ(o.max_cv, 0.025);
   EXPECT_TRUE(o.json);
-  EXPECT_EQ(o.command_line.size(), 9u);
+  EXPECT_EQ(o.command_line.size(), 8u);
+}
+
+TEST_F(OptionsTest, StreamDirection) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--direction=client-to-server"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.direction, Direction::kClientToServer);
 }
 
 TEST_F(OptionsTest, BadDesignFlags) {
@@ -282,6 +285,95 @@ TEST_F(OptionsTest, BadRecv) {
   Error({"list", "--recv=copy"}, "does not apply to `copyscope list`");
 }
 
+TEST_F(OptionsTest, EmptyListsAreRefusedNotAll) {
+  Error({"run", "--transports="}, "no transport name given");
+  Error({"run", "--recv="}, "--recv");
+  Error({"run", "--threads="}, "--threads");
+  Error({"run", "--counters="}, "--counters");
+  Error({"run", "--out="}, "empty path");
+  Error({"list", "--plugin="}, "empty path");
+}
+
+TEST_F(OptionsTest, TransportOptValuesKeepTheirCommas) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--transport-opt=zc.cpus=0,1", "--transport-opt=k=a,b"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  ASSERT_EQ(inv->run.transport_opts.size(), 2u);
+  EXPECT_EQ(inv->run.transport_opts[0].value, "0,1");
+  EXPECT_EQ(inv->run.transport_opts[1].value, "a,b");
+}
+
+TEST_F(OptionsTest, AFlagThatWouldDoNothingIsRefused) {
+  Error({"run", "--request-size=64"}, "--request-size does nothing here");
+  Error({"run", "--mode=rr", "--direction=client-to-server"},
+        "--direction does nothing here");
+  Error({"run", "--messages=100", "--warmup=1s"}, "--warmup does nothing");
+  Error({"run", "--profile=copy-matrix", "--warmup=1s"}, "counted");
+  Error({"run", "--isolation=loopback", "--mtu=9000"}, "--mtu");
+  Error({"run", "--pin-fallback=any"}, "nothing is pinned");
+  Error({"run", "--counters=none", "--counters-scope=cpu"},
+        "--counters-scope does nothing");
+  // The same flags where they do something.
+  EXPECT_TRUE(Parse({"run", "--pin-server=cpus:0", "--pin-fallback=any"}).ok());
+  EXPECT_TRUE(Parse({"run", "--isolation=netns", "--mtu=9000"}).ok());
+}
+
+TEST_F(OptionsTest, AFlagGivenTwiceIsRefused) {
+  Error({"run", "--sizes=4K", "--sizes=64K"}, "--sizes given twice");
+}
+
+TEST_F(OptionsTest, EffectiveValuesNameEveryRunFlag) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--profile=copy-matrix", "--threads=1"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  std::map<std::string, std::string> e(inv->run.effective.begin(),
+                                       inv->run.effective.end());
+  EXPECT_EQ(e.size(), Flags().size());
+  EXPECT_EQ(e["profile"], "copy-matrix");
+  EXPECT_EQ(e["transports"], "two_copy,one_copy,zero_copy");
+  EXPECT_EQ(e["sizes"], "256,1K,4K,16K");
+  EXPECT_EQ(e["threads"], "1");
+  EXPECT_EQ(e["messages"], "5000");
+  EXPECT_EQ(e["duration"], "");  // counted, not timed
+  EXPECT_EQ(e["counters"], "default");
+  EXPECT_EQ(e["pin-server"], "none");
+  // Each effective value parses back to the same options.
+  std::vector<std::string> again = {"run"};
+  for (const auto& [name, value] : inv->run.effective) {
+    if (!value.empty() && name != "plugin" && name != "plugin-dir" &&
+        name != "transport-opt" && name != "counters-scope" &&
+        name != "pin-fallback" && name != "warmup" && name != "direction") {
+      again.push_back("--" + name + "=" + value);
+    }
+  }
+  absl::StatusOr<Invocation> back = Parse(again);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->run.effective, inv->run.effective);
+}
+
+TEST(SubcommandsTest, SubcommandsTakeOnlyTheirFlags) {
+  absl::StatusOr<Invocation> topo = ParseCommandLine(
+      {"copyscope", "topo", std::string("--topology-xml=machine.xml")});
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  EXPECT_EQ(topo->command, Command::kTopo);
+  EXPECT_EQ(topo->run.topology_xml, "machine.xml");
+  EXPECT_FALSE(ParseCommandLine({"copyscope", "topo", "--sizes=4K"}).ok());
+  absl::StatusOr<Invocation> check =
+      ParseCommandLine({"copyscope", "netns", "check"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->command, Command::kNetnsCheck);
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"copyscope", "netns"},
+        {"copyscope", "netns", "list"},
+        {"copyscope", "netns", "check", "--mtu=1500"}}) {
+    absl::StatusOr<Invocation> inv = ParseCommandLine(bad);
+    EXPECT_FALSE(inv.ok()) << bad.back();
+    EXPECT_EQ(inv.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(absl::StrContains(UsageText(), "copyscope netns check"));
+  EXPECT_TRUE(absl::StrContains(UsageText(), "--pin-server"));
+}
+
 TEST_F(OptionsTest, ShowTakesADirectory) {
   absl::StatusOr<Invocation> inv = Parse({"show", "results/x"});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -291,4 +383,4 @@ TEST_F(OptionsTest, ShowTakesADirectory) {
   Error({"show", "a", "--reps=2"}, "--reps");
 }
 }  // namespace
-}  // namespace copyscope::harness
+}  // namespace copyscope::config

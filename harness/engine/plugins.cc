@@ -1,0 +1,125 @@
+#include "harness/engine/plugins.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "harness/record/sha256.h"
+
+namespace copyscope::engine {
+namespace {
+
+const char* Or(const char* s, const char* fallback) {
+  return s != nullptr ? s : fallback;
+}
+
+// The usable plugin of that name, or why there is none.
+absl::StatusOr<const cs_transport*> Usable(const plugins::PluginSet& set,
+                                           const std::string& name) {
+  for (const plugins::Plugin& p : set.plugins()) {
+    if (p.name == name && p.status == plugins::PluginStatus::kOk) {
+      return p.transport;
+    }
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("transport '", name, "' is not loaded and usable here"));
+}
+
+}  // namespace
+
+absl::Status LoadPlugins(const config::PluginSources& sources,
+                         plugins::PluginSet* set,
+                         std::vector<std::string>* notes) {
+  const std::string in_tree = plugins::DefaultPluginDirectory();
+  if (in_tree.empty()) {
+    notes->push_back(
+        "note: no in-tree plugins (not started from Bazel runfiles); use "
+        "--plugin-dir or --plugin");
+  } else {
+    std::string error;
+    if (!set->LoadDirectory(in_tree, &error)) {
+      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
+    }
+  }
+  for (const std::string& dir : sources.plugin_dirs) {
+    std::string error;
+    if (!set->LoadDirectory(dir, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--plugin-dir=", dir, ": ", error,
+                       "; give a readable directory of *.so plugins"));
+    }
+  }
+  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> CapabilityNames(uint64_t capabilities) {
+  static constexpr struct {
+    uint64_t bit;
+    const char* name;
+  } kCaps[] = {
+      {CS_CAP_SCATTER_GATHER, "scatter_gather"},
+      {CS_CAP_ASYNC_RELEASE, "async_release"},
+      {CS_CAP_ZERO_COPY_SEND, "zero_copy_send"},
+      {CS_CAP_BATCHING, "batching"},
+      {CS_CAP_RECV, "recv"},
+      {CS_CAP_RECV_IN_PLACE, "recv_in_place"},
+  };
+  std::vector<std::string> names;
+  uint64_t rest = capabilities;
+  for (const auto& c : kCaps) {
+    if (capabilities & c.bit) names.push_back(c.name);
+    rest &= ~c.bit;
+  }
+  if (rest != 0) names.push_back(absl::StrFormat("0x%x", rest));
+  return names;
+}
+
+record::PluginInfo Describe(const plugins::Plugin& p) {
+  record::PluginInfo info;
+  info.set_name(p.name);
+  info.set_path(p.path);
+  info.set_status(plugins::StatusName(p.status));
+  info.set_reason(p.reason);
+  if (const cs_transport* t = p.transport) {
+    info.set_version(Or(t->version, ""));
+    info.set_abi_major(t->abi_major);
+    info.set_abi_minor(t->abi_minor);
+    info.set_description(Or(t->description, ""));
+    for (const std::string& c : CapabilityNames(t->capabilities)) {
+      info.add_capabilities(c);
+    }
+    for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+      const cs_option_desc& o = t->options[i];
+      if (o.key == nullptr) continue;
+      record::PluginOption* po = info.add_options();
+      po->set_key(o.key);
+      po->set_default_value(Or(o.default_value, ""));
+      po->set_help(Or(o.help, ""));
+    }
+  }
+  absl::StatusOr<std::string> sha = record::Sha256File(p.path);
+  info.set_sha256(sha.ok() ? *sha
+                           : absl::StrCat("unreadable: ", sha.status().message()));
+  return info;
+}
+
+std::vector<record::PluginInfo> DescribePlugins(const plugins::PluginSet& set) {
+  std::vector<record::PluginInfo> out;
+  for (const plugins::Plugin& p : set.plugins()) out.push_back(Describe(p));
+  return out;
+}
+
+absl::StatusOr<CellPlugins> Resolve(const plugins::PluginSet& set,
+                                    const config::CellSpec& cell) {
+  CellPlugins out;
+  absl::StatusOr<const cs_transport*> t = Usable(set, cell.transport);
+  if (!t.ok()) return t.status();
+  out.transport = *t;
+  if (!cell.recv_transport.empty()) {
+    absl::StatusOr<const cs_transport*> r = Usable(set, cell.recv_transport);
+    if (!r.ok()) return r.status();
+    out.recv_transport = *r;
+  }
+  return out;
+}
+
+}  // namespace copyscope::engine

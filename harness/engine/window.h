@@ -1,0 +1,133 @@
+// The measured window of one worker thread: the one state machine every
+// loop of the runner (stream sender and receiver, rr client and server)
+// steps through, in duration mode and in count mode alike.
+//
+//   std::atomic<int> phase{kWarmup};          // driven by the cell's timer
+//   Window w(phase, config, hooks, ctx);
+//   for (uint64_t done = 0; w.Next(done); ++done) SendOne();
+//   // w.complete(), w.window(), w.counted(): the measured part
+//
+// Next(done) is called before each operation with the number of operations
+// done so far, and costs one relaxed atomic load and a few compares:
+//   - duration mode (messages == 0): the window opens when the thread first
+//     sees the phase at kMeasure and closes when it sees kStop;
+//   - count mode (messages = N): the window opens after `warmup` operations
+//     and closes after warmup + N, and Next() says stop there;
+//   - in both, Next() is false once the phase says stop (failure or end).
+// Loops that end on end of stream (receivers) ignore the false and close
+// the window through Next(done) after their last operation.
+//
+// When the window opens or closes the thread reads its rusage, calls the
+// measure hooks (per-thread counters plug in there) and reads
+// CLOCK_MONOTONIC, in that order at the start and the reverse at the stop,
+// so the counters cover exactly the interval the clock measures. Closing
+// writes the rusage deltas and the window's length into ctx.report.
+#ifndef COPYSCOPE_HARNESS_ENGINE_WINDOW_H_
+#define COPYSCOPE_HARNESS_ENGINE_WINDOW_H_
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "harness/engine/thread_hooks.h"
+
+namespace copyscope::engine {
+
+// The phases of a cell, driven by its main thread in duration mode.
+enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
+
+inline int64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+class Window {
+ public:
+  // messages == 0: duration mode. hooks may be null; ctx must outlive this.
+  Window(const std::atomic<int>& phase, uint64_t warmup_messages,
+         uint64_t messages, ThreadHooks* hooks, const ThreadContext& ctx)
+      : phase_(phase),
+        warmup_(warmup_messages),
+        end_(warmup_messages + messages),
+        count_mode_(messages > 0),
+        hooks_(hooks),
+        ctx_(ctx) {}
+
+  // Before each operation; false: stop (the loop may still drain).
+  bool Next(uint64_t done) {
+    const int phase = phase_.load(std::memory_order_relaxed);
+    if (count_mode_) {
+      if (done == warmup_) Open(done);
+      if (done >= end_) {
+        Close(done);
+        return false;
+      }
+      return phase < kStop;
+    }
+    if (phase != seen_) {
+      seen_ = phase;
+      if (phase >= kMeasure) Open(done);
+      if (phase >= kStop) Close(done);
+    }
+    return phase < kStop;
+  }
+
+  // Closes the window at `done` if it is open (e.g. a receiver that saw the
+  // stream end after the phase said stop).
+  void Close(uint64_t done) {
+    if (!open_ || closed_) return;
+    closed_ = true;
+    t1_ = MonotonicNs();
+    count1_ = done;
+    if (hooks_ != nullptr) hooks_->OnMeasureStop(ctx_);
+    rusage r1;
+    getrusage(RUSAGE_THREAD, &r1);
+    record::ThreadReport* t = ctx_.report;
+    t->set_user_cpu_s(Seconds(r1.ru_utime) - Seconds(r0_.ru_utime));
+    t->set_sys_cpu_s(Seconds(r1.ru_stime) - Seconds(r0_.ru_stime));
+    t->set_voluntary_cs(r1.ru_nvcsw - r0_.ru_nvcsw);
+    t->set_involuntary_cs(r1.ru_nivcsw - r0_.ru_nivcsw);
+    t->set_window_s(static_cast<double>(t1_ - t0_) / 1e9);
+  }
+
+  bool measuring() const { return open_ && !closed_; }
+  bool complete() const { return open_ && closed_; }
+  absl::Duration window() const { return absl::Nanoseconds(t1_ - t0_); }
+  uint64_t counted() const { return count1_ - count0_; }
+
+ private:
+  static double Seconds(const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) +
+           static_cast<double>(tv.tv_usec) / 1e6;
+  }
+
+  void Open(uint64_t done) {
+    if (open_) return;
+    open_ = true;
+    getrusage(RUSAGE_THREAD, &r0_);
+    if (hooks_ != nullptr) hooks_->OnMeasureStart(ctx_);
+    t0_ = MonotonicNs();
+    count0_ = done;
+  }
+
+  const std::atomic<int>& phase_;
+  const uint64_t warmup_;
+  const uint64_t end_;
+  const bool count_mode_;
+  ThreadHooks* const hooks_;
+  const ThreadContext& ctx_;
+  int seen_ = kWarmup;
+  bool open_ = false;
+  bool closed_ = false;
+  int64_t t0_ = 0, t1_ = 0;
+  uint64_t count0_ = 0, count1_ = 0;
+  rusage r0_{};
+};
+
+}  // namespace copyscope::engine
+
+#endif  // COPYSCOPE_HARNESS_ENGINE_WINDOW_H_

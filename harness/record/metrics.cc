@@ -1,0 +1,401 @@
+#include "harness/record/metrics.h"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "harness/record/perf_counter.h"
+
+namespace copyscope::record {
+namespace {
+
+constexpr Better kHigher = Better::kHigher;
+constexpr Better kLower = Better::kLower;
+constexpr Better kNeither = Better::kNeither;
+
+const std::vector<MetricDef>& Table() {
+  static const std::vector<MetricDef>* const table = new std::vector<MetricDef>{
+      // The reference studies' columns first.
+      {"throughput_gbps", "Gbit/s",
+       "bytes received per second in the measured interval, all connections",
+       "sum over connections of bytes * 8 / the measuring side's window, / 1e9",
+       kHigher, "", "throughput_gbps", 4,
+       "throughput_vs_size,throughput_vs_threads,speedup_vs_threads,"
+       "efficiency_vs_threads"},
+      {"latency_p50_us", "us", "median round trip at the client",
+       "50th percentile of the merged round-trip histogram", kLower, "rr",
+       "latency_us", 3, "latency_vs_threads"},
+      {"cycles", "cycles", "CPU cycles of both roles' threads",
+       "server_cycles + client_cycles", kLower, "", "cycles", 0, ""},
+      {"l1_misses", "misses", "L1 data cache load misses of both roles",
+       "server_l1_misses + client_l1_misses", kLower, "", "l1_misses", 0, ""},
+      {"llc_misses", "misses", "last-level cache misses of both roles",
+       "server_llc_misses + client_llc_misses", kLower, "", "llc_misses", 0,
+       ""},
+      {"cs", "switches", "context switches of both roles' threads",
+       "server_cs + client_cs", kLower, "", "cs", 0, ""},
+      // Rates and latency.
+      {"messages_per_sec", "msg/s", "messages received per second",
+       "sum over connections of messages / window", kHigher, "stream",
+       "messages_per_sec", 1, ""},
+      {"mean_us_per_msg", "us",
+       "mean spacing of messages on one connection (not a latency)",
+       "mean over connections of window / messages * 1e6", kNeither, "stream",
+       "mean_us_per_msg", 4, ""},
+      {"transactions_per_sec", "tx/s", "round trips completed per second",
+       "sum over connections of transactions / window", kHigher, "rr",
+       "transactions_per_sec", 1,
+       "throughput_vs_size,throughput_vs_threads,speedup_vs_threads,"
+       "efficiency_vs_threads"},
+      {"latency_p90_us", "us", "90th percentile round trip",
+       "from the merged round-trip histogram", kLower, "rr", "latency_p90_us",
+       3, ""},
+      {"latency_p99_us", "us", "99th percentile round trip",
+       "from the merged round-trip histogram", kLower, "rr", "latency_p99_us",
+       3, "latency_vs_threads"},
+      {"latency_p999_us", "us", "99.9th percentile round trip",
+       "from the merged round-trip histogram", kLower, "rr",
+       "latency_p999_us", 3, ""},
+      {"latency_max_us", "us", "slowest round trip", "histogram maximum",
+       kLower, "rr", "latency_max_us", 3, ""},
+      {"latency_mean_us", "us", "mean round trip", "histogram mean", kLower,
+       "rr", nullptr, 0, ""},
+      // CPU per role.
+      {"{role}_cpu_util", "CPUs",
+       "CPU time of the role's threads per second of the measured interval "
+       "(1.0 = one CPU busy)",
+       "sum over the role's threads of (user + system CPU) / window", kLower,
+       "", "{role}_cpu_util", 4, ""},
+      {"{role}_bytes_per_cpu_s", "B/CPU-s",
+       "bytes moved per second of the role's CPU time",
+       "bytes / sum over the role's threads of (user + system CPU)", kHigher,
+       "", "{role}_bytes_per_cpu_s", 0, ""},
+      {"{role}_cs", "switches", "context switches of the role's threads",
+       "sum of voluntary + involuntary context switches (rusage)", kLower, "",
+       "{role}_cs", 0, ""},
+      {"{role}_cycles", "cycles", "CPU cycles of the role's threads",
+       "sum of the threads' cycles (perf)", kLower, "", "{role}_cycles", 0,
+       ""},
+      {"{role}_l1_misses", "misses", "L1 data cache load misses of the role",
+       "sum of the threads' L1-dcache-load-misses (perf)", kLower, "", nullptr,
+       0, ""},
+      {"{role}_llc_misses", "misses", "last-level cache misses of the role",
+       "sum of the threads' cache-misses (perf)", kLower, "", nullptr, 0, ""},
+      {"zc_copied_fraction", "fraction",
+       "zero-copy sends the kernel copied anyway",
+       "zerocopy_copied / zerocopy_completions of both sides' plugin counters",
+       kLower, "", "zc_copied_fraction", 4, "zc_copied_vs_size"},
+      // Normalised per byte and per second, both roles.
+      {"bytes", "bytes", "bytes received in the measured interval",
+       "sum over connections of bytes", kNeither, "", nullptr, 0, ""},
+      {"cycles_per_byte", "cycles/B", "CPU cycles of both roles per byte",
+       "cycles / bytes (or the sum of the roles' figures)", kLower, "",
+       nullptr, 0, "cycles_per_byte_vs_size"},
+      {"llc_misses_per_kib", "misses/KiB", "LLC misses per KiB moved",
+       "llc_misses / (bytes / 1024)", kLower, "", nullptr, 0,
+       "llc_misses_per_kib_vs_size"},
+      {"l1_misses_per_kib", "misses/KiB", "L1 load misses per KiB moved",
+       "l1_misses / (bytes / 1024)", kLower, "", nullptr, 0,
+       "l1_misses_per_kib_vs_size"},
+      {"cs_per_s", "switches/s", "context switches per second, both roles",
+       "cs / the mean window", kLower, "", nullptr, 0, "cs_vs_threads"},
+      // Per role, from the perf counters (perfmon/derived.h).
+      {"{role}_perf_{event}", "count",
+       "a perf event of the role's threads (task-clock, cpu-clock in s)",
+       "summed over the role's threads, scaled for multiplexing", kNeither,
+       "", nullptr, 0, ""},
+      {"{role}_ipc", "instr/cycle", "instructions per cycle",
+       "instructions / cycles", kHigher, "", nullptr, 0, ""},
+      {"{role}_cycles_per_byte", "cycles/B", "the role's cycles per byte",
+       "cycles / bytes", kLower, "", nullptr, 0, ""},
+      {"{role}_instructions_per_message", "instr/msg",
+       "the role's instructions per message", "instructions / messages",
+       kLower, "", nullptr, 0, ""},
+      {"{role}_llc_misses_per_kib", "misses/KiB", "the role's LLC misses/KiB",
+       "cache-misses / (bytes / 1024)", kLower, "", nullptr, 0, ""},
+      {"{role}_l1_misses_per_kib", "misses/KiB",
+       "the role's L1 load misses per KiB",
+       "L1-dcache-load-misses / (bytes / 1024)", kLower, "", nullptr, 0, ""},
+      {"{role}_context_switches_per_second", "switches/s",
+       "the role's context switches per second (perf)",
+       "context-switches / the role's mean window", kLower, "", nullptr, 0,
+       ""},
+  };
+  return *table;
+}
+
+// Whether `name` is of `pattern`: "{role}_" stands for server_, client_ or
+// both_; "{event}" for any non-empty rest.
+bool Matches(absl::string_view pattern, absl::string_view name) {
+  if (absl::ConsumePrefix(&pattern, "{role}_")) {
+    bool role = false;
+    for (absl::string_view r : {"server_", "client_", "both_"}) {
+      if (absl::ConsumePrefix(&name, r)) {
+        role = true;
+        break;
+      }
+    }
+    if (!role) return false;
+  }
+  if (absl::EndsWith(pattern, "{event}")) {
+    absl::string_view head = pattern.substr(0, pattern.size() - 7);
+    return absl::StartsWith(name, head) && name.size() > head.size();
+  }
+  return pattern == name;
+}
+
+// The perf event value of a thread, when it counted (scaled or not).
+std::optional<double> PerfValue(const ThreadReport& t, absl::string_view e) {
+  for (const PerfCounter& p : t.perf()) {
+    if (p.event() == e && (p.state() == "counted" || p.state() == "scaled") &&
+        p.has_value()) {
+      return p.value();
+    }
+  }
+  return std::nullopt;
+}
+
+// Sums f over the threads; empty unless every thread has a value.
+template <typename F>
+std::optional<double> SumAll(const std::vector<const ThreadReport*>& threads,
+                             F f) {
+  if (threads.empty()) return std::nullopt;
+  double sum = 0;
+  for (const ThreadReport* t : threads) {
+    std::optional<double> v = f(*t);
+    if (!v) return std::nullopt;
+    sum += *v;
+  }
+  return sum;
+}
+
+using Metrics = std::map<std::string, double>;
+
+void RusageMetrics(const std::string& role,
+                   const std::vector<const ThreadReport*>& threads,
+                   double bytes, Metrics* m) {
+  auto cpu = [](const ThreadReport& t) -> std::optional<double> {
+    if (!t.has_user_cpu_s() || !t.has_sys_cpu_s()) return std::nullopt;
+    return t.user_cpu_s() + t.sys_cpu_s();
+  };
+  std::optional<double> cpu_s = SumAll(threads, cpu);
+  std::optional<double> util =
+      SumAll(threads, [&](const ThreadReport& t) -> std::optional<double> {
+        std::optional<double> c = cpu(t);
+        if (!c || !t.has_window_s() || t.window_s() <= 0) return std::nullopt;
+        return *c / t.window_s();
+      });
+  if (util) (*m)[role + "_cpu_util"] = *util;
+  if (cpu_s && *cpu_s > 0) (*m)[role + "_bytes_per_cpu_s"] = bytes / *cpu_s;
+  std::optional<double> cs =
+      SumAll(threads, [](const ThreadReport& t) -> std::optional<double> {
+        if (!t.has_voluntary_cs() || !t.has_involuntary_cs()) {
+          return std::nullopt;
+        }
+        return static_cast<double>(t.voluntary_cs() + t.involuntary_cs());
+      });
+  if (cs) (*m)[role + "_cs"] = *cs;
+  const std::pair<const char*, const char*> events[] = {
+      {"cycles", "cycles"},
+      {"l1_misses", "L1-dcache-load-misses"},
+      {"llc_misses", "cache-misses"}};
+  for (const auto& [name, event] : events) {
+    std::optional<double> v = SumAll(
+        threads, [&](const ThreadReport& t) { return PerfValue(t, event); });
+    if (v) (*m)[role + "_" + name] = *v;
+  }
+}
+
+std::optional<RolePerf> Role(const Sample& sample, bool server) {
+  RolePerf out;
+  out.role = server ? "server" : "client";
+  std::vector<std::vector<perfmon::Reading>> sets;
+  double window_sum = 0;
+  int windows = 0;
+  uint64_t bytes = 0, messages = 0;
+  for (const Connection& c : sample.connections()) {
+    bytes += c.bytes();
+    messages += c.messages();
+    const ThreadReport& t = server ? c.server() : c.client();
+    std::vector<perfmon::Reading> set;
+    for (const PerfCounter& p : t.perf()) {
+      if (IsPart(p)) continue;
+      if (absl::EndsWith(p.pmu(), kBothRoles)) out.role = "both";
+      set.push_back(FromProto(p));
+    }
+    if (set.empty()) continue;
+    sets.push_back(std::move(set));
+    ++out.threads;
+    if (t.has_window_s()) {
+      window_sum += t.window_s();
+      ++windows;
+    } else if (c.window_s() > 0) {
+      window_sum += c.window_s();
+      ++windows;
+    }
+  }
+  if (sets.empty()) return std::nullopt;
+  out.totals = perfmon::SumAcross(sets, out.role);
+  if (sample.status() == "ok" && messages > 0) {
+    out.work.bytes = bytes;
+    out.work.messages = messages;
+  }
+  if (windows > 0) out.work.seconds = window_sum / windows;
+  out.derived = perfmon::Derive(out.totals, out.work);
+  return out;
+}
+
+void PerfMetrics(const Sample& sample, Metrics* m) {
+  for (const RolePerf& rp : RolePerfOf(sample)) {
+    for (const perfmon::Reading& r : rp.totals) {
+      std::optional<double> v = r.value();
+      if (!v) continue;
+      (*m)[PerfMetricName(rp.role, r.event())] =
+          IsTaskClock(r.event()) ? *v / 1e9 : *v;
+    }
+    for (const auto& [figure, f] : rp.derived.Named()) {
+      if (f->value) (*m)[absl::StrCat(rp.role, "_", figure)] = *f->value;
+    }
+  }
+}
+
+std::optional<double> CopiedFraction(const Sample& s) {
+  uint64_t completions = 0, copied = 0;
+  bool has_completions = false, has_copied = false;
+  for (const auto* counters : {&s.server_counters(), &s.client_counters()}) {
+    for (const NamedCount& c : *counters) {
+      if (c.name() == kZeroCopyCompletions) {
+        completions += c.value();
+        has_completions = true;
+      } else if (c.name() == kZeroCopyCopied) {
+        copied += c.value();
+        has_copied = true;
+      }
+    }
+  }
+  if (!has_completions || !has_copied || completions == 0) return std::nullopt;
+  return static_cast<double>(copied) / static_cast<double>(completions);
+}
+
+}  // namespace
+
+const std::vector<MetricDef>& Catalogue() { return Table(); }
+
+const MetricDef* FindMetric(absl::string_view name) {
+  for (const MetricDef& d : Table()) {
+    if (Matches(d.name, name)) return &d;
+  }
+  return nullptr;
+}
+
+bool IsTaskClock(absl::string_view event) {
+  return event == "task-clock" || event == "cpu-clock";
+}
+
+std::string PerfMetricName(absl::string_view role, absl::string_view event) {
+  return absl::StrCat(role, "_perf_",
+                      absl::StrReplaceAll(event, {{"-", "_"}, {"/", "_"}}),
+                      IsTaskClock(event) ? "_s" : "");
+}
+
+std::vector<RolePerf> RolePerfOf(const Sample& sample) {
+  std::vector<RolePerf> out;
+  for (bool server : {true, false}) {
+    if (std::optional<RolePerf> r = Role(sample, server)) {
+      out.push_back(*std::move(r));
+    }
+  }
+  return out;
+}
+
+const Metric* FindSampleMetric(const Sample& sample, absl::string_view name) {
+  for (const Metric& m : sample.metrics()) {
+    if (m.name() == name) return &m;
+  }
+  return nullptr;
+}
+
+void DeriveMetrics(const CellKey& key, Sample* sample) {
+  sample->clear_metrics();
+  if (sample->status() != "ok" || sample->connections().empty()) return;
+  const bool rr = key.mode() == "rr";
+  Metrics m;
+  double bits_per_s = 0, msgs_per_s = 0, us_per_msg = 0, bytes = 0;
+  double window_sum = 0;
+  for (const Connection& c : sample->connections()) {
+    if (c.window_s() <= 0 || c.messages() == 0) return;  // nothing measured
+    bits_per_s += static_cast<double>(c.bytes()) * 8 / c.window_s();
+    msgs_per_s += static_cast<double>(c.messages()) / c.window_s();
+    us_per_msg += c.window_s() * 1e6 / static_cast<double>(c.messages());
+    bytes += static_cast<double>(c.bytes());
+    window_sum += c.window_s();
+  }
+  const double n = static_cast<double>(sample->connections_size());
+  m["bytes"] = bytes;
+  m["throughput_gbps"] = bits_per_s / 1e9;
+  if (rr) {
+    m["transactions_per_sec"] = msgs_per_s;
+    const Latency& l = sample->latency();
+    if (l.count() > 0) {
+      m["latency_p50_us"] = l.p50_us();
+      m["latency_p90_us"] = l.p90_us();
+      m["latency_p99_us"] = l.p99_us();
+      m["latency_p999_us"] = l.p999_us();
+      m["latency_max_us"] = l.max_us();
+      m["latency_mean_us"] = l.mean_us();
+    }
+  } else {
+    m["messages_per_sec"] = msgs_per_s;
+    m["mean_us_per_msg"] = us_per_msg / n;
+  }
+  if (std::optional<double> f = CopiedFraction(*sample)) {
+    m["zc_copied_fraction"] = *f;
+  }
+  std::vector<const ThreadReport*> servers, clients;
+  for (const Connection& c : sample->connections()) {
+    servers.push_back(&c.server());
+    clients.push_back(&c.client());
+  }
+  RusageMetrics("server", servers, bytes, &m);
+  RusageMetrics("client", clients, bytes, &m);
+  for (const char* name : {"cs", "cycles", "l1_misses", "llc_misses"}) {
+    auto s = m.find(absl::StrCat("server_", name));
+    auto c = m.find(absl::StrCat("client_", name));
+    if (s != m.end() && c != m.end()) m[name] = s->second + c->second;
+  }
+  PerfMetrics(*sample, &m);
+  // Both roles, per byte and per second: from the totals, else the sum of
+  // the roles' own figures.
+  if (bytes > 0) {
+    if (m.count("cycles")) m["cycles_per_byte"] = m["cycles"] / bytes;
+    for (const char* name : {"llc_misses", "l1_misses"}) {
+      if (m.count(name)) {
+        m[absl::StrCat(name, "_per_kib")] = m[name] / (bytes / 1024.0);
+      }
+    }
+  }
+  if (m.count("cs") && window_sum > 0) m["cs_per_s"] = m["cs"] / (window_sum / n);
+  for (const auto& [total, figure] :
+       {std::pair<const char*, const char*>{"cycles_per_byte",
+                                            "cycles_per_byte"},
+        {"llc_misses_per_kib", "llc_misses_per_kib"},
+        {"l1_misses_per_kib", "l1_misses_per_kib"},
+        {"cs_per_s", "context_switches_per_second"}}) {
+    auto s = m.find(absl::StrCat("server_", figure));
+    auto c = m.find(absl::StrCat("client_", figure));
+    if (!m.count(total) && s != m.end() && c != m.end()) {
+      m[total] = s->second + c->second;
+    }
+  }
+  for (const auto& [name, value] : m) {
+    Metric* out = sample->add_metrics();
+    out->set_name(name);
+    out->set_value(value);
+  }
+}
+
+}  // namespace copyscope::record

@@ -1,0 +1,239 @@
+#include "harness/record/metrics.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "absl/strings/match.h"
+#include "harness/record/perf_counter.h"
+#include "harness/record/testing.h"
+
+namespace copyscope::record {
+namespace {
+
+CellKey Key(const std::string& mode) {
+  CellKey k;
+  k.set_transport("t");
+  k.set_size(1000);
+  k.set_threads(2);
+  k.set_mode(mode);
+  return k;
+}
+
+void Rusage(ThreadReport* t, double user, double sys, int64_t cs,
+            double window) {
+  t->set_user_cpu_s(user);
+  t->set_sys_cpu_s(sys);
+  t->set_voluntary_cs(cs);
+  t->set_involuntary_cs(0);
+  t->set_window_s(window);
+}
+
+void Perf(ThreadReport* t, const char* event, uint64_t count) {
+  *t->add_perf() = ToProto(
+      perfmon::Reading::FromCounts(event, "cpu", count, 1000, 1000));
+}
+
+// Two connections: 0.5 s and 1 s windows, 1000 messages of 1000 bytes each.
+Sample Stream() {
+  Sample s;
+  s.set_status("ok");
+  for (double window : {0.5, 1.0}) {
+    Connection* c = s.add_connections();
+    c->set_window_s(window);
+    c->set_messages(1000);
+    c->set_bytes(1000000);
+    Rusage(c->mutable_server(), 0.1, 0.2, 10, window);
+    Rusage(c->mutable_client(), 0.05, 0.05, 5, window);
+    Perf(c->mutable_server(), "cycles", 4000000);
+    Perf(c->mutable_client(), "cycles", 1000000);
+  }
+  NamedCount* done = s.add_server_counters();
+  done->set_name(kZeroCopyCompletions);
+  done->set_value(100);
+  NamedCount* copied = s.add_server_counters();
+  copied->set_name(kZeroCopyCopied);
+  copied->set_value(25);
+  return s;
+}
+
+std::map<std::string, double> Metrics(const Sample& s) {
+  std::map<std::string, double> out;
+  for (const Metric& m : s.metrics()) out[m.name()] = m.value();
+  return out;
+}
+
+TEST(DeriveMetricsTest, StreamFiguresFromTheRawMeasurements) {
+  Sample s = Stream();
+  DeriveMetrics(Key("stream"), &s);
+  std::map<std::string, double> m = Metrics(s);
+  // 1e6 B in 0.5 s + 1e6 B in 1 s: 16e6 + 8e6 bit/s.
+  EXPECT_DOUBLE_EQ(m["throughput_gbps"], 0.024);
+  EXPECT_DOUBLE_EQ(m["bytes"], 2e6);
+  EXPECT_DOUBLE_EQ(m["messages_per_sec"], 3000);
+  EXPECT_DOUBLE_EQ(m["mean_us_per_msg"], (500 + 1000) / 2.0);
+  EXPECT_DOUBLE_EQ(m["zc_copied_fraction"], 0.25);
+  // CPU: server 0.3 s per thread over 0.5 s and 1 s windows.
+  EXPECT_DOUBLE_EQ(m["server_cpu_util"], 0.3 / 0.5 + 0.3 / 1.0);
+  EXPECT_DOUBLE_EQ(m["server_bytes_per_cpu_s"], 2e6 / 0.6);
+  EXPECT_DOUBLE_EQ(m["server_cs"], 20);
+  EXPECT_DOUBLE_EQ(m["client_cs"], 10);
+  EXPECT_DOUBLE_EQ(m["cs"], 30);
+  EXPECT_DOUBLE_EQ(m["cs_per_s"], 30 / 0.75);
+  EXPECT_DOUBLE_EQ(m["cycles"], 10e6);
+  EXPECT_DOUBLE_EQ(m["cycles_per_byte"], 5.0);
+  EXPECT_DOUBLE_EQ(m["server_perf_cycles"], 8e6);
+  EXPECT_DOUBLE_EQ(m["server_cycles_per_byte"], 4.0);
+  EXPECT_EQ(m.count("transactions_per_sec"), 0u);
+  EXPECT_EQ(m.count("latency_p50_us"), 0u);
+  EXPECT_EQ(m.count("llc_misses"), 0u);  // not counted: no entry, never 0
+}
+
+TEST(DeriveMetricsTest, RequestResponseFromTheLatencyHistogram) {
+  Sample s;
+  s.set_status("ok");
+  Connection* c = s.add_connections();
+  c->set_window_s(2.0);
+  c->set_messages(100000);
+  c->set_bytes(100000 * 128);
+  Latency* l = s.mutable_latency();
+  l->set_count(100000);
+  l->set_p50_us(10);
+  l->set_p90_us(12);
+  l->set_p99_us(20);
+  l->set_p999_us(40);
+  l->set_max_us(90);
+  l->set_mean_us(11);
+  DeriveMetrics(Key("rr"), &s);
+  std::map<std::string, double> m = Metrics(s);
+  EXPECT_DOUBLE_EQ(m["transactions_per_sec"], 50000);
+  EXPECT_DOUBLE_EQ(m["latency_p50_us"], 10);
+  EXPECT_DOUBLE_EQ(m["latency_p999_us"], 40);
+  EXPECT_DOUBLE_EQ(m["latency_max_us"], 90);
+  EXPECT_EQ(m.count("messages_per_sec"), 0u);
+}
+
+TEST(DeriveMetricsTest, AFailedOrEmptySampleGetsNone) {
+  Sample s = Stream();
+  s.set_status("failed: boom");
+  DeriveMetrics(Key("stream"), &s);
+  EXPECT_EQ(s.metrics_size(), 0);
+  Sample quiet = Stream();
+  quiet.mutable_connections(1)->set_messages(0);
+  DeriveMetrics(Key("stream"), &quiet);
+  EXPECT_EQ(quiet.metrics_size(), 0);
+  // Derivation replaces what was there.
+  Sample again = Stream();
+  DeriveMetrics(Key("stream"), &again);
+  const int n = again.metrics_size();
+  DeriveMetrics(Key("stream"), &again);
+  EXPECT_EQ(again.metrics_size(), n);
+}
+
+TEST(RolePerfTest, SumsTheRolesThreadsAndDerivesFigures) {
+  std::vector<RolePerf> roles = RolePerfOf(PerfSample(true));
+  ASSERT_EQ(roles.size(), 2u);
+  EXPECT_EQ(roles[0].role, "server");
+  EXPECT_EQ(roles[1].role, "client");
+  const RolePerf& s = roles[0];
+  EXPECT_EQ(s.threads, 2);
+  EXPECT_EQ(perfmon::FindReading(s.totals, "cycles")->value(), 2000000.0);
+  EXPECT_EQ(perfmon::FindReading(s.totals, "context-switches")->value(), 4.0);
+  EXPECT_EQ(s.work.bytes, uint64_t{2} << 20);
+  EXPECT_EQ(s.work.messages, 512u);
+  EXPECT_DOUBLE_EQ(*s.work.seconds, 0.5);
+  EXPECT_DOUBLE_EQ(*s.derived.ipc.value, 2.0);
+  EXPECT_DOUBLE_EQ(*s.derived.cycles_per_byte.value, 2000000.0 / (2 << 20));
+  EXPECT_DOUBLE_EQ(*s.derived.instructions_per_message.value, 4000000.0 / 512);
+  EXPECT_DOUBLE_EQ(*s.derived.context_switches_per_second.value, 8.0);
+  EXPECT_FALSE(s.derived.llc_misses_per_kib.value.has_value());
+}
+
+TEST(RolePerfTest, UnsupportedStaysAbsentNeverZero) {
+  std::vector<RolePerf> roles = RolePerfOf(PerfSample(false));
+  ASSERT_EQ(roles.size(), 2u);
+  const perfmon::Reading* cycles =
+      perfmon::FindReading(roles[0].totals, "cycles");
+  ASSERT_NE(cycles, nullptr);
+  EXPECT_FALSE(cycles->supported());
+  EXPECT_FALSE(cycles->value().has_value());
+  EXPECT_FALSE(roles[0].derived.ipc.value.has_value());
+  EXPECT_FALSE(roles[0].derived.ipc.why_absent.empty());
+}
+
+TEST(RolePerfTest, CpuScopeOverSharedCpusIsOneRowForBothRoles) {
+  Sample s = PerfSample(false);
+  for (auto& c : *s.mutable_connections()) {
+    c.mutable_server()->clear_perf();
+    c.mutable_client()->clear_perf();
+  }
+  perfmon::Reading r = Counted("context-switches", 9);
+  AddReading(s.mutable_connections(0)->mutable_server(), r);
+  s.mutable_connections(0)->mutable_server()->mutable_perf(0)->set_pmu(
+      std::string("cpus 0-1 ") + kBothRoles);
+  std::vector<RolePerf> roles = RolePerfOf(s);
+  ASSERT_EQ(roles.size(), 1u);
+  EXPECT_EQ(roles[0].role, "both");
+  EXPECT_EQ(roles[0].threads, 1);
+}
+
+TEST(DeriveMetricsTest, PerRolePerfFiguresAndTheirStatistics) {
+  CellKey key = Key("stream");
+  Cell cell;
+  *cell.mutable_key() = key;
+  for (int rep : {1, 2}) {
+    Sample s = PerfSample(true, rep);
+    DeriveMetrics(key, &s);
+    *cell.add_samples() = s;
+  }
+  std::map<std::string, double> m;
+  for (const Metric& metric : cell.samples(0).metrics()) {
+    EXPECT_TRUE(m.emplace(metric.name(), metric.value()).second)
+        << "duplicate " << metric.name();
+  }
+  EXPECT_DOUBLE_EQ(m["server_perf_task_clock_s"], 0.8);
+  EXPECT_DOUBLE_EQ(m["client_perf_context_switches"], 4);
+  EXPECT_DOUBLE_EQ(m["server_perf_cycles"], 2000000);
+  EXPECT_DOUBLE_EQ(m["server_ipc"], 2.0);
+  EXPECT_DOUBLE_EQ(m["client_context_switches_per_second"], 8.0);
+
+  Sample without = PerfSample(false);
+  DeriveMetrics(key, &without);
+  for (const Metric& metric : without.metrics()) {
+    EXPECT_FALSE(absl::StrContains(metric.name(), "cycles")) << metric.name();
+    EXPECT_FALSE(absl::StrContains(metric.name(), "ipc")) << metric.name();
+  }
+}
+
+TEST(CatalogueTest, EveryDerivedMetricIsDefinedOnce) {
+  Sample s = Stream();
+  DeriveMetrics(Key("stream"), &s);
+  for (const Metric& m : s.metrics()) {
+    EXPECT_NE(FindMetric(m.name()), nullptr) << m.name();
+  }
+  EXPECT_EQ(FindMetric("nonsense"), nullptr);
+  EXPECT_EQ(std::string(FindMetric("client_cpu_util")->name),
+            "{role}_cpu_util");
+  EXPECT_EQ(std::string(FindMetric("both_perf_task_clock_s")->name),
+            "{role}_perf_{event}");
+  std::set<std::string> names, csv;
+  for (const MetricDef& d : Catalogue()) {
+    EXPECT_TRUE(names.insert(d.name).second) << d.name;
+    if (d.csv != nullptr) EXPECT_TRUE(csv.insert(d.csv).second) << d.csv;
+    EXPECT_STRNE(d.unit, "");
+    EXPECT_STRNE(d.description, "");
+    EXPECT_STRNE(d.formula, "");
+  }
+}
+
+TEST(PerfMetricNameTest, EventsBecomeMetricNames) {
+  EXPECT_EQ(PerfMetricName("server", "task-clock"), "server_perf_task_clock_s");
+  EXPECT_EQ(PerfMetricName("client", "context-switches"),
+            "client_perf_context_switches");
+  EXPECT_EQ(PerfMetricName("both", "cpu_atom/cycles/"),
+            "both_perf_cpu_atom_cycles_");
+}
+
+}  // namespace
+}  // namespace copyscope::record
