@@ -3,7 +3,8 @@
 // TransportAbi<Self> turns it into the descriptor's open, close, send, reap,
 // recv, counters and last_error, with the checks every transport makes
 // (NULL handles, roles, configuration, option keys, message and receive
-// arguments, a broken sending side). Header-only, over socket_io.h.
+// arguments, a broken sending side). Header-only, over the other headers
+// of transports/common.
 //
 //   struct Endpoint : EndpointBase<Endpoint> {
 //     int SendMessage(const cs_message& msg) { ... }  // one whole message
@@ -43,41 +44,15 @@
 #include <new>
 
 #include "plugins/copyscope_transport.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/config.h"
+#include "transports/common/counters.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
-
-// The option keys a transport accepts (its descriptor's options).
-struct OptionTable {
-  const cs_option_desc* options;
-  uint32_t count;
-};
-
-template <size_t N>
-constexpr OptionTable OptionsOf(const cs_option_desc (&options)[N]) {
-  return {options, (uint32_t)N};
-}
-
-// An endpoint's counters, in the order counters() reports them.
-class CounterList {
- public:
-  static constexpr uint32_t kCapacity = 16;
-
-  void Add(const char* name, uint64_t value) {
-    if (size_ < kCapacity) items_[size_++] = {name, value};
-  }
-  // send_calls and short_writes, the counters every socket sender keeps.
-  void AddSendCounters(const SendCounters& c) {
-    Add("send_calls", c.send_calls);
-    Add("short_writes", c.short_writes);
-  }
-  const cs_counter* data() const { return items_; }
-  uint32_t size() const { return size_; }
-
- private:
-  cs_counter items_[kCapacity] = {};
-  uint32_t size_ = 0;
-};
 
 // State every endpoint has, and the defaults listed at the top.
 template <typename Self>

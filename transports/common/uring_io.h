@@ -23,7 +23,7 @@
 
 #include <map>
 
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
 
 // Linux 6.2 (uapi io_uring.h); liburing 2.3 predates them.
 #ifndef IORING_SEND_ZC_REPORT_USAGE

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
 #include "transports/common/uring_sender.h"
 

@@ -45,8 +45,10 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/uring_io.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 

@@ -8,8 +8,9 @@
 #include <errno.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/send_loop.h"
 
 namespace copyscope::transports {
 namespace {

@@ -22,9 +22,12 @@
 #include <unistd.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/error_text.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/sigpipe.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 namespace {

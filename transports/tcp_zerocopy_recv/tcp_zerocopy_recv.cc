@@ -24,8 +24,11 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 namespace {

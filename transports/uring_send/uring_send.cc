@@ -6,8 +6,9 @@
 #include <errno.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/options.h"
 #include "transports/common/uring_io.h"
 #include "transports/common/uring_send_endpoint.h"
 #include "transports/common/uring_sender.h"

@@ -37,8 +37,13 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
