@@ -50,9 +50,8 @@ inline int CheckConfig(const cs_endpoint_config* config, char* err,
   socklen_t len = sizeof(type);
   if (getsockopt(config->fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
     int e = errno;
-    char buf[96];
     FormatInto(err, err_size, "open: fd %d is not a usable socket: %s",
-               config->fd, ErrnoName(e, buf, sizeof(buf)));
+               config->fd, ErrnoText(e).c_str());
     return -e;
   }
   if (type != SOCK_STREAM) {

@@ -1,12 +1,14 @@
-// Error text for the transports: printf into a caller's err/why buffer, an
-// errno's message, and ErrorText, the endpoint's last error as last_error()
-// returns it. Header-only, no dependencies.
+// Error text for the transports: printf into a caller's err/why buffer
+// (FormatInto), an errno's message (ErrnoText), and ErrorText, the
+// endpoint's last error as last_error() returns it. Header-only, no
+// dependencies.
 //
 //   copyscope::transports::ErrorText err;
 //   if (fd < 0) return err.SetErrno(errno, "open: socket");  // -errno
 //   return err.Set(-EPIPE, "recv: peer closed after %zu bytes", got);
 //
-//   FormatInto(why, why_size, "memfd_create: %s", ...);  // probe()/open()
+//   int e = errno;  // in probe() or open(), which write into a char buffer
+//   FormatInto(why, why_size, "memfd_create: %s", ErrnoText(e).c_str());
 #ifndef COPYSCOPE_TRANSPORTS_COMMON_ERROR_TEXT_H_
 #define COPYSCOPE_TRANSPORTS_COMMON_ERROR_TEXT_H_
 
@@ -29,11 +31,25 @@ inline void FormatInto(char* out, size_t size, const char* fmt, ...) {
   va_end(ap);
 }
 
-// strerror() without its thread-safety caveats.
-inline const char* ErrnoName(int err, char* buf, size_t size) {
-  // GNU strerror_r returns the message, which may or may not be buf.
-  return strerror_r(err, buf, size);
-}
+// The message of an errno value (strerror() without its thread-safety
+// caveats), held by the object itself: no buffer to declare, no
+// allocation. Use it inside the call that formats the message, where the
+// temporary lives until the call returns:
+//
+//   FormatInto(why, why_size, "pipe2: %s", ErrnoText(errno).c_str());
+class ErrnoText {
+ public:
+  // GNU strerror_r returns the message, which may or may not be buf_.
+  explicit ErrnoText(int err) : text_(strerror_r(err, buf_, sizeof(buf_))) {}
+  ErrnoText(const ErrnoText&) = delete;  // text_ may point into buf_
+  ErrnoText& operator=(const ErrnoText&) = delete;
+
+  const char* c_str() const { return text_; }
+
+ private:
+  char buf_[96];
+  const char* text_;
+};
 
 // An endpoint's last error message, as last_error() returns it.
 class ErrorText {
@@ -52,8 +68,7 @@ class ErrorText {
 
   // Stores "<what>: <strerror(err)>" and returns -err.
   int SetErrno(int err, const char* what) {
-    char buf[96];
-    return Set(-err, "%s: %s", what, ErrnoName(err, buf, sizeof(buf)));
+    return Set(-err, "%s: %s", what, ErrnoText(err).c_str());
   }
 
  private:

@@ -83,9 +83,8 @@ inline int RecvExact(int fd, void* buf, size_t len, int timeout_ms,
                       got, len);
     }
     int e = errno;
-    char ebuf[96];
     return err->Set(-e, "recv: %s (after %zu of %zu bytes)",
-                    ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+                    ErrnoText(e).c_str(), got, len);
   }
   return 0;
 }

@@ -54,9 +54,8 @@ inline int SendAll(int fd, const void* data, size_t len, int timeout_ms,
     }
     if (n == 0) return err->Set(-EIO, "send: wrote 0 bytes");
     int e = errno;
-    char buf[96];
     return err->Set(-e, "send: %s (after %zu of %zu bytes)",
-                    ErrnoName(e, buf, sizeof(buf)), sent, len);
+                    ErrnoText(e).c_str(), sent, len);
   }
   return 0;
 }
@@ -180,9 +179,8 @@ inline int SendFieldsAll(int fd, const struct iovec* fields, uint32_t count,
       }
       if (n == 0) return err->Set(-EIO, "sendmsg: wrote 0 bytes");
       int e = errno;
-      char buf[96];
       return err->Set(-e, "sendmsg: %s (after %zu of %zu bytes)",
-                      ErrnoName(e, buf, sizeof(buf)), done, total);
+                      ErrnoText(e).c_str(), done, total);
     }
   }
   return 0;

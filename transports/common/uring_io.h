@@ -127,9 +127,8 @@ inline void ExplainUringSetupFailure(int rc, const UringEnvironment& env,
                "too low for the ring",
                k);
   } else {
-    char buf[96];
     FormatInto(why, why_size, "io_uring_setup on kernel %s: %s", k,
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
   }
 }
 
@@ -231,11 +230,10 @@ class UringFixedBuffers {
     slots_ = slots;
     int rc = io_uring_register_buffers_sparse(ring, slots);
     if (rc < 0) {
-      char buf[96];
       FormatInto(err, err_size,
                  "open: fixed_buffers=1: cannot register a sparse table of "
                  "%u buffers: %s (needs Linux 5.19+ and RLIMIT_MEMLOCK)",
-                 slots, ErrnoName(-rc, buf, sizeof(buf)));
+                 slots, ErrnoText(-rc).c_str());
     }
     return rc < 0 ? rc : 0;
   }
@@ -264,9 +262,8 @@ class UringFixedBuffers {
     __u64 tag = 0;
     int rc = io_uring_register_buffers_update_tag(ring_, s, &v, &tag, 1);
     if (rc < 0) {
-      char buf[96];
       return err->Set(rc, "send: registering a %zu-byte fixed buffer: %s", n,
-                      ErrnoName(-rc, buf, sizeof(buf)));
+                      ErrnoText(-rc).c_str());
     }
     table_[a] = Entry{n, s};
     *slot = s;

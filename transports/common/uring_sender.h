@@ -406,9 +406,8 @@ class UringSender {
         if (rc == 0) rc = -EAGAIN;
       }
       if (rc < 0) {
-        char buf[96];
         return err_->Set(rc, "send: io_uring_submit: %s",
-                         ErrnoName(-rc, buf, sizeof(buf)));
+                         ErrnoText(-rc).c_str());
       }
       if (rc == 0) return err_->Set(-EIO, "send: io_uring_submit took nothing");
       ++submit_calls_;
@@ -435,11 +434,10 @@ class UringSender {
     socklen_t len = sizeof(so_error);
     getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so_error, &len);
     if (so_error != 0 || res == 0 || closing_) {
-      char buf[96];
       Break(err_->Set(so_error != 0 ? -so_error : -EIO,
                       "send: io_uring sent %d of %u bytes and stopped (%s)",
                       res, op.len,
-                      so_error != 0 ? ErrnoName(so_error, buf, sizeof(buf))
+                      so_error != 0 ? ErrnoText(so_error).c_str()
                       : closing_    ? "cancelled"
                                     : "no progress, no socket error"));
       return;
@@ -470,7 +468,6 @@ class UringSender {
         if (res > 0) ++op.data_notifs;
       }
       if (chain_left_ > 0) --chain_left_;
-      char buf[96];
       if (res >= 0 && (uint32_t)res == op.len) {
         if (resend_ && broken_ == 0) {  // ran after a short one: order lost
           Break(err_->Set(-EIO,
@@ -490,7 +487,7 @@ class UringSender {
         Break(err_->Set(res,
                         "send: %s (io_uring send of %u bytes, message "
                         "tag %llu)",
-                        ErrnoName(-res, buf, sizeof(buf)), op.len,
+                        ErrnoText(-res).c_str(), op.len,
                         (unsigned long long)msgs_[op.msg].tag));
       }
     }
@@ -547,9 +544,8 @@ class UringSender {
       if (rc == 0) return ProcessCompletions();
       if (rc == -ETIME) return 0;
       if (rc == -EINTR) continue;
-      char buf[96];
       return err_->Set(rc, "%s: waiting for io_uring completions: %s", what,
-                       ErrnoName(-rc, buf, sizeof(buf)));
+                       ErrnoText(-rc).c_str());
     }
   }
 

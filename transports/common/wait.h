@@ -54,9 +54,8 @@ inline int ApplySocketTimeouts(int fd, uint32_t role, int timeout_ms, char* err,
     if ((role & o.role_bit) == 0) continue;
     if (setsockopt(fd, SOL_SOCKET, o.option, &tv, sizeof(tv)) != 0) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size, "open: setsockopt(%s): %s", o.name,
-                 ErrnoName(e, buf, sizeof(buf)));
+                 ErrnoText(e).c_str());
       return -e;
     }
   }

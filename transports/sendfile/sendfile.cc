@@ -42,9 +42,8 @@ int Probe(char* why, size_t why_size) {
   int fd = memfd_create("copyscope_sendfile_probe", MFD_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "memfd_create: %s (needs Linux 3.17+)",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     return -e;
   }
   size_t page = PageSize();
@@ -53,9 +52,8 @@ int Probe(char* why, size_t why_size) {
       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
                 (off_t)page) != 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "memfd hole punching: %s (needs Linux 3.5+)",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     rc = -e;
   }
   close(fd);
@@ -83,9 +81,8 @@ struct Endpoint : EndpointBase<Endpoint> {
     memfd = memfd_create("copyscope_sendfile", MFD_CLOEXEC);
     if (memfd < 0 || ftruncate(memfd, (off_t)memfd_size) != 0) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size, "open: a %zu-byte memfd: %s", memfd_size,
-                 ErrnoName(e, buf, sizeof(buf)));
+                 ErrnoText(e).c_str());
       return -e;
     }
     return 0;
@@ -171,9 +168,8 @@ struct Endpoint : EndpointBase<Endpoint> {
       if (n == 0) return error.Set(-EIO, "sendfile: wrote 0 bytes");
       int e = errno;
       if (e == EPIPE) guard.ConsumeRaised();
-      char buf[96];
       return error.Set(-e, "sendfile: %s (after %lld of %zu bytes)",
-                       ErrnoName(e, buf, sizeof(buf)), (long long)off, len);
+                       ErrnoText(e).c_str(), (long long)off, len);
     }
     return 0;
   }

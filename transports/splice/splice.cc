@@ -47,8 +47,7 @@ int Probe(char* why, size_t why_size) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) {
     int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "pipe2: %s", ErrnoName(e, buf, sizeof(buf)));
+    FormatInto(why, why_size, "pipe2: %s", ErrnoText(e).c_str());
     return -e;
   }
   char byte = 'x';
@@ -56,8 +55,7 @@ int Probe(char* why, size_t why_size) {
   int rc = 0;
   if (vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK) != 1) {
     int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "vmsplice: %s", ErrnoName(e, buf, sizeof(buf)));
+    FormatInto(why, why_size, "vmsplice: %s", ErrnoText(e).c_str());
     rc = -e;
   }
   close(p[0]);
@@ -98,9 +96,7 @@ struct Endpoint : EndpointBase<Endpoint> {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
       int e = errno;
-      char buf[96];
-      FormatInto(err, err_size, "open: pipe2: %s",
-                 ErrnoName(e, buf, sizeof(buf)));
+      FormatInto(err, err_size, "open: pipe2: %s", ErrnoText(e).c_str());
       return -e;
     }
     pipe_r = p[0];
@@ -108,10 +104,9 @@ struct Endpoint : EndpointBase<Endpoint> {
     int got = fcntl(pipe_w, F_SETPIPE_SZ, (int)o.pipe_size);
     if (got < 0) {
       int e = errno;
-      char buf[96];
       FormatInto(
           err, err_size, "open: F_SETPIPE_SZ to %llu bytes: %s%s",
-          (unsigned long long)o.pipe_size, ErrnoName(e, buf, sizeof(buf)),
+          (unsigned long long)o.pipe_size, ErrnoText(e).c_str(),
           e == EPERM ? " (above fs.pipe-max-size; lower pipe_size)" : "");
       return -e;
     }
@@ -210,9 +205,8 @@ struct Endpoint : EndpointBase<Endpoint> {
       if (r == 0) return error.Set(-EIO, "splice: moved 0 bytes");
       int e = errno;
       if (e == EPIPE) guard.ConsumeRaised();
-      char buf[96];
       return error.Set(-e, "splice: %s (after %zu of %zu bytes)",
-                       ErrnoName(e, buf, sizeof(buf)), done + out, total);
+                       ErrnoText(e).c_str(), done + out, total);
     }
     // The socket holds the staging pages now: take fresh ones next time.
     size_t page = (size_t)sysconf(_SC_PAGESIZE);

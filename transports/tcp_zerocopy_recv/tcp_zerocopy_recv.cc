@@ -72,9 +72,8 @@ int Probe(char* why, size_t why_size) {
   if (fd < 0) fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "cannot create a TCP socket: %s",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     return -e;
   }
   struct utsname u;
@@ -83,11 +82,10 @@ int Probe(char* why, size_t why_size) {
   void* m = mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, 0);
   if (m == MAP_FAILED) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size,
                "mmap of a TCP socket not supported by kernel %s (%s; "
                "TCP_ZEROCOPY_RECEIVE needs Linux 4.18+)",
-               Release(&u), ErrnoName(e, buf, sizeof(buf)));
+               Release(&u), ErrnoText(e).c_str());
     rc = -e;
   } else {
     ZeroCopyReceive zc;
@@ -123,11 +121,10 @@ struct Endpoint : EndpointBase<Endpoint> {
     void* m = mmap(nullptr, region_size, PROT_READ, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size,
                  "open: mmap of %zu bytes of the socket: %s (a TCP socket "
                  "and Linux 4.18+ are needed)",
-                 region_size, ErrnoName(e, buf, sizeof(buf)));
+                 region_size, ErrnoText(e).c_str());
       region_size = 0;
       return -e;
     }
@@ -217,9 +214,8 @@ struct Endpoint : EndpointBase<Endpoint> {
                          got, len);
       }
       int e = errno;
-      char ebuf[96];
       return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                       ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+                       ErrnoText(e).c_str(), got, len);
     }
   }
 
@@ -242,9 +238,8 @@ struct Endpoint : EndpointBase<Endpoint> {
           if (errno == EINTR) continue;
           int e = errno;
           if (e != EIO) {
-            char ebuf[96];
             return error.Set(-e, "recv: TCP_ZEROCOPY_RECEIVE: %s",
-                             ErrnoName(e, ebuf, sizeof(ebuf)));
+                             ErrnoText(e).c_str());
           }
           // EIO: nothing queued and the peer is done; recv() below says how.
           memset(&zc, 0, sizeof(zc));
@@ -259,9 +254,8 @@ struct Endpoint : EndpointBase<Endpoint> {
                              "after %zu of %zu bytes",
                              got, len);
           }
-          char ebuf[96];
           return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                           ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+                           ErrnoText(e).c_str(), got, len);
         }
         if (zc.length > 0) {
           AddPiece(true, mapped, zc.length);

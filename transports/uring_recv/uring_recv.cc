@@ -172,11 +172,10 @@ struct Endpoint : EndpointBase<Endpoint> {
     reg.bgid = 0;
     int rc = io_uring_register_buf_ring(&ring, &reg, 0);
     if (rc < 0) {
-      char buf[96];
       FormatInto(err, err_size,
                  "open: registering a provided buffer ring: %s (needs Linux "
                  "5.19+; kernel %s)",
-                 ErrnoName(-rc, buf, sizeof(buf)), KernelRelease().text);
+                 ErrnoText(-rc).c_str(), KernelRelease().text);
       return rc;
     }
     br_registered = true;
@@ -218,9 +217,7 @@ struct Endpoint : EndpointBase<Endpoint> {
       rc = io_uring_submit(&ring);
     } while (rc == -EINTR);
     if (rc < 0) {
-      char buf[96];
-      return error.Set(rc, "recv: io_uring_submit: %s",
-                       ErrnoName(-rc, buf, sizeof(buf)));
+      return error.Set(rc, "recv: io_uring_submit: %s", ErrnoText(-rc).c_str());
     }
     armed = true;
     ++recv_calls;
@@ -364,9 +361,8 @@ int Endpoint::Receive(cs_recv_args* args) {
                        io_timeout_ms, copied + have, len);
     }
     if (rc < 0) {
-      char buf[96];
       return error.Set(rc, "recv: waiting for io_uring: %s",
-                       ErrnoName(-rc, buf, sizeof(buf)));
+                       ErrnoText(-rc).c_str());
     }
     do {  // everything posted so far
       Complete(cqe);
@@ -377,9 +373,8 @@ int Endpoint::Receive(cs_recv_args* args) {
   if (copied + have < len) {  // end of stream or an error: partial message
     size_t got = copied + CopyOut(dst + copied, have);
     if (sock_error != 0 && sock_error != -ECONNRESET) {
-      char buf[96];
       return error.Set(sock_error, "recv: %s (after %zu of %zu bytes)",
-                       ErrnoName(-sock_error, buf, sizeof(buf)), got, len);
+                       ErrnoText(-sock_error).c_str(), got, len);
     }
     return error.Set(-EPIPE,
                      "recv: peer %s the connection after %zu of "

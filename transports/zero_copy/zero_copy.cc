@@ -303,9 +303,8 @@ int Probe(char* why, size_t why_size) {
   if (fd < 0) fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "cannot create a TCP socket: %s",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     return -e;
   }
   int one = 1;
@@ -315,7 +314,6 @@ int Probe(char* why, size_t why_size) {
   if (rc == 0) return 0;
   struct utsname u;
   const char* release = uname(&u) == 0 ? u.release : "unknown";
-  char buf[96];
   if (e == EOPNOTSUPP || e == ENOPROTOOPT) {
     FormatInto(why, why_size,
                "SO_ZEROCOPY not supported by kernel %s (MSG_ZEROCOPY on TCP "
@@ -323,7 +321,7 @@ int Probe(char* why, size_t why_size) {
                release);
   } else {
     FormatInto(why, why_size, "setsockopt(SO_ZEROCOPY) on kernel %s: %s",
-               release, ErrnoName(e, buf, sizeof(buf)));
+               release, ErrnoText(e).c_str());
   }
   return -e;
 }
@@ -340,11 +338,10 @@ int Endpoint::Configure(const cs_endpoint_config& config, Options* o, char* err,
     int one = 1;
     if (setsockopt(config.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size,
                  "open: setsockopt(SO_ZEROCOPY): %s (MSG_ZEROCOPY needs a "
                  "TCP socket and Linux 4.14+)",
-                 ErrnoName(e, buf, sizeof(buf)));
+                 ErrnoText(e).c_str());
       return -e;
     }
   }
