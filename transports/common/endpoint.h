@@ -15,6 +15,8 @@
 //   };
 //   const cs_transport kTransport = MakeTransport<Endpoint>(
 //       "mine", "1.0", "what it does", CS_CAP_RECV, ProbeNothing);
+//   // ... close the namespaces, then export the entry symbol:
+//   COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);
 //
 // What a transport may define to change a default (a name in the derived
 // class hides the base's):
@@ -269,5 +271,18 @@ inline const cs_transport* TransportForHost(const cs_host* host,
 }
 
 }  // namespace copyscope::transports
+
+// Defines the plugin's one exported symbol, copyscope_transport_entry(),
+// returning `transport` (a cs_transport, e.g. from MakeTransport) to a host
+// of this ABI major and NULL to any other. Write it once per plugin, at
+// global scope, after the descriptor:
+//
+//   COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);
+#define COPYSCOPE_TRANSPORT_ENTRY(transport)                              \
+  extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(     \
+      const cs_host* host) {                                              \
+    return ::copyscope::transports::TransportForHost(host, &(transport)); \
+  }                                                                       \
+  static_assert(true, "COPYSCOPE_TRANSPORT_ENTRY(...) takes a semicolon")
 
 #endif  // COPYSCOPE_TRANSPORTS_COMMON_ENDPOINT_H_
