@@ -20,6 +20,7 @@
 #include "plugins/copyscope_transport.h"
 #include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/probe.h"
 #include "transports/common/recv_loop.h"
 #include "transports/common/send_loop.h"
 

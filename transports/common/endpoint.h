@@ -226,12 +226,6 @@ inline int ReserveScratch(const cs_endpoint_config& config, bool needed,
   return -ENOMEM;
 }
 
-// probe() of a transport that needs nothing beyond a stream socket.
-inline int ProbeNothing(char* why, size_t why_size) {
-  FormatInto(why, why_size, "%s", "");
-  return 0;
-}
-
 // The descriptor of a transport whose endpoints are T; its options are
 // T::kOptionTable.
 template <typename T>

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "transports/common/probe.h"
 #include "transports/common/test_util.h"
 
 namespace copyscope::transports::unit {

@@ -1,7 +1,8 @@
 // Receive loop: one whole message of exactly len bytes into the host's
 // buffer, retrying EINTR and EAGAIN (each wait bounded, see wait.h). A peer
 // that closes or resets the connection before the last byte gives -EPIPE,
-// with a message saying how many bytes had arrived. CheckRecvArgs()
+// with a message saying how many bytes had arrived; RecvEnded() writes that
+// error for a transport with a receive loop of its own. CheckRecvArgs()
 // validates a recv() call's arguments first. Header-only, over the ABI
 // header.
 //
@@ -44,6 +45,21 @@ inline int CheckRecvArgs(cs_recv_args* args, ErrorText* err) {
   return 0;
 }
 
+// The error of a receive that ended before the whole message was in; e is
+// the errno that ended it, 0 when the peer closed the connection. A close
+// or a reset is -EPIPE ("recv: peer closed the connection after 10 of 20
+// bytes", or "reset"); anything else is -e ("recv: <strerror> (after 10 of
+// 20 bytes)").
+inline int RecvEnded(int e, size_t got, size_t len, ErrorText* err) {
+  if (e == 0 || e == ECONNRESET) {
+    return err->Set(-EPIPE,
+                    "recv: peer %s the connection after %zu of %zu bytes",
+                    e == 0 ? "closed" : "reset", got, len);
+  }
+  return err->Set(-e, "recv: %s (after %zu of %zu bytes)", ErrnoText(e).c_str(),
+                  got, len);
+}
+
 // recv() exactly len bytes into buf. Returns 0; -EPIPE if the peer closed
 // (or reset) the connection first; -ETIMEDOUT if a wait ran out; another
 // negative errno otherwise.
@@ -57,34 +73,15 @@ inline int RecvExact(int fd, void* buf, size_t len, int timeout_ms,
       got += (size_t)n;
       continue;
     }
-    if (n == 0) {
-      return err->Set(-EPIPE,
-                      "recv: peer closed the connection after %zu of "
-                      "%zu bytes",
-                      got, len);
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       int rc =
           WaitAfterEagain(fd, POLLIN, timeout_ms, "recv", got, len, hooks, err);
-      if (rc == -ECONNRESET) {
-        return err->Set(-EPIPE,
-                        "recv: peer reset the connection after %zu "
-                        "of %zu bytes",
-                        got, len);
-      }
+      if (rc == -ECONNRESET) return RecvEnded(ECONNRESET, got, len, err);
       if (rc < 0) return rc;
       continue;
     }
-    if (errno == ECONNRESET) {
-      return err->Set(-EPIPE,
-                      "recv: peer reset the connection after %zu of "
-                      "%zu bytes",
-                      got, len);
-    }
-    int e = errno;
-    return err->Set(-e, "recv: %s (after %zu of %zu bytes)",
-                    ErrnoText(e).c_str(), got, len);
+    return RecvEnded(n == 0 ? 0 : errno, got, len, err);
   }
   return 0;
 }

@@ -1,10 +1,11 @@
 // Send loops: every byte of a message handed to the socket, whatever the
 // socket takes per call. They retry partial writes, EINTR and EAGAIN (each
 // wait bounded, see wait.h), pass MSG_NOSIGNAL so that a closed peer is
-// -EPIPE and never SIGPIPE, and count calls in SendCounters. CheckMessages()
-// validates a whole send() before any byte goes out; IovScratch is the
-// endpoint's own iovec copy that partial writes advance. Header-only, over
-// the ABI header.
+// -EPIPE and never SIGPIPE, and count calls in SendCounters; SendProgress
+// is that bookkeeping, for a loop over another call (sendfile, splice).
+// CheckMessages() validates a whole send() before any byte goes out;
+// IovScratch is the endpoint's own iovec copy that partial writes advance.
+// Header-only, over the ABI header.
 //
 //   copyscope::transports::ErrorText err;
 //   copyscope::transports::SendCounters counters;
@@ -31,31 +32,86 @@
 
 namespace copyscope::transports {
 
+// What every send loop does after each system call (send, sendmsg,
+// sendfile, splice), written once: count a call that moved bytes, retry
+// EINTR, wait out EAGAIN (bounded, see wait.h), and turn anything else
+// into the endpoint's error. done() is where the loop has got to.
+//
+//   SendProgress progress(fd, "send", 0, len, timeout_ms, &counters, &err);
+//   while (progress.done() < len) {
+//     size_t offered = len - progress.done();
+//     ssize_t n = send(fd, p + progress.done(), offered, MSG_NOSIGNAL);
+//     n = progress.After(n, offered);
+//     if (n < 0) return (int)n;
+//   }
+class SendProgress {
+ public:
+  // `what` names the call in messages; done and total are the bytes of the
+  // message already sent and in all.
+  SendProgress(int fd, const char* what, size_t done, size_t total,
+               int timeout_ms, SendCounters* counters, ErrorText* err,
+               const IoHooks* hooks = nullptr)
+      : fd_(fd),
+        what_(what),
+        done_(done),
+        total_(total),
+        timeout_ms_(timeout_ms),
+        counters_(counters),
+        err_(err),
+        hooks_(hooks) {}
+
+  // n is what a call that offered `offered` bytes returned (errno set when
+  // n < 0). Returns n when the call moved bytes (counted, and added to
+  // done()); 0 when the call is to be made again (EINTR; EAGAIN once the
+  // socket has room; ENOBUFS when hooks->on_enobufs says so); else a
+  // negative errno with err set: "<what>: wrote 0 bytes" (-EIO),
+  // "<what>: <strerror> (after 10 of 20 bytes)", or the wait's error.
+  ssize_t After(ssize_t n, size_t offered) {
+    if (n > 0) {
+      ++counters_->send_calls;
+      if ((size_t)n < offered) ++counters_->short_writes;
+      done_ += (size_t)n;
+      return n;
+    }
+    if (n < 0 && errno == EINTR) return 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return WaitAfterEagain(fd_, POLLOUT, timeout_ms_, what_, done_, total_,
+                             hooks_, err_);
+    }
+    if (n < 0 && errno == ENOBUFS && hooks_ != nullptr &&
+        hooks_->on_enobufs != nullptr) {
+      return hooks_->on_enobufs(hooks_->ctx, err_);
+    }
+    if (n == 0) return err_->Set(-EIO, "%s: wrote 0 bytes", what_);
+    int e = errno;
+    return err_->Set(-e, "%s: %s (after %zu of %zu bytes)", what_,
+                     ErrnoText(e).c_str(), done_, total_);
+  }
+
+  size_t done() const { return done_; }
+
+ private:
+  int fd_;
+  const char* what_;
+  size_t done_;
+  size_t total_;
+  int timeout_ms_;
+  SendCounters* counters_;
+  ErrorText* err_;
+  const IoHooks* hooks_;
+};
+
 // send() all len bytes of data, retrying partial writes, EINTR and EAGAIN.
 // Uses MSG_NOSIGNAL: a closed peer gives -EPIPE, never SIGPIPE.
 inline int SendAll(int fd, const void* data, size_t len, int timeout_ms,
                    SendCounters* counters, ErrorText* err) {
   const char* p = static_cast<const char*>(data);
-  size_t sent = 0;
-  while (sent < len) {
-    ssize_t n = send(fd, p + sent, len - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      ++counters->send_calls;
-      if ((size_t)n < len - sent) ++counters->short_writes;
-      sent += (size_t)n;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      int rc = WaitAfterEagain(fd, POLLOUT, timeout_ms, "send", sent, len,
-                               nullptr, err);
-      if (rc < 0) return rc;
-      continue;
-    }
-    if (n == 0) return err->Set(-EIO, "send: wrote 0 bytes");
-    int e = errno;
-    return err->Set(-e, "send: %s (after %zu of %zu bytes)",
-                    ErrnoText(e).c_str(), sent, len);
+  SendProgress progress(fd, "send", 0, len, timeout_ms, counters, err);
+  while (progress.done() < len) {
+    size_t offered = len - progress.done();
+    ssize_t n = send(fd, p + progress.done(), offered, MSG_NOSIGNAL);
+    n = progress.After(n, offered);
+    if (n < 0) return (int)n;
   }
   return 0;
 }
@@ -113,10 +169,43 @@ class IovScratch {
   }
   uint32_t capacity() const { return capacity_; }
 
+  // Copies fields[*next..count) into the scratch, skipping empty ones, until
+  // it is full; moves *next past what it took. Returns how many iovecs the
+  // scratch holds, and in *bytes how many bytes.
+  uint32_t Load(const struct iovec* fields, uint32_t count, uint32_t* next,
+                size_t* bytes) {
+    uint32_t n = 0;
+    *bytes = 0;
+    while (*next < count && n < capacity_) {
+      if (fields[*next].iov_len > 0) {
+        iov_[n++] = fields[*next];
+        *bytes += fields[*next].iov_len;
+      }
+      ++*next;
+    }
+    return n;
+  }
+
  private:
   struct iovec* iov_ = nullptr;
   uint32_t capacity_ = 0;
 };
+
+// After a call wrote n bytes from iov[first..count) (none of them empty):
+// returns the first iovec not written in full, trimmed by what the call took
+// from it.
+inline uint32_t AdvanceIov(struct iovec* iov, uint32_t first, uint32_t count,
+                           size_t n) {
+  while (first < count && n > 0 && n >= iov[first].iov_len) {
+    n -= iov[first].iov_len;
+    ++first;
+  }
+  if (first < count && n > 0) {
+    iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + n;
+    iov[first].iov_len -= n;
+  }
+  return first;
+}
 
 // sendmsg() every byte of fields[0..count) with the given extra flags
 // (MSG_NOSIGNAL is always added), in chunks of scratch->capacity() iovecs;
@@ -127,20 +216,13 @@ inline int SendFieldsAll(int fd, const struct iovec* fields, uint32_t count,
                          const IoHooks* hooks = nullptr) {
   size_t total = 0;
   for (uint32_t i = 0; i < count; ++i) total += fields[i].iov_len;
-  size_t done = 0;
+  SendProgress progress(fd, "sendmsg", 0, total, timeout_ms, counters, err,
+                        hooks);
   uint32_t next = 0;  // first field not yet loaded into the scratch
   while (next < count) {
-    // Load the next chunk, skipping empty fields.
-    struct iovec* iov = scratch->data();
-    uint32_t n_iov = 0;
     size_t chunk = 0;
-    while (next < count && n_iov < scratch->capacity()) {
-      if (fields[next].iov_len > 0) {
-        iov[n_iov++] = fields[next];
-        chunk += fields[next].iov_len;
-      }
-      ++next;
-    }
+    uint32_t n_iov = scratch->Load(fields, count, &next, &chunk);
+    struct iovec* iov = scratch->data();
     uint32_t first = 0;  // first iovec of the chunk not yet fully sent
     while (chunk > 0) {
       struct msghdr msg;
@@ -148,39 +230,10 @@ inline int SendFieldsAll(int fd, const struct iovec* fields, uint32_t count,
       msg.msg_iov = iov + first;
       msg.msg_iovlen = n_iov - first;
       ssize_t n = sendmsg(fd, &msg, flags | MSG_NOSIGNAL);
-      if (n > 0) {
-        ++counters->send_calls;
-        if ((size_t)n < chunk) ++counters->short_writes;
-        chunk -= (size_t)n;
-        done += (size_t)n;
-        size_t left = (size_t)n;
-        while (left > 0 && left >= iov[first].iov_len) {
-          left -= iov[first].iov_len;
-          ++first;
-        }
-        if (left > 0) {
-          iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-          iov[first].iov_len -= left;
-        }
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        int rc = WaitAfterEagain(fd, POLLOUT, timeout_ms, "sendmsg", done,
-                                 total, hooks, err);
-        if (rc < 0) return rc;
-        continue;
-      }
-      if (n < 0 && errno == ENOBUFS && hooks != nullptr &&
-          hooks->on_enobufs != nullptr) {
-        int rc = hooks->on_enobufs(hooks->ctx, err);
-        if (rc < 0) return rc;
-        continue;
-      }
-      if (n == 0) return err->Set(-EIO, "sendmsg: wrote 0 bytes");
-      int e = errno;
-      return err->Set(-e, "sendmsg: %s (after %zu of %zu bytes)",
-                      ErrnoText(e).c_str(), done, total);
+      n = progress.After(n, chunk);
+      if (n < 0) return (int)n;
+      chunk -= (size_t)n;
+      first = AdvanceIov(iov, first, n_iov, (size_t)n);
     }
   }
   return 0;

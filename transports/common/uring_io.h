@@ -18,12 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <map>
 
 #include "transports/common/error_text.h"
+#include "transports/common/probe.h"
+#include "transports/common/wait.h"
 
 // Linux 6.2 (uapi io_uring.h); liburing 2.3 predates them.
 #ifndef IORING_SEND_ZC_REPORT_USAGE
@@ -34,24 +35,6 @@
 #endif
 
 namespace copyscope::transports {
-
-// The running kernel's release ("6.18.44"), or "unknown".
-struct KernelRelease {
-  char text[65] = "unknown";
-  int major = 0;
-  int minor = 0;
-
-  KernelRelease() {
-    struct utsname u;
-    if (uname(&u) != 0) return;
-    snprintf(text, sizeof(text), "%s", u.release);
-    if (sscanf(u.release, "%d.%d", &major, &minor) != 2) major = minor = 0;
-  }
-  // True when the release is at least major.minor (false when unknown).
-  bool AtLeast(int want_major, int want_minor) const {
-    return major > want_major || (major == want_major && minor >= want_minor);
-  }
-};
 
 // Reads a small integer from a /proc file; -1 when absent or unreadable.
 inline int ReadProcInt(const char* path) {
@@ -184,6 +167,17 @@ inline int InitUring(unsigned entries, struct io_uring* ring,
   rc = CheckUringOps(ring, ops, n, KernelRelease(), why, why_size);
   if (rc < 0) io_uring_queue_exit(ring);
   return rc;
+}
+
+// io_uring_wait_cqe() bounded by deadline (with no bound, as long as it
+// takes). Returns what liburing does: 0, -ETIME once the deadline passed,
+// or another negative errno.
+inline int WaitCqe(struct io_uring* ring, struct io_uring_cqe** cqe,
+                   const Deadline& deadline) {
+  int left = deadline.LeftMs();
+  if (left < 0) return io_uring_wait_cqe(ring, cqe);
+  struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
+  return io_uring_wait_cqe_timeout(ring, cqe, &ts);
 }
 
 // A transport's probe: can a ring be set up here, with these opcodes?

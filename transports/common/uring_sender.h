@@ -52,6 +52,23 @@
 
 namespace copyscope::transports {
 
+// The opcodes a copying and a zero-copy UringSender need.
+inline constexpr UringOpName kUringSendOps[] = {
+    {IORING_OP_SEND, "IORING_OP_SEND"},
+    {IORING_OP_SENDMSG, "IORING_OP_SENDMSG"}};
+inline constexpr UringOpName kUringSendZcOps[] = {
+    {IORING_OP_SEND_ZC, "IORING_OP_SEND_ZC"},
+    {IORING_OP_SENDMSG_ZC, "IORING_OP_SENDMSG_ZC"}};
+
+// probe() of a transport that sends with UringSender: can a ring with the
+// opcodes it needs be set up here? ("IORING_OP_SEND_ZC not supported by
+// kernel 5.15", "io_uring disabled by sysctl ...")
+template <bool kZeroCopy>
+int ProbeUringSender(char* why, size_t why_size) {
+  return ProbeUring(kZeroCopy ? kUringSendZcOps : kUringSendOps, 2, why,
+                    why_size);
+}
+
 struct UringSenderOptions {
   uint32_t queue_depth = 64;   // ring size; most submissions in flight
   bool zero_copy = false;      // SEND_ZC / SENDMSG_ZC
@@ -72,11 +89,8 @@ class UringSender {
     fd_ = fd;
     io_timeout_ms_ = io_timeout_ms;
     o_ = o;
-    const UringOpName kCopy[] = {{IORING_OP_SEND, "IORING_OP_SEND"},
-                                 {IORING_OP_SENDMSG, "IORING_OP_SENDMSG"}};
-    const UringOpName kZc[] = {{IORING_OP_SEND_ZC, "IORING_OP_SEND_ZC"},
-                               {IORING_OP_SENDMSG_ZC, "IORING_OP_SENDMSG_ZC"}};
-    int rc = InitUring(o.queue_depth, &ring_, o.zero_copy ? kZc : kCopy, 2, err,
+    int rc = InitUring(o.queue_depth, &ring_,
+                       o.zero_copy ? kUringSendZcOps : kUringSendOps, 2, err,
                        err_size);
     if (rc < 0) return rc;
     ring_ready_ = true;
@@ -107,11 +121,10 @@ class UringSender {
     err_ = &scratch;
     closing_ = true;
     CancelInFlight();
-    int64_t deadline =
-        MonotonicMs() + (io_timeout_ms_ < 0 ? 10000 : io_timeout_ms_);
+    Deadline deadline(io_timeout_ms_ < 0 ? 10000 : io_timeout_ms_);
     while (InFlight() > 0) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0 || WaitCompletions((int)left, "close") <= 0) break;
+      int left = deadline.LeftMs();
+      if (left == 0 || WaitCompletions(left, "close") <= 0) break;
     }
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
@@ -195,15 +208,10 @@ class UringSender {
     if (max == 0) return 0;
     try {
       ProcessCompletions();
-      int wait = timeout_ms < 0 ? io_timeout_ms_ : timeout_ms;
-      int64_t deadline = wait < 0 ? -1 : MonotonicMs() + wait;
+      Deadline deadline(timeout_ms < 0 ? io_timeout_ms_ : timeout_ms);
       while (ready_.empty() && InFlight() > 0 && timeout_ms != 0) {
-        int left = -1;
-        if (deadline >= 0) {
-          int64_t l = deadline - MonotonicMs();
-          if (l <= 0) break;
-          left = (int)l;
-        }
+        int left = deadline.LeftMs();
+        if (left == 0) break;
         int rc = WaitCompletions(left, "reap");
         if (rc < 0) return rc;
         if (rc == 0) break;
@@ -529,18 +537,10 @@ class UringSender {
   int WaitCompletions(int timeout_ms, const char* what) {
     int n = ProcessCompletions();
     if (n > 0) return n;
-    int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+    Deadline deadline(timeout_ms);
     for (;;) {
       struct io_uring_cqe* cqe = nullptr;
-      int rc;
-      if (deadline < 0) {
-        rc = io_uring_wait_cqe(&ring_, &cqe);
-      } else {
-        int64_t left = deadline - MonotonicMs();
-        if (left < 0) left = 0;
-        struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
-        rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
-      }
+      int rc = WaitCqe(&ring_, &cqe, deadline);
       if (rc == 0) return ProcessCompletions();
       if (rc == -ETIME) return 0;
       if (rc == -EINTR) continue;

@@ -34,6 +34,42 @@ inline int64_t MonotonicMs() {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+// The end of a bounded wait: timeout_ms from now, or never when
+// timeout_ms < 0. LeftMs() is what poll() takes.
+//
+//   Deadline deadline(io_timeout_ms);
+//   for (;;) {
+//     int left = deadline.LeftMs();  // -1: no bound; 0: passed
+//     ...
+//   }
+class Deadline {
+ public:
+  explicit Deadline(int timeout_ms)
+      : at_(timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms) {}
+
+  bool never() const { return at_ < 0; }
+  // Milliseconds left: -1 when there is no bound, else >= 0 (0 once passed).
+  int LeftMs() const {
+    if (at_ < 0) return -1;
+    int64_t left = at_ - MonotonicMs();
+    return left > 0 ? (int)left : 0;
+  }
+
+ private:
+  int64_t at_;  // MonotonicMs() at the end, or -1
+};
+
+// Stores why a wait for the peer ran out and returns -ETIMEDOUT:
+// "<what>: peer made no progress within io_timeout_ms=50 (10 of 20 bytes
+// done)".
+inline int NoProgress(ErrorText* err, const char* what, int timeout_ms,
+                      size_t done, size_t total) {
+  return err->Set(-ETIMEDOUT,
+                  "%s: peer made no progress within io_timeout_ms=%d "
+                  "(%zu of %zu bytes done)",
+                  what, timeout_ms, done, total);
+}
+
 // Bounds blocking system calls on fd by timeout_ms (SO_SNDTIMEO for
 // senders, SO_RCVTIMEO for receivers). Does nothing when timeout_ms < 0.
 inline int ApplySocketTimeouts(int fd, uint32_t role, int timeout_ms, char* err,
@@ -66,15 +102,10 @@ inline int ApplySocketTimeouts(int fd, uint32_t role, int timeout_ms, char* err,
 // EINTR with the time left. Returns the revents (> 0), 0 on timeout, or a
 // negative errno.
 inline int PollFor(int fd, short events, int timeout_ms) {
-  int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+  Deadline deadline(timeout_ms);
   for (;;) {
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - MonotonicMs();
-      wait = left > 0 ? (int)left : 0;
-    }
     struct pollfd pfd = {fd, events, 0};
-    int n = poll(&pfd, 1, wait);
+    int n = poll(&pfd, 1, deadline.LeftMs());
     if (n > 0) return pfd.revents;
     if (n == 0) return 0;
     if (errno != EINTR) return -errno;
@@ -102,14 +133,9 @@ inline int WaitAfterEagain(int fd, short events, int timeout_ms,
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return err->SetErrno(errno, "fcntl(F_GETFL)");
   if (flags & O_NONBLOCK) {
-    int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+    Deadline deadline(timeout_ms);
     for (;;) {
-      int wait = -1;
-      if (deadline >= 0) {
-        int64_t left = deadline - MonotonicMs();
-        wait = left > 0 ? (int)left : 0;
-      }
-      int rc = PollFor(fd, events, wait);
+      int rc = PollFor(fd, events, deadline.LeftMs());
       if (rc < 0) return err->SetErrno(-rc, "poll");
       if (rc == 0) break;
       if ((rc & POLLERR) == 0 || (rc & (events | POLLHUP)) != 0) {
@@ -131,10 +157,7 @@ inline int WaitAfterEagain(int fd, short events, int timeout_ms,
       poll(nullptr, 0, 1);
     }
   }
-  return err->Set(-ETIMEDOUT,
-                  "%s: peer made no progress within io_timeout_ms=%d "
-                  "(%zu of %zu bytes done)",
-                  what, timeout_ms, done, total);
+  return NoProgress(err, what, timeout_ms, done, total);
 }
 
 }  // namespace copyscope::transports

@@ -10,6 +10,7 @@
 #include "plugins/copyscope_transport.h"
 #include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/probe.h"
 #include "transports/common/send_loop.h"
 
 namespace copyscope::transports {

@@ -25,17 +25,12 @@
 #include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
+#include "transports/common/probe.h"
 #include "transports/common/send_loop.h"
 #include "transports/common/sigpipe.h"
-#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 namespace {
-
-size_t PageSize() {
-  long p = sysconf(_SC_PAGESIZE);
-  return p > 0 ? (size_t)p : 4096;
-}
 
 int Probe(char* why, size_t why_size) {
   FormatInto(why, why_size, "%s", "");
@@ -117,12 +112,9 @@ struct Endpoint : EndpointBase<Endpoint> {
     off_t off = 0;
     uint32_t next = 0;
     while (next < msg.field_count) {
+      size_t bytes = 0;
+      uint32_t n = scratch.Load(msg.fields, msg.field_count, &next, &bytes);
       struct iovec* iov = scratch.data();
-      uint32_t n = 0;
-      while (next < msg.field_count && n < scratch.capacity()) {
-        if (msg.fields[next].iov_len > 0) iov[n++] = msg.fields[next];
-        ++next;
-      }
       uint32_t first = 0;
       while (first < n) {
         ssize_t w = pwritev(memfd, iov + first, (int)(n - first), off);
@@ -132,15 +124,7 @@ struct Endpoint : EndpointBase<Endpoint> {
         }
         off += w;
         dirty = true;
-        size_t left = (size_t)w;
-        while (first < n && left >= iov[first].iov_len) {
-          left -= iov[first].iov_len;
-          ++first;
-        }
-        if (left > 0) {
-          iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-          iov[first].iov_len -= left;
-        }
+        first = AdvanceIov(iov, first, n, (size_t)w);
       }
     }
     copied_bytes += len;
@@ -150,26 +134,15 @@ struct Endpoint : EndpointBase<Endpoint> {
   // sendfile() bytes [0, len) of the memfd to the socket.
   int SendStaged(size_t len) {
     SigpipeGuard guard;  // sendfile() has no MSG_NOSIGNAL
-    off_t off = 0;
-    while ((size_t)off < len) {
-      ssize_t n = sendfile(fd, memfd, &off, len - (size_t)off);
-      if (n > 0) {
-        ++send_counters.send_calls;
-        if ((size_t)off < len) ++send_counters.short_writes;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        int rc = WaitAfterEagain(fd, POLLOUT, io_timeout_ms, "sendfile",
-                                 (size_t)off, len, nullptr, &error);
-        if (rc < 0) return rc;
-        continue;
-      }
-      if (n == 0) return error.Set(-EIO, "sendfile: wrote 0 bytes");
-      int e = errno;
-      if (e == EPIPE) guard.ConsumeRaised();
-      return error.Set(-e, "sendfile: %s (after %lld of %zu bytes)",
-                       ErrnoText(e).c_str(), (long long)off, len);
+    SendProgress progress(fd, "sendfile", 0, len, io_timeout_ms, &send_counters,
+                          &error);
+    while (progress.done() < len) {
+      off_t off = (off_t)progress.done();
+      size_t offered = len - progress.done();
+      ssize_t n = sendfile(fd, memfd, &off, offered);
+      if (n < 0 && errno == EPIPE) guard.ConsumeRaised();
+      n = progress.After(n, offered);
+      if (n < 0) return (int)n;
     }
     return 0;
   }

@@ -26,8 +26,9 @@
 #include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
 #include "transports/common/options.h"
+#include "transports/common/probe.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/sigpipe.h"
-#include "transports/common/wait.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14
@@ -185,31 +186,19 @@ struct Endpoint : EndpointBase<Endpoint> {
       in += (size_t)r;
     }
     SigpipeGuard guard;  // splice() has no MSG_NOSIGNAL
-    size_t out = 0;      // spliced into the socket
-    while (out < n) {
+    SendProgress progress(fd, "splice", done, total, io_timeout_ms,
+                          &send_counters, &error);
+    while (progress.done() < done + n) {  // spliced into the socket
+      size_t offered = done + n - progress.done();
       unsigned flags = SPLICE_F_MOVE | (more ? SPLICE_F_MORE : 0);
-      ssize_t r = splice(pipe_r, nullptr, fd, nullptr, n - out, flags);
-      if (r > 0) {
-        ++send_counters.send_calls;
-        if ((size_t)r < n - out) ++send_counters.short_writes;
-        out += (size_t)r;
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        int rc = WaitAfterEagain(fd, POLLOUT, io_timeout_ms, "splice",
-                                 done + out, total, nullptr, &error);
-        if (rc < 0) return rc;
-        continue;
-      }
+      ssize_t r = splice(pipe_r, nullptr, fd, nullptr, offered, flags);
       if (r == 0) return error.Set(-EIO, "splice: moved 0 bytes");
-      int e = errno;
-      if (e == EPIPE) guard.ConsumeRaised();
-      return error.Set(-e, "splice: %s (after %zu of %zu bytes)",
-                       ErrnoText(e).c_str(), done + out, total);
+      if (r < 0 && errno == EPIPE) guard.ConsumeRaised();
+      r = progress.After(r, offered);
+      if (r < 0) return (int)r;
     }
     // The socket holds the staging pages now: take fresh ones next time.
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = PageSize();
     size_t used = (n + page - 1) / page * page;
     if (madvise(staging, used, MADV_DONTNEED) != 0) {
       return error.SetErrno(errno, "send: madvise(MADV_DONTNEED)");

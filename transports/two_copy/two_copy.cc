@@ -12,6 +12,7 @@
 #include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
+#include "transports/common/probe.h"
 #include "transports/common/send_loop.h"
 
 namespace copyscope::transports {

@@ -24,6 +24,8 @@
 #include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
 #include "transports/common/options.h"
+#include "transports/common/probe.h"
+#include "transports/common/recv_loop.h"
 #include "transports/common/send_loop.h"
 #include "transports/common/uring_io.h"
 #include "transports/common/wait.h"
@@ -67,8 +69,8 @@ struct Endpoint : EndpointBase<Endpoint> {
           sqe->user_data = kCancelData;
           io_uring_submit(&ring);
         }
-        int64_t deadline = MonotonicMs() + 1000;
-        while (armed && MonotonicMs() < deadline) {
+        Deadline deadline(1000);
+        while (armed && deadline.LeftMs() > 0) {
           struct io_uring_cqe* cqe = nullptr;
           struct __kernel_timespec ts = {0, 100 * 1000000};
           if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) != 0) continue;
@@ -331,7 +333,7 @@ int Endpoint::Receive(cs_recv_args* args) {
   bool in_place = len <= (size_t)buf_size * (buf_count / 2);
   size_t copied = 0;
   size_t have = Queued();
-  int64_t deadline = io_timeout_ms < 0 ? -1 : MonotonicMs() + io_timeout_ms;
+  Deadline deadline(io_timeout_ms);
   while (copied + have < len) {
     if (dry && in_place) in_place = false;  // copying frees buffers
     if (!in_place && have > 0) {
@@ -345,20 +347,10 @@ int Endpoint::Receive(cs_recv_args* args) {
       if (rc < 0) return rc;
     }
     struct io_uring_cqe* cqe = nullptr;
-    if (deadline < 0) {
-      rc = io_uring_wait_cqe(&ring, &cqe);
-    } else {
-      int64_t left = deadline - MonotonicMs();
-      if (left < 0) left = 0;
-      struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
-      rc = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
-    }
+    rc = WaitCqe(&ring, &cqe, deadline);
     if (rc == -EINTR) continue;
     if (rc == -ETIME) {
-      return error.Set(-ETIMEDOUT,
-                       "recv: peer made no progress within "
-                       "io_timeout_ms=%d (%zu of %zu bytes done)",
-                       io_timeout_ms, copied + have, len);
+      return NoProgress(&error, "recv", io_timeout_ms, copied + have, len);
     }
     if (rc < 0) {
       return error.Set(rc, "recv: waiting for io_uring: %s",
@@ -372,14 +364,7 @@ int Endpoint::Receive(cs_recv_args* args) {
   }
   if (copied + have < len) {  // end of stream or an error: partial message
     size_t got = copied + CopyOut(dst + copied, have);
-    if (sock_error != 0 && sock_error != -ECONNRESET) {
-      return error.Set(sock_error, "recv: %s (after %zu of %zu bytes)",
-                       ErrnoText(-sock_error).c_str(), got, len);
-    }
-    return error.Set(-EPIPE,
-                     "recv: peer %s the connection after %zu of "
-                     "%zu bytes",
-                     sock_error != 0 ? "reset" : "closed", got, len);
+    return RecvEnded(-sock_error, got, len, &error);
   }
   if (!in_place) {
     CopyOut(dst + copied, len - copied);

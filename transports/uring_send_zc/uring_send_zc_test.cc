@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "transports/common/async_transport_tests.h"
+#include "transports/common/probe.h"
 #include "transports/common/socket_transport_tests.h"
-#include "transports/common/uring_io.h"
 
 namespace copyscope::transports::unit {
 namespace {
