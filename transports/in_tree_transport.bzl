@@ -4,14 +4,13 @@
 
     in_tree_transport(
         name = "two_copy",
-        deps = [
-            "//transports/common:endpoint",
-            "//transports/common:send_loop",
-        ],
+        common = ["counters", "endpoint", "error_text", "probe", "send_loop"],
     )
 
 makes what copyscope_transport() (//plugins:transport.bzl) makes from
-two_copy.cc, :two_copy.so and :two_copy_lib, and
+two_copy.cc, :two_copy.so and :two_copy_lib, depending on the named
+libraries of //transports/common (one per header the .cc includes) and on
+any other labels in deps, and
   :two_copy_test  a small cc_test of two_copy_test.cc, linked with
                   :two_copy_lib, the unit tests every socket transport
                   passes (//transports/common:socket_transport_tests) and
@@ -34,6 +33,7 @@ _SEND_BLOCKS_TESTS = [
 
 def in_tree_transport(
         name,
+        common = [],
         deps = [],
         srcs = None,
         test_srcs = None,
@@ -45,7 +45,7 @@ def in_tree_transport(
     copyscope_transport(
         name = name,
         srcs = srcs if srcs != None else [name + ".cc"],
-        deps = deps,
+        deps = ["//transports/common:" + lib for lib in common] + deps,
     )
     test_deps = [":" + name + "_lib", "//transports/common:socket_transport_tests"] + test_deps
     args = []
