@@ -14,10 +14,7 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(TemplateExample, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "template_example");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("template_example", CS_CAP_RECV, {});
 }
 
 // One send() per field: a message of two fields takes two calls (a Unix

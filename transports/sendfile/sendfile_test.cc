@@ -14,10 +14,7 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(Sendfile, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "sendfile");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("sendfile", CS_CAP_RECV, {});
 }
 
 // sendfile() hands the memfd's pages to the socket by reference. Messages
@@ -46,13 +43,7 @@ TEST(Sendfile, SenderNeedsAMaxMessageSize) {
   ExpectSenderNeedsAMaxMessageSize();
 }
 
-TEST(Sendfile, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 5, 11);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(Sendfile, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 5, 11); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit

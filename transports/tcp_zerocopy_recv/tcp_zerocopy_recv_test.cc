@@ -15,20 +15,12 @@
 namespace copyscope::transports::unit {
 namespace {
 
-class TcpZerocopyRecv : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
+using TcpZerocopyRecv = ProbedTransportTest;
 
 TEST_F(TcpZerocopyRecv, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "tcp_zerocopy_recv");
-  EXPECT_EQ(t->capabilities,
-            CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("tcp_zerocopy_recv",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE,
+                   {});
 }
 
 // A plain send() over loopback leaves nothing mappable: every byte copied.

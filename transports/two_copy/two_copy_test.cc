@@ -13,10 +13,7 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(TwoCopy, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "two_copy");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("two_copy", CS_CAP_RECV, {});
 }
 
 TEST(TwoCopy, RefusesMessagesAboveMaxMessageSizeAndStaysUsable) {
@@ -48,13 +45,7 @@ TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {
   EXPECT_EQ(sender.Counter("single_field_sends"), 2u);
 }
 
-TEST(TwoCopy, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 5, 11);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(TwoCopy, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 5, 11); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit
