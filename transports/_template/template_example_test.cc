@@ -44,17 +44,5 @@ TEST(TemplateExample, SendsEachFieldWithItsOwnSend) {
   close(sv[1]);
 }
 
-TEST(TemplateExample, RejectsUnknownOptions) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
-  cs_option option = {"batch", "4"};
-  cs_endpoint_config config = Config(pair.a, CS_ROLE_SENDER, 64);
-  config.options = &option;
-  config.option_count = 1;
-  OwnedEndpoint ep(Transport());
-  EXPECT_EQ(ep.Open(config), -EINVAL);
-  EXPECT_STREQ(ep.err, "unknown option 'batch' (known: none)");
-}
-
 }  // namespace
 }  // namespace copyscope::transports::unit
