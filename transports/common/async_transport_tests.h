@@ -47,13 +47,12 @@ TEST(AsyncTransport, BatchesKeepOrderThroughSmallNonBlockingBuffers) {
 }
 
 TEST(AsyncTransport, BufferIsHeldUntilTheKernelIsDone) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(4096, kSmallReceiveBuffer));
   const cs_transport* t = Transport();
   const size_t len = 1 << 20;  // far more than both socket buffers hold
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  ASSERT_NO_FATAL_FAILURE(ConnectSenderReceiver(&pair, &sender, &receiver, len,
+                                                4096, kSmallReceiveBuffer));
   std::vector<char> data = Pattern(len, 9), got(len);
   iovec iov = {data.data(), len};
   cs_message msg = {&iov, 1, 0, 42};

@@ -113,12 +113,10 @@ inline void RoundTripOnUnixPair(size_t len, size_t fields, unsigned seed) {
 // a larger message is refused with -EMSGSIZE and a message naming the
 // limit, nothing is sent, and the endpoint stays usable.
 inline void ExpectRefusesMessagesAboveMaxMessageSize() {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 16)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 16)), 0);
+  ASSERT_NO_FATAL_FAILURE(ConnectSenderReceiver(&pair, &sender, &receiver, 16));
   char big[17] = "0123456789abcdef";
   iovec iov[2] = {{big, 10}, {big + 10, 7}};
   cs_message msg = {iov, 2, 0, 0};

@@ -175,6 +175,24 @@ struct OwnedEndpoint {
   }
 };
 
+// Connects pair (buffer sizes as TcpPair::Connect() takes them), then opens
+// sender on pair->a and receiver on pair->b, both with max_message_size
+// len. Fatal failures stop the test: call it in ASSERT_NO_FATAL_FAILURE().
+//
+//   TcpPair pair;
+//   OwnedEndpoint sender(t), receiver(t);
+//   ASSERT_NO_FATAL_FAILURE(
+//       ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
+inline void ConnectSenderReceiver(TcpPair* pair, OwnedEndpoint* sender,
+                                  OwnedEndpoint* receiver, size_t len,
+                                  int send_buffer = 0, int recv_buffer = 0) {
+  ASSERT_TRUE(pair->Connect(send_buffer, recv_buffer));
+  ASSERT_EQ(sender->Open(Config(pair->a, CS_ROLE_SENDER, len)), 0)
+      << sender->err;
+  ASSERT_EQ(receiver->Open(Config(pair->b, CS_ROLE_RECEIVER, len)), 0)
+      << receiver->err;
+}
+
 // Receives one message of len bytes through ep and returns its bytes,
 // wherever the plugin put them; *segments is how many segments they came in
 // (0: in the host's buffer) and *rc the recv() result.

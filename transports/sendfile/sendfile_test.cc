@@ -21,14 +21,12 @@ TEST(Sendfile, DescribesItself) {
 // queued in the socket must keep their bytes while later messages are
 // written: each message is written on fresh pages.
 TEST(Sendfile, QueuedMessagesKeepTheirBytesWhileLaterOnesAreWritten) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0, 1 << 20));
-  const cs_transport* t = Transport();
   const size_t len = 60000;
   const int count = 6;
-  OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  TcpPair pair;
+  OwnedEndpoint sender(Transport()), receiver(Transport());
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len, 0, 1 << 20));
   ExpectQueuedMessagesKeepTheirBytes(sender, receiver, len, count,
                                      /*fields=*/3, /*seed=*/20);
   EXPECT_EQ(sender.Counter("copied_bytes"), len * count);

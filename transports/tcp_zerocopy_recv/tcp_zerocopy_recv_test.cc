@@ -25,13 +25,12 @@ TEST_F(TcpZerocopyRecv, DescribesItself) {
 
 // A plain send() over loopback leaves nothing mappable: every byte copied.
 TEST_F(TcpZerocopyRecv, PlainSendsOverLoopbackAreCopied) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
   const size_t len = 256 * 1024;
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   std::vector<char> data = Pattern(len, 1);
   std::thread writer([&] {
     iovec iov = {data.data(), len};

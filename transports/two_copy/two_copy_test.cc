@@ -25,12 +25,11 @@ TEST(TwoCopy, SenderNeedsAMaxMessageSize) {
 }
 
 TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 4096)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
   std::vector<char> data = Pattern(4096, 7);
   std::vector<iovec> one = Split(data, 1);
   std::vector<iovec> four = Split(data, 4);

@@ -67,13 +67,12 @@ TEST_F(UringRecv, SmallMessagesComeBackInPlace) {
 }
 
 TEST_F(UringRecv, LargeMessagesAreCopiedIntoTheHostBuffer) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
   const size_t len = (1 << 20) + 4096;  // > half of 64 buffers of 32 KiB
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   std::vector<char> data = Pattern(len, 3);
   std::thread writer([&] {
     std::vector<iovec> iov = Split(data, 8);

@@ -38,13 +38,12 @@ TEST_F(UringSendZc, RejectsBadOptions) {
 
 // Every send is released by its notification, and only then.
 TEST_F(UringSendZc, EveryTagWaitsForItsNotification) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
-  OwnedEndpoint sender(t), receiver(t);
   const size_t len = 65536;
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  TcpPair pair;
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   const int count = 40;
   std::vector<std::vector<char>> data;
   for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 50 + i));

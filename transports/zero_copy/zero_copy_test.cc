@@ -185,12 +185,11 @@ TEST_F(ZeroCopy, EnobufsIsRetriedAfterReadingCompletions) {
     int optmem = SmallestOptmemForOneSend();
     ASSERT_GT(optmem, 0);
     ASSERT_TRUE(SetOptmemMax(optmem));
-    TcpPair pair;
-    ASSERT_TRUE(pair.Connect(0));
     const cs_transport* t = Transport();
+    TcpPair pair;
     OwnedEndpoint sender(t), receiver(t);
-    ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
-    ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 4096)), 0);
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
     std::vector<char> data = Pattern(4096, 9), got(4096);
     iovec iov = {data.data(), data.size()};
     cs_message first = {&iov, 1, 0, 1}, second = {&iov, 1, 0, 2};
