@@ -2,10 +2,12 @@
 // with asynchronous submission, e.g. io_uring): buffers come back through
 // reap(), and a peer that stops reading surfaces as a timeout in a later
 // send() rather than in the one that submitted. Including it includes
-// socket_transport_tests.h too; run the test binary with
-//   --gtest_filter=-SocketTransport.SendTimesOutWhenPeerDoesNotRead:
-//                   SocketTransport.ShortWritesOnNonBlockingSmallBuffers
-// (those two expect send() itself to block, and short writes to be seen).
+// socket_transport_tests.h too, two of whose tests expect send() itself to
+// block and short writes to be seen; in_tree_transport(send_only_submits =
+// True) links this library and filters those two out:
+//
+//   #include "transports/common/async_transport_tests.h"
+//   TEST_F(UringSend, SomethingSpecific) { ... }
 #ifndef COPYSCOPE_TRANSPORTS_COMMON_ASYNC_TRANSPORT_TESTS_H_
 #define COPYSCOPE_TRANSPORTS_COMMON_ASYNC_TRANSPORT_TESTS_H_
 

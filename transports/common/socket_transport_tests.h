@@ -1,10 +1,14 @@
 // Unit tests every in-tree socket transport passes, written once. A
 // transport's <name>_test.cc includes this file (which defines gtest TESTs
 // against the copyscope_transport_entry linked into that test binary) and
-// adds its own specific tests:
+// adds its own specific tests (in_tree_transport() links it into every
+// transport's test), with the helpers below for what transports' tests
+// share:
 //
 //   #include "transports/common/socket_transport_tests.h"
-//   TEST(TwoCopy, SomethingSpecific) { ... }
+//   TEST(TwoCopy, DescribesItself) {
+//     ExpectDescriptor("two_copy", CS_CAP_RECV, /*option_keys=*/{});
+//   }
 //
 // The checks here are exact about errno values and error messages, which the
 // cross-plugin conformance suite (tests/conformance) cannot be.
