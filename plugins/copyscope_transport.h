@@ -7,7 +7,8 @@
  * host owns the connected socket and every message buffer; the plugin moves
  * the bytes and says when a buffer handed to the kernel may be reused.
  *
- * Minimal plugin (see plugins/examples/ and transports/_template/):
+ * Minimal plugin (plugins/examples/minimal_transport.c is a complete one in
+ * C; in-tree transports start from transports/_template/):
  *
  *   #include "copyscope_transport.h"
  *   static const cs_transport kTransport = {
@@ -20,12 +21,20 @@
  *   }
  *
  * Versioning. CS_ABI_MAJOR changes when anything is removed, retyped or
- * reordered; CS_ABI_MINOR changes when a field is appended to a struct or a
- * capability bit or flag is added. Every struct that crosses the boundary
- * begins with its size (measured up to its last field, CS_STRUCT_SIZE), so
- * either side can tell which fields the other knows: a field lies beyond a
- * struct's struct_size means "not present". plugins/CHANGELOG.md has one
- * entry per version.
+ * reordered; CS_ABI_MINOR changes when a field is appended to a sized struct
+ * or a capability bit or flag is added.
+ *
+ * Sized structs. The structs passed by pointer one at a time (cs_host,
+ * cs_endpoint_config, cs_recv_args, cs_transport) begin with their size
+ * (measured up to their last field, CS_STRUCT_SIZE), so either side can tell
+ * which fields the other knows: a field beyond a struct's struct_size is
+ * "not present". The structs passed as array elements (cs_message,
+ * cs_option, cs_option_desc, cs_counter) carry no size: an array's stride
+ * is sizeof(element) as each side was compiled, so an element that grew
+ * would misplace every element after the first, and a size field could not
+ * help. Their layout is fixed for a major version; what they cannot say is
+ * added to the sized struct that points at the array (a field or flag
+ * there). plugins/CHANGELOG.md has one entry per version.
  *
  * Ownership. Whoever allocates frees: the host never frees plugin memory and
  * the plugin never frees host memory. Strings the plugin returns are owned by

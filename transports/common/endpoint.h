@@ -3,7 +3,8 @@
 // TransportAbi<Self> turns it into the descriptor's open, close, send, reap,
 // recv, counters and last_error, with the checks every transport makes
 // (NULL handles, roles, configuration, option keys, message and receive
-// arguments, a broken sending side). Header-only, over socket_io.h.
+// arguments, a broken sending side). Header-only, over the other headers
+// of transports/common.
 //
 //   struct Endpoint : EndpointBase<Endpoint> {
 //     int SendMessage(const cs_message& msg) { ... }  // one whole message
@@ -14,6 +15,8 @@
 //   };
 //   const cs_transport kTransport = MakeTransport<Endpoint>(
 //       "mine", "1.0", "what it does", CS_CAP_RECV, ProbeNothing);
+//   // ... close the namespaces, then export the entry symbol:
+//   COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);
 //
 // What a transport may define to change a default (a name in the derived
 // class hides the base's):
@@ -43,41 +46,15 @@
 #include <new>
 
 #include "plugins/copyscope_transport.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/config.h"
+#include "transports/common/counters.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
-
-// The option keys a transport accepts (its descriptor's options).
-struct OptionTable {
-  const cs_option_desc* options;
-  uint32_t count;
-};
-
-template <size_t N>
-constexpr OptionTable OptionsOf(const cs_option_desc (&options)[N]) {
-  return {options, (uint32_t)N};
-}
-
-// An endpoint's counters, in the order counters() reports them.
-class CounterList {
- public:
-  static constexpr uint32_t kCapacity = 16;
-
-  void Add(const char* name, uint64_t value) {
-    if (size_ < kCapacity) items_[size_++] = {name, value};
-  }
-  // send_calls and short_writes, the counters every socket sender keeps.
-  void AddSendCounters(const SendCounters& c) {
-    Add("send_calls", c.send_calls);
-    Add("short_writes", c.short_writes);
-  }
-  const cs_counter* data() const { return items_; }
-  uint32_t size() const { return size_; }
-
- private:
-  cs_counter items_[kCapacity] = {};
-  uint32_t size_ = 0;
-};
 
 // State every endpoint has, and the defaults listed at the top.
 template <typename Self>
@@ -249,12 +226,6 @@ inline int ReserveScratch(const cs_endpoint_config& config, bool needed,
   return -ENOMEM;
 }
 
-// probe() of a transport that needs nothing beyond a stream socket.
-inline int ProbeNothing(char* why, size_t why_size) {
-  FormatInto(why, why_size, "%s", "");
-  return 0;
-}
-
 // The descriptor of a transport whose endpoints are T; its options are
 // T::kOptionTable.
 template <typename T>
@@ -294,5 +265,18 @@ inline const cs_transport* TransportForHost(const cs_host* host,
 }
 
 }  // namespace copyscope::transports
+
+// Defines the plugin's one exported symbol, copyscope_transport_entry(),
+// returning `transport` (a cs_transport, e.g. from MakeTransport) to a host
+// of this ABI major and NULL to any other. Write it once per plugin, at
+// global scope, after the descriptor:
+//
+//   COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);
+#define COPYSCOPE_TRANSPORT_ENTRY(transport)                              \
+  extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(     \
+      const cs_host* host) {                                              \
+    return ::copyscope::transports::TransportForHost(host, &(transport)); \
+  }                                                                       \
+  static_assert(true, "COPYSCOPE_TRANSPORT_ENTRY(...) takes a semicolon")
 
 #endif  // COPYSCOPE_TRANSPORTS_COMMON_ENDPOINT_H_

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "transports/common/probe.h"
 #include "transports/common/test_util.h"
 
 namespace copyscope::transports::unit {
@@ -224,6 +225,16 @@ TEST(Endpoint, TransportForHostChecksTheHost) {
   EXPECT_EQ(TransportForHost(&host, &kFake), nullptr);
 }
 
+// The entry symbol the macro defines hands out the descriptor, checking the
+// host as TransportForHost does.
+TEST(Endpoint, EntryMacroDefinesTheEntrySymbol) {
+  cs_host host = HostV1();
+  EXPECT_EQ(copyscope_transport_entry(&host), &kFake);
+  host.abi_major = CS_ABI_MAJOR + 1;
+  EXPECT_EQ(copyscope_transport_entry(&host), nullptr);
+  EXPECT_EQ(copyscope_transport_entry(nullptr), nullptr);
+}
+
 TEST(Endpoint, CounterListKeepsAtMostItsCapacity) {
   CounterList list;
   for (uint32_t i = 0; i < CounterList::kCapacity + 2; ++i) list.Add("c", i);
@@ -234,3 +245,5 @@ TEST(Endpoint, CounterListKeepsAtMostItsCapacity) {
 
 }  // namespace
 }  // namespace copyscope::transports::unit
+
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::unit::kFake);

@@ -1,10 +1,14 @@
 // Unit tests every in-tree socket transport passes, written once. A
 // transport's <name>_test.cc includes this file (which defines gtest TESTs
 // against the copyscope_transport_entry linked into that test binary) and
-// adds its own specific tests:
+// adds its own specific tests (in_tree_transport() links it into every
+// transport's test), with the helpers below for what transports' tests
+// share:
 //
 //   #include "transports/common/socket_transport_tests.h"
-//   TEST(TwoCopy, SomethingSpecific) { ... }
+//   TEST(TwoCopy, DescribesItself) {
+//     ExpectDescriptor("two_copy", CS_CAP_RECV, /*option_keys=*/{});
+//   }
 //
 // The checks here are exact about errno values and error messages, which the
 // cross-plugin conformance suite (tests/conformance) cannot be.
@@ -29,6 +33,47 @@ namespace copyscope::transports::unit {
 
 inline const cs_transport* Transport() {
   return copyscope_transport_entry(&HostV1());
+}
+
+// The fixture of a transport's own tests where its probe() may say it cannot
+// run here (an old kernel, io_uring disabled): they are skipped, with why.
+//
+//   using UringRecv = ProbedTransportTest;
+//   TEST_F(UringRecv, SomethingSpecific) { ... }
+class ProbedTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char why[256];
+    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
+  }
+};
+
+// The descriptor has this name, exactly these capabilities, and these
+// option keys in this order.
+inline void ExpectDescriptor(const char* name, uint64_t capabilities,
+                             const std::vector<std::string>& option_keys) {
+  const cs_transport* t = Transport();
+  ASSERT_NE(t, nullptr);
+  EXPECT_STREQ(t->name, name);
+  EXPECT_EQ(t->capabilities, capabilities);
+  ASSERT_EQ(t->option_count, option_keys.size());
+  for (size_t i = 0; i < option_keys.size(); ++i) {
+    EXPECT_EQ(t->options[i].key, option_keys[i]) << "option " << i;
+  }
+}
+
+// open() of `config` with each of the option sets fails with -EINVAL and a
+// message naming the set's first key.
+inline void ExpectRejectsOptions(
+    const cs_endpoint_config& config,
+    const std::vector<std::vector<cs_option>>& bad_sets) {
+  for (const std::vector<cs_option>& bad : bad_sets) {
+    SCOPED_TRACE(::testing::Message() << bad[0].key << "=" << bad[0].value);
+    OwnedEndpoint ep(Transport());
+    EXPECT_EQ(ep.Open(WithOptions(config, bad)), -EINVAL);
+    EXPECT_NE(std::string(ep.err).find(bad[0].key), std::string::npos)
+        << ep.err;
+  }
 }
 
 // Sends one message of `len` bytes in `fields` fields and returns after the
@@ -59,16 +104,23 @@ inline void RoundTrip(int send_fd, int recv_fd, size_t len, size_t fields,
   }
 }
 
+// RoundTrip() over a Unix stream socket pair instead of loopback TCP.
+inline void RoundTripOnUnixPair(size_t len, size_t fields, unsigned seed) {
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  RoundTrip(sv[0], sv[1], len, fields, seed);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 // For transports that copy into a buffer sized at open (max_message_size):
 // a larger message is refused with -EMSGSIZE and a message naming the
 // limit, nothing is sent, and the endpoint stays usable.
 inline void ExpectRefusesMessagesAboveMaxMessageSize() {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 16)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 16)), 0);
+  ASSERT_NO_FATAL_FAILURE(ConnectSenderReceiver(&pair, &sender, &receiver, 16));
   char big[17] = "0123456789abcdef";
   iovec iov[2] = {{big, 10}, {big + 10, 7}};
   cs_message msg = {iov, 2, 0, 0};
@@ -238,13 +290,16 @@ TEST(SocketTransport, RejectsBadConfigurations) {
   ASSERT_TRUE(pair.Connect(0));
   OwnedEndpoint ep(t);
   cs_option unknown = {"frobnicate", "1"};
-  cs_endpoint_config c = Config(pair.a, CS_ROLE_SENDER, 64);
-  c.options = &unknown;
-  c.option_count = 1;
+  cs_endpoint_config c =
+      WithOptions(Config(pair.a, CS_ROLE_SENDER, 64), unknown);
   EXPECT_EQ(ep.Open(c), -EINVAL);
-  EXPECT_NE(std::string(ep.err).find("unknown option 'frobnicate' (known: "),
-            std::string::npos)
-      << ep.err;
+  // The message names the keys the descriptor lists.
+  std::string known;
+  for (uint32_t i = 0; i < t->option_count; ++i) {
+    known += (i == 0 ? "" : ", ") + std::string(t->options[i].key);
+  }
+  EXPECT_EQ(std::string(ep.err), "unknown option 'frobnicate' (known: " +
+                                     (known.empty() ? "none" : known) + ")");
   EXPECT_EQ(ep.ep, nullptr);
 
   c = Config(-1, CS_ROLE_SENDER, 64);
@@ -294,6 +349,54 @@ TEST(SocketTransport, RejectsBadCallArguments) {
   EXPECT_EQ(sender.Recv(buf, 8), -EINVAL);  // a sender
   EXPECT_EQ(t->send(sender.ep, nullptr, 1), -EINVAL);
   EXPECT_EQ(t->send(sender.ep, nullptr, 0), 0);
+}
+
+// Request-response: each side sends and receives on one endpoint
+// (CS_ROLE_BOTH); buffers held after send() all come back, each once.
+TEST(SocketTransport, RequestResponseOnOneEndpointEachSide) {
+  TcpPair pair;
+  ASSERT_TRUE(pair.Connect(0));
+  const cs_transport* t = Transport();
+  OwnedEndpoint a(t), b(t);
+  ASSERT_EQ(a.Open(Config(pair.a, CS_ROLE_BOTH, 512)), 0) << a.err;
+  ASSERT_EQ(b.Open(Config(pair.b, CS_ROLE_BOTH, 512)), 0) << b.err;
+  std::vector<char> ping = Pattern(512, 1), pong = Pattern(512, 2);
+  std::vector<char> got(512);
+  iovec ping_iov = {ping.data(), ping.size()};
+  iovec pong_iov = {pong.data(), pong.size()};
+  const int kRounds = 50;
+  int reaped[2] = {0, 0};  // by a (tag 1), by b (tag 2)
+  // Reaps what ep has released into *n; false when nothing came.
+  auto reap = [&](OwnedEndpoint& ep, uint64_t want, int* n, int timeout_ms) {
+    uint64_t tags[8];
+    int released = t->reap(ep.ep, tags, 8, timeout_ms);
+    EXPECT_GE(released, 0) << ep.LastError();
+    for (int k = 0; k < released; ++k) EXPECT_EQ(tags[k], want);
+    if (released > 0) *n += released;
+    return released > 0;
+  };
+  for (int i = 0; i < kRounds; ++i) {
+    cs_message m = {&ping_iov, 1, 0, 1};
+    ASSERT_EQ(t->send(a.ep, &m, 1), 0) << a.LastError();
+    ASSERT_EQ(b.Recv(got.data(), got.size()), 0) << b.LastError();
+    ASSERT_TRUE(got == ping) << "round " << i;
+    m = {&pong_iov, 1, 0, 2};
+    ASSERT_EQ(t->send(b.ep, &m, 1), 0) << b.LastError();
+    ASSERT_EQ(a.Recv(got.data(), got.size()), 0) << a.LastError();
+    ASSERT_TRUE(got == pong) << "round " << i;
+    if (t->capabilities & CS_CAP_ASYNC_RELEASE) {
+      reap(a, 1, &reaped[0], 0);
+      reap(b, 2, &reaped[1], 0);
+    }
+  }
+  if (t->capabilities & CS_CAP_ASYNC_RELEASE) {
+    while (reaped[0] < kRounds && reap(a, 1, &reaped[0], -1)) {
+    }
+    while (reaped[1] < kRounds && reap(b, 2, &reaped[1], -1)) {
+    }
+    EXPECT_EQ(reaped[0], kRounds);
+    EXPECT_EQ(reaped[1], kRounds);
+  }
 }
 
 TEST(SocketTransport, CountersStartAtZeroAndAreCapped) {

@@ -1,5 +1,6 @@
 // Fixtures for the transports' own unit tests: a connected loopback TCP pair,
-// a default endpoint configuration, and an owning endpoint handle.
+// a default endpoint configuration (and one with options), an owning
+// endpoint handle, test patterns, and streams of messages checked end to end.
 //
 //   copyscope::transports::unit::TcpPair pair;
 //   ASSERT_TRUE(pair.Connect(/*buffer_bytes=*/0));
@@ -17,7 +18,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -96,6 +99,20 @@ inline cs_endpoint_config Config(int fd, uint32_t role, size_t max_size,
   return c;
 }
 
+// config with options[0..n) (which must outlive the config's use).
+inline cs_endpoint_config WithOptions(cs_endpoint_config config,
+                                      const std::vector<cs_option>& options) {
+  config.options = options.data();
+  config.option_count = static_cast<uint32_t>(options.size());
+  return config;
+}
+inline cs_endpoint_config WithOptions(cs_endpoint_config config,
+                                      const cs_option& option) {
+  config.options = &option;
+  config.option_count = 1;
+  return config;
+}
+
 // An endpoint that closes itself.
 struct OwnedEndpoint {
   const cs_transport* t;
@@ -116,11 +133,21 @@ struct OwnedEndpoint {
   }
   std::string LastError() const { return t->last_error(ep); }
 
-  // The counter of that name; fails the test if absent.
-  uint64_t Counter(const std::string& name) const {
+  // Every counter, as counters() reports them.
+  std::vector<cs_counter> Counters() const {
     std::vector<cs_counter> all(t->counters(ep, nullptr, 0));
     t->counters(ep, all.data(), static_cast<uint32_t>(all.size()));
-    for (const cs_counter& c : all) {
+    return all;
+  }
+  bool HasCounter(const std::string& name) const {
+    for (const cs_counter& c : Counters()) {
+      if (name == c.name) return true;
+    }
+    return false;
+  }
+  // The counter of that name; fails the test if absent.
+  uint64_t Counter(const std::string& name) const {
+    for (const cs_counter& c : Counters()) {
       if (name == c.name) return c.value;
     }
     ADD_FAILURE() << "no counter named " << name;
@@ -147,6 +174,24 @@ struct OwnedEndpoint {
     return rc;
   }
 };
+
+// Connects pair (buffer sizes as TcpPair::Connect() takes them), then opens
+// sender on pair->a and receiver on pair->b, both with max_message_size
+// len. Fatal failures stop the test: call it in ASSERT_NO_FATAL_FAILURE().
+//
+//   TcpPair pair;
+//   OwnedEndpoint sender(t), receiver(t);
+//   ASSERT_NO_FATAL_FAILURE(
+//       ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
+inline void ConnectSenderReceiver(TcpPair* pair, OwnedEndpoint* sender,
+                                  OwnedEndpoint* receiver, size_t len,
+                                  int send_buffer = 0, int recv_buffer = 0) {
+  ASSERT_TRUE(pair->Connect(send_buffer, recv_buffer));
+  ASSERT_EQ(sender->Open(Config(pair->a, CS_ROLE_SENDER, len)), 0)
+      << sender->err;
+  ASSERT_EQ(receiver->Open(Config(pair->b, CS_ROLE_RECEIVER, len)), 0)
+      << receiver->err;
+}
 
 // Receives one message of len bytes through ep and returns its bytes,
 // wherever the plugin put them; *segments is how many segments they came in
@@ -215,6 +260,72 @@ inline void ExpectQueuedMessagesKeepTheirBytes(OwnedEndpoint& sender,
     ASSERT_EQ(receiver.Recv(got.data(), len), 0) << receiver.LastError();
     EXPECT_TRUE(got == data[i]) << "message " << i << " was overwritten";
   }
+}
+
+// Sends `count` messages of `len` bytes in `fields` fields, `batch` per
+// send() call, through `pair` while a thread receives and checks them in
+// order; reaps every tag and checks each came back exactly once.
+inline void StreamBatches(const cs_transport* t, OwnedEndpoint* sender,
+                          int send_fd, int recv_fd, size_t len, size_t fields,
+                          int count, int batch) {
+  OwnedEndpoint receiver(t);
+  ASSERT_EQ(receiver.Open(Config(recv_fd, CS_ROLE_RECEIVER, len)), 0)
+      << receiver.err;
+  std::vector<std::vector<char>> data;
+  std::vector<std::vector<iovec>> iov;
+  for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 300 + i));
+  for (int i = 0; i < count; ++i) iov.push_back(Split(data[i], fields));
+  int bad_message = -1;
+  std::string recv_error;
+  std::thread reader([&] {
+    std::vector<char> got(len);
+    for (int i = 0; i < count; ++i) {
+      if (receiver.Recv(got.data(), len) != 0) {
+        recv_error = receiver.LastError();
+        bad_message = i;
+        return;
+      }
+      if (got != data[i]) {
+        bad_message = i;
+        return;
+      }
+    }
+  });
+  std::multiset<uint64_t> reaped;
+  std::vector<uint64_t> tags(count);
+  std::string failure;
+  int sent = 0;
+  while (sent < count && failure.empty()) {
+    std::vector<cs_message> msgs;
+    for (int i = sent; i < count && i < sent + batch; ++i) {
+      msgs.push_back(cs_message{iov[i].data(),
+                                static_cast<uint32_t>(iov[i].size()), 0,
+                                static_cast<uint64_t>(i)});
+    }
+    int rc =
+        t->send(sender->ep, msgs.data(), static_cast<uint32_t>(msgs.size()));
+    int n = rc == 0 ? t->reap(sender->ep, tags.data(), count, 0) : rc;
+    if (n < 0) {
+      failure = "send/reap: " + sender->LastError();
+    } else {
+      sent += static_cast<int>(msgs.size());
+      reaped.insert(tags.begin(), tags.begin() + n);
+    }
+  }
+  while (failure.empty() && reaped.size() < static_cast<size_t>(count)) {
+    int n = t->reap(sender->ep, tags.data(), count, -1);
+    if (n <= 0) {
+      failure = "completions missing: " + sender->LastError();
+    } else {
+      reaped.insert(tags.begin(), tags.begin() + n);
+    }
+  }
+  if (!failure.empty()) shutdown(send_fd, SHUT_WR);  // let the reader finish
+  reader.join();
+  ASSERT_EQ(failure, "");
+  EXPECT_EQ(bad_message, -1) << recv_error;
+  for (int i = 0; i < count; ++i) EXPECT_EQ(reaped.count(i), 1u) << i;
+  EXPECT_EQ(t->reap(sender->ep, tags.data(), count, 0), 0);  // none left
 }
 
 }  // namespace copyscope::transports::unit

@@ -18,12 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <map>
 
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/probe.h"
+#include "transports/common/wait.h"
 
 // Linux 6.2 (uapi io_uring.h); liburing 2.3 predates them.
 #ifndef IORING_SEND_ZC_REPORT_USAGE
@@ -34,24 +35,6 @@
 #endif
 
 namespace copyscope::transports {
-
-// The running kernel's release ("6.18.44"), or "unknown".
-struct KernelRelease {
-  char text[65] = "unknown";
-  int major = 0;
-  int minor = 0;
-
-  KernelRelease() {
-    struct utsname u;
-    if (uname(&u) != 0) return;
-    snprintf(text, sizeof(text), "%s", u.release);
-    if (sscanf(u.release, "%d.%d", &major, &minor) != 2) major = minor = 0;
-  }
-  // True when the release is at least major.minor (false when unknown).
-  bool AtLeast(int want_major, int want_minor) const {
-    return major > want_major || (major == want_major && minor >= want_minor);
-  }
-};
 
 // Reads a small integer from a /proc file; -1 when absent or unreadable.
 inline int ReadProcInt(const char* path) {
@@ -127,9 +110,8 @@ inline void ExplainUringSetupFailure(int rc, const UringEnvironment& env,
                "too low for the ring",
                k);
   } else {
-    char buf[96];
     FormatInto(why, why_size, "io_uring_setup on kernel %s: %s", k,
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
   }
 }
 
@@ -187,6 +169,17 @@ inline int InitUring(unsigned entries, struct io_uring* ring,
   return rc;
 }
 
+// io_uring_wait_cqe() bounded by deadline (with no bound, as long as it
+// takes). Returns what liburing does: 0, -ETIME once the deadline passed,
+// or another negative errno.
+inline int WaitCqe(struct io_uring* ring, struct io_uring_cqe** cqe,
+                   const Deadline& deadline) {
+  int left = deadline.LeftMs();
+  if (left < 0) return io_uring_wait_cqe(ring, cqe);
+  struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
+  return io_uring_wait_cqe_timeout(ring, cqe, &ts);
+}
+
 // A transport's probe: can a ring be set up here, with these opcodes?
 inline int ProbeUring(const UringOpName* ops, size_t n, char* why,
                       size_t why_size) {
@@ -231,11 +224,10 @@ class UringFixedBuffers {
     slots_ = slots;
     int rc = io_uring_register_buffers_sparse(ring, slots);
     if (rc < 0) {
-      char buf[96];
       FormatInto(err, err_size,
                  "open: fixed_buffers=1: cannot register a sparse table of "
                  "%u buffers: %s (needs Linux 5.19+ and RLIMIT_MEMLOCK)",
-                 slots, ErrnoName(-rc, buf, sizeof(buf)));
+                 slots, ErrnoText(-rc).c_str());
     }
     return rc < 0 ? rc : 0;
   }
@@ -264,9 +256,8 @@ class UringFixedBuffers {
     __u64 tag = 0;
     int rc = io_uring_register_buffers_update_tag(ring_, s, &v, &tag, 1);
     if (rc < 0) {
-      char buf[96];
       return err->Set(rc, "send: registering a %zu-byte fixed buffer: %s", n,
-                      ErrnoName(-rc, buf, sizeof(buf)));
+                      ErrnoText(-rc).c_str());
     }
     table_[a] = Entry{n, s};
     *slot = s;

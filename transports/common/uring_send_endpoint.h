@@ -1,26 +1,35 @@
 // The endpoint of a transport that sends with UringSender (uring_send,
 // uring_send_zc): send() submits, reap() returns the tags whose buffers the
 // kernel gave back, close() cancels and waits (bounded) for sends in
-// flight, recv() is plain recv(). The transport adds its options (filling
-// UringSenderOptions) and its counters.
+// flight, recv() is plain recv(). Configure() reads the option every such
+// transport has, queue_depth (kQueueDepthOption); the transport adds its
+// other options (filling UringSenderOptions) and its counters.
 //
+//   const cs_option_desc kOptions[] = {kQueueDepthOption};
 //   struct Endpoint : UringSendEndpoint<Endpoint> {
 //     static constexpr OptionTable kOptionTable = OptionsOf(kOptions);
-//     static int Configure(const cs_endpoint_config& config,
-//                          UringSenderOptions* o, char* err, size_t size);
 //     void ListCounters(CounterList* c) const { AddSenderCounters(c); }
 //   };
 #ifndef COPYSCOPE_TRANSPORTS_COMMON_URING_SEND_ENDPOINT_H_
 #define COPYSCOPE_TRANSPORTS_COMMON_URING_SEND_ENDPOINT_H_
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/options.h"
 #include "transports/common/uring_sender.h"
 
 namespace copyscope::transports {
+
+// The option a UringSendEndpoint reads; list it in the transport's options.
+inline constexpr cs_option_desc kQueueDepthOption = {
+    "queue_depth", "64",
+    "io_uring entries: the most sends in flight, and the longest chain one "
+    "submission carries (1..4096)"};
 
 template <typename Self>
 struct UringSendEndpoint : EndpointBase<Self> {
@@ -28,6 +37,18 @@ struct UringSendEndpoint : EndpointBase<Self> {
   // Receives are plain recv(), bounded by SO_RCVTIMEO; sends never block in
   // the kernel (io_uring waits by polling), so SO_SNDTIMEO is left alone.
   static constexpr uint32_t kTimeoutRoles = CS_ROLE_RECEIVER;
+
+  // Reads queue_depth. A transport with more options defines its own
+  // Configure() and calls this one first.
+  static int Configure(const cs_endpoint_config& config, Options* o, char* err,
+                       size_t err_size) {
+    uint64_t depth = o->queue_depth;
+    if (!NumberOption(&config, "queue_depth", 1, 4096, &depth, err, err_size)) {
+      return -EINVAL;
+    }
+    o->queue_depth = (uint32_t)depth;
+    return 0;
+  }
 
   int Setup(const cs_endpoint_config& config, const Options& o, char* err,
             size_t err_size) {

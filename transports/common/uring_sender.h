@@ -45,10 +45,29 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/uring_io.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
+
+// The opcodes a copying and a zero-copy UringSender need.
+inline constexpr UringOpName kUringSendOps[] = {
+    {IORING_OP_SEND, "IORING_OP_SEND"},
+    {IORING_OP_SENDMSG, "IORING_OP_SENDMSG"}};
+inline constexpr UringOpName kUringSendZcOps[] = {
+    {IORING_OP_SEND_ZC, "IORING_OP_SEND_ZC"},
+    {IORING_OP_SENDMSG_ZC, "IORING_OP_SENDMSG_ZC"}};
+
+// probe() of a transport that sends with UringSender: can a ring with the
+// opcodes it needs be set up here? ("IORING_OP_SEND_ZC not supported by
+// kernel 5.15", "io_uring disabled by sysctl ...")
+template <bool kZeroCopy>
+int ProbeUringSender(char* why, size_t why_size) {
+  return ProbeUring(kZeroCopy ? kUringSendZcOps : kUringSendOps, 2, why,
+                    why_size);
+}
 
 struct UringSenderOptions {
   uint32_t queue_depth = 64;   // ring size; most submissions in flight
@@ -70,11 +89,8 @@ class UringSender {
     fd_ = fd;
     io_timeout_ms_ = io_timeout_ms;
     o_ = o;
-    const UringOpName kCopy[] = {{IORING_OP_SEND, "IORING_OP_SEND"},
-                                 {IORING_OP_SENDMSG, "IORING_OP_SENDMSG"}};
-    const UringOpName kZc[] = {{IORING_OP_SEND_ZC, "IORING_OP_SEND_ZC"},
-                               {IORING_OP_SENDMSG_ZC, "IORING_OP_SENDMSG_ZC"}};
-    int rc = InitUring(o.queue_depth, &ring_, o.zero_copy ? kZc : kCopy, 2, err,
+    int rc = InitUring(o.queue_depth, &ring_,
+                       o.zero_copy ? kUringSendZcOps : kUringSendOps, 2, err,
                        err_size);
     if (rc < 0) return rc;
     ring_ready_ = true;
@@ -105,11 +121,10 @@ class UringSender {
     err_ = &scratch;
     closing_ = true;
     CancelInFlight();
-    int64_t deadline =
-        MonotonicMs() + (io_timeout_ms_ < 0 ? 10000 : io_timeout_ms_);
+    Deadline deadline(io_timeout_ms_ < 0 ? 10000 : io_timeout_ms_);
     while (InFlight() > 0) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0 || WaitCompletions((int)left, "close") <= 0) break;
+      int left = deadline.LeftMs();
+      if (left == 0 || WaitCompletions(left, "close") <= 0) break;
     }
     io_uring_queue_exit(&ring_);
     ring_ready_ = false;
@@ -193,15 +208,10 @@ class UringSender {
     if (max == 0) return 0;
     try {
       ProcessCompletions();
-      int wait = timeout_ms < 0 ? io_timeout_ms_ : timeout_ms;
-      int64_t deadline = wait < 0 ? -1 : MonotonicMs() + wait;
+      Deadline deadline(timeout_ms < 0 ? io_timeout_ms_ : timeout_ms);
       while (ready_.empty() && InFlight() > 0 && timeout_ms != 0) {
-        int left = -1;
-        if (deadline >= 0) {
-          int64_t l = deadline - MonotonicMs();
-          if (l <= 0) break;
-          left = (int)l;
-        }
+        int left = deadline.LeftMs();
+        if (left == 0) break;
         int rc = WaitCompletions(left, "reap");
         if (rc < 0) return rc;
         if (rc == 0) break;
@@ -404,9 +414,8 @@ class UringSender {
         if (rc == 0) rc = -EAGAIN;
       }
       if (rc < 0) {
-        char buf[96];
         return err_->Set(rc, "send: io_uring_submit: %s",
-                         ErrnoName(-rc, buf, sizeof(buf)));
+                         ErrnoText(-rc).c_str());
       }
       if (rc == 0) return err_->Set(-EIO, "send: io_uring_submit took nothing");
       ++submit_calls_;
@@ -433,11 +442,10 @@ class UringSender {
     socklen_t len = sizeof(so_error);
     getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so_error, &len);
     if (so_error != 0 || res == 0 || closing_) {
-      char buf[96];
       Break(err_->Set(so_error != 0 ? -so_error : -EIO,
                       "send: io_uring sent %d of %u bytes and stopped (%s)",
                       res, op.len,
-                      so_error != 0 ? ErrnoName(so_error, buf, sizeof(buf))
+                      so_error != 0 ? ErrnoText(so_error).c_str()
                       : closing_    ? "cancelled"
                                     : "no progress, no socket error"));
       return;
@@ -468,7 +476,6 @@ class UringSender {
         if (res > 0) ++op.data_notifs;
       }
       if (chain_left_ > 0) --chain_left_;
-      char buf[96];
       if (res >= 0 && (uint32_t)res == op.len) {
         if (resend_ && broken_ == 0) {  // ran after a short one: order lost
           Break(err_->Set(-EIO,
@@ -488,7 +495,7 @@ class UringSender {
         Break(err_->Set(res,
                         "send: %s (io_uring send of %u bytes, message "
                         "tag %llu)",
-                        ErrnoName(-res, buf, sizeof(buf)), op.len,
+                        ErrnoText(-res).c_str(), op.len,
                         (unsigned long long)msgs_[op.msg].tag));
       }
     }
@@ -530,24 +537,15 @@ class UringSender {
   int WaitCompletions(int timeout_ms, const char* what) {
     int n = ProcessCompletions();
     if (n > 0) return n;
-    int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+    Deadline deadline(timeout_ms);
     for (;;) {
       struct io_uring_cqe* cqe = nullptr;
-      int rc;
-      if (deadline < 0) {
-        rc = io_uring_wait_cqe(&ring_, &cqe);
-      } else {
-        int64_t left = deadline - MonotonicMs();
-        if (left < 0) left = 0;
-        struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
-        rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
-      }
+      int rc = WaitCqe(&ring_, &cqe, deadline);
       if (rc == 0) return ProcessCompletions();
       if (rc == -ETIME) return 0;
       if (rc == -EINTR) continue;
-      char buf[96];
       return err_->Set(rc, "%s: waiting for io_uring completions: %s", what,
-                       ErrnoName(-rc, buf, sizeof(buf)));
+                       ErrnoText(-rc).c_str());
     }
   }
 

@@ -14,10 +14,7 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(OneCopy, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "one_copy");
-  EXPECT_EQ(t->capabilities, CS_CAP_SCATTER_GATHER | CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("one_copy", CS_CAP_SCATTER_GATHER | CS_CAP_RECV, {});
 }
 
 // More fields than IOV_MAX go out in chunks, partial writes advance a copy
@@ -56,13 +53,7 @@ TEST(OneCopy, ChunksAtIovMaxAndNeverModifiesTheHostIovec) {
   EXPECT_GE(sender.Counter("send_calls"), 3u);  // at least one per chunk
 }
 
-TEST(OneCopy, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 9, 12);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(OneCopy, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 9, 12); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit

@@ -22,26 +22,23 @@
 #include <unistd.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/error_text.h"
+#include "transports/common/probe.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/sigpipe.h"
-#include "transports/common/socket_io.h"
 
 namespace copyscope::transports {
 namespace {
-
-size_t PageSize() {
-  long p = sysconf(_SC_PAGESIZE);
-  return p > 0 ? (size_t)p : 4096;
-}
 
 int Probe(char* why, size_t why_size) {
   FormatInto(why, why_size, "%s", "");
   int fd = memfd_create("copyscope_sendfile_probe", MFD_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "memfd_create: %s (needs Linux 3.17+)",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     return -e;
   }
   size_t page = PageSize();
@@ -50,9 +47,8 @@ int Probe(char* why, size_t why_size) {
       fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
                 (off_t)page) != 0) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size, "memfd hole punching: %s (needs Linux 3.5+)",
-               ErrnoName(e, buf, sizeof(buf)));
+               ErrnoText(e).c_str());
     rc = -e;
   }
   close(fd);
@@ -80,9 +76,8 @@ struct Endpoint : EndpointBase<Endpoint> {
     memfd = memfd_create("copyscope_sendfile", MFD_CLOEXEC);
     if (memfd < 0 || ftruncate(memfd, (off_t)memfd_size) != 0) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size, "open: a %zu-byte memfd: %s", memfd_size,
-                 ErrnoName(e, buf, sizeof(buf)));
+                 ErrnoText(e).c_str());
       return -e;
     }
     return 0;
@@ -117,12 +112,9 @@ struct Endpoint : EndpointBase<Endpoint> {
     off_t off = 0;
     uint32_t next = 0;
     while (next < msg.field_count) {
+      size_t bytes = 0;
+      uint32_t n = scratch.Load(msg.fields, msg.field_count, &next, &bytes);
       struct iovec* iov = scratch.data();
-      uint32_t n = 0;
-      while (next < msg.field_count && n < scratch.capacity()) {
-        if (msg.fields[next].iov_len > 0) iov[n++] = msg.fields[next];
-        ++next;
-      }
       uint32_t first = 0;
       while (first < n) {
         ssize_t w = pwritev(memfd, iov + first, (int)(n - first), off);
@@ -132,15 +124,7 @@ struct Endpoint : EndpointBase<Endpoint> {
         }
         off += w;
         dirty = true;
-        size_t left = (size_t)w;
-        while (first < n && left >= iov[first].iov_len) {
-          left -= iov[first].iov_len;
-          ++first;
-        }
-        if (left > 0) {
-          iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
-          iov[first].iov_len -= left;
-        }
+        first = AdvanceIov(iov, first, n, (size_t)w);
       }
     }
     copied_bytes += len;
@@ -150,27 +134,15 @@ struct Endpoint : EndpointBase<Endpoint> {
   // sendfile() bytes [0, len) of the memfd to the socket.
   int SendStaged(size_t len) {
     SigpipeGuard guard;  // sendfile() has no MSG_NOSIGNAL
-    off_t off = 0;
-    while ((size_t)off < len) {
-      ssize_t n = sendfile(fd, memfd, &off, len - (size_t)off);
-      if (n > 0) {
-        ++send_counters.send_calls;
-        if ((size_t)off < len) ++send_counters.short_writes;
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        int rc = WaitAfterEagain(fd, POLLOUT, io_timeout_ms, "sendfile",
-                                 (size_t)off, len, nullptr, &error);
-        if (rc < 0) return rc;
-        continue;
-      }
-      if (n == 0) return error.Set(-EIO, "sendfile: wrote 0 bytes");
-      int e = errno;
-      if (e == EPIPE) guard.ConsumeRaised();
-      char buf[96];
-      return error.Set(-e, "sendfile: %s (after %lld of %zu bytes)",
-                       ErrnoName(e, buf, sizeof(buf)), (long long)off, len);
+    SendProgress progress(fd, "sendfile", 0, len, io_timeout_ms, &send_counters,
+                          &error);
+    while (progress.done() < len) {
+      off_t off = (off_t)progress.done();
+      size_t offered = len - progress.done();
+      ssize_t n = sendfile(fd, memfd, &off, offered);
+      if (n < 0 && errno == EPIPE) guard.ConsumeRaised();
+      n = progress.After(n, offered);
+      if (n < 0) return (int)n;
     }
     return 0;
   }
@@ -193,8 +165,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

@@ -14,24 +14,19 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(Sendfile, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "sendfile");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("sendfile", CS_CAP_RECV, {});
 }
 
 // sendfile() hands the memfd's pages to the socket by reference. Messages
 // queued in the socket must keep their bytes while later messages are
 // written: each message is written on fresh pages.
 TEST(Sendfile, QueuedMessagesKeepTheirBytesWhileLaterOnesAreWritten) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0, 1 << 20));
-  const cs_transport* t = Transport();
   const size_t len = 60000;
   const int count = 6;
-  OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  TcpPair pair;
+  OwnedEndpoint sender(Transport()), receiver(Transport());
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len, 0, 1 << 20));
   ExpectQueuedMessagesKeepTheirBytes(sender, receiver, len, count,
                                      /*fields=*/3, /*seed=*/20);
   EXPECT_EQ(sender.Counter("copied_bytes"), len * count);
@@ -46,13 +41,7 @@ TEST(Sendfile, SenderNeedsAMaxMessageSize) {
   ExpectSenderNeedsAMaxMessageSize();
 }
 
-TEST(Sendfile, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 5, 11);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(Sendfile, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 5, 11); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit

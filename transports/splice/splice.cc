@@ -22,9 +22,13 @@
 #include <unistd.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/probe.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/sigpipe.h"
-#include "transports/common/socket_io.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14
@@ -44,8 +48,7 @@ int Probe(char* why, size_t why_size) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) {
     int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "pipe2: %s", ErrnoName(e, buf, sizeof(buf)));
+    FormatInto(why, why_size, "pipe2: %s", ErrnoText(e).c_str());
     return -e;
   }
   char byte = 'x';
@@ -53,8 +56,7 @@ int Probe(char* why, size_t why_size) {
   int rc = 0;
   if (vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK) != 1) {
     int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "vmsplice: %s", ErrnoName(e, buf, sizeof(buf)));
+    FormatInto(why, why_size, "vmsplice: %s", ErrnoText(e).c_str());
     rc = -e;
   }
   close(p[0]);
@@ -95,9 +97,7 @@ struct Endpoint : EndpointBase<Endpoint> {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
       int e = errno;
-      char buf[96];
-      FormatInto(err, err_size, "open: pipe2: %s",
-                 ErrnoName(e, buf, sizeof(buf)));
+      FormatInto(err, err_size, "open: pipe2: %s", ErrnoText(e).c_str());
       return -e;
     }
     pipe_r = p[0];
@@ -105,10 +105,9 @@ struct Endpoint : EndpointBase<Endpoint> {
     int got = fcntl(pipe_w, F_SETPIPE_SZ, (int)o.pipe_size);
     if (got < 0) {
       int e = errno;
-      char buf[96];
       FormatInto(
           err, err_size, "open: F_SETPIPE_SZ to %llu bytes: %s%s",
-          (unsigned long long)o.pipe_size, ErrnoName(e, buf, sizeof(buf)),
+          (unsigned long long)o.pipe_size, ErrnoText(e).c_str(),
           e == EPERM ? " (above fs.pipe-max-size; lower pipe_size)" : "");
       return -e;
     }
@@ -187,32 +186,19 @@ struct Endpoint : EndpointBase<Endpoint> {
       in += (size_t)r;
     }
     SigpipeGuard guard;  // splice() has no MSG_NOSIGNAL
-    size_t out = 0;      // spliced into the socket
-    while (out < n) {
+    SendProgress progress(fd, "splice", done, total, io_timeout_ms,
+                          &send_counters, &error);
+    while (progress.done() < done + n) {  // spliced into the socket
+      size_t offered = done + n - progress.done();
       unsigned flags = SPLICE_F_MOVE | (more ? SPLICE_F_MORE : 0);
-      ssize_t r = splice(pipe_r, nullptr, fd, nullptr, n - out, flags);
-      if (r > 0) {
-        ++send_counters.send_calls;
-        if ((size_t)r < n - out) ++send_counters.short_writes;
-        out += (size_t)r;
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        int rc = WaitAfterEagain(fd, POLLOUT, io_timeout_ms, "splice",
-                                 done + out, total, nullptr, &error);
-        if (rc < 0) return rc;
-        continue;
-      }
+      ssize_t r = splice(pipe_r, nullptr, fd, nullptr, offered, flags);
       if (r == 0) return error.Set(-EIO, "splice: moved 0 bytes");
-      int e = errno;
-      if (e == EPIPE) guard.ConsumeRaised();
-      char buf[96];
-      return error.Set(-e, "splice: %s (after %zu of %zu bytes)",
-                       ErrnoName(e, buf, sizeof(buf)), done + out, total);
+      if (r < 0 && errno == EPIPE) guard.ConsumeRaised();
+      r = progress.After(r, offered);
+      if (r < 0) return (int)r;
     }
     // The socket holds the staging pages now: take fresh ones next time.
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = PageSize();
     size_t used = (n + page - 1) / page * page;
     if (madvise(staging, used, MADV_DONTNEED) != 0) {
       return error.SetErrno(errno, "send: madvise(MADV_DONTNEED)");
@@ -241,8 +227,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

@@ -13,18 +13,8 @@
 namespace copyscope::transports::unit {
 namespace {
 
-cs_endpoint_config WithPipeSize(cs_endpoint_config c, const cs_option* o) {
-  c.options = o;
-  c.option_count = 1;
-  return c;
-}
-
 TEST(Splice, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "splice");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  ASSERT_EQ(t->option_count, 1u);
-  EXPECT_STREQ(t->options[0].key, "pipe_size");
+  ExpectDescriptor("splice", CS_CAP_RECV, {"pipe_size"});
 }
 
 // splice() hands the pipe's pages to the socket by reference. Messages
@@ -38,9 +28,9 @@ TEST(Splice, QueuedMessagesKeepTheirBytesWhileLaterOnesAreStaged) {
   const int count = 6;
   cs_option pipe_size = {"pipe_size", "16K"};  // several chunks a message
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(
-                WithPipeSize(Config(pair.a, CS_ROLE_SENDER, len), &pipe_size)),
-            0)
+  ASSERT_EQ(
+      sender.Open(WithOptions(Config(pair.a, CS_ROLE_SENDER, len), pipe_size)),
+      0)
       << sender.err;
   ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
   ExpectQueuedMessagesKeepTheirBytes(sender, receiver, len, count,
@@ -54,15 +44,11 @@ TEST(Splice, QueuedMessagesKeepTheirBytesWhileLaterOnesAreStaged) {
 TEST(Splice, RejectsBadPipeSizes) {
   TcpPair pair;
   ASSERT_TRUE(pair.Connect(0));
-  for (const char* bad : {"0", "x", "2G", "-4"}) {
-    cs_option o = {"pipe_size", bad};
-    OwnedEndpoint ep(Transport());
-    EXPECT_EQ(ep.Open(WithPipeSize(Config(pair.a, CS_ROLE_SENDER, 64), &o)),
-              -EINVAL)
-        << bad;
-    EXPECT_NE(std::string(ep.err).find("pipe_size"), std::string::npos)
-        << ep.err;
-  }
+  ExpectRejectsOptions(Config(pair.a, CS_ROLE_SENDER, 64),
+                       {{{"pipe_size", "0"}},
+                        {{"pipe_size", "x"}},
+                        {{"pipe_size", "2G"}},
+                        {{"pipe_size", "-4"}}});
 }
 
 TEST(Splice, OnePagePipeStillMovesALargeMessage) {
@@ -70,8 +56,8 @@ TEST(Splice, OnePagePipeStillMovesALargeMessage) {
   ASSERT_TRUE(pair.Connect(0));
   cs_option o = {"pipe_size", "1"};  // rounded up to one page
   OwnedEndpoint sender(Transport()), receiver(Transport());
-  ASSERT_EQ(
-      sender.Open(WithPipeSize(Config(pair.a, CS_ROLE_SENDER, 100000), &o)), 0)
+  ASSERT_EQ(sender.Open(WithOptions(Config(pair.a, CS_ROLE_SENDER, 100000), o)),
+            0)
       << sender.err;
   ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 100000)), 0);
   std::vector<char> data = Pattern(100000, 5), got(100000);
@@ -86,13 +72,7 @@ TEST(Splice, OnePagePipeStillMovesALargeMessage) {
   EXPECT_EQ(sender.Counter("vmsplice_calls"), (100000 + 4095) / 4096u);
 }
 
-TEST(Splice, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 5, 11);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(Splice, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 5, 11); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit

@@ -18,14 +18,18 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/probe.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 namespace {
@@ -54,37 +58,19 @@ struct Piece {  // a part of the message, in order
   size_t len;
 };
 
-size_t PageSize() {
-  long p = sysconf(_SC_PAGESIZE);
-  return p > 0 ? (size_t)p : 4096;
-}
-
-const char* Release(struct utsname* u) {
-  return uname(u) == 0 ? u->release : "unknown";
-}
-
 int Probe(char* why, size_t why_size) {
   FormatInto(why, why_size, "%s", "");
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "cannot create a TCP socket: %s",
-               ErrnoName(e, buf, sizeof(buf)));
-    return -e;
-  }
-  struct utsname u;
+  int fd = OpenProbeSocket(why, why_size);
+  if (fd < 0) return fd;
   size_t page = PageSize();
   int rc = 0;
   void* m = mmap(nullptr, page, PROT_READ, MAP_SHARED, fd, 0);
   if (m == MAP_FAILED) {
     int e = errno;
-    char buf[96];
     FormatInto(why, why_size,
                "mmap of a TCP socket not supported by kernel %s (%s; "
                "TCP_ZEROCOPY_RECEIVE needs Linux 4.18+)",
-               Release(&u), ErrnoName(e, buf, sizeof(buf)));
+               KernelRelease().text, ErrnoText(e).c_str());
     rc = -e;
   } else {
     ZeroCopyReceive zc;
@@ -95,7 +81,7 @@ int Probe(char* why, size_t why_size) {
         (errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
       FormatInto(why, why_size,
                  "TCP_ZEROCOPY_RECEIVE not supported by kernel %s",
-                 Release(&u));
+                 KernelRelease().text);
       rc = -EOPNOTSUPP;
     }
     munmap(m, page);
@@ -120,11 +106,10 @@ struct Endpoint : EndpointBase<Endpoint> {
     void* m = mmap(nullptr, region_size, PROT_READ, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size,
                  "open: mmap of %zu bytes of the socket: %s (a TCP socket "
                  "and Linux 4.18+ are needed)",
-                 region_size, ErrnoName(e, buf, sizeof(buf)));
+                 region_size, ErrnoText(e).c_str());
       region_size = 0;
       return -e;
     }
@@ -199,24 +184,9 @@ struct Endpoint : EndpointBase<Endpoint> {
         copied_bytes += (size_t)r;
         return (int)r;
       }
-      if (r == 0) {
-        return error.Set(-EPIPE,
-                         "recv: peer closed the connection after "
-                         "%zu of %zu bytes",
-                         got, len);
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-      if (errno == ECONNRESET) {
-        return error.Set(-EPIPE,
-                         "recv: peer reset the connection after "
-                         "%zu of %zu bytes",
-                         got, len);
-      }
-      int e = errno;
-      char ebuf[96];
-      return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                       ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+      return RecvEnded(r == 0 ? 0 : errno, got, len, &error);
     }
   }
 
@@ -224,7 +194,7 @@ struct Endpoint : EndpointBase<Endpoint> {
   int Gather(char* buf, size_t len) {
     const size_t page = PageSize();
     size_t got = 0;
-    int64_t deadline = io_timeout_ms < 0 ? -1 : MonotonicMs() + io_timeout_ms;
+    Deadline deadline(io_timeout_ms);
     while (got < len) {
       size_t left = len - got;
       size_t skip = left;  // bytes to copy before mapping can go on
@@ -239,9 +209,8 @@ struct Endpoint : EndpointBase<Endpoint> {
           if (errno == EINTR) continue;
           int e = errno;
           if (e != EIO) {
-            char ebuf[96];
             return error.Set(-e, "recv: TCP_ZEROCOPY_RECEIVE: %s",
-                             ErrnoName(e, ebuf, sizeof(ebuf)));
+                             ErrnoText(e).c_str());
           }
           // EIO: nothing queued and the peer is done; recv() below says how.
           memset(&zc, 0, sizeof(zc));
@@ -249,16 +218,7 @@ struct Endpoint : EndpointBase<Endpoint> {
           ++zerocopy_calls;
         }
         if (zc.err != 0) {
-          int e = zc.err < 0 ? -zc.err : zc.err;
-          if (e == ECONNRESET) {
-            return error.Set(-EPIPE,
-                             "recv: peer reset the connection "
-                             "after %zu of %zu bytes",
-                             got, len);
-          }
-          char ebuf[96];
-          return error.Set(-e, "recv: %s (after %zu of %zu bytes)",
-                           ErrnoName(e, ebuf, sizeof(ebuf)), got, len);
+          return RecvEnded(zc.err < 0 ? -zc.err : zc.err, got, len, &error);
         }
         if (zc.length > 0) {
           AddPiece(true, mapped, zc.length);
@@ -278,19 +238,9 @@ struct Endpoint : EndpointBase<Endpoint> {
         continue;
       }
       // Nothing queued: wait for data, bounded.
-      int wait = -1;
-      if (deadline >= 0) {
-        int64_t l = deadline - MonotonicMs();
-        wait = l > 0 ? (int)l : 0;
-      }
-      int rc = PollFor(fd, POLLIN, wait);
+      int rc = PollFor(fd, POLLIN, deadline.LeftMs());
       if (rc < 0) return error.SetErrno(-rc, "recv: poll");
-      if (rc == 0) {
-        return error.Set(-ETIMEDOUT,
-                         "recv: peer made no progress within "
-                         "io_timeout_ms=%d (%zu of %zu bytes done)",
-                         io_timeout_ms, got, len);
-      }
+      if (rc == 0) return NoProgress(&error, "recv", io_timeout_ms, got, len);
     }
     return 0;
   }
@@ -319,8 +269,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

@@ -15,31 +15,22 @@
 namespace copyscope::transports::unit {
 namespace {
 
-class TcpZerocopyRecv : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
+using TcpZerocopyRecv = ProbedTransportTest;
 
 TEST_F(TcpZerocopyRecv, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "tcp_zerocopy_recv");
-  EXPECT_EQ(t->capabilities,
-            CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("tcp_zerocopy_recv",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE,
+                   {});
 }
 
 // A plain send() over loopback leaves nothing mappable: every byte copied.
 TEST_F(TcpZerocopyRecv, PlainSendsOverLoopbackAreCopied) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
   const size_t len = 256 * 1024;
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   std::vector<char> data = Pattern(len, 1);
   std::thread writer([&] {
     iovec iov = {data.data(), len};

@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/probe.h"
+#include "transports/common/send_loop.h"
 
 namespace copyscope::transports {
 namespace {
@@ -74,8 +77,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

@@ -13,10 +13,7 @@ namespace copyscope::transports::unit {
 namespace {
 
 TEST(TwoCopy, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "two_copy");
-  EXPECT_EQ(t->capabilities, CS_CAP_RECV);
-  EXPECT_EQ(t->option_count, 0u);
+  ExpectDescriptor("two_copy", CS_CAP_RECV, {});
 }
 
 TEST(TwoCopy, RefusesMessagesAboveMaxMessageSizeAndStaysUsable) {
@@ -28,12 +25,11 @@ TEST(TwoCopy, SenderNeedsAMaxMessageSize) {
 }
 
 TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 4096)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
   std::vector<char> data = Pattern(4096, 7);
   std::vector<iovec> one = Split(data, 1);
   std::vector<iovec> four = Split(data, 4);
@@ -48,13 +44,7 @@ TEST(TwoCopy, GathersSeveralFieldsButSendsASingleFieldAsItIs) {
   EXPECT_EQ(sender.Counter("single_field_sends"), 2u);
 }
 
-TEST(TwoCopy, WorksOnAUnixSocketPair) {
-  int sv[2];
-  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  RoundTrip(sv[0], sv[1], 300000, 5, 11);
-  close(sv[0]);
-  close(sv[1]);
-}
+TEST(TwoCopy, WorksOnAUnixSocketPair) { RoundTripOnUnixPair(300000, 5, 11); }
 
 }  // namespace
 }  // namespace copyscope::transports::unit

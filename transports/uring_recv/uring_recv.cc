@@ -20,9 +20,15 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/probe.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
 #include "transports/common/uring_io.h"
+#include "transports/common/wait.h"
 
 namespace copyscope::transports {
 namespace {
@@ -63,8 +69,8 @@ struct Endpoint : EndpointBase<Endpoint> {
           sqe->user_data = kCancelData;
           io_uring_submit(&ring);
         }
-        int64_t deadline = MonotonicMs() + 1000;
-        while (armed && MonotonicMs() < deadline) {
+        Deadline deadline(1000);
+        while (armed && deadline.LeftMs() > 0) {
           struct io_uring_cqe* cqe = nullptr;
           struct __kernel_timespec ts = {0, 100 * 1000000};
           if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts) != 0) continue;
@@ -168,11 +174,10 @@ struct Endpoint : EndpointBase<Endpoint> {
     reg.bgid = 0;
     int rc = io_uring_register_buf_ring(&ring, &reg, 0);
     if (rc < 0) {
-      char buf[96];
       FormatInto(err, err_size,
                  "open: registering a provided buffer ring: %s (needs Linux "
                  "5.19+; kernel %s)",
-                 ErrnoName(-rc, buf, sizeof(buf)), KernelRelease().text);
+                 ErrnoText(-rc).c_str(), KernelRelease().text);
       return rc;
     }
     br_registered = true;
@@ -214,9 +219,7 @@ struct Endpoint : EndpointBase<Endpoint> {
       rc = io_uring_submit(&ring);
     } while (rc == -EINTR);
     if (rc < 0) {
-      char buf[96];
-      return error.Set(rc, "recv: io_uring_submit: %s",
-                       ErrnoName(-rc, buf, sizeof(buf)));
+      return error.Set(rc, "recv: io_uring_submit: %s", ErrnoText(-rc).c_str());
     }
     armed = true;
     ++recv_calls;
@@ -330,7 +333,7 @@ int Endpoint::Receive(cs_recv_args* args) {
   bool in_place = len <= (size_t)buf_size * (buf_count / 2);
   size_t copied = 0;
   size_t have = Queued();
-  int64_t deadline = io_timeout_ms < 0 ? -1 : MonotonicMs() + io_timeout_ms;
+  Deadline deadline(io_timeout_ms);
   while (copied + have < len) {
     if (dry && in_place) in_place = false;  // copying frees buffers
     if (!in_place && have > 0) {
@@ -344,25 +347,14 @@ int Endpoint::Receive(cs_recv_args* args) {
       if (rc < 0) return rc;
     }
     struct io_uring_cqe* cqe = nullptr;
-    if (deadline < 0) {
-      rc = io_uring_wait_cqe(&ring, &cqe);
-    } else {
-      int64_t left = deadline - MonotonicMs();
-      if (left < 0) left = 0;
-      struct __kernel_timespec ts = {left / 1000, (left % 1000) * 1000000};
-      rc = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
-    }
+    rc = WaitCqe(&ring, &cqe, deadline);
     if (rc == -EINTR) continue;
     if (rc == -ETIME) {
-      return error.Set(-ETIMEDOUT,
-                       "recv: peer made no progress within "
-                       "io_timeout_ms=%d (%zu of %zu bytes done)",
-                       io_timeout_ms, copied + have, len);
+      return NoProgress(&error, "recv", io_timeout_ms, copied + have, len);
     }
     if (rc < 0) {
-      char buf[96];
       return error.Set(rc, "recv: waiting for io_uring: %s",
-                       ErrnoName(-rc, buf, sizeof(buf)));
+                       ErrnoText(-rc).c_str());
     }
     do {  // everything posted so far
       Complete(cqe);
@@ -372,15 +364,7 @@ int Endpoint::Receive(cs_recv_args* args) {
   }
   if (copied + have < len) {  // end of stream or an error: partial message
     size_t got = copied + CopyOut(dst + copied, have);
-    if (sock_error != 0 && sock_error != -ECONNRESET) {
-      char buf[96];
-      return error.Set(sock_error, "recv: %s (after %zu of %zu bytes)",
-                       ErrnoName(-sock_error, buf, sizeof(buf)), got, len);
-    }
-    return error.Set(-EPIPE,
-                     "recv: peer %s the connection after %zu of "
-                     "%zu bytes",
-                     sock_error != 0 ? "reset" : "closed", got, len);
+    return RecvEnded(-sock_error, got, len, &error);
   }
   if (!in_place) {
     CopyOut(dst + copied, len - copied);
@@ -416,8 +400,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

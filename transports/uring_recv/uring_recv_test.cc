@@ -14,20 +14,7 @@
 namespace copyscope::transports::unit {
 namespace {
 
-class UringRecv : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
-
-cs_endpoint_config WithOptions(cs_endpoint_config c,
-                               const std::vector<cs_option>& o) {
-  c.options = o.data();
-  c.option_count = static_cast<uint32_t>(o.size());
-  return c;
-}
+using UringRecv = ProbedTransportTest;
 
 void WriteAll(int fd, const std::vector<char>& data) {
   size_t done = 0;
@@ -39,26 +26,19 @@ void WriteAll(int fd, const std::vector<char>& data) {
 }
 
 TEST_F(UringRecv, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "uring_recv");
-  EXPECT_EQ(t->capabilities,
-            CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE);
-  ASSERT_EQ(t->option_count, 3u);
+  ExpectDescriptor("uring_recv",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_RECV | CS_CAP_RECV_IN_PLACE,
+                   {"buf_size", "buf_count", "multishot"});
 }
 
 TEST_F(UringRecv, RejectsBadOptions) {
   TcpPair pair;
   ASSERT_TRUE(pair.Connect(0));
-  for (auto bad : std::vector<std::vector<cs_option>>{{{"buf_count", "3"}},
-                                                      {{"buf_count", "1"}},
-                                                      {{"buf_size", "100"}},
-                                                      {{"multishot", "2"}}}) {
-    OwnedEndpoint ep(Transport());
-    EXPECT_EQ(ep.Open(WithOptions(Config(pair.b, CS_ROLE_RECEIVER, 64), bad)),
-              -EINVAL);
-    EXPECT_NE(std::string(ep.err).find(bad[0].key), std::string::npos)
-        << ep.err;
-  }
+  ExpectRejectsOptions(Config(pair.b, CS_ROLE_RECEIVER, 64),
+                       {{{"buf_count", "3"}},
+                        {{"buf_count", "1"}},
+                        {{"buf_size", "100"}},
+                        {{"multishot", "2"}}});
 }
 
 // Small messages come back in the provided buffers; one multishot receive
@@ -87,13 +67,12 @@ TEST_F(UringRecv, SmallMessagesComeBackInPlace) {
 }
 
 TEST_F(UringRecv, LargeMessagesAreCopiedIntoTheHostBuffer) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
   const size_t len = (1 << 20) + 4096;  // > half of 64 buffers of 32 KiB
+  TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0);
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   std::vector<char> data = Pattern(len, 3);
   std::thread writer([&] {
     std::vector<iovec> iov = Split(data, 8);
@@ -159,30 +138,6 @@ TEST_F(UringRecv, SingleShotReadsOnlyTheCurrentMessage) {
   std::vector<char> rest(3000);
   ASSERT_EQ(recv(pair.b, rest.data(), rest.size(), MSG_WAITALL), 3000);
   EXPECT_TRUE(rest == b);
-}
-
-TEST_F(UringRecv, RequestResponseOnOneEndpointEachSide) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
-  const cs_transport* t = Transport();
-  OwnedEndpoint a(t), b(t);
-  ASSERT_EQ(a.Open(Config(pair.a, CS_ROLE_BOTH, 512)), 0) << a.err;
-  ASSERT_EQ(b.Open(Config(pair.b, CS_ROLE_BOTH, 512)), 0) << b.err;
-  std::vector<char> ping = Pattern(512, 1), pong = Pattern(512, 2);
-  iovec ping_iov = {ping.data(), ping.size()};
-  iovec pong_iov = {pong.data(), pong.size()};
-  for (int i = 0; i < 50; ++i) {
-    cs_message m = {&ping_iov, 1, 0, 1};
-    ASSERT_EQ(t->send(a.ep, &m, 1), 0) << a.LastError();
-    uint32_t segments = 0;
-    int rc = 1;
-    ASSERT_TRUE(RecvMessage(b, 512, &segments, &rc) == ping);
-    ASSERT_EQ(rc, 0) << b.LastError();
-    m = {&pong_iov, 1, 0, 2};
-    ASSERT_EQ(t->send(b.ep, &m, 1), 0) << b.LastError();
-    ASSERT_TRUE(RecvMessage(a, 512, &segments, &rc) == pong);
-    ASSERT_EQ(rc, 0) << a.LastError();
-  }
 }
 
 }  // namespace

@@ -15,41 +15,25 @@
 namespace copyscope::transports::unit {
 namespace {
 
-class UringSend : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
-
-cs_endpoint_config WithOption(cs_endpoint_config c, const cs_option* o) {
-  c.options = o;
-  c.option_count = 1;
-  return c;
-}
+using UringSend = ProbedTransportTest;
 
 TEST_F(UringSend, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "uring_send");
-  EXPECT_EQ(t->capabilities, CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
-                                 CS_CAP_BATCHING | CS_CAP_RECV);
-  ASSERT_EQ(t->option_count, 1u);
-  EXPECT_STREQ(t->options[0].key, "queue_depth");
-  EXPECT_STREQ(t->options[0].default_value, "64");
+  ExpectDescriptor("uring_send",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
+                       CS_CAP_BATCHING | CS_CAP_RECV,
+                   {"queue_depth"});
+  EXPECT_STREQ(Transport()->options[0].default_value, "64");
 }
 
 TEST_F(UringSend, RejectsBadQueueDepths) {
   TcpPair pair;
   ASSERT_TRUE(pair.Connect(0));
-  for (const char* bad : {"0", "4097", "x", "-1", ""}) {
-    cs_option o = {"queue_depth", bad};
-    OwnedEndpoint ep(Transport());
-    EXPECT_EQ(ep.Open(WithOption(Config(pair.a, CS_ROLE_SENDER, 64), &o)),
-              -EINVAL)
-        << bad;
-    EXPECT_NE(std::string(ep.err).find("queue_depth"), std::string::npos);
-  }
+  ExpectRejectsOptions(Config(pair.a, CS_ROLE_SENDER, 64),
+                       {{{"queue_depth", "0"}},
+                        {{"queue_depth", "4097"}},
+                        {{"queue_depth", "x"}},
+                        {{"queue_depth", "-1"}},
+                        {{"queue_depth", ""}}});
 }
 
 // One send() call carries a whole batch in one submission.
@@ -72,7 +56,7 @@ TEST_F(UringSend, QueueDepthOneStillKeepsOrder) {
   const cs_transport* t = Transport();
   cs_option o = {"queue_depth", "1"};
   OwnedEndpoint sender(t);
-  ASSERT_EQ(sender.Open(WithOption(Config(pair.a, CS_ROLE_SENDER, 50000), &o)),
+  ASSERT_EQ(sender.Open(WithOptions(Config(pair.a, CS_ROLE_SENDER, 50000), o)),
             0)
       << sender.err;
   StreamBatches(t, &sender, pair.a, pair.b, 50000, 3, 40, 8);
@@ -88,7 +72,7 @@ TEST_F(UringSend, MessagesBeyondIovMaxAreSplitAndRefusedAboveQueueDepth) {
   const size_t fields = 2 * IOV_MAX + 5;
   cs_option o = {"queue_depth", "2"};
   cs_endpoint_config c =
-      WithOption(Config(pair.a, CS_ROLE_SENDER, fields * 3), &o);
+      WithOptions(Config(pair.a, CS_ROLE_SENDER, fields * 3), o);
   c.max_fields = static_cast<uint32_t>(fields);
   OwnedEndpoint sender(t);
   ASSERT_EQ(sender.Open(c), 0) << sender.err;
@@ -132,32 +116,6 @@ TEST_F(UringSend, ErrorsInCompletionsBreakTheEndpoint) {
   EXPECT_NE(sender.LastError().find("Broken pipe"), std::string::npos)
       << sender.LastError();
   EXPECT_EQ(t->send(sender.ep, &msg, 1), -EPIPE);
-}
-
-TEST_F(UringSend, RequestResponseOnOneEndpointEachSide) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
-  const cs_transport* t = Transport();
-  OwnedEndpoint a(t), b(t);
-  ASSERT_EQ(a.Open(Config(pair.a, CS_ROLE_BOTH, 300)), 0) << a.err;
-  ASSERT_EQ(b.Open(Config(pair.b, CS_ROLE_BOTH, 300)), 0) << b.err;
-  std::vector<char> ping = Pattern(300, 1), pong = Pattern(300, 2);
-  std::vector<char> got(300);
-  iovec ping_iov = {ping.data(), ping.size()};
-  iovec pong_iov = {pong.data(), pong.size()};
-  uint64_t tag = 0;
-  for (int i = 0; i < 50; ++i) {
-    cs_message m = {&ping_iov, 1, 0, 1};
-    ASSERT_EQ(t->send(a.ep, &m, 1), 0) << a.LastError();
-    ASSERT_EQ(b.Recv(got.data(), 300), 0) << b.LastError();
-    ASSERT_TRUE(got == ping);
-    m = {&pong_iov, 1, 0, 2};
-    ASSERT_EQ(t->send(b.ep, &m, 1), 0) << b.LastError();
-    ASSERT_EQ(a.Recv(got.data(), 300), 0) << a.LastError();
-    ASSERT_TRUE(got == pong);
-    ASSERT_EQ(t->reap(a.ep, &tag, 1, -1), 1);
-    ASSERT_EQ(t->reap(b.ep, &tag, 1, -1), 1);
-  }
 }
 
 }  // namespace

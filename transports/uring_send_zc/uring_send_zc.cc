@@ -13,9 +13,9 @@
 #include <errno.h>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
-#include "transports/common/uring_io.h"
+#include "transports/common/options.h"
 #include "transports/common/uring_send_endpoint.h"
 #include "transports/common/uring_sender.h"
 
@@ -23,9 +23,7 @@ namespace copyscope::transports {
 namespace {
 
 const cs_option_desc kOptions[] = {
-    {"queue_depth", "64",
-     "io_uring entries: the most sends in flight, and the longest chain one "
-     "submission carries (1..4096)"},
+    kQueueDepthOption,
     {"fixed_buffers", "0",
      "1: register each distinct field buffer with io_uring on first use "
      "(pinned until close; the host must keep it mapped) and send from the "
@@ -35,27 +33,20 @@ const cs_option_desc kOptions[] = {
      "(1..16384); more is an error"},
 };
 
-const UringOpName kOps[] = {{IORING_OP_SEND_ZC, "IORING_OP_SEND_ZC"},
-                            {IORING_OP_SENDMSG_ZC, "IORING_OP_SENDMSG_ZC"}};
-
-int Probe(char* why, size_t why_size) {
-  return ProbeUring(kOps, 2, why, why_size);
-}
-
 struct Endpoint : UringSendEndpoint<Endpoint> {
   static constexpr OptionTable kOptionTable = OptionsOf(kOptions);
 
   static int Configure(const cs_endpoint_config& config, UringSenderOptions* o,
                        char* err, size_t err_size) {
+    int rc = UringSendEndpoint::Configure(config, o, err, err_size);
+    if (rc < 0) return rc;
     o->zero_copy = true;
-    uint64_t depth = o->queue_depth, fixed = 0, slots = 4096;
-    if (!NumberOption(&config, "queue_depth", 1, 4096, &depth, err, err_size) ||
-        !NumberOption(&config, "fixed_buffers", 0, 1, &fixed, err, err_size) ||
+    uint64_t fixed = 0, slots = 4096;
+    if (!NumberOption(&config, "fixed_buffers", 0, 1, &fixed, err, err_size) ||
         !NumberOption(&config, "fixed_slots", 1, 16384, &slots, err,
                       err_size)) {
       return -EINVAL;
     }
-    o->queue_depth = (uint32_t)depth;
     o->fixed_buffers = fixed == 1;
     o->max_fixed_buffers = (uint32_t)slots;
     return 0;
@@ -81,13 +72,9 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
     "notification",
     CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE | CS_CAP_ZERO_COPY_SEND |
         CS_CAP_BATCHING | CS_CAP_RECV,
-    Probe);
+    ProbeUringSender</*kZeroCopy=*/true>);
 
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

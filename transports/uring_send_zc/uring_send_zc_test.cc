@@ -10,74 +10,40 @@
 #include <vector>
 
 #include "transports/common/async_transport_tests.h"
+#include "transports/common/probe.h"
 #include "transports/common/socket_transport_tests.h"
-#include "transports/common/uring_io.h"
 
 namespace copyscope::transports::unit {
 namespace {
 
-class UringSendZc : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
-
-cs_endpoint_config WithOptions(cs_endpoint_config c,
-                               const std::vector<cs_option>& o) {
-  c.options = o.data();
-  c.option_count = static_cast<uint32_t>(o.size());
-  return c;
-}
-
-bool HasCounter(const OwnedEndpoint& ep, const std::string& name) {
-  std::vector<cs_counter> all(ep.t->counters(ep.ep, nullptr, 0));
-  ep.t->counters(ep.ep, all.data(), static_cast<uint32_t>(all.size()));
-  for (const cs_counter& c : all) {
-    if (name == c.name) return true;
-  }
-  return false;
-}
+using UringSendZc = ProbedTransportTest;
 
 TEST_F(UringSendZc, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "uring_send_zc");
-  EXPECT_EQ(t->capabilities, CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
-                                 CS_CAP_ZERO_COPY_SEND | CS_CAP_BATCHING |
-                                 CS_CAP_RECV);
-  ASSERT_EQ(t->option_count, 3u);
-  EXPECT_STREQ(t->options[0].key, "queue_depth");
-  EXPECT_STREQ(t->options[1].key, "fixed_buffers");
-  EXPECT_STREQ(t->options[2].key, "fixed_slots");
+  ExpectDescriptor("uring_send_zc",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
+                       CS_CAP_ZERO_COPY_SEND | CS_CAP_BATCHING | CS_CAP_RECV,
+                   {"queue_depth", "fixed_buffers", "fixed_slots"});
 }
 
 TEST_F(UringSendZc, RejectsBadOptions) {
   TcpPair pair;
   ASSERT_TRUE(pair.Connect(0));
-  for (auto bad :
-       std::vector<std::vector<cs_option>>{{{"fixed_buffers", "2"}},
-                                           {{"fixed_buffers", "yes"}},
-                                           {{"fixed_slots", "0"}},
-                                           {{"fixed_slots", "16385"}},
-                                           {{"queue_depth", "0"}}}) {
-    OwnedEndpoint ep(Transport());
-    EXPECT_EQ(ep.Open(WithOptions(Config(pair.a, CS_ROLE_SENDER, 64), bad)),
-              -EINVAL);
-    EXPECT_NE(std::string(ep.err).find(bad[0].key), std::string::npos)
-        << ep.err;
-  }
+  ExpectRejectsOptions(Config(pair.a, CS_ROLE_SENDER, 64),
+                       {{{"fixed_buffers", "2"}},
+                        {{"fixed_buffers", "yes"}},
+                        {{"fixed_slots", "0"}},
+                        {{"fixed_slots", "16385"}},
+                        {{"queue_depth", "0"}}});
 }
 
 // Every send is released by its notification, and only then.
 TEST_F(UringSendZc, EveryTagWaitsForItsNotification) {
-  TcpPair pair;
-  ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
-  OwnedEndpoint sender(t), receiver(t);
   const size_t len = 65536;
-  ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, len)), 0) << sender.err;
-  ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, len)), 0);
+  TcpPair pair;
+  OwnedEndpoint sender(t), receiver(t);
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   const int count = 40;
   std::vector<std::vector<char>> data;
   for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 50 + i));
@@ -122,7 +88,7 @@ TEST_F(UringSendZc, ReportsCopiedSendsWhereTheKernelCan) {
   const cs_transport* t = Transport();
   OwnedEndpoint sender(t);
   ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 32768)), 0);
-  if (!HasCounter(sender, "zerocopy_copied")) {
+  if (!sender.HasCounter("zerocopy_copied")) {
     EXPECT_FALSE(KernelRelease().AtLeast(6, 2))
         << "Linux 6.2+ reports usage, but the counter is missing";
     GTEST_SKIP() << "kernel " << KernelRelease().text
@@ -186,8 +152,8 @@ TEST_F(UringSendZc, NoCopiedCounterOnAReceiver) {
   ASSERT_TRUE(pair.Connect(0));
   OwnedEndpoint receiver(Transport());
   ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 64)), 0);
-  EXPECT_FALSE(HasCounter(receiver, "zerocopy_copied"));
-  EXPECT_FALSE(HasCounter(receiver, "fixed_buffers"));
+  EXPECT_FALSE(receiver.HasCounter("zerocopy_copied"));
+  EXPECT_FALSE(receiver.HasCounter("fixed_buffers"));
 }
 
 }  // namespace

@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <deque>
@@ -37,8 +36,14 @@
 #include <vector>
 
 #include "plugins/copyscope_transport.h"
+#include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
-#include "transports/common/socket_io.h"
+#include "transports/common/error_text.h"
+#include "transports/common/options.h"
+#include "transports/common/probe.h"
+#include "transports/common/recv_loop.h"
+#include "transports/common/send_loop.h"
+#include "transports/common/wait.h"
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -199,17 +204,13 @@ int DrainErrorQueue(Endpoint* ep) {
 // was read. Returns the entries read (> 0), 0 on timeout or when nothing is
 // outstanding, or a negative errno (error set).
 int AwaitCompletions(Endpoint* ep, int timeout_ms) {
-  int64_t deadline = timeout_ms < 0 ? -1 : MonotonicMs() + timeout_ms;
+  Deadline deadline(timeout_ms);
   for (;;) {
     int n = DrainErrorQueue(ep);
     if (n != 0) return n;
     if (IssuedIds(ep) == ep->done_below) return 0;
-    int wait = -1;
-    if (deadline >= 0) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0) return 0;
-      wait = (int)left;
-    }
+    int wait = deadline.LeftMs();
+    if (wait == 0) return 0;
     // events == 0: poll reports POLLERR (queued entries) and POLLHUP anyway.
     int rc = PollFor(ep->fd, 0, wait);
     if (rc < 0) return ep->error.SetErrno(-rc, "poll(POLLERR)");
@@ -294,23 +295,15 @@ uint64_t SocketKey(int fd) {
 
 int Probe(char* why, size_t why_size) {
   FormatInto(why, why_size, "%s", "");
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    int e = errno;
-    char buf[96];
-    FormatInto(why, why_size, "cannot create a TCP socket: %s",
-               ErrnoName(e, buf, sizeof(buf)));
-    return -e;
-  }
+  int fd = OpenProbeSocket(why, why_size);
+  if (fd < 0) return fd;
   int one = 1;
   int rc = setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one));
   int e = errno;
   close(fd);
   if (rc == 0) return 0;
-  struct utsname u;
-  const char* release = uname(&u) == 0 ? u.release : "unknown";
-  char buf[96];
+  const KernelRelease kernel;
+  const char* release = kernel.text;
   if (e == EOPNOTSUPP || e == ENOPROTOOPT) {
     FormatInto(why, why_size,
                "SO_ZEROCOPY not supported by kernel %s (MSG_ZEROCOPY on TCP "
@@ -318,7 +311,7 @@ int Probe(char* why, size_t why_size) {
                release);
   } else {
     FormatInto(why, why_size, "setsockopt(SO_ZEROCOPY) on kernel %s: %s",
-               release, ErrnoName(e, buf, sizeof(buf)));
+               release, ErrnoText(e).c_str());
   }
   return -e;
 }
@@ -335,11 +328,10 @@ int Endpoint::Configure(const cs_endpoint_config& config, Options* o, char* err,
     int one = 1;
     if (setsockopt(config.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
       int e = errno;
-      char buf[96];
       FormatInto(err, err_size,
                  "open: setsockopt(SO_ZEROCOPY): %s (MSG_ZEROCOPY needs a "
                  "TCP socket and Linux 4.14+)",
-                 ErrnoName(e, buf, sizeof(buf)));
+                 ErrnoText(e).c_str());
       return -e;
     }
   }
@@ -388,12 +380,11 @@ int Endpoint::Setup(const cs_endpoint_config& config, const Options& o,
 
 void Endpoint::OnClose() {
   // The kernel may still read the host's pages: wait for them, bounded.
-  int budget = io_timeout_ms < 0 ? kUnboundedCloseWaitMs : io_timeout_ms;
-  int64_t deadline = MonotonicMs() + budget;
+  Deadline deadline(io_timeout_ms < 0 ? kUnboundedCloseWaitMs : io_timeout_ms);
   try {
     while (IssuedIds(this) != done_below) {
-      int64_t left = deadline - MonotonicMs();
-      if (left <= 0 || AwaitCompletions(this, (int)left) <= 0) break;
+      int left = deadline.LeftMs();
+      if (left == 0 || AwaitCompletions(this, left) <= 0) break;
     }
   } catch (...) {
     // Out of memory while merging ranges: nothing more can be tracked.
@@ -453,15 +444,10 @@ int Endpoint::ReapReleased(uint64_t* tags, uint32_t max, int timeout_ms) {
       if (rc < 0) return rc;
     }
     if (ready.empty() && !pending.empty() && timeout_ms != 0) {
-      int wait = timeout_ms < 0 ? io_timeout_ms : timeout_ms;
-      int64_t deadline = wait < 0 ? -1 : MonotonicMs() + wait;
+      Deadline deadline(timeout_ms < 0 ? io_timeout_ms : timeout_ms);
       while (ready.empty()) {
-        int left = -1;
-        if (deadline >= 0) {
-          int64_t l = deadline - MonotonicMs();
-          if (l <= 0) break;
-          left = (int)l;
-        }
+        int left = deadline.LeftMs();
+        if (left == 0) break;
         int rc = AwaitCompletions(this, left);
         if (rc < 0) return rc;
         if (rc == 0) break;
@@ -506,8 +492,4 @@ const cs_transport kTransport = MakeTransport<Endpoint>(
 }  // namespace
 }  // namespace copyscope::transports
 
-extern "C" CS_EXPORT const cs_transport* copyscope_transport_entry(
-    const cs_host* host) {
-  return copyscope::transports::TransportForHost(
-      host, &copyscope::transports::kTransport);
-}
+COPYSCOPE_TRANSPORT_ENTRY(copyscope::transports::kTransport);

@@ -20,62 +20,13 @@
 namespace copyscope::transports::unit {
 namespace {
 
-class ZeroCopy : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char why[256];
-    if (Transport()->probe(why, sizeof(why)) != 0) GTEST_SKIP() << why;
-  }
-};
-
-// Sends `count` messages of `len` bytes (8 fields) while a thread receives
-// and checks them; reaps every tag and checks each came back once.
-void StreamAndReap(const cs_transport* t, OwnedEndpoint* sender, int recv_fd,
-                   size_t len, int count) {
-  OwnedEndpoint receiver(t);
-  ASSERT_EQ(receiver.Open(Config(recv_fd, CS_ROLE_RECEIVER, len)), 0);
-  std::vector<std::vector<char>> data;
-  for (int i = 0; i < count; ++i) data.push_back(Pattern(len, 100 + i));
-  int recv_failures = 0;
-  std::thread reader([&] {
-    std::vector<char> got(len);
-    for (int i = 0; i < count; ++i) {
-      if (receiver.Recv(got.data(), len) != 0 || got != data[i]) {
-        ++recv_failures;
-        return;
-      }
-    }
-  });
-  std::multiset<uint64_t> reaped;
-  uint64_t tags[8];
-  for (int i = 0; i < count; ++i) {
-    std::vector<iovec> iov = Split(data[i], 8);
-    cs_message msg = {iov.data(), static_cast<uint32_t>(iov.size()), 0,
-                      1000u + i};
-    int rc = t->send(sender->ep, &msg, 1);
-    ASSERT_EQ(rc, 0) << sender->LastError();
-    int n = t->reap(sender->ep, tags, 8, 0);
-    ASSERT_GE(n, 0) << sender->LastError();
-    reaped.insert(tags, tags + n);
-  }
-  while (reaped.size() < static_cast<size_t>(count)) {
-    int n = t->reap(sender->ep, tags, 8, -1);
-    ASSERT_GT(n, 0) << "completions missing: " << sender->LastError();
-    reaped.insert(tags, tags + n);
-  }
-  reader.join();
-  EXPECT_EQ(recv_failures, 0);
-  for (int i = 0; i < count; ++i) EXPECT_EQ(reaped.count(1000u + i), 1u) << i;
-  EXPECT_EQ(t->reap(sender->ep, tags, 8, -1), 0);  // nothing left
-}
+using ZeroCopy = ProbedTransportTest;
 
 TEST_F(ZeroCopy, DescribesItself) {
-  const cs_transport* t = Transport();
-  EXPECT_STREQ(t->name, "zero_copy");
-  EXPECT_EQ(t->capabilities, CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
-                                 CS_CAP_ZERO_COPY_SEND | CS_CAP_RECV);
-  ASSERT_EQ(t->option_count, 1u);
-  EXPECT_STREQ(t->options[0].key, "min_size");
+  ExpectDescriptor("zero_copy",
+                   CS_CAP_SCATTER_GATHER | CS_CAP_ASYNC_RELEASE |
+                       CS_CAP_ZERO_COPY_SEND | CS_CAP_RECV,
+                   {"min_size"});
 }
 
 TEST_F(ZeroCopy, CompletionsAccountForEverySendCall) {
@@ -85,7 +36,7 @@ TEST_F(ZeroCopy, CompletionsAccountForEverySendCall) {
   OwnedEndpoint sender(t);
   ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 65536)), 0)
       << sender.err;
-  StreamAndReap(t, &sender, pair.b, 65536, 48);
+  StreamBatches(t, &sender, pair.a, pair.b, 65536, 8, 48, 1);
   uint64_t calls = sender.Counter("send_calls");
   EXPECT_GE(calls, 48u);
   EXPECT_EQ(sender.Counter("plain_sends"), 0u);
@@ -104,7 +55,7 @@ TEST_F(ZeroCopy, NonBlockingSmallBuffersStillAccountForEveryCall) {
   const cs_transport* t = Transport();
   OwnedEndpoint sender(t);
   ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 262144)), 0);
-  StreamAndReap(t, &sender, pair.b, 262144, 8);
+  StreamBatches(t, &sender, pair.a, pair.b, 262144, 8, 8, 1);
   EXPECT_GE(sender.Counter("short_writes"), 1u);
   EXPECT_EQ(sender.Counter("zerocopy_completions"),
             sender.Counter("send_calls"));
@@ -115,15 +66,14 @@ TEST_F(ZeroCopy, MinSizeSendsSmallMessagesWithoutZeroCopy) {
   ASSERT_TRUE(pair.Connect(0));
   const cs_transport* t = Transport();
   cs_option opt = {"min_size", "4K"};
-  cs_endpoint_config config = Config(pair.a, CS_ROLE_SENDER, 8192);
-  config.options = &opt;
-  config.option_count = 1;
   OwnedEndpoint sender(t);
-  ASSERT_EQ(sender.Open(config), 0) << sender.err;
-  StreamAndReap(t, &sender, pair.b, 100, 10);  // below min_size
+  ASSERT_EQ(sender.Open(WithOptions(Config(pair.a, CS_ROLE_SENDER, 8192), opt)),
+            0)
+      << sender.err;
+  StreamBatches(t, &sender, pair.a, pair.b, 100, 8, 10, 1);  // below min_size
   EXPECT_EQ(sender.Counter("plain_sends"), sender.Counter("send_calls"));
   EXPECT_EQ(sender.Counter("zerocopy_completions"), 0u);
-  StreamAndReap(t, &sender, pair.b, 8192, 4);  // above
+  StreamBatches(t, &sender, pair.a, pair.b, 8192, 8, 4, 1);  // above
   EXPECT_EQ(sender.Counter("zerocopy_completions"),
             sender.Counter("send_calls") - sender.Counter("plain_sends"));
 }
@@ -167,11 +117,11 @@ TEST_F(ZeroCopy, EndpointsOnOneSocketShareTheCallNumbering) {
   ASSERT_EQ(first.Open(Config(pair.a, CS_ROLE_SENDER, 32768)), 0);
   EXPECT_EQ(second.Open(Config(pair.a, CS_ROLE_SENDER, 32768)), -EBUSY);
   EXPECT_NE(std::string(second.err).find("already"), std::string::npos);
-  StreamAndReap(t, &first, pair.b, 32768, 5);
+  StreamBatches(t, &first, pair.a, pair.b, 32768, 8, 5, 1);
   first.Close();
   ASSERT_EQ(second.Open(Config(pair.a, CS_ROLE_SENDER, 32768)), 0)
       << second.err;
-  StreamAndReap(t, &second, pair.b, 32768, 5);
+  StreamBatches(t, &second, pair.a, pair.b, 32768, 8, 5, 1);
   EXPECT_EQ(second.Counter("zerocopy_completions"),
             second.Counter("send_calls"));
 }
@@ -235,12 +185,11 @@ TEST_F(ZeroCopy, EnobufsIsRetriedAfterReadingCompletions) {
     int optmem = SmallestOptmemForOneSend();
     ASSERT_GT(optmem, 0);
     ASSERT_TRUE(SetOptmemMax(optmem));
-    TcpPair pair;
-    ASSERT_TRUE(pair.Connect(0));
     const cs_transport* t = Transport();
+    TcpPair pair;
     OwnedEndpoint sender(t), receiver(t);
-    ASSERT_EQ(sender.Open(Config(pair.a, CS_ROLE_SENDER, 4096)), 0);
-    ASSERT_EQ(receiver.Open(Config(pair.b, CS_ROLE_RECEIVER, 4096)), 0);
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectSenderReceiver(&pair, &sender, &receiver, 4096));
     std::vector<char> data = Pattern(4096, 9), got(4096);
     iovec iov = {data.data(), data.size()};
     cs_message first = {&iov, 1, 0, 1}, second = {&iov, 1, 0, 2};
