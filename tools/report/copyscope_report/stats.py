@@ -1,8 +1,6 @@
 """Statistics over repetitions: mean, CI of the mean, Welch's t-test.
 
-Pure Python (no SciPy): the Student t distribution comes from the
-regularized incomplete beta function (continued fraction, as in Numerical
-Recipes), which is all a t-test and a t quantile need.
+The distributions come from SciPy (Debian's python3-scipy).
 
     s = summarize([9.8, 10.1, 10.0])
     s.mean, s.ci_low, s.ci_high      # CI is None with one value
@@ -13,73 +11,21 @@ import dataclasses
 import math
 from typing import Optional, Sequence
 
+import scipy.stats
+
 ALPHA = 0.05  # significance level used throughout the report
-
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b), 0 <= x <= 1."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    ln_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) +
-                a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return math.exp(ln_front) * _betacf(a, b, x) / a
-    return 1.0 - math.exp(ln_front) * _betacf(b, a, 1.0 - x) / b
 
 
 def t_sf2(t: float, df: float) -> float:
     """Two-sided tail probability P(|T| >= |t|) of Student's t with df > 0."""
-    if math.isinf(t):
-        return 0.0
-    return betainc(df / 2.0, 0.5, df / (df + t * t))
+    return float(2.0 * scipy.stats.t.sf(abs(t), df))
 
 
 def t_quantile(p: float, df: float) -> float:
-    """The p-quantile (0.5 < p < 1) of Student's t, by bisection."""
+    """The p-quantile (0.5 < p < 1) of Student's t."""
     if not 0.5 < p < 1.0:
         raise ValueError("t_quantile wants 0.5 < p < 1")
-    tail = 2.0 * (1.0 - p)
-    lo, hi = 0.0, 1.0
-    while t_sf2(hi, df) > tail:
-        hi *= 2.0
-    for _ in range(200):
-        mid = (lo + hi) / 2.0
-        if t_sf2(mid, df) > tail:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, hi):
-            break
-    return (lo + hi) / 2.0
+    return float(scipy.stats.t.ppf(p, df))
 
 
 @dataclasses.dataclass(frozen=True)

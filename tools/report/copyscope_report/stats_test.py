@@ -1,4 +1,5 @@
-"""Tests of the pure-Python Student t distribution and Welch's test."""
+"""Tests of the Student t distribution (SciPy), the summaries and Welch's
+test, against tables and closed forms."""
 
 import math
 import unittest
@@ -14,6 +15,28 @@ class StudentTTest(unittest.TestCase):
         for df, want in table.items():
             self.assertAlmostEqual(stats.t_quantile(0.975, df), want, places=3)
         self.assertAlmostEqual(stats.t_quantile(0.995, 10), 3.169, places=3)
+
+    def test_closed_forms(self):
+        # df 1 is the Cauchy distribution: t_p = tan(pi (p - 1/2)); df 2 has
+        # t_p = (2p - 1) / sqrt(2 p (1 - p)).
+        for p in (0.6, 0.9, 0.975, 0.995, 0.9999):
+            self.assertAlmostEqual(stats.t_quantile(p, 1),
+                                   math.tan(math.pi * (p - 0.5)),
+                                   delta=1e-9 * math.tan(math.pi * (p - 0.5)))
+            self.assertAlmostEqual(stats.t_quantile(p, 2),
+                                   (2 * p - 1) / math.sqrt(2 * p * (1 - p)),
+                                   places=9)
+        # Two-sided tail of the Cauchy: 1 - 2 atan(t) / pi.
+        for t in (0.5, 1.0, 3.0, 100.0):
+            self.assertAlmostEqual(stats.t_sf2(t, 1),
+                                   1 - 2 * math.atan(t) / math.pi,
+                                   places=12)
+            self.assertAlmostEqual(stats.t_sf2(-t, 1), stats.t_sf2(t, 1))
+
+    def test_quantile_range_is_checked(self):
+        for p in (0.5, 1.0, 0.2):
+            with self.assertRaises(ValueError):
+                stats.t_quantile(p, 3)
 
     def test_large_df_tends_to_normal(self):
         self.assertAlmostEqual(stats.t_quantile(0.975, 1e6), 1.95996, places=4)
