@@ -32,9 +32,10 @@ def planted():
 
 
 def load(cells, **kw):
-    d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "run"), cells,
-                            **kw)
-    return loader.load_run(d)
+    with tempfile.TemporaryDirectory(
+            dir=os.environ.get("TEST_TMPDIR") or None) as tmp:
+        return loader.load_run(
+            synthetic.write_run(os.path.join(tmp, "run"), cells, **kw))
 
 
 class CrossoverTest(unittest.TestCase):

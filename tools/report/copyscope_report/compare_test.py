@@ -4,7 +4,6 @@
 import contextlib
 import io
 import os
-import tempfile
 import unittest
 
 from copyscope_report import cli, compare, loader, synthetic
@@ -22,8 +21,9 @@ def cells(overrides=None, extra=None):
     return c
 
 
-def write(name, c, **kw):
-    return synthetic.write_run(os.path.join(tempfile.mkdtemp(), name), c, **kw)
+def write(test, name, c, **kw):
+    return synthetic.write_run(os.path.join(synthetic.temp_dir(test), name), c,
+                               **kw)
 
 
 def run_cli(*argv):
@@ -36,15 +36,15 @@ def run_cli(*argv):
 class CompareTest(unittest.TestCase):
 
     def test_identical_runs_pass(self):
-        a = write("a", cells())
+        a = write(self, "a", cells())
         rc, out, _ = run_cli("compare", a, a)
         self.assertEqual(rc, 0, out)
         self.assertIn("0 regressed beyond 5%", out)
         self.assertIn("4 no significant change", out)
 
     def test_planted_regression_fails(self):
-        a = write("a", cells())
-        b = write("b", cells({("two_copy", 4096, 1): 8.0}))  # -20%
+        a = write(self, "a", cells())
+        b = write(self, "b", cells({("two_copy", 4096, 1): 8.0}))  # -20%
         rc, out, _ = run_cli("compare", a, b, "--fail-above=10")
         self.assertEqual(rc, 1, out)
         self.assertIn("1 regressed beyond 10%", out)
@@ -56,9 +56,9 @@ class CompareTest(unittest.TestCase):
         self.assertLess(r.p, 0.05)
 
     def test_threshold_and_improvement(self):
-        a = write("a", cells())
+        a = write(self, "a", cells())
         b = write(
-            "b", cells({
+            self, "b", cells({
                 ("two_copy", 4096, 1): 8.0,
                 ("one_copy", 256, 1): 13.0
             }))
@@ -69,11 +69,11 @@ class CompareTest(unittest.TestCase):
 
     def test_one_sided_cells_are_listed(self):
         a = write(
-            "a", cells(extra={("zero_copy", 256, 1): [{
+            self, "a", cells(extra={("zero_copy", 256, 1): [{
                                   "throughput_gbps": 1
                               }]}))
         b = write(
-            "b", cells(extra={("two_copy", 65536, 1): [{
+            self, "b", cells(extra={("two_copy", 65536, 1): [{
                                   "throughput_gbps": 1
                               }]}))
         rc, out, _ = run_cli("compare", a, b)
@@ -81,15 +81,15 @@ class CompareTest(unittest.TestCase):
         self.assertIn("only in A (1): zero_copy 256 B x1", out)
         self.assertIn("only in B (1): two_copy 64 KiB x1", out)
         self.assertNotIn("differ in", out)
-        c = write("c", cells(), isolation="loopback")
+        c = write(self, "c", cells(), isolation="loopback")
         rc, out, _ = run_cli("compare", a, c)
         self.assertIn("the runs also differ in: isolation (netns vs loopback)",
                       out)
 
     def test_one_rep_is_untested_not_failed(self):
         one = lambda m: {(t, 64, 1): [{"throughput_gbps": m}] for t in ("x",)}
-        rc, out, _ = run_cli("compare", write("a", one(10.0)),
-                             write("b", one(5.0)))
+        rc, out, _ = run_cli("compare", write(self, "a", one(10.0)),
+                             write(self, "b", one(5.0)))
         self.assertEqual(rc, 0, out)
         self.assertIn("untested: not enough repetitions to test", out)
 
@@ -104,15 +104,16 @@ class CompareTest(unittest.TestCase):
                 } for j in JITTER]
             }
 
-        a, b = write("a", rr(30.0), mode="rr"), write("b", rr(45.0), mode="rr")
+        a = write(self, "a", rr(30.0), mode="rr")
+        b = write(self, "b", rr(45.0), mode="rr")
         rc, out, _ = run_cli("compare", a, b)
         self.assertEqual(rc, 1, out)
         self.assertIn("latency_p99_us +50.0%", out)
         self.assertIn("transactions_per_sec", out)
 
     def test_bad_input_exits_2_with_one_line(self):
-        a = write("a", cells())
-        bad = tempfile.mkdtemp()
+        a = write(self, "a", cells())
+        bad = synthetic.temp_dir(self)
         with open(os.path.join(bad, "run.jsonl"), "w") as f:
             f.write("garbage\n")
         for argv in (("compare", a, "/nonexistent/run"), ("compare", a, bad),

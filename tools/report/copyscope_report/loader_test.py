@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 import unittest
 
 from copyscope_report import loader, synthetic
@@ -11,7 +10,7 @@ from copyscope_report import loader, synthetic
 class LoaderTest(unittest.TestCase):
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp()
+        self.tmp = synthetic.temp_dir(self)
 
     def test_reads_the_protobuf_json_mapping(self):
         d = synthetic.write_run(

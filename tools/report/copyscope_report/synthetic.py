@@ -7,10 +7,16 @@ exercise the real loader.
 
     cells = {("two_copy", 4096, 1): [{"throughput_gbps": 10.0}, ...], ...}
     path = write_run(tmpdir, cells, mode="stream")
+
+Tests write only inside directories from temp_dir(test), which are removed
+when the test ends.
 """
 
 import json
 import os
+import shutil
+import tempfile
+import unittest
 from typing import Dict, List, Optional, Tuple
 
 HOST = {
@@ -28,6 +34,17 @@ BUILD = {
     "compiler": "gcc 12.2.0",
     "compilation_mode": "opt",
 }
+
+
+def temp_dir(test) -> str:
+    """A new directory (under Bazel's TEST_TMPDIR when set) that is removed
+    when test ends: a TestCase, or its class (from setUpClass)."""
+    d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR") or None)
+    if isinstance(test, type):
+        test.addClassCleanup(shutil.rmtree, d, ignore_errors=True)
+    else:
+        test.addCleanup(shutil.rmtree, d, ignore_errors=True)
+    return d
 
 
 def _sample(rep: int, metrics: Dict[str, float], window_s: float,
