@@ -8,7 +8,8 @@ import unittest
 
 from copyscope_report import cli, compare, loader, synthetic
 
-JITTER = (0.98, 1.0, 1.02)
+# Five repetitions: two cells that do not overlap give p = 2/252 = 0.008.
+JITTER = (0.98, 0.99, 1.0, 1.01, 1.02)
 
 
 def cells(overrides=None, extra=None):
@@ -41,6 +42,9 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("0 regressed beyond 5%", out)
         self.assertIn("4 no significant change", out)
+        self.assertIn("noise floor (the larger run's median over its cells of "
+                      "the repetitions' relative MAD): throughput_gbps 1.0%",
+                      out)
 
     def test_planted_regression_fails(self):
         a = write(self, "a", cells())
@@ -48,12 +52,50 @@ class CompareTest(unittest.TestCase):
         rc, out, _ = run_cli("compare", a, b, "--fail-above=10")
         self.assertEqual(rc, 1, out)
         self.assertIn("1 regressed beyond 10%", out)
-        self.assertIn("FAIL: two_copy 4 KiB x1 throughput_gbps -20.0%", out)
+        self.assertIn(
+            "FAIL: two_copy 4 KiB x1 throughput_gbps -20.0% [-22.6%, -17.4%]",
+            out)
         res = compare.compare(loader.load_run(a), loader.load_run(b), 10)
         (r,) = res.regressed
         self.assertEqual((r.key[2], r.key[3]), ("two_copy", 4096))
         self.assertAlmostEqual(r.change, -0.2)
-        self.assertLess(r.p, 0.05)
+        self.assertAlmostEqual(r.p, 2 / 252)
+
+    def test_threshold_applies_to_the_favourable_end_of_the_ci(self):
+        # B is 12% lower (Hodges-Lehmann), 95% CI [-17.5%, -6.5%]: beyond
+        # 10% by its estimate, but not surely; beyond 5% even at best.
+        wide = (0.96, 0.98, 1.0, 1.02, 1.04)
+        a = write(self, "a", {("x", 64, 1): [{"throughput_gbps": 10 * j}
+                                             for j in wide]})
+        b = write(self, "b", {("x", 64, 1): [{"throughput_gbps": 8.8 * j}
+                                             for j in wide]})
+        rc, out, _ = run_cli("compare", a, b, "--fail-above=10")
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(
+            out, r"-12.0% \[-17.5%, -6.5%\] +0.00794 +worse, within threshold")
+        rc, out, _ = run_cli("compare", a, b, "--fail-above=5")
+        self.assertEqual(rc, 1, out)
+        self.assertRegex(out, r"-12.0% \[-17.5%, -6.5%\] +0.00794 +REGRESSED")
+
+    def test_significant_within_the_noise_floor_is_no_meaningful_change(self):
+        # Most cells spread 10% around their median: a 5% drop of a tight
+        # cell is significant (no overlap) but within the noise.
+        noisy = (0.8, 0.9, 1.0, 1.1, 1.2)
+
+        def run(tight):
+            c = {("x", s, 1): [{"throughput_gbps": 10 * j} for j in noisy]
+                 for s in (256, 1024, 4096)}
+            c[("x", 64, 1)] = [{"throughput_gbps": tight * j} for j in JITTER]
+            return c
+
+        a, b = write(self, "a", run(10.0)), write(self, "b", run(9.5))
+        rc, out, _ = run_cli("compare", a, b, "--fail-above=0")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("throughput_gbps 10.0%", out)
+        self.assertRegex(
+            out, r"x 64 B x1 .* -5.0% \[-7.9%, -2.1%\] +0.00794 +no meaningful "
+            r"change \(within the noise floor\)")
+        self.assertIn("1 no meaningful change", out)
 
     def test_threshold_and_improvement(self):
         a = write(self, "a", cells())
@@ -86,12 +128,18 @@ class CompareTest(unittest.TestCase):
         self.assertIn("the runs also differ in: isolation (netns vs loopback)",
                       out)
 
-    def test_one_rep_is_untested_not_failed(self):
-        one = lambda m: {(t, 64, 1): [{"throughput_gbps": m}] for t in ("x",)}
-        rc, out, _ = run_cli("compare", write(self, "a", one(10.0)),
-                             write(self, "b", one(5.0)))
-        self.assertEqual(rc, 0, out)
-        self.assertIn("untested: not enough repetitions to test", out)
+    def test_too_few_reps_are_untested_not_failed(self):
+        for jitter in ((1.0,), (0.98, 1.0, 1.02)):
+            run = lambda m: {("x", 64, 1): [{"throughput_gbps": m * j}
+                                            for j in jitter]}
+            rc, out, _ = run_cli("compare", write(self, "a", run(10.0)),
+                                 write(self, "b", run(5.0)))
+            self.assertEqual(rc, 0, out)
+            self.assertIn("  -  untested: not enough repetitions to test", out)
+            self.assertIn("untested: cells with fewer repetitions than a rank "
+                          "test needs to reach p < 0.05 (4 a side are enough",
+                          out)
+            self.assertIn("1 untested", out)
 
     def test_rr_latency_regression(self):
 

@@ -11,7 +11,7 @@ import base64
 import html
 from typing import Dict, List
 
-from copyscope_report import analysis, figures, stats
+from copyscope_report import analysis, figures
 from copyscope_report.loader import Run, size_label
 
 CSS = """
@@ -70,8 +70,7 @@ def _about(run: Run) -> str:
 
 def _analysis(a: analysis.Analysis) -> str:
     out = [
-        f"<h3>{_e(a.mode)} mode: compared on {_e(a.metric)} "
-        f"(Welch t-test over repetitions, alpha {stats.ALPHA})</h3>"
+        f"<h3>{_e(a.mode)} mode: {_e(analysis.method(a))}</h3>"
     ]
     out += [f"<p class=note>{_e(n)}</p>" for n in a.notes]
 

@@ -1,24 +1,26 @@
-"""Statistics over repetitions: mean, CI of the mean, Welch's t-test.
+"""Statistics over repetitions: summaries, rank tests, the noise floor.
 
-The distributions come from SciPy (Debian's python3-scipy).
+Summaries give the mean with its 95% CI (Student t), for the figures.
+Comparisons are rank tests: Mann-Whitney U (SciPy) with the Hodges-Lehmann
+shift and its distribution-free confidence interval, which assume nothing
+of the shape of the distribution (repetitions of a benchmark are often
+skewed, with an outlier). The noise floor of a run is the median of its
+cells' relative MAD.
 
     s = summarize([9.8, 10.1, 10.0])
     s.mean, s.ci_low, s.ci_high      # CI is None with one value
-    welch([1, 2, 3], [4, 5, 6]).p    # two-sided p-value, None if untestable
+    r = mann_whitney(a, b)           # b against a
+    r.p, r.shift, r.ci_low, r.ci_high  # None (r.reason) if untestable
 """
 
 import dataclasses
 import math
-from typing import Optional, Sequence
+import warnings
+from typing import Iterable, List, Optional, Sequence
 
 import scipy.stats
 
 ALPHA = 0.05  # significance level used throughout the report
-
-
-def t_sf2(t: float, df: float) -> float:
-    """Two-sided tail probability P(|T| >= |t|) of Student's t with df > 0."""
-    return float(2.0 * scipy.stats.t.sf(abs(t), df))
 
 
 def t_quantile(p: float, df: float) -> float:
@@ -26,6 +28,15 @@ def t_quantile(p: float, df: float) -> float:
     if not 0.5 < p < 1.0:
         raise ValueError("t_quantile wants 0.5 < p < 1")
     return float(scipy.stats.t.ppf(p, df))
+
+
+def _median_sorted(v: Sequence[float]) -> float:
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2.0
+
+
+def median(values: Sequence[float]) -> float:
+    return _median_sorted(sorted(values))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,46 +64,134 @@ def summarize(values: Sequence[float]) -> Summary:
         raise ValueError("summarize of no values")
     n = len(v)
     mean = math.fsum(v) / n
-    mid = n // 2
-    median = v[mid] if n % 2 else (v[mid - 1] + v[mid]) / 2.0
+    med = _median_sorted(v)
     if n < 2:
-        return Summary(n, mean, median, v[0], v[-1], None, None, None)
+        return Summary(n, mean, med, v[0], v[-1], None, None, None)
     sd = math.sqrt(math.fsum((x - mean)**2 for x in v) / (n - 1))
     half = t_quantile(0.975, n - 1) * sd / math.sqrt(n)
-    return Summary(n, mean, median, v[0], v[-1], sd, mean - half, mean + half)
+    return Summary(n, mean, med, v[0], v[-1], sd, mean - half, mean + half)
+
+
+NOT_ENOUGH_REPS = "not enough repetitions to test"
+# The most extreme arrangement of m + n distinct values has the two-sided
+# probability 2 / C(m + n, m), so a rank test of fewer repetitions can never
+# reach p < ALPHA: 4 a side (2/70) is the least that can.
+MIN_REPS_HINT = 4
+_EXACT_MAX_PAIRS = 2500  # exact U distribution up to m*n pairs, normal above
+
+
+def rank_testable(m: int, n: int, alpha: float = ALPHA) -> bool:
+    """Whether m against n values can reach p < alpha in a rank test."""
+    return m > 0 and n > 0 and 2.0 / math.comb(m + n, m) < alpha
+
+
+def u_counts(m: int, n: int) -> List[int]:
+    """How many of the C(m+n, m) arrangements of distinct values give the
+    Mann-Whitney U = 0, 1, ..., m*n: the coefficients of the Gaussian
+    binomial [m+n, m]_q = prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i)."""
+    m, n = min(m, n), max(m, n)  # the same polynomial, fewer steps
+    c = [1] + [0] * (m * n + m)
+    for i in range(1, m + 1):
+        for u in range(len(c) - 1, n + i - 1, -1):  # times (1 - q^(n+i))
+            c[u] -= c[u - n - i]
+        for u in range(i, len(c)):  # over (1 - q^i): exact division
+            c[u] += c[u - i]
+    return c[:m * n + 1]
+
+
+def _lower_rank(m: int, n: int, alpha: float) -> int:
+    """k >= 1, the 1-based rank of the lower end of the shift's CI among the
+    sorted m*n pairwise differences: the largest k with P(U <= k-1) <=
+    alpha/2 under no shift (exact up to _EXACT_MAX_PAIRS pairs, the normal
+    approximation above); 0 when even k = 1 does not qualify."""
+    if m * n <= _EXACT_MAX_PAIRS:
+        counts, total = u_counts(m, n), math.comb(m + n, m)
+        k, cum = 0, 0
+        while k < len(counts) and 2 * (cum + counts[k]) <= alpha * total:
+            cum += counts[k]
+            k += 1
+        return k
+    z = float(scipy.stats.norm.ppf(1.0 - alpha / 2.0))
+    k = math.floor(m * n / 2.0 - z * math.sqrt(m * n * (m + n + 1) / 12.0))
+    return max(k, 0)
 
 
 @dataclasses.dataclass(frozen=True)
-class TTest:
-    """Welch's unequal-variance t-test of mean(b) - mean(a)."""
-    t: Optional[float]
-    df: Optional[float]
-    p: Optional[float]  # two-sided; None when a side has fewer than 2 values
+class RankTest:
+    """Mann-Whitney U test of b against a, with the Hodges-Lehmann shift.
+
+    shift is the median of the m*n pairwise differences b_j - a_i (how far
+    b lies above a, in the values' unit); [ci_low, ci_high] is its
+    distribution-free confidence interval at 1 - alpha: the k-th smallest
+    and k-th largest of those differences, k from the U distribution (see
+    _lower_rank). With too few values a side (rank_testable), p, shift and
+    the interval are None and reason says why: never a p-value the test
+    cannot give.
+    """
+    n_a: int
+    n_b: int
+    p: Optional[float]  # two-sided
+    shift: Optional[float]
+    ci_low: Optional[float]
+    ci_high: Optional[float]
     reason: str = ""  # why p is None
 
     def significant(self, alpha: float = ALPHA) -> bool:
         return self.p is not None and self.p < alpha
 
 
-NOT_ENOUGH_REPS = "not enough repetitions to test"
+def hodges_lehmann(a: Sequence[float], b: Sequence[float],
+                   alpha: float = ALPHA):
+    """(shift, ci_low, ci_high) of b against a; the bounds are None when
+    m*n pairs cannot give a 1 - alpha interval."""
+    d = sorted(y - x for y in b for x in a)
+    if not d:
+        raise ValueError("hodges_lehmann of no values")
+    shift = _median_sorted(d)
+    k = _lower_rank(len(a), len(b), alpha)
+    if k < 1:
+        return shift, None, None
+    return shift, d[k - 1], d[len(d) - k]
 
 
-def welch(a: Sequence[float], b: Sequence[float]) -> TTest:
-    """Welch's t-test; untestable (p None) with fewer than 2 values a side."""
-    if len(a) < 2 or len(b) < 2:
-        return TTest(None, None, None, NOT_ENOUGH_REPS)
-    sa, sb = summarize(a), summarize(b)
-    va, vb = sa.stddev**2 / sa.n, sb.stddev**2 / sb.n
-    diff = sb.mean - sa.mean
-    if va + vb == 0.0:
-        # No spread on either side: the means are exact.
-        if diff == 0.0:
-            return TTest(0.0, None, 1.0)
-        return TTest(math.copysign(math.inf, diff), None, 0.0)
-    t = diff / math.sqrt(va + vb)
-    df = (va + vb)**2 / ((va**2 / (sa.n - 1) if va else 0.0) +
-                         (vb**2 / (sb.n - 1) if vb else 0.0))
-    return TTest(t, df, t_sf2(t, df))
+def mann_whitney(a: Sequence[float],
+                 b: Sequence[float],
+                 alpha: float = ALPHA) -> RankTest:
+    """The rank test of b against a (see RankTest)."""
+    m, n = len(a), len(b)
+    if not rank_testable(m, n, alpha):
+        return RankTest(
+            m, n, None, None, None, None,
+            f"{NOT_ENOUGH_REPS} ({m} against {n} cannot reach p < {alpha:g} "
+            f"in a rank test; {MIN_REPS_HINT} a side can)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p = float(
+            scipy.stats.mannwhitneyu(b, a, alternative="two-sided").pvalue)
+    if not math.isfinite(p):  # no spread at all: every value tied
+        p = 1.0
+    shift, lo, hi = hodges_lehmann(a, b, alpha)
+    return RankTest(m, n, min(p, 1.0), shift, lo, hi)
+
+
+def relative_mad(values: Sequence[float]) -> Optional[float]:
+    """Median absolute deviation from the median, over |median|: the spread
+    of repetitions, robust to one outlier. None with fewer than 2 values or
+    a zero median."""
+    if len(values) < 2:
+        return None
+    med = median(values)
+    if med == 0:
+        return None
+    return median([abs(x - med) for x in values]) / abs(med)
+
+
+def noise_floor(groups: Iterable[Sequence[float]]) -> Optional[float]:
+    """The median over groups (a run's cells) of their relative MAD: how
+    far a cell's repetitions typically lie from their median. None when no
+    group has two values."""
+    spreads = [r for r in (relative_mad(g) for g in groups) if r is not None]
+    return median(spreads) if spreads else None
 
 
 def ratio_ci(num: Summary, den: Summary):
