@@ -403,10 +403,44 @@ class Scaling:
     falls_after: Optional[
         int]  # peak, when a larger count is meaningfully lower
     text: str
+    # (threads, efficiency) where the efficiency is above 1: more than the
+    # threads alone can give, so the 1-thread cell was held back.
+    superlinear: List[Tuple[int, float]] = dataclasses.field(
+        default_factory=list)
 
 
-def scaling(sc: Scope) -> List[Scaling]:
+def per_flow_limits(run: Run) -> str:
+    """The likely per-flow limits that make 1 thread slow, for run's path."""
+    if run.isolation.get("mode") == "netns":
+        first = "a single veth flow, whose packets one softirq handles"
+    else:
+        first = "a single flow's own limit (e.g. one softirq for its packets)"
+    return f"{first}, retransmissions, or a send/receive window limit"
+
+
+def _superlinear_text(sc: Scope, cells: Dict[int, Cell],
+                      sl: List[Tuple[int, float]], limits: str) -> str:
+    """The naming of superlinear efficiency and its likely cause."""
+    where = ", ".join(f"{threads_label(t)}: efficiency {e * 100:.0f}%"
+                      for t, e in sl)
+    text = (f"superlinear ({where}): more than the threads alone can give, "
+            f"so the 1-thread cell was likely held back by a per-flow limit "
+            f"other than CPU ({limits}), not sped up by threads")
+    base = cells[1].summary(sc.metric)
+    within = []
+    for t, _ in sl:
+        _, lo, _ = stats.ratio_ci(cells[t].summary(sc.metric), base)
+        if lo is not None and lo <= t:
+            within.append(threads_label(t))
+    if within:
+        text += (f"; at {', '.join(within)} within the spread of the "
+                 "repetitions (the 95% CI of the speedup reaches linear)")
+    return text
+
+
+def scaling(run: Run, sc: Scope) -> List[Scaling]:
     idx, metric, threads = sc.idx, sc.metric, sc.threads
+    limits = per_flow_limits(run)
     out = []
     if len(threads) < 2:
         return out
@@ -428,13 +462,24 @@ def scaling(sc: Scope) -> List[Scaling]:
                     if d.sign == -1:
                         falls, drop = peak, (t, d)
                         break
+            superlinear = []
+            if means.get(1):
+                superlinear = [
+                    (t, means[t] / means[1] / t)
+                    for t, _ in cs
+                    if t > 1 and means[t] / means[1] > t * (1 + 1e-9)
+                ]
             where = f"{x} at {size_label(s)}"
             text = f"{where}: "
             if speedup is not None:
-                text += (f"{speedup:.2f}x at {threads_label(tmax)} over 1 "
-                         f"(efficiency {speedup / tmax * 100:.0f}%)")
+                text += f"{speedup:.2f}x at {threads_label(tmax)} over 1"
+                if speedup <= tmax:
+                    text += f" (efficiency {speedup / tmax * 100:.0f}%)"
             else:
                 text += "no 1-thread cell for a speedup"
+            if superlinear:
+                text += "; " + _superlinear_text(sc, dict(cs), superlinear,
+                                                 limits)
             if falls is not None:
                 t, d = drop
                 text += (f"; throughput falls after {threads_label(falls)} "
@@ -442,7 +487,8 @@ def scaling(sc: Scope) -> List[Scaling]:
             elif peak != tmax:
                 text += (f"; peaks at {threads_label(peak)}, later counts not "
                          "meaningfully lower")
-            out.append(Scaling(x, s, speedup, tmax, peak, falls, text))
+            out.append(
+                Scaling(x, s, speedup, tmax, peak, falls, text, superlinear))
     return out
 
 
@@ -487,7 +533,8 @@ def analyze(run: Run) -> List[Analysis]:
                          "a server and a client thread.")
         out.append(
             Analysis(mode, sc.metric, sc.floor, best_per_cell(sc),
-                     crossovers(sc), zero_copy(run, sc), scaling(sc), notes))
+                     crossovers(sc), zero_copy(run, sc), scaling(run, sc),
+                     notes))
     return out
 
 

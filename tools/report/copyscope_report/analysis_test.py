@@ -10,7 +10,7 @@ SIZES = (256, 1024, 4096, 16384)
 # Five repetitions: the fewest with which a rank test of two cells that do
 # not overlap gives p < 0.05 (2/252 = 0.008); 4 is the least that can.
 JITTER_A = (0.98, 0.99, 1.00, 1.01, 1.02)
-JITTER_B = (0.97, 0.995, 1.005, 1.01, 1.02)  # another spread: no two sides equal
+JITTER_B = (0.97, 0.995, 1.005, 1.01, 1.02)  # another spread: sides differ
 
 
 def reps(mean, jitter=JITTER_A, **extra):
@@ -126,6 +126,52 @@ class ScalingTest(unittest.TestCase):
         self.assertEqual(s.falls_after, 2)
         self.assertIn("falls after 2 threads (8 threads: -33.3%, p=0.008)",
                       s.text)
+
+    def test_superlinear_efficiency_is_named_with_its_likely_cause(self):
+        # netns: one veth flow is slow, two flows move 4.5 times as much.
+        cells = {
+            ("two_copy", 4096, 1): reps(2.0),
+            ("two_copy", 4096, 2): reps(9.0),
+        }
+        (s,) = analysis.analyze(load(cells, isolation="netns"))[0].scaling
+        self.assertEqual(s.superlinear, [(2, 2.25)])
+        self.assertEqual(
+            s.text, "two_copy at 4 KiB: 4.50x at 2 threads over 1; "
+            "superlinear (2 threads: efficiency 225%): more than the threads "
+            "alone can give, so the 1-thread cell was likely held back by a "
+            "per-flow limit other than CPU (a single veth flow, whose packets "
+            "one softirq handles, retransmissions, or a send/receive window "
+            "limit), not sped up by threads")
+        self.assertNotIn("(efficiency", s.text)
+
+    def test_superlinear_at_a_middle_count_within_the_noise(self):
+        cells = {
+            ("one_copy", 64, 1): reps(10.0, (0.9, 0.95, 1.0, 1.05, 1.1)),
+            ("one_copy", 64, 2): reps(20.4, (0.9, 0.95, 1.0, 1.05, 1.1)),
+            ("one_copy", 64, 4): reps(30.0),
+        }
+        (s,) = analysis.analyze(load(cells, isolation="loopback"))[0].scaling
+        self.assertEqual([t for t, _ in s.superlinear], [2])
+        self.assertTrue(
+            s.text.startswith("one_copy at 64 B: 3.00x at 4 threads over 1 "
+                              "(efficiency 75%); superlinear (2 threads: "
+                              "efficiency 102%)"), s.text)
+        self.assertIn("(a single flow's own limit", s.text)
+        self.assertTrue(
+            s.text.endswith("; at 2 threads within the spread of the "
+                            "repetitions (the 95% CI of the speedup reaches "
+                            "linear)"), s.text)
+
+    def test_linear_or_below_is_not_superlinear(self):
+        cells = {
+            ("two_copy", 64, 1): reps(10.0),
+            ("two_copy", 64, 2): reps(20.0),
+        }
+        (s,) = analysis.analyze(load(cells))[0].scaling
+        self.assertEqual(s.superlinear, [])
+        self.assertEqual(s.text,
+                         "two_copy at 64 B: 2.00x at 2 threads over 1 "
+                         "(efficiency 100%)")
 
     def test_no_fall_when_not_significant(self):
         cells = {

@@ -300,7 +300,9 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         "Mean at N threads over mean at 1 thread; error bars propagate both "
         "CIs (first order).", lambda: g.speedup(primary, False), no_base)
     add("efficiency_vs_threads", "parallel efficiency vs threads",
-        "Speedup divided by the thread count.",
+        "Speedup divided by the thread count. Above 1 (superlinear) is more "
+        "than the threads alone can give: the 1-thread cell was held back by a "
+        "per-flow limit other than CPU (see the analysis).",
         lambda: g.speedup(primary, True), no_base)
     zc = [
         t for t in g.transports if any(
