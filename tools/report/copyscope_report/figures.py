@@ -259,7 +259,8 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
     add(
         "throughput_vs_threads", f"{what} vs threads",
         "Mean over repetitions, 95% CI error bars; one panel per message size.",
-        lambda: g.vs_threads([(primary, "-")], METRIC_LABEL[primary]), one_t)
+        lambda: g.vs_threads([(primary, "-")],
+                             METRIC_LABEL.get(primary, primary)), one_t)
     lat_reason = None
     if mode != "rr":
         lat_reason = ("stream mode measures no per-message latency; run with "

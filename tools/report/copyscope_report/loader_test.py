@@ -142,5 +142,155 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(loader.size_label(1536), "1536 B")
 
 
+def _mutated(tmp, name, header_fn=None, cell_fn=None, raw_cell=None):
+    """A record whose header and first cell were changed by the functions."""
+    d = synthetic.write_run(
+        os.path.join(tmp, name), {
+            ("two_copy", 4096, 1): [{
+                "throughput_gbps": 8.0,
+                "cycles": 4e9
+            }]
+        },
+        perf=synthetic.unsupported_perf())
+    p = os.path.join(d, "run.jsonl")
+    with open(p) as f:
+        header, cell = [json.loads(x) for x in f.read().splitlines()]
+    if header_fn:
+        header_fn(header)
+    if cell_fn:
+        cell_fn(cell)
+    with open(p, "w") as f:
+        f.write(json.dumps(header) + "\n")
+        f.write((raw_cell or json.dumps(cell)) + "\n")
+    return d
+
+
+def _sample0(c):
+    return c["samples"][0]
+
+
+class MalformedRecordTest(unittest.TestCase):
+    """Well-formed JSON with wrong types or values: a LoadError naming the
+    file, the line and the field, never another exception."""
+
+    CASES = [
+        # (name, header change, cell change, expected "line: field: problem")
+        ("host number", lambda h: h.update(host=5), None,
+         "1: host: expected an object, got a number"),
+        ("commit number", lambda h: h["build"].update(git_commit=5), None,
+         "1: build.git_commit: expected a string, got a number"),
+        ("dirty string", lambda h: h["build"].update(git_dirty="x"), None,
+         '1: build.git_dirty: expected a whole number, got "x"'),
+        ("notes of numbers", lambda h: h.update(notes=[1]), None,
+         "1: notes[0]: expected a string, got a number"),
+        ("planned huge", lambda h: h.update(cells_planned=10**400), None,
+         "1: cells_planned: a number of 401 digits is out of range"),
+        ("run id list", lambda h: h.update(run_id=["x"]), None,
+         "1: run_id: expected a string, got a list"),
+        ("key list", None, lambda c: c.update(key=[1]),
+         "2: key: expected an object, got a list"),
+        ("transport number", None, lambda c: c["key"].update(transport=7),
+         "2: key.transport: expected a string, got a number"),
+        ("no transport", None, lambda c: c["key"].pop("transport"),
+         "2: key.transport: a cell has no transport"),
+        ("size huge", None, lambda c: c["key"].update(size=10**30),
+         "2: key.size: a number of 31 digits is out of range (0 "
+         "to 18446744073709551615)"),
+        ("size negative", None, lambda c: c["key"].update(size="-1"),
+         '2: key.size: "-1" is out of range'),
+        ("size fraction", None, lambda c: c["key"].update(size=1.5),
+         "2: key.size: expected a whole number, got 1.5"),
+        ("size NaN", None, lambda c: c["key"].update(size=float("nan")),
+         "2: key.size: expected a whole number, got nan"),
+        ("threads zero", None, lambda c: c["key"].update(threads=0),
+         "2: key.threads: 0 is not a thread count (1 or more)"),
+        ("mode path", None, lambda c: c["key"].update(mode="../x"),
+         '2: key.mode: "../x" is not a mode name'),
+        ("transport newline", None,
+         lambda c: c["key"].update(transport="a\nb"),
+         '2: key.transport: "a\\nb" holds a control character'),
+        ("surrogate", None, lambda c: c["key"].update(transport="\ud800"),
+         "2: key.transport: not valid Unicode text"),
+        ("samples object", None, lambda c: c.update(samples={"a": 1}),
+         "2: samples: expected a list, got an object"),
+        ("metric value list", None,
+         lambda c: _sample0(c)["metrics"][0].update(value=[1]),
+         "2: samples[0].metrics[0].value: expected a number, got a list"),
+        ("metric value huge", None,
+         lambda c: _sample0(c)["metrics"][0].update(value=1e300),
+         "2: samples[0].metrics[0].value: 1e+300 is out of range"),
+        ("metric name number", None,
+         lambda c: _sample0(c)["metrics"][1].update(name=3),
+         "2: samples[0].metrics[1].name: expected a string, got a number"),
+        ("bytes object", None,
+         lambda c: _sample0(c)["connections"][0].update(bytes={}),
+         "2: samples[0].connections[0].bytes: expected a whole number, got "
+         "an object"),
+        ("perf not a list", None,
+         lambda c: _sample0(c)["connections"][0]["server"].update(perf="x"),
+         "2: samples[0].connections[0].server.perf: expected a list, got a "
+         "string"),
+        ("unstable string", None, lambda c: c.update(unstable="yes"),
+         "2: unstable: expected true or false, got a string"),
+    ]
+
+    def test_each_case_names_its_field(self):
+        tmp = synthetic.temp_dir(self)
+        for i, (name, hf, cf, want) in enumerate(self.CASES):
+            with self.subTest(name):
+                d = _mutated(tmp, f"r{i}", hf, cf)
+                with self.assertRaises(loader.LoadError) as e:
+                    loader.load_run(d)
+                msg = str(e.exception)
+                self.assertIn(f"{d}/run.jsonl:{want}", msg)
+                self.assertNotIn("\n", msg)
+
+    def test_non_finite_values_are_not_measured_not_errors(self):
+        # proto3 JSON writes NaN and infinities as strings; Python's JSON
+        # also reads the bare tokens.
+        tmp = synthetic.temp_dir(self)
+        for v in ("NaN", "Infinity", "-Infinity", float("nan"), float("inf")):
+            d = _mutated(
+                tmp, f"v{v}", None,
+                lambda c: _sample0(c)["metrics"][1].update(value=v))
+            c = loader.load_run(d).cells[0]
+            self.assertEqual(c.values("throughput_gbps"), [])
+            self.assertEqual(c.values("cycles"), [4e9])
+
+    def test_derived_values_stay_finite(self):
+        # A window of 1e-300 s would give a context switch rate of 1e303/s.
+        tmp = synthetic.temp_dir(self)
+        d = _mutated(
+            tmp, "w", None, lambda c: [
+                _sample0(c)["metrics"].append({
+                    "name": "cs",
+                    "value": 1000.0
+                }),
+                _sample0(c)["connections"][0].update(window_s=1e-300)
+            ])
+        c = loader.load_run(d).cells[0]
+        self.assertEqual(c.values("cs"), [1000.0])
+        self.assertEqual(c.values("cs_per_s"), [])
+
+    def test_lines_that_are_not_records(self):
+        tmp = synthetic.temp_dir(self)
+        for name, raw, want in (
+            ("array", "[1, 2]", "2: expected a JSON object per line, got a list"),
+            ("no key", '{"samples": []}', "2: a cell line without a key"),
+            ("deep", "[" * 100000 + "]" * 100000,
+             "2: nested too deeply to be a record"),
+            ("latin1", '{"key": "caf\xe9"}', "2: not UTF-8 text (byte 13)"),
+        ):
+            with self.subTest(name):
+                d = _mutated(tmp, name, raw_cell="{}")
+                with open(os.path.join(d, "run.jsonl"), "rb") as f:
+                    head = f.read().split(b"\n")[0]
+                with open(os.path.join(d, "run.jsonl"), "wb") as f:
+                    f.write(head + b"\n" + raw.encode("latin-1") + b"\n")
+                with self.assertRaises(loader.LoadError) as e:
+                    loader.load_run(d)
+                self.assertIn(f"run.jsonl:{want}", str(e.exception))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
