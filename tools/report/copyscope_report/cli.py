@@ -85,7 +85,8 @@ def write_report(run_dir: str, out: Optional[str] = None) -> str:
     try:
         tmp = dest.staging()
         analyses = analysis.analyze(run)
-        text = analysis.to_text(analyses)
+        note = loader.completeness_note(run, "figures cover")
+        text = (f"{note}\n" if note else "") + analysis.to_text(analyses)
         specs, omitted = figures.build(run)
         pngs = {}
         for spec in specs:

@@ -158,6 +158,69 @@ class CliErrorsTest(unittest.TestCase):
         self.assert_one_line(("compare", self.good, odd), 2, "a\\nb")
 
 
+class CompletenessTest(unittest.TestCase):
+    """A run that is not complete is said in the first line of output, and
+    its cells are still reported; a damaged one is refused."""
+
+    def setUp(self):
+        self.tmp = synthetic.temp_dir(self)
+        self.good = synthetic.write_run(os.path.join(self.tmp, "good"), cells())
+
+    def test_report_of_an_interrupted_run(self):
+        d = synthetic.write_run(os.path.join(self.tmp, "int"),
+                                cells(),
+                                trailer="interrupted")
+        rc, out, err = run_cli("report", d)
+        self.assertEqual(rc, 0, err)
+        first = out.splitlines()[0]
+        self.assertEqual(
+            first, f"note: {d} was interrupted (SIGINT, SIGTERM or SIGHUP); "
+            "figures cover its 4 cells of 4 planned")
+        with open(os.path.join(d, "report", "analysis.txt")) as f:
+            self.assertEqual(f.readline().rstrip("\n"), first)
+        with open(os.path.join(d, "report", "report.html")) as f:
+            self.assertIn(f"<p class=incomplete>{first}</p>", f.read())
+        self.assertTrue(
+            os.path.isfile(os.path.join(d, "report", "throughput_vs_size.png")))
+
+    def test_report_of_a_record_without_trailer(self):
+        d = synthetic.write_run(os.path.join(self.tmp, "old"),
+                                cells(),
+                                trailer=None)
+        rc, out, err = run_cli("report", d)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(
+            out.startswith(f"note: {d} is incomplete: no trailer (the run "
+                           "was killed or is still running"), out)
+
+    def test_compare_says_first_which_run_is_not_complete(self):
+        b = synthetic.write_run(os.path.join(self.tmp, "b"),
+                                cells(),
+                                trailer="stopped: no space left on device")
+        rc, out, err = run_cli("compare", self.good, b)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(
+            out.splitlines()[0],
+            f"note: {b} stopped: no space left on device; the comparison "
+            "covers its 4 cells of 4 planned")
+        self.assertTrue(out.splitlines()[1].startswith("copyscope compare:"))
+        rc, out, _ = run_cli("compare", self.good, self.good)
+        self.assertTrue(out.startswith("copyscope compare:"), out)
+
+    def test_damaged_record_is_refused(self):
+        d = synthetic.write_run(os.path.join(self.tmp, "bad"),
+                                cells(),
+                                trailer_sha256="f" * 64)
+        for argv in (("report", d), ("compare", self.good, d)):
+            rc, out, err = run_cli(*argv)
+            self.assertEqual(rc, 2, err)
+            self.assertEqual(out, "")
+            self.assertEqual(err.count("\n"), 1, err)
+            self.assertIn("run.jsonl:6: damaged record: checksum mismatch",
+                          err)
+        self.assertFalse(os.path.exists(os.path.join(d, "report")))
+
+
 class ProcessTest(unittest.TestCase):
     """The real entry point, in its own process."""
 

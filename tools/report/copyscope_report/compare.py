@@ -25,7 +25,8 @@ import dataclasses
 from typing import Dict, List, Optional
 
 from copyscope_report import stats
-from copyscope_report.loader import Cell, CellKey, Run, size_label
+from copyscope_report.loader import (Cell, CellKey, Run, completeness_note,
+                                     size_label)
 
 # Metrics compared when a cell has them: (name, higher is better).
 LATENCY_METRICS = (("latency_p50_us", False), ("latency_p99_us", False))
@@ -64,6 +65,8 @@ class Result:
     only_a: List[str]
     only_b: List[str]
     notes: List[str]
+    # Runs that are not complete, said first (loader.completeness_note).
+    warnings: List[str] = dataclasses.field(default_factory=list)
 
     @property
     def regressed(self) -> List[Change]:
@@ -132,6 +135,9 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
                  sorted(label(ia[k]) for k in ia.keys() - ib.keys()),
                  sorted(label(ib[k]) for k in ib.keys() - ia.keys()), [])
     for run, side in ((a, "A"), (b, "B")):
+        note = completeness_note(run, "the comparison covers")
+        if note:
+            res.warnings.append(note)
         res.notes.append(f"{side} = {_host_line(run)}")
         failed = [c for c in run.cells if not c.samples]
         if failed:
@@ -200,7 +206,7 @@ def _change_text(c: Change) -> str:
 
 
 def to_text(r: Result) -> str:
-    lines = [f"copyscope compare: A = {r.a_name}, B = {r.b_name}"]
+    lines = r.warnings + [f"copyscope compare: A = {r.a_name}, B = {r.b_name}"]
     lines += [f"  {n}" for n in r.notes]
     lines.append("")
     head = ("cell", "metric", "A (median)", "B (median)",

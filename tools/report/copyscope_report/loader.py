@@ -17,6 +17,16 @@ naming the file, the line and the field, e.g.
 The input must be a regular file (a FIFO is refused before it is read, so
 nothing blocks).
 
+The harness ends a finished record with a trailer line,
+    {"trailer": {"state": S, "cells": N, "sha256": H}}
+S "complete", "interrupted" or "stopped: REASON", N the cell lines before
+it and H the SHA-256 (lowercase hex) of every byte before the trailer line.
+run.completeness is S, or "incomplete" for a record without a trailer (the
+run was killed or is still going, or an older harness wrote it); it is
+read all the same. A damaged record (a checksum or cell count that does not
+match, a line cut short or not JSON, a trailer before the end) is a
+LoadError saying which.
+
     run = load_run("results/20240101T000000Z-ab12")
     for cell in run.cells:
         s = cell.summary("throughput_gbps")   # None when not measured
@@ -27,6 +37,7 @@ pair is the transport everywhere the report compares transports.
 """
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -114,7 +125,11 @@ class Run:
     notes: List[str] = dataclasses.field(default_factory=list)
     cells: List[Cell] = dataclasses.field(default_factory=list)
     cells_planned: int = 0
-    interrupted: bool = False
+    interrupted: bool = False  # the header's flag (harness before trailers)
+    # "complete", "interrupted", "stopped: REASON" (the trailer's state), or
+    # INCOMPLETE when the record has no trailer.
+    completeness: str = "complete"
+    source: str = ""  # the path the user named (directory or file)
     # Per metric (cycles, l1_misses, llc_misses): why it was not measured.
     unmeasured: Dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -263,7 +278,7 @@ def _json(line: bytes, at: str) -> Any:
     except RecursionError:
         raise LoadError(f"{at}: nested too deeply to be a record") from None
     except ValueError as e:
-        raise LoadError(f"{at}: not JSON ({e})") from None
+        raise LoadError(f"{at}: damaged record: not JSON ({e})") from None
 
 
 def _header(run: Run, h: Obj) -> None:
@@ -278,21 +293,68 @@ def _header(run: Run, h: Obj) -> None:
     run.interrupted = h.bool("interrupted")
 
 
-def parse_lines(lines, path: str = "<record>") -> Run:
-    """Parses run.jsonl content (lines as bytes or str) into a Run.
+INCOMPLETE = "incomplete"
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _is_trailer(obj: Any) -> bool:
+    return isinstance(obj, dict) and list(obj) == ["trailer"]
+
+
+def _trailer(obj: Dict[str, Any], body: bytes, at: str) -> Tuple[str, int]:
+    """The (state, cell count) of a trailer line that follows body (the
+    bytes before it); LoadError when its checksum does not match body."""
+    t = Obj(obj, "").obj("trailer")
+    state = t.name("state")
+    if not state:
+        raise LoadError(f"{at}: trailer.state: missing (expected complete, "
+                        "interrupted or stopped: REASON)")
+    sha = t.str("sha256")
+    if not _SHA256.match(sha):
+        raise LoadError(f"{at}: trailer.sha256: {short(sha)} is not a SHA-256 "
+                        "in lowercase hex")
+    if hashlib.sha256(body).hexdigest() != sha:
+        raise LoadError(
+            f"{at}: damaged record: checksum mismatch (the SHA-256 of the "
+            f"{len(body)} bytes before the trailer is not the one it "
+            "names: the file changed after the run wrote it)")
+    return state, t.int("cells", UINT64, -1)
+
+
+def parse_record(data: bytes, path: str = "<record>") -> Run:
+    """Parses the bytes of run.jsonl into a Run.
 
     Line 1 is the header (a Run without its cells, or with them as
-    "cells"); every further line is a Cell (or {"cell": Cell}).
+    "cells"); every further line is a Cell (or {"cell": Cell}), up to the
+    trailer, which must be the last line (see the module comment).
     """
-    run = Run(path=path)
+    run = Run(path=path, completeness=INCOMPLETE)
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # the file ends with a newline, as it should
+    last = max((i for i, x in enumerate(lines) if x.strip()), default=-1)
+    try:
+        end = json.loads(lines[last]) if last >= 0 else None
+    except (ValueError, RecursionError):
+        end = None
+        if not data.endswith(b"\n"):
+            raise LoadError(f"{path}:{last + 1}: damaged record: the line is "
+                            "cut short (the file ends inside it)") from None
+    counted = None
+    if _is_trailer(end):
+        start = sum(len(x) + 1 for x in lines[:last])
+        run.completeness, counted = _trailer(end, data[:start],
+                                             f"{path}:{last + 1}")
+        lines = lines[:last]
     seen = 0
     for n, line in enumerate(lines, 1):
-        if isinstance(line, str):
-            line = line.encode("utf-8", "surrogatepass")
         if not line.strip():
             continue
         at = f"{path}:{n}"
         obj = _json(line, at)
+        if _is_trailer(obj):
+            raise LoadError(f"{at}: damaged record: a trailer before the end "
+                            "of the record")
         if not isinstance(obj, dict):
             raise LoadError(f"{at}: expected a JSON object per line, got "
                             f"{kind(obj)}")
@@ -313,6 +375,11 @@ def parse_lines(lines, path: str = "<record>") -> Run:
             raise LoadError(f"{at}: {e}") from None
     if not seen:
         raise LoadError(f"{path}: empty record")
+    if counted is not None and counted != seen - 1:
+        raise LoadError(
+            f"{path}:{last + 1}: damaged record: the trailer counts "
+            f"{'no' if counted < 0 else counted} cells, the file has "
+            f"{seen - 1}")
     return run
 
 
@@ -368,13 +435,36 @@ def load_run(path: str) -> Run:
                         "written by `copyscope run`)") from None
     except OSError:
         pass  # read_record says what
-    data = read_record(f)
-    run = parse_lines(data.split(b"\n"), f)
+    run = parse_record(read_record(f), f)
+    run.source = path
     if not run.run_id:
         run.run_id = os.path.basename(
             os.path.normpath(
                 path if is_dir else os.path.dirname(path) or "."))
     return run
+
+
+def completeness_note(run: Run, covers: str) -> Optional[str]:
+    """One line saying that run is not complete and what the output covers
+    (covers: e.g. "figures cover"); None for a complete record."""
+    name = run.source or run.path
+    n = len(run.cells)
+    of = f" of {run.cells_planned} planned" if run.cells_planned else ""
+    state = run.completeness
+    if state == "complete":
+        return None
+    if state == INCOMPLETE:
+        header = (", though its header says it was interrupted"
+                  if run.interrupted else "")
+        what = (f"is incomplete: no trailer (the run was killed or is still "
+                f"running, or a copyscope without trailers wrote it{header})")
+    elif state == "interrupted":
+        what = "was interrupted (SIGINT, SIGTERM or SIGHUP)"
+    elif state.startswith("stopped:"):
+        what = state
+    else:
+        what = f"is not complete (its trailer says {state!r})"
+    return f"note: {name} {what}; {covers} its {n} cells{of}"
 
 
 def size_label(size: int) -> str:

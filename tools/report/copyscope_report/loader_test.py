@@ -1,5 +1,6 @@
 """Tests of reading run.jsonl into the report's model."""
 
+import hashlib
 import json
 import os
 import unittest
@@ -151,7 +152,8 @@ def _mutated(tmp, name, header_fn=None, cell_fn=None, raw_cell=None):
                 "cycles": 4e9
             }]
         },
-        perf=synthetic.unsupported_perf())
+        perf=synthetic.unsupported_perf(),
+        trailer=None)
     p = os.path.join(d, "run.jsonl")
     with open(p) as f:
         header, cell = [json.loads(x) for x in f.read().splitlines()]
@@ -290,6 +292,120 @@ class MalformedRecordTest(unittest.TestCase):
                 with self.assertRaises(loader.LoadError) as e:
                     loader.load_run(d)
                 self.assertIn(f"run.jsonl:{want}", str(e.exception))
+
+
+class TrailerTest(unittest.TestCase):
+    """complete, interrupted, stopped, incomplete (no trailer) and damaged
+    records."""
+
+    CELLS = {("two_copy", s, 1): [{
+        "throughput_gbps": 8.0
+    }] for s in (64, 4096)}
+
+    def setUp(self):
+        self.tmp = synthetic.temp_dir(self)
+
+    def write(self, name, **kw):
+        return synthetic.write_run(os.path.join(self.tmp, name), self.CELLS,
+                                   **kw)
+
+    def damaged(self, d, want):
+        with self.assertRaises(loader.LoadError) as e:
+            loader.load_run(d)
+        self.assertIn(want, str(e.exception))
+        self.assertNotIn("\n", str(e.exception))
+
+    def test_trailer_is_the_checksum_of_everything_before_it(self):
+        d = self.write("ok")
+        with open(os.path.join(d, "run.jsonl"), "rb") as f:
+            data = f.read()
+        body, last = data[:-1].rsplit(b"\n", 1)
+        t = json.loads(last)["trailer"]
+        self.assertEqual(t["sha256"], hashlib.sha256(body + b"\n").hexdigest())
+        self.assertEqual(t["cells"], 2)
+        run = loader.load_run(d)
+        self.assertEqual(run.completeness, "complete")
+        self.assertEqual(len(run.cells), 2)
+        self.assertIsNone(loader.completeness_note(run, "figures cover"))
+
+    def test_states(self):
+        for state, want in (
+            ("interrupted", "was interrupted (SIGINT, SIGTERM or SIGHUP)"),
+            ("stopped: no space left on device",
+             "stopped: no space left on device"),
+            ("paused", "is not complete (its trailer says 'paused')"),
+        ):
+            d = self.write(state.split(":")[0], trailer=state)
+            run = loader.load_run(d)
+            self.assertEqual(run.completeness, state)
+            self.assertEqual(
+                loader.completeness_note(run, "figures cover"),
+                f"note: {d} {want}; figures cover its 2 cells of 2 planned")
+
+    def test_no_trailer_is_incomplete_and_read(self):
+        d = self.write("old", trailer=None)
+        run = loader.load_run(d)
+        self.assertEqual(run.completeness, "incomplete")
+        self.assertEqual(len(run.cells), 2)
+        self.assertEqual(
+            loader.completeness_note(run, "figures cover"),
+            f"note: {d} is incomplete: no trailer (the run was killed or is "
+            "still running, or a copyscope without trailers wrote it); "
+            "figures cover its 2 cells of 2 planned")
+        # The header's own "trailer" field (run.pb's end marker) is not one.
+        p = os.path.join(d, "run.jsonl")
+        with open(p) as f:
+            lines = f.read().splitlines()
+        header = json.loads(lines[0])
+        header["trailer"] = "8029759185026510703"
+        with open(p, "w") as f:
+            f.write("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+        self.assertEqual(loader.load_run(d).completeness, "incomplete")
+
+    def test_checksum_mismatch(self):
+        self.damaged(self.write("sha", trailer_sha256="0" * 64),
+                     "run.jsonl:4: damaged record: checksum mismatch")
+        # One digit changed after the run wrote it: still JSON, still a
+        # record, but not the one the trailer names.
+        d = self.write("edit")
+        p = os.path.join(d, "run.jsonl")
+        with open(p, "rb") as f:
+            data = f.read()
+        with open(p, "wb") as f:
+            f.write(data.replace(b'"throughput_gbps", "value": 8.0',
+                                 b'"throughput_gbps", "value": 9.0', 1))
+        self.damaged(d, "checksum mismatch")
+        self.damaged(self.write("fmt", trailer_sha256="ABC"),
+                     'trailer.sha256: "ABC" is not a SHA-256 in lowercase hex')
+
+    def test_cell_count_mismatch(self):
+        self.damaged(self.write("n", trailer_cells=5),
+                     "run.jsonl:4: damaged record: the trailer counts 5 "
+                     "cells, the file has 2")
+
+    def test_cut_short(self):
+        d = self.write("cut")
+        p = os.path.join(d, "run.jsonl")
+        with open(p, "rb") as f:
+            data = f.read()
+        lines = data.split(b"\n")
+        # Inside the trailer, and inside the last cell (no trailer yet).
+        for cut, line in ((len(data) - 10, 4),
+                          (len(data) - len(lines[3]) - 30, 3)):
+            with open(p, "wb") as f:
+                f.write(data[:cut])
+            self.damaged(d, f"run.jsonl:{line}: damaged record: the line is "
+                         "cut short (the file ends inside it)")
+
+    def test_trailer_before_the_end(self):
+        d = self.write("mid")
+        p = os.path.join(d, "run.jsonl")
+        with open(p, "rb") as f:
+            lines = f.read().split(b"\n")
+        with open(p, "wb") as f:
+            f.write(b"\n".join([lines[0], lines[3], lines[1], lines[2], b""]))
+        self.damaged(d, "run.jsonl:2: damaged record: a trailer before the "
+                     "end of the record")
 
 
 if __name__ == "__main__":

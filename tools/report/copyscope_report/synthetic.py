@@ -2,8 +2,10 @@
 
 Writes run.jsonl the way the harness does (harness/record_io.cc: protobuf
 JSON mapping of harness/record.proto with the .proto's field names, 64-bit
-integers as strings, a header line then one line per cell), so the tests
-exercise the real loader.
+integers as strings, a header line then one line per cell, then the
+trailer line {"trailer": {"state", "cells", "sha256"}}), so the tests
+exercise the real loader. The trailer can be left out (an incomplete
+record) or made wrong (a damaged one).
 
     cells = {("two_copy", 4096, 1): [{"throughput_gbps": 10.0}, ...], ...}
     path = write_run(tmpdir, cells, mode="stream")
@@ -12,6 +14,7 @@ Tests write only inside directories from temp_dir(test), which are removed
 when the test ends.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -100,8 +103,16 @@ def write_run(directory: str,
               mode: str = "stream",
               isolation: str = "netns",
               perf: Optional[List[dict]] = None,
-              notes: Optional[List[str]] = None) -> str:
-    """Writes directory/run.jsonl; returns directory."""
+              notes: Optional[List[str]] = None,
+              trailer: Optional[str] = "complete",
+              trailer_cells: Optional[int] = None,
+              trailer_sha256: Optional[str] = None) -> str:
+    """Writes directory/run.jsonl; returns directory.
+
+    trailer is the trailer's state ("complete", "interrupted", "stopped:
+    no space left on device"), None for no trailer; trailer_cells and
+    trailer_sha256 replace the true cell count and checksum.
+    """
     os.makedirs(directory, exist_ok=True)
     transports = sorted({k[0] for k in cells})
     sizes = sorted({k[1] for k in cells})
@@ -129,15 +140,30 @@ def write_run(directory: str,
         "notes": notes or [],
         "cells_planned": len(cells),
     }
-    with open(os.path.join(directory, "run.jsonl"), "w") as f:
-        f.write(json.dumps(header) + "\n")
-        for (tr, size, th), reps_ in sorted(cells.items()):
-            f.write(
-                json.dumps(
-                    cell_json(tr, size, th, [dict(r)
-                                             for r in reps_], mode, perf)) +
-                "\n")
+    lines = [json.dumps(header)] + [
+        json.dumps(cell_json(tr, size, th, [dict(r) for r in reps_], mode,
+                             perf))
+        for (tr, size, th), reps_ in sorted(cells.items())
+    ]
+    body = "".join(x + "\n" for x in lines).encode("utf-8")
+    if trailer is not None:
+        body += trailer_line(body, trailer, trailer_cells, trailer_sha256)
+    with open(os.path.join(directory, "run.jsonl"), "wb") as f:
+        f.write(body)
     return directory
+
+
+def trailer_line(body: bytes,
+                 state: str = "complete",
+                 cells: Optional[int] = None,
+                 sha256: Optional[str] = None) -> bytes:
+    """The trailer line that ends body (a header line and cell lines)."""
+    t = {
+        "state": state,
+        "cells": len(body.splitlines()) - 1 if cells is None else cells,
+        "sha256": sha256 or hashlib.sha256(body).hexdigest(),
+    }
+    return (json.dumps({"trailer": t}) + "\n").encode("utf-8")
 
 
 def unsupported_perf(
