@@ -14,6 +14,7 @@ plotted numbers can be checked.
 
 import dataclasses
 import os
+import warnings
 from typing import Callable, Dict, List, Optional, Tuple
 
 import matplotlib
@@ -403,7 +404,15 @@ def draw(spec: FigureSpec):
 
 
 def save(spec: FigureSpec, out_dir: str) -> Dict[str, str]:
-    """Writes out_dir/<id>.png and .svg; returns {"png": path, "svg": path}."""
+    """Writes out_dir/<id>.png and .svg; returns {"png": path, "svg": path}.
+    matplotlib's warnings (odd data it copes with) stay off stderr, where
+    the commands print at most one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _save(spec, out_dir)
+
+
+def _save(spec: FigureSpec, out_dir: str) -> Dict[str, str]:
     fig = draw(spec)
     paths = {}
     try:

@@ -5,6 +5,8 @@ import json
 import math
 import os
 import unittest
+import unittest.mock
+import warnings
 
 import matplotlib.image
 
@@ -173,6 +175,22 @@ class FiguresTest(unittest.TestCase):
         cli.write_report(self.dir, out)
         leftovers = [n for n in os.listdir(os.path.dirname(out)) if n != "rep"]
         self.assertEqual(leftovers, [])
+
+    def test_matplotlib_warnings_stay_off_stderr(self):
+        real = figures.draw
+
+        def noisy(spec):
+            warnings.warn("Data has no positive values, and therefore cannot "
+                          "be log-scaled.")
+            return real(spec)
+
+        out = synthetic.temp_dir(self)
+        with unittest.mock.patch.object(figures, "draw", noisy), \
+                warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            paths = figures.save(self.specs["throughput_vs_size"], out)
+        self.assertEqual([str(w.message) for w in seen], [])
+        self.assertTrue(os.path.isfile(paths["png"]))
 
     def test_a_cell_without_values_is_a_gap_not_a_zero(self):
         cells = {("two_copy", s, 1): [{

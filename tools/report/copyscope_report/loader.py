@@ -243,6 +243,10 @@ def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:
     if not _NAME.match(mode):
         raise LoadError(f"{key.where}.mode: {short(mode)} is not a mode name "
                         "(letters, digits, _ . + -)")
+    size = key.int("size", UINT64)
+    if size < 1:
+        raise LoadError(f"{key.where}.size: {size} is not a message size (1 "
+                        "byte or more)")
     threads = key.int("threads", INT32)
     if threads < 1:
         raise LoadError(f"{key.where}.threads: {threads} is not a thread "
@@ -250,7 +254,7 @@ def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:
     cell = Cell(
         transport=transport + (f"+{recv}" if recv else ""),
         recv_transport=recv,
-        size=key.int("size", UINT64),
+        size=size,
         threads=threads,
         mode=mode,
         direction=key.name("direction") or "server-to-client",

@@ -198,6 +198,8 @@ class MalformedRecordTest(unittest.TestCase):
         ("size huge", None, lambda c: c["key"].update(size=10**30),
          "2: key.size: a number of 31 digits is out of range (0 "
          "to 18446744073709551615)"),
+        ("size zero", None, lambda c: c["key"].pop("size"),
+         "2: key.size: 0 is not a message size (1 byte or more)"),
         ("size negative", None, lambda c: c["key"].update(size="-1"),
          '2: key.size: "-1" is out of range'),
         ("size fraction", None, lambda c: c["key"].update(size=1.5),
