@@ -129,14 +129,17 @@ class Obj:
     def has(self, key: str) -> bool:
         return self.raw(key) is not None
 
-    def str(self, key: str, default: str = "") -> str:
+    def _typed(self, key: str, typ: type, what: str, default: Any) -> Any:
+        """The field if it is a typ (what, for the error), default if absent."""
         v = self.raw(key)
         if v is None:
             return default
-        if not isinstance(v, str):
-            raise LoadError(f"{self._at(key)}: expected a string, got "
-                            f"{kind(v)}")
-        return _text(v, self._at(key))
+        if not isinstance(v, typ):
+            raise LoadError(f"{self._at(key)}: expected {what}, got {kind(v)}")
+        return v
+
+    def str(self, key: str, default: str = "") -> str:
+        return _text(self._typed(key, str, "a string", default), self._at(key))
 
     def name(self, key: str, default: str = "") -> str:
         """A string that names something (a transport, a mode): one line."""
@@ -155,26 +158,14 @@ class Obj:
         return default if v is None else _number(v, self._at(key))
 
     def bool(self, key: str) -> bool:
-        v = self.raw(key)
-        if v is None:
-            return False
-        if not isinstance(v, bool):
-            raise LoadError(f"{self._at(key)}: expected true or false, got "
-                            f"{kind(v)}")
-        return v
+        return self._typed(key, bool, "true or false", False)
 
     def obj(self, key: str) -> "Obj":
         v = self.raw(key)
         return Obj({} if v is None else v, self._at(key))
 
     def list(self, key: str) -> List[Any]:
-        v = self.raw(key)
-        if v is None:
-            return []
-        if not isinstance(v, list):
-            raise LoadError(f"{self._at(key)}: expected a list, got "
-                            f"{kind(v)}")
-        return v
+        return self._typed(key, list, "a list", [])
 
     def objs(self, key: str) -> List["Obj"]:
         return [
