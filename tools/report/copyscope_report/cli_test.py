@@ -12,6 +12,7 @@ import unittest
 import unittest.mock
 
 from copyscope_report import cli, loader, synthetic
+from copyscope_report.synthetic import run_cli
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPORT_PY = os.path.join(os.path.dirname(HERE), "report.py")
@@ -23,13 +24,6 @@ def cells():
     } for j in (0.98, 0.99, 1.0, 1.01, 1.02)]
             for t, m in (("a", 10.0), ("b", 8.0))
             for s in (64, 4096)}
-
-
-def run_cli(*argv, stdout=None):
-    out, err = stdout or io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(list(argv))
-    return rc, (out.getvalue() if stdout is None else ""), err.getvalue()
 
 
 class _Alarm(Exception):

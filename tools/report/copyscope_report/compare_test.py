@@ -1,12 +1,11 @@
 """compare flags a planted regression (exit 1), passes identical runs (exit
 0), lists one-sided cells and rejects unreadable input (exit 2)."""
 
-import contextlib
-import io
 import os
 import unittest
 
-from copyscope_report import cli, compare, loader, synthetic
+from copyscope_report import compare, loader, synthetic
+from copyscope_report.synthetic import run_cli
 
 # Five repetitions: two cells that do not overlap give p = 2/252 = 0.008.
 JITTER = (0.98, 0.99, 1.0, 1.01, 1.02)
@@ -25,13 +24,6 @@ def cells(overrides=None, extra=None):
 def write(test, name, c, **kw):
     return synthetic.write_run(os.path.join(synthetic.temp_dir(test), name), c,
                                **kw)
-
-
-def run_cli(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 class CompareTest(unittest.TestCase):

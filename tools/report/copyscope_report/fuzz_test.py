@@ -16,8 +16,6 @@ i and its mutations, and is replayed alone with FUZZ_ONLY=i. FUZZ_SECONDS
 and FUZZ_ITERATIONS change the bounds (e.g. for a longer local run).
 """
 
-import contextlib
-import io
 import json
 import os
 import random
@@ -25,7 +23,8 @@ import time
 import traceback
 import unittest
 
-from copyscope_report import cli, loader, synthetic
+from copyscope_report import loader, synthetic
+from copyscope_report.synthetic import run_cli
 
 SEED = 20240607
 ITERATIONS = int(os.environ.get("FUZZ_ITERATIONS", "3000"))
@@ -190,13 +189,6 @@ def mutate(rng, seeds, log):
                 data = _reseal(data)
                 log.append("reseal")
     return data
-
-
-def run_cli(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = cli.main(list(argv))
-    return rc, out.getvalue(), err.getvalue()
 
 
 class FuzzTest(unittest.TestCase):

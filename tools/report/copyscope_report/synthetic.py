@@ -11,15 +11,16 @@ record) or made wrong (a damaged one).
     path = write_run(tmpdir, cells, mode="stream")
 
 Tests write only inside directories from temp_dir(test), which are removed
-when the test ends.
+when the test ends; run_cli(...) runs a command as `copyscope` would.
 """
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
 import tempfile
-import unittest
 from typing import Dict, List, Optional, Tuple
 
 HOST = {
@@ -48,6 +49,16 @@ def temp_dir(test) -> str:
     else:
         test.addCleanup(shutil.rmtree, d, ignore_errors=True)
     return d
+
+
+def run_cli(*argv, stdout=None):
+    """(exit status, stdout, stderr) of cli.main(argv); stdout may be a
+    stream of the test's own, whose text is then not returned."""
+    from copyscope_report import cli  # pylint: disable=import-outside-toplevel
+    out, err = stdout or io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, (out.getvalue() if stdout is None else ""), err.getvalue()
 
 
 def _sample(rep: int, metrics: Dict[str, float], window_s: float,
