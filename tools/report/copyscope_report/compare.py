@@ -166,8 +166,9 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
             if not va or not vb:
                 continue
             if m not in res.floors:
-                both = [f for f in (_floor(a, m), _floor(b, m)) if f is not None]
-                res.floors[m] = max(both) if both else None
+                both = [_floor(a, m), _floor(b, m)]
+                res.floors[m] = max((f for f in both if f is not None),
+                                    default=None)
             res.changes.append(
                 Change(k, label(ca), m, stats.summarize(va),
                        stats.summarize(vb),

@@ -197,7 +197,8 @@ class FiguresTest(unittest.TestCase):
             "throughput_gbps": 5.0
         }] for s in (64, 4096)}
         cells[("two_copy", 1024, 1)] = [{"messages_per_sec": 1.0}]
-        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "gap"), cells)
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "gap"),
+                                cells)
         specs, _ = figures.build(loader.load_run(d))
         s = specs[0].panels[0].series[0]
         self.assertEqual(s.x, [64, 4096])

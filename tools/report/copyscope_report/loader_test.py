@@ -279,7 +279,8 @@ class MalformedRecordTest(unittest.TestCase):
     def test_lines_that_are_not_records(self):
         tmp = synthetic.temp_dir(self)
         for name, raw, want in (
-            ("array", "[1, 2]", "2: expected a JSON object per line, got a list"),
+            ("array", "[1, 2]",
+             "2: expected a JSON object per line, got a list"),
             ("no key", '{"samples": []}', "2: a cell line without a key"),
             ("deep", "[" * 100000 + "]" * 100000,
              "2: nested too deeply to be a record"),
