@@ -54,17 +54,11 @@ def diff(a: Cell, b: Cell, metric: str, floor: Optional[float]) -> Diff:
     va, vb = a.values(metric), b.values(metric)
     if not va or not vb:
         return Diff(None, None, None)
-    ma = stats.median(va)
-    r = stats.mann_whitney(va, vb)
-    if r.p is None:
+    d = stats.difference(va, vb, floor)
+    if d.test.p is None:
+        ma = stats.median(va)
         return Diff(None, (stats.median(vb) / ma - 1.0) if ma else None, None)
-    rel = r.shift / abs(ma) if ma else None
-    if not r.significant():
-        return Diff(0, rel, r.p)
-    if r.shift == 0 or (floor is not None and rel is not None and
-                        abs(rel) < floor):
-        return Diff(0, rel, r.p, within_noise=True)
-    return Diff(1 if r.shift > 0 else -1, rel, r.p)
+    return Diff(d.sign, d.rel, d.test.p, d.within_noise)
 
 
 def no_difference(diffs) -> str:

@@ -97,22 +97,19 @@ def _labels(cells: List[Cell]):
 def _change(a: List[float], b: List[float], higher_better: bool,
             fail_above: float, floor: Optional[float]):
     """(change, ci_low, ci_high, p, verdict) of b against a."""
-    r = stats.mann_whitney(a, b)
-    if r.p is None:
-        return None, None, None, None, UNTESTED
-    med = stats.median(a)
-    if med == 0:
-        return None, None, None, r.p, "untested: A's median is 0"
-    ch, lo, hi = (x / abs(med) for x in (r.shift, r.ci_low, r.ci_high))
-    if not r.significant():
-        return ch, lo, hi, r.p, NO_CHANGE
-    if ch == 0 or (floor is not None and abs(ch) < floor):
-        return ch, lo, hi, r.p, NOT_MEANINGFUL
-    if (ch > 0) == higher_better:
-        return ch, lo, hi, r.p, IMPROVED
+    d = stats.difference(a, b, floor)
+    ch, lo, hi, p = d.rel, d.rel_low, d.rel_high, d.test.p
+    if p is None:
+        return ch, lo, hi, p, UNTESTED
+    if ch is None:
+        return ch, lo, hi, p, "untested: A's median is 0"
+    if d.sign == 0:
+        return ch, lo, hi, p, NOT_MEANINGFUL if d.within_noise else NO_CHANGE
+    if (d.sign > 0) == higher_better:
+        return ch, lo, hi, p, IMPROVED
     favourable = hi if higher_better else -lo  # the CI's best case, as a loss
     regressed = -favourable * 100.0 > fail_above
-    return ch, lo, hi, r.p, REGRESSED if regressed else WORSE_WITHIN
+    return ch, lo, hi, p, REGRESSED if regressed else WORSE_WITHIN
 
 
 def _floor(run: Run, metric: str) -> Optional[float]:

@@ -174,6 +174,39 @@ def mann_whitney(a: Sequence[float],
     return RankTest(m, n, min(p, 1.0), shift, lo, hi)
 
 
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """b against a: the rank test, its shift and CI relative to a's median
+    (fractions: -0.1 = 10% lower), and whether it is a difference at all."""
+    test: RankTest
+    rel: Optional[float]  # None when untestable or a's median is 0
+    rel_low: Optional[float]
+    rel_high: Optional[float]
+    # +1 b meaningfully higher, -1 lower; 0 not significant, or significant
+    # but within the noise floor (within_noise); None untestable.
+    sign: Optional[int]
+    within_noise: bool = False
+
+
+def difference(a: Sequence[float],
+               b: Sequence[float],
+               floor: Optional[float] = None) -> Difference:
+    """b against a (see Difference); floor is the noise floor, a fraction."""
+    r = mann_whitney(a, b)
+    if r.p is None:
+        return Difference(r, None, None, None, None)
+    med = median(a)
+    rel = lo = hi = None
+    if med != 0:
+        rel, lo, hi = (x / abs(med) for x in (r.shift, r.ci_low, r.ci_high))
+    if not r.significant():
+        return Difference(r, rel, lo, hi, 0)
+    if r.shift == 0 or (floor is not None and rel is not None and
+                        abs(rel) < floor):
+        return Difference(r, rel, lo, hi, 0, True)
+    return Difference(r, rel, lo, hi, 1 if r.shift > 0 else -1)
+
+
 def relative_mad(values: Sequence[float]) -> Optional[float]:
     """Median absolute deviation from the median, over |median|: the spread
     of repetitions, robust to one outlier. None with fewer than 2 values or

@@ -128,6 +128,24 @@ class RankTestTest(unittest.TestCase):
         self.assertEqual((r.p, r.shift, r.ci_low, r.ci_high), (1.0, 0, 0, 0))
 
 
+class DifferenceTest(unittest.TestCase):
+
+    def test_relative_to_the_first_median_and_the_noise_floor(self):
+        a = [10, 11, 12, 13, 14]
+        b = [13, 15, 16, 17, 19]  # shift 4 [1, 7], see the hand example
+        d = stats.difference(a, b)
+        self.assertEqual((d.rel, d.rel_low, d.rel_high), (4 / 12, 1 / 12,
+                                                         7 / 12))
+        self.assertEqual((d.sign, d.within_noise), (1, False))
+        d = stats.difference(a, b, floor=0.4)  # 33% is within 40%
+        self.assertEqual((d.sign, d.within_noise), (0, True))
+        self.assertEqual(stats.difference(b, a).sign, -1)
+        self.assertEqual(stats.difference(a, a).sign, 0)
+        self.assertFalse(stats.difference(a, a).within_noise)
+        d = stats.difference([1, 2, 3], [4, 5, 6])
+        self.assertEqual((d.sign, d.rel, d.test.p), (None, None, None))
+
+
 class NoiseFloorTest(unittest.TestCase):
 
     def test_relative_mad(self):
