@@ -1,9 +1,14 @@
 """The analysis section: findings computed from the record, with their tests.
 
-Every comparison is Welch's t-test over the repetitions of two cells at
-ALPHA = 0.05; with fewer than two repetitions a side it says so instead of
-guessing. Higher is better for the primary metric (throughput in stream
-mode, transactions per second in rr mode).
+Every comparison of two cells is a Mann-Whitney U test over their
+repetitions at ALPHA = 0.05, with the Hodges-Lehmann shift (the median of
+the pairwise differences) as the size of the difference, relative to the
+first cell's median. A significant shift smaller than the noise floor (the
+median over the mode's cells of their relative MAD: how far repetitions of
+one cell lie from each other) is no meaningful difference. With too few
+repetitions for the test it says so instead of guessing. Higher is better
+for the primary metric (throughput in stream mode, transactions per second
+in rr mode).
 
     a = analyze(load_run(path))
     print(to_text(a))
@@ -36,36 +41,31 @@ def pval(p: Optional[float]) -> str:
 
 @dataclasses.dataclass
 class Diff:
-    """b against a on one metric: sign +1 b significantly higher, -1 lower, 0 no
-    significant difference, None untestable."""
+    """b against a on one metric: sign +1 b meaningfully higher, -1 lower, 0
+    no meaningful difference (not significant, or within the noise floor),
+    None untestable."""
     sign: Optional[int]
-    rel: Optional[float]  # mean(b)/mean(a) - 1
+    rel: Optional[float]  # shift of b over median(a); untested: of the medians
     p: Optional[float]
+    within_noise: bool = False  # significant, but below the noise floor
 
 
-def diff(a: Cell, b: Cell, metric: str) -> Diff:
+def diff(a: Cell, b: Cell, metric: str, floor: Optional[float]) -> Diff:
     va, vb = a.values(metric), b.values(metric)
     if not va or not vb:
         return Diff(None, None, None)
-    ma, mb = sum(va) / len(va), sum(vb) / len(vb)
-    rel = (mb / ma - 1.0) if ma else None
-    t = stats.welch(va, vb)
-    if t.p is None:
-        return Diff(None, rel, None)
-    if not t.significant():
-        return Diff(0, rel, t.p)
-    return Diff(1 if mb > ma else -1, rel, t.p)
+    d = stats.difference(va, vb, floor)
+    if d.test.p is None:
+        ma = stats.median(va)
+        return Diff(None, (stats.median(vb) / ma - 1.0) if ma else None, None)
+    return Diff(d.sign, d.rel, d.test.p, d.within_noise)
 
 
-def _index(run: Run, mode: str) -> Dict[Tuple[str, int, int], Cell]:
-    return {(c.transport, c.size, c.threads): c
-            for c in run.cells
-            if c.mode == mode and c.samples}
-
-
-def _axes(idx) -> Tuple[List[str], List[int], List[int]]:
-    return (sorted({k[0] for k in idx}), sorted({k[1] for k in idx}),
-            sorted({k[2] for k in idx}))
+def no_difference(diffs) -> str:
+    """How to say that none of diffs (all sign 0) is a difference."""
+    if any(d.within_noise for d in diffs):
+        return "no meaningful difference"
+    return "no significant difference"
 
 
 def primary_metric(run: Run, mode: str) -> str:
@@ -73,6 +73,32 @@ def primary_metric(run: Run, mode: str) -> str:
         if c.mode == mode:
             return c.primary()
     return "throughput_gbps"
+
+
+@dataclasses.dataclass
+class Scope:
+    """The cells of one mode, indexed by (transport, size, threads), the
+    metric they are compared on and its noise floor."""
+    idx: Dict[Tuple[str, int, int], Cell]
+    metric: str
+    floor: Optional[float]
+    transports: List[str]
+    sizes: List[int]
+    threads: List[int]
+
+    def diff(self, a: Cell, b: Cell) -> Diff:
+        return diff(a, b, self.metric, self.floor)
+
+
+def scope(run: Run, mode: str) -> Scope:
+    idx = {(c.transport, c.size, c.threads): c
+           for c in run.cells
+           if c.mode == mode and c.samples}
+    metric = primary_metric(run, mode)
+    return Scope(idx, metric,
+                 stats.noise_floor(c.values(metric) for c in idx.values()),
+                 sorted({k[0] for k in idx}), sorted({k[1] for k in idx}),
+                 sorted({k[2] for k in idx}))
 
 
 # ---------------------------------------------------------------------------
@@ -84,31 +110,30 @@ class Best:
     size: int
     threads: int
     verdict: str  # "best", "tie", "untested", "single"
-    best: str  # highest mean
-    tied: List[str]  # transports not significantly below the best (incl.)
+    best: str  # highest median
+    tied: List[str]  # transports not meaningfully below the best (incl.)
     text: str
 
 
-def best_per_cell(run: Run, mode: str) -> List[Best]:
-    idx = _index(run, mode)
-    metric = primary_metric(run, mode)
-    transports, sizes, threads = _axes(idx)
+def best_per_cell(sc: Scope) -> List[Best]:
     out = []
-    for t in threads:
-        for s in sizes:
-            cells = [idx[(x, s, t)] for x in transports if (x, s, t) in idx]
-            cells = [c for c in cells if c.values(metric)]
+    for t in sc.threads:
+        for s in sc.sizes:
+            cells = [
+                sc.idx[(x, s, t)] for x in sc.transports if (x, s, t) in sc.idx
+            ]
+            cells = [c for c in cells if c.values(sc.metric)]
             if not cells:
                 continue
             where = f"{size_label(s)}, {threads_label(t)}"
-            cells.sort(key=lambda c: -stats.summarize(c.values(metric)).mean)
+            cells.sort(key=lambda c: -stats.median(c.values(sc.metric)))
             top = cells[0]
             if len(cells) == 1:
                 out.append(
                     Best(s, t, "single", top.transport, [top.transport],
                          f"{where}: only {top.transport} measured"))
                 continue
-            diffs = [(c, diff(c, top, metric)) for c in cells[1:]]
+            diffs = [(c, sc.diff(c, top)) for c in cells[1:]]
             if any(d.p is None for _, d in diffs):
                 d = diffs[0][1]
                 margin = f" by {pct(d.rel)}" if d.rel is not None else ""
@@ -131,12 +156,17 @@ def best_per_cell(run: Run, mode: str) -> List[Best]:
                 # The p-value against the closest tied competitor.
                 c2, d2 = next(
                     (c, d) for c, d in diffs if c.transport == tied[1])
+                none = no_difference([d for c, d in diffs if d.sign != 1])
+                noise = ""
+                if d2.within_noise:
+                    noise = (f", {pct(d2.rel)} within the noise floor of "
+                             f"{sc.floor * 100:.1f}%")
                 out.append(
                     Best(
                         s, t, "tie", top.transport, tied,
-                        f"{where}: no significant difference between "
-                        f"{', '.join(tied)} (highest mean {top.transport}; "
-                        f"{pval(d2.p)} against {c2.transport})"))
+                        f"{where}: {none} between {', '.join(tied)} (highest "
+                        f"median {top.transport}; {pval(d2.p)} against "
+                        f"{c2.transport}{noise})"))
     return out
 
 
@@ -148,30 +178,23 @@ def best_per_cell(run: Run, mode: str) -> List[Best]:
 class PairAtThreads:
     threads: int
     signs: List[Tuple[int, Optional[int], Optional[float], Optional[float]]]
-    # (size, sign, rel, p): sign +1 = `a` significantly higher than `b`.
+    # (size, sign, rel, p): sign +1 = `a` meaningfully higher than `b`.
     winner: Optional[str]  # wins at the largest sizes, up to the top size
     from_size: Optional[int]  # smallest size from which `winner` always wins
     crossover: Optional[int]  # from_size when the other one wins below it
     phrase: str  # "from 16 KiB", "at every size", "not (no significant ...)"
+    none: str = ""  # "no significant/meaningful difference" at every size
 
 
-@dataclasses.dataclass
-class Crossover:
-    a: str
-    b: str
-    per_threads: List[PairAtThreads]
-    headline: str
-    no_difference: bool = False  # at every size and thread count
-
-
-def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
-    signs = []
-    for s in sizes:
-        ca, cb = idx.get((a, s, t)), idx.get((b, s, t))
+def _pair_at(a: str, b: str, t: int, sc: Scope) -> PairAtThreads:
+    signs, diffs = [], []
+    for s in sc.sizes:
+        ca, cb = sc.idx.get((a, s, t)), sc.idx.get((b, s, t))
         if ca is None or cb is None:
             continue
-        d = diff(cb, ca, metric)  # + when a is higher
+        d = sc.diff(cb, ca)  # + when a is higher
         signs.append((s, d.sign, d.rel, d.p))
+        diffs.append(d)
     p = PairAtThreads(t, signs, None, None, None, "")
     tested = [x for x in signs if x[1] is not None]
     if not signs:
@@ -192,8 +215,10 @@ def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
             p.crossover = p.from_size
         p.phrase = "at every size" if j == 0 else f"from {size_label(p.from_size)}"
         return p
+    zeros = [d for d in diffs if d.sign == 0]
     if all(x[1] in (0, None) for x in signs):
-        p.phrase = "no significant difference at any size"
+        p.none = no_difference(zeros)
+        p.phrase = f"{p.none} at any size"
         return p
     # Mixed, with no winner at the largest size: where each one is higher.
     parts = []
@@ -203,20 +228,27 @@ def _pair_at(a: str, b: str, t: int, sizes, idx, metric) -> PairAtThreads:
             parts.append(f"{who} higher at {', '.join(at)} only")
     rest = {x[1] for x in signs if x[1] in (0, None)}
     if rest:
-        parts.append("no significant difference at the other sizes" if rest ==
-                     {0} else "no significant difference or "
+        parts.append(f"{no_difference(zeros)} at the other sizes" if rest ==
+                     {0} else f"{no_difference(zeros)} or "
                      "untested at the other sizes")
     p.phrase = "; ".join(parts)
     return p
 
 
-def crossovers(run: Run, mode: str) -> List[Crossover]:
-    idx = _index(run, mode)
-    metric = primary_metric(run, mode)
-    transports, sizes, threads = _axes(idx)
+@dataclasses.dataclass
+class Crossover:
+    a: str
+    b: str
+    per_threads: List[PairAtThreads]
+    headline: str
+    # "no significant/meaningful difference" at every size and thread count
+    no_difference: str = ""
+
+
+def crossovers(sc: Scope) -> List[Crossover]:
     out = []
-    for a, b in itertools.combinations(transports, 2):
-        per = [_pair_at(a, b, t, sizes, idx, metric) for t in threads]
+    for a, b in itertools.combinations(sc.transports, 2):
+        per = [_pair_at(a, b, t, sc) for t in sc.threads]
         per = [p for p in per if p.signs]
         if not per:
             continue
@@ -234,11 +266,13 @@ def crossovers(run: Run, mode: str) -> List[Crossover]:
                 others.append(f"not at {tl} ({y} wins {p.phrase})")
             else:
                 others.append(f"not at {tl} ({p.phrase})")
-        nothing = all(
-            p.phrase == "no significant difference at any size" for p in per)
+        nothing = ""
+        if all(p.none for p in per):
+            nothing = ("no meaningful difference" if any(
+                p.none == "no meaningful difference" for p in per) else
+                       "no significant difference")
         if nothing:
-            headline = (f"{x} vs {y}: no significant difference at any size "
-                        "and thread count")
+            headline = f"{x} vs {y}: {nothing} at any size and thread count"
         elif wins_a == 0 and wins_b == 0:
             headline = f"{x} vs {y}: " + "; ".join(
                 f"at {threads_label(p.threads)}, {p.phrase}" for p in per)
@@ -259,16 +293,15 @@ class ZeroCopy:
     copied_max: float
     ratio_min: Optional[float]  # throughput / REFERENCE's
     ratio_max: Optional[float]
-    lower: int  # cells significantly below REFERENCE
+    lower: int  # cells meaningfully below REFERENCE
     higher: int
     same: int
     untested: int
     text: str
 
 
-def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
-    idx = _index(run, mode)
-    metric = primary_metric(run, mode)
+def zero_copy(run: Run, sc: Scope) -> List[ZeroCopy]:
+    idx, metric = sc.idx, sc.metric
     out = []
     zc = sorted(
         {k[0] for k, c in idx.items() if c.values("zc_copied_fraction")})
@@ -299,7 +332,7 @@ def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
             ref = idx.get((REFERENCE, s, t))
             if tr != x or ref is None:
                 continue
-            d = diff(ref, c, metric)
+            d = sc.diff(ref, c)
             if d.rel is not None:
                 ratios.append(1.0 + d.rel)
             if d.sign is None:
@@ -321,7 +354,7 @@ def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
                 text += stats.NOT_ENOUGH_REPS
             else:
                 text += (f"significantly lower in {z.lower} of {n} cells, "
-                         f"higher in {z.higher}, no significant difference "
+                         f"higher in {z.higher}, no meaningful difference "
                          f"in {z.same}")
                 if z.untested:
                     text += f", untested in {z.untested}"
@@ -341,7 +374,7 @@ def zero_copy(run: Run, mode: str) -> List[ZeroCopy]:
                     f"{size_label(k[1])}/{k[2]}t" for k, c in sorted(
                         idx.items(), key=lambda i: (i[0][2], i[0][1]))
                     if k[0] == x and (REFERENCE, k[1], k[2]) in idx and
-                    diff(idx[(REFERENCE, k[1], k[2])], c, metric).sign == 1
+                    sc.diff(idx[(REFERENCE, k[1], k[2])], c).sign == 1
                 ]
                 text += (f" Verdict: significantly faster than {REFERENCE} at "
                          f"{', '.join(where)} (size/threads).")
@@ -362,19 +395,51 @@ class Scaling:
     max_threads: int
     peak_threads: int
     falls_after: Optional[
-        int]  # peak, when a larger count is significantly lower
+        int]  # peak, when a larger count is meaningfully lower
     text: str
+    # (threads, efficiency) where the efficiency is above 1: more than the
+    # threads alone can give, so the 1-thread cell was held back.
+    superlinear: List[Tuple[int, float]] = dataclasses.field(
+        default_factory=list)
 
 
-def scaling(run: Run, mode: str) -> List[Scaling]:
-    idx = _index(run, mode)
-    metric = primary_metric(run, mode)
-    transports, sizes, threads = _axes(idx)
+def per_flow_limits(run: Run) -> str:
+    """The likely per-flow limits that make 1 thread slow, for run's path."""
+    if run.isolation.get("mode") == "netns":
+        first = "a single veth flow, whose packets one softirq handles"
+    else:
+        first = "a single flow's own limit (e.g. one softirq for its packets)"
+    return f"{first}, retransmissions, or a send/receive window limit"
+
+
+def _superlinear_text(sc: Scope, cells: Dict[int, Cell],
+                      sl: List[Tuple[int, float]], limits: str) -> str:
+    """The naming of superlinear efficiency and its likely cause."""
+    where = ", ".join(f"{threads_label(t)}: efficiency {e * 100:.0f}%"
+                      for t, e in sl)
+    text = (f"superlinear ({where}): more than the threads alone can give, "
+            f"so the 1-thread cell was likely held back by a per-flow limit "
+            f"other than CPU ({limits}), not sped up by threads")
+    base = cells[1].summary(sc.metric)
+    within = []
+    for t, _ in sl:
+        _, lo, _ = stats.ratio_ci(cells[t].summary(sc.metric), base)
+        if lo is not None and lo <= t:
+            within.append(threads_label(t))
+    if within:
+        text += (f"; at {', '.join(within)} within the spread of the "
+                 "repetitions (the 95% CI of the speedup reaches linear)")
+    return text
+
+
+def scaling(run: Run, sc: Scope) -> List[Scaling]:
+    idx, metric, threads = sc.idx, sc.metric, sc.threads
+    limits = per_flow_limits(run)
     out = []
     if len(threads) < 2:
         return out
-    for x in transports:
-        for s in sizes:
+    for x in sc.transports:
+        for s in sc.sizes:
             cs = [(t, idx[(x, s, t)]) for t in threads if (x, s, t) in idx]
             cs = [(t, c) for t, c in cs if c.values(metric)]
             if len(cs) < 2:
@@ -387,25 +452,37 @@ def scaling(run: Run, mode: str) -> List[Scaling]:
             drop = None
             for t, c in cs:
                 if t > peak:
-                    d = diff(dict(cs)[peak], c, metric)
+                    d = sc.diff(dict(cs)[peak], c)
                     if d.sign == -1:
                         falls, drop = peak, (t, d)
                         break
+            superlinear = []
+            if means.get(1):
+                superlinear = [
+                    (t, means[t] / means[1] / t)
+                    for t, _ in cs
+                    if t > 1 and means[t] / means[1] > t * (1 + 1e-9)
+                ]
             where = f"{x} at {size_label(s)}"
             text = f"{where}: "
             if speedup is not None:
-                text += (f"{speedup:.2f}x at {threads_label(tmax)} over 1 "
-                         f"(efficiency {speedup / tmax * 100:.0f}%)")
+                text += f"{speedup:.2f}x at {threads_label(tmax)} over 1"
+                if speedup <= tmax:
+                    text += f" (efficiency {speedup / tmax * 100:.0f}%)"
             else:
                 text += "no 1-thread cell for a speedup"
+            if superlinear:
+                text += "; " + _superlinear_text(sc, dict(cs), superlinear,
+                                                 limits)
             if falls is not None:
                 t, d = drop
                 text += (f"; throughput falls after {threads_label(falls)} "
                          f"({threads_label(t)}: {pct(d.rel)}, {pval(d.p)})")
             elif peak != tmax:
                 text += (f"; peaks at {threads_label(peak)}, later counts not "
-                         "significantly lower")
-            out.append(Scaling(x, s, speedup, tmax, peak, falls, text))
+                         "meaningfully lower")
+            out.append(
+                Scaling(x, s, speedup, tmax, peak, falls, text, superlinear))
     return out
 
 
@@ -416,6 +493,7 @@ def scaling(run: Run, mode: str) -> List[Scaling]:
 class Analysis:
     mode: str
     metric: str
+    floor: Optional[float]  # the noise floor of metric (see module comment)
     best: List[Best]
     crossovers: List[Crossover]
     zero_copy: List[ZeroCopy]
@@ -427,38 +505,54 @@ def analyze(run: Run) -> List[Analysis]:
     """One Analysis per mode present in the run."""
     out = []
     for mode in run.modes():
+        sc = scope(run, mode)
         notes = []
-        if run.reps() < 2:
+        reps = max((len(c.values(sc.metric)) for c in sc.idx.values()),
+                   default=0)
+        if not stats.rank_testable(reps, reps):
             notes.append(
-                f"Each cell has one repetition: {stats.NOT_ENOUGH_REPS}; "
-                "run with --reps=3 or more for significance tests.")
+                f"Each cell has at most {reps} repetition"
+                f"{'' if reps == 1 else 's'}: {stats.NOT_ENOUGH_REPS} (a rank "
+                f"test needs {stats.MIN_REPS_HINT} a side to reach p < "
+                f"{stats.ALPHA:g}); run with --reps=5 or more.")
+        if sc.floor is not None:
+            notes.append(
+                f"Noise floor: a cell's repetitions lie a median "
+                f"{sc.floor * 100:.1f}% from their median (relative MAD, "
+                "median over the cells); a significant difference smaller "
+                "than that is reported as no meaningful difference.")
         cpus = run.host.get("cpu_count")
         if cpus:
             notes.append(f"The host has {cpus} CPUs; each connection uses "
                          "a server and a client thread.")
         out.append(
-            Analysis(mode, primary_metric(run, mode), best_per_cell(run, mode),
-                     crossovers(run, mode), zero_copy(run, mode),
-                     scaling(run, mode), notes))
+            Analysis(mode, sc.metric, sc.floor, best_per_cell(sc),
+                     crossovers(sc), zero_copy(run, sc), scaling(run, sc),
+                     notes))
     return out
 
 
 def crossover_lines(a: Analysis) -> List[str]:
-    """The crossover findings; pairs never significantly different share a line."""
+    """The crossover findings; pairs never different share a line."""
     lines = [c.headline + "." for c in a.crossovers if not c.no_difference]
-    same = [f"{c.a}/{c.b}" for c in a.crossovers if c.no_difference]
-    if same:
-        lines.append(
-            "No significant difference at any size and thread count: " +
-            ", ".join(same) + ".")
+    for none in ("no significant difference", "no meaningful difference"):
+        same = [f"{c.a}/{c.b}" for c in a.crossovers if c.no_difference == none]
+        if same:
+            lines.append(f"{none.capitalize()} at any size and thread count: "
+                         + ", ".join(same) + ".")
     return lines
+
+
+def method(a: Analysis) -> str:
+    """How a's comparisons were made, for headings."""
+    return (f"compared on {a.metric}, Mann-Whitney U test over the "
+            f"repetitions, alpha {stats.ALPHA}")
 
 
 def to_text(analyses: List[Analysis]) -> str:
     lines = []
     for a in analyses:
-        lines.append(f"== Analysis ({a.mode} mode; compared on {a.metric}, "
-                     f"Welch t-test, alpha {stats.ALPHA}) ==")
+        lines.append(f"== Analysis ({a.mode} mode; {method(a)}) ==")
         lines.extend(a.notes)
         lines.append("")
         lines.append("Crossovers:")

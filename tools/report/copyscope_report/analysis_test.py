@@ -7,8 +7,10 @@ import unittest
 from copyscope_report import analysis, loader, synthetic
 
 SIZES = (256, 1024, 4096, 16384)
-JITTER_A = (0.98, 1.00, 1.02)
-JITTER_B = (0.97, 1.01, 1.02)  # another spread, so no two sides are equal
+# Five repetitions: the fewest with which a rank test of two cells that do
+# not overlap gives p < 0.05 (2/252 = 0.008); 4 is the least that can.
+JITTER_A = (0.98, 0.99, 1.00, 1.01, 1.02)
+JITTER_B = (0.97, 0.995, 1.005, 1.01, 1.02)  # another spread: sides differ
 
 
 def reps(mean, jitter=JITTER_A, **extra):
@@ -32,9 +34,10 @@ def planted():
 
 
 def load(cells, **kw):
-    d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "run"), cells,
-                            **kw)
-    return loader.load_run(d)
+    with tempfile.TemporaryDirectory(
+            dir=os.environ.get("TEST_TMPDIR") or None) as tmp:
+        return loader.load_run(
+            synthetic.write_run(os.path.join(tmp, "run"), cells, **kw))
 
 
 class CrossoverTest(unittest.TestCase):
@@ -68,6 +71,7 @@ class CrossoverTest(unittest.TestCase):
         self.assertEqual(best[(4096, 8)].verdict, "tie")
         self.assertEqual(set(best[(4096, 8)].tied), {"one_copy", "two_copy"})
         self.assertIn("no significant difference between", best[(4096, 8)].text)
+        self.assertIn("highest median", best[(4096, 8)].text)
         self.assertEqual(best[(16384, 1)].verdict, "best")
         self.assertEqual(best[(16384, 1)].best, "one_copy")
         self.assertEqual(best[(256, 1)].best, "two_copy")
@@ -120,7 +124,54 @@ class ScalingTest(unittest.TestCase):
         self.assertAlmostEqual(s.speedup, 1.2)
         self.assertEqual(s.peak_threads, 2)
         self.assertEqual(s.falls_after, 2)
-        self.assertIn("falls after 2 threads (8 threads: -33.3%", s.text)
+        self.assertIn("falls after 2 threads (8 threads: -33.3%, p=0.008)",
+                      s.text)
+
+    def test_superlinear_efficiency_is_named_with_its_likely_cause(self):
+        # netns: one veth flow is slow, two flows move 4.5 times as much.
+        cells = {
+            ("two_copy", 4096, 1): reps(2.0),
+            ("two_copy", 4096, 2): reps(9.0),
+        }
+        (s,) = analysis.analyze(load(cells, isolation="netns"))[0].scaling
+        self.assertEqual(s.superlinear, [(2, 2.25)])
+        self.assertEqual(
+            s.text, "two_copy at 4 KiB: 4.50x at 2 threads over 1; "
+            "superlinear (2 threads: efficiency 225%): more than the threads "
+            "alone can give, so the 1-thread cell was likely held back by a "
+            "per-flow limit other than CPU (a single veth flow, whose packets "
+            "one softirq handles, retransmissions, or a send/receive window "
+            "limit), not sped up by threads")
+        self.assertNotIn("(efficiency", s.text)
+
+    def test_superlinear_at_a_middle_count_within_the_noise(self):
+        cells = {
+            ("one_copy", 64, 1): reps(10.0, (0.9, 0.95, 1.0, 1.05, 1.1)),
+            ("one_copy", 64, 2): reps(20.4, (0.9, 0.95, 1.0, 1.05, 1.1)),
+            ("one_copy", 64, 4): reps(30.0),
+        }
+        (s,) = analysis.analyze(load(cells, isolation="loopback"))[0].scaling
+        self.assertEqual([t for t, _ in s.superlinear], [2])
+        self.assertTrue(
+            s.text.startswith("one_copy at 64 B: 3.00x at 4 threads over 1 "
+                              "(efficiency 75%); superlinear (2 threads: "
+                              "efficiency 102%)"), s.text)
+        self.assertIn("(a single flow's own limit", s.text)
+        self.assertTrue(
+            s.text.endswith("; at 2 threads within the spread of the "
+                            "repetitions (the 95% CI of the speedup reaches "
+                            "linear)"), s.text)
+
+    def test_linear_or_below_is_not_superlinear(self):
+        cells = {
+            ("two_copy", 64, 1): reps(10.0),
+            ("two_copy", 64, 2): reps(20.0),
+        }
+        (s,) = analysis.analyze(load(cells))[0].scaling
+        self.assertEqual(s.superlinear, [])
+        self.assertEqual(s.text,
+                         "two_copy at 64 B: 2.00x at 2 threads over 1 "
+                         "(efficiency 100%)")
 
     def test_no_fall_when_not_significant(self):
         cells = {
@@ -131,18 +182,67 @@ class ScalingTest(unittest.TestCase):
         self.assertIsNone(s.falls_after)
 
 
-class OneRepTest(unittest.TestCase):
+class NoiseFloorTest(unittest.TestCase):
+
+    def test_significant_but_within_the_noise_is_no_meaningful_difference(self):
+        # At 64 B, b is 5% above a with no overlap (p = 0.008); the other
+        # cells spread 10% around their median, so the run's noise floor
+        # (median of 1%, 1%, 10%, 10%, 10%) is 10%.
+        noisy = (0.8, 0.9, 1.0, 1.1, 1.2)
+        cells = {
+            ("a", 64, 1): reps(10.0),
+            ("b", 64, 1): reps(10.5),
+            ("a", 4096, 1): reps(10.0, noisy),
+            ("b", 4096, 1): reps(10.0, noisy),
+            ("a", 65536, 1): reps(10.0, noisy),
+        }
+        a = analysis.analyze(load(cells))[0]
+        self.assertAlmostEqual(a.floor, 0.1)
+        best = {b.size: b for b in a.best}
+        self.assertEqual(best[64].verdict, "tie")
+        self.assertEqual(
+            best[64].text, "64 B, 1 thread: no meaningful difference between "
+            "b, a (highest median b; p=0.008 against a, +5.0% within the noise "
+            "floor of 10.0%)")
+        self.assertEqual(
+            best[4096].text, "4 KiB, 1 thread: no significant difference "
+            "between a, b (highest median a; p=1.000 against b)")
+        (c,) = a.crossovers
+        self.assertEqual(c.no_difference, "no meaningful difference")
+        self.assertEqual(analysis.crossover_lines(a), [
+            "No meaningful difference at any size and thread count: a/b."
+        ])
+        self.assertIn("Noise floor: a cell's repetitions lie a median 10.0%",
+                      analysis.to_text([a]))
+
+    def test_beyond_the_noise_floor_is_a_difference(self):
+        cells = {("a", 64, 1): reps(10.0), ("b", 64, 1): reps(10.5)}
+        a = analysis.analyze(load(cells))[0]
+        self.assertAlmostEqual(a.floor, 0.01)
+        (b,) = a.best
+        self.assertEqual(b.verdict, "best")
+        self.assertEqual(b.text, "64 B, 1 thread: b, +5.0% over a (p=0.008)")
+
+
+class TooFewRepsTest(unittest.TestCase):
 
     def test_says_it_cannot_test(self):
-        cells = {(t, s, 1): [{
-            "throughput_gbps": v
-        }] for t, v in (("a", 1.0), ("b", 2.0)) for s in (64, 4096)}
-        a = analysis.analyze(load(cells))[0]
-        self.assertTrue(all(b.verdict == "untested" for b in a.best))
-        self.assertIn("not enough repetitions to test", a.best[0].text)
-        self.assertIn("not enough repetitions to test",
-                      a.crossovers[0].headline)
-        self.assertIn("not enough repetitions to test", analysis.to_text([a]))
+        for n, jitter in ((1, (1.0,)), (3, (0.98, 1.0, 1.02))):
+            cells = {(t, s, 1): reps(v, jitter)
+                     for t, v in (("a", 1.0), ("b", 2.0)) for s in (64, 4096)}
+            a = analysis.analyze(load(cells))[0]
+            self.assertTrue(all(b.verdict == "untested" for b in a.best))
+            self.assertEqual(
+                a.best[0].text, "64 B, 1 thread: not enough repetitions to "
+                "test (b highest by +100.0% over a)")
+            self.assertIn("not enough repetitions to test",
+                          a.crossovers[0].headline)
+            text = analysis.to_text([a])
+            self.assertIn(
+                f"Each cell has at most {n} repetition"
+                f"{'s' if n > 1 else ''}: not enough repetitions to test (a "
+                "rank test needs 4 a side to reach p < 0.05)", text)
+            self.assertNotIn("p=", text)
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ class ChromiumTest(unittest.TestCase):
         } for j in (0.98, 1, 1.02)]
                  for t, m in (("two_copy", 10.0), ("zero_copy", 8.0))
                  for s in (256, 4096, 65536) for n in (1, 2)}
-        run = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "run"),
-                                  cells)
+        run = synthetic.write_run(
+            os.path.join(synthetic.temp_dir(cls), "run"), cells)
         cls.page = cli.write_report(run)
         with open(cls.page) as f:
             cls.text = f.read()
@@ -117,7 +117,7 @@ class ChromiumTest(unittest.TestCase):
 
     @unittest.skipUnless(os.access(CHROMIUM, os.X_OK), NO_CHROMIUM)
     def test_screenshot_is_not_blank(self):
-        shot = os.path.join(tempfile.mkdtemp(), "shot.png")
+        shot = os.path.join(synthetic.temp_dir(self), "shot.png")
         r = chromium("--window-size=1200,2400", "--hide-scrollbars",
                      f"--screenshot={shot}", "file://" + self.page)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])

@@ -5,13 +5,17 @@
                                 per-cell changes with significance; exit 1
                                 when a cell regressed beyond PCT percent
 
-Exit status: 0 done, 1 compare found a regression, 2 bad input (one line on
-stderr naming the problem and the fix).
+Exit status: 0 done, 1 compare found a regression, 2 bad input or an I/O
+error (one line on stderr naming the file and the problem), 130 interrupted
+(Ctrl-C). Never a traceback: anything unforeseen is one line "internal
+error: ..." and exit 2.
 """
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 from typing import List, Optional
 
@@ -23,11 +27,27 @@ class UsageError(Exception):
     pass
 
 
+class _StdoutError(Exception):
+    """Standard output cannot be written (a closed pipe, a full disk)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error and exit status 2."""
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _percentage(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a percentage: give a finite number >= 0, e.g. "
+            "--fail-above=5")
+    return v
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("a", help="results directory of the baseline run")
     c.add_argument("b", help="results directory of the new run")
     c.add_argument("--fail-above",
-                   type=float,
+                   type=_percentage,
                    default=5.0,
                    metavar="PCT",
                    help="exit 1 when a cell got significantly worse by more "
@@ -65,7 +85,8 @@ def write_report(run_dir: str, out: Optional[str] = None) -> str:
     try:
         tmp = dest.staging()
         analyses = analysis.analyze(run)
-        text = analysis.to_text(analyses)
+        note = loader.completeness_note(run, "figures cover")
+        text = (f"{note}\n" if note else "") + analysis.to_text(analyses)
         specs, omitted = figures.build(run)
         pngs = {}
         for spec in specs:
@@ -89,27 +110,78 @@ def write_report(run_dir: str, out: Optional[str] = None) -> str:
     return os.path.join(dest.out, "report.html")
 
 
-def main(argv: List[str]) -> int:
+def _write(text: str) -> None:
     try:
-        args = _parser().parse_args(argv)
-        if args.command is None:
-            raise UsageError("copyscope: give a command: report DIR or "
-                             "compare A B (see --help)")
-        if args.command == "report":
-            page = write_report(args.dir, args.out)
-            with open(os.path.join(os.path.dirname(page), "analysis.txt")) as f:
-                sys.stdout.write(f.read())
-            print(f"report: {page}")
-            return 0
-        if args.fail_above < 0:
-            raise UsageError("copyscope compare: --fail-above must be >= 0")
-        a, b = loader.load_run(args.a), loader.load_run(args.b)
-        res = compare.compare(a, b, args.fail_above)
-        sys.stdout.write(compare.to_text(res))
-        return 1 if res.regressed else 0
-    except (UsageError, loader.LoadError, outdir.OutError) as e:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        raise _StdoutError(e.strerror or str(e)) from None
+
+
+def _drop_stdout() -> None:
+    """Points standard output at /dev/null, so the interpreter's last flush
+    of what could not be written does not print a traceback at exit."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (tests) or already gone
+
+
+def _one_line(msg: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], msg)
+
+
+def _say(msg: str) -> None:
+    try:
+        print(_one_line(msg), file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass  # stderr is gone too: the exit status is all that is left
+
+
+def _run(argv: List[str]) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        raise UsageError("copyscope: give a command: report DIR or "
+                         "compare A B (see --help)")
+    if args.command == "report":
+        page = write_report(args.dir, args.out)
+        with open(os.path.join(os.path.dirname(page), "analysis.txt"),
+                  encoding="utf-8") as f:
+            _write(f.read() + f"report: {page}\n")
+        return 0
+    a, b = loader.load_run(args.a), loader.load_run(args.b)
+    res = compare.compare(a, b, args.fail_above)
+    _write(compare.to_text(res))
+    return 1 if res.regressed else 0
+
+
+def main(argv: List[str]) -> int:
+    """Runs one command; returns the exit status. Every failure is one line
+    on stderr: nothing escapes as a traceback."""
+    cmd = "copyscope" + (f" {argv[0]}" if argv and argv[0] in
+                         ("report", "compare") else "")
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):  # names in any locale
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        return _run(argv)
+    except UsageError as e:
         msg = str(e)
-        if isinstance(e, (loader.LoadError, outdir.OutError)):
-            msg = f"copyscope {argv[0] if argv else ''}: {msg}"
-        print(msg, file=sys.stderr)
-        return 2
+    except (loader.LoadError, outdir.OutError) as e:
+        msg = f"{cmd}: {e}"
+    except _StdoutError as e:
+        _drop_stdout()
+        msg = f"{cmd}: cannot write to standard output: {e}"
+    except KeyboardInterrupt:
+        _say(f"{cmd}: interrupted")
+        return 130
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        msg = f"{cmd}: {where}{e.strerror or e}"
+    except Exception as e:  # pylint: disable=broad-except
+        msg = (f"{cmd}: internal error: {type(e).__name__}: {e} (a bug: "
+               "please report it with the record)")
+    _say(msg)
+    return 2

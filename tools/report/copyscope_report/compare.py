@@ -2,9 +2,19 @@
 
 Cells match on their full key (mode, direction, transport, size, threads,
 fields, request and response sizes); cells on one side only are listed.
-Each metric's change is mean(B)/mean(A) - 1 with Welch's t-test over the
-repetitions. A cell regressed when a metric moved the bad way (throughput
-down, latency up) significantly and by more than fail_above percent.
+Each metric's change is the Hodges-Lehmann shift of B against A (the median
+of the pairwise differences of their repetitions) over A's median, with
+its 95% confidence interval, tested with the Mann-Whitney U test. The
+verdict, in this order:
+  untested           too few repetitions for the test (4 a side are enough)
+  no significant     p >= ALPHA
+  no meaningful      significant, but the shift is smaller than the noise
+                     floor: the larger of the two runs' median relative MAD
+                     of a cell's repetitions, for that metric
+  improved           moved the good way (throughput up, latency down)
+  REGRESSED          moved the bad way, and even the CI's favourable end is
+                     worse than fail_above percent (as benchstat does)
+  worse, within      moved the bad way, less surely than that
 
     result = compare(load_run(a), load_run(b), fail_above=5.0)
     print(to_text(result))
@@ -12,10 +22,11 @@ down, latency up) significantly and by more than fail_above percent.
 """
 
 import dataclasses
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from copyscope_report import stats
-from copyscope_report.loader import Cell, CellKey, Run, size_label
+from copyscope_report.loader import (Cell, CellKey, Run, completeness_note,
+                                     size_label)
 
 # Metrics compared when a cell has them: (name, higher is better).
 LATENCY_METRICS = (("latency_p50_us", False), ("latency_p99_us", False))
@@ -24,6 +35,7 @@ REGRESSED = "REGRESSED"
 WORSE_WITHIN = "worse, within threshold"
 IMPROVED = "improved"
 NO_CHANGE = "no significant change"
+NOT_MEANINGFUL = "no meaningful change (within the noise floor)"
 UNTESTED = "untested: " + stats.NOT_ENOUGH_REPS
 
 
@@ -34,7 +46,11 @@ class Change:
     metric: str
     a: stats.Summary
     b: stats.Summary
-    change: float  # fraction: -0.1 = 10% lower in B
+    # The shift of B against A over A's median, and its 95% CI (fractions:
+    # -0.1 = 10% lower in B); None when untested or A's median is 0.
+    change: Optional[float]
+    ci_low: Optional[float]
+    ci_high: Optional[float]
     p: Optional[float]
     verdict: str
 
@@ -44,10 +60,13 @@ class Result:
     a_name: str
     b_name: str
     fail_above: float
+    floors: Dict[str, Optional[float]]  # the noise floor per metric
     changes: List[Change]
     only_a: List[str]
     only_b: List[str]
     notes: List[str]
+    # Runs that are not complete, said first (loader.completeness_note).
+    warnings: List[str] = dataclasses.field(default_factory=list)
 
     @property
     def regressed(self) -> List[Change]:
@@ -75,16 +94,26 @@ def _labels(cells: List[Cell]):
     return label
 
 
-def _verdict(ch: float, t: stats.TTest, higher_better: bool,
-             fail_above: float) -> str:
-    if t.p is None:
-        return UNTESTED
-    if not t.significant():
-        return NO_CHANGE
-    worse = ch < 0 if higher_better else ch > 0
-    if not worse:
-        return IMPROVED
-    return REGRESSED if abs(ch) * 100.0 > fail_above else WORSE_WITHIN
+def _change(a: List[float], b: List[float], higher_better: bool,
+            fail_above: float, floor: Optional[float]):
+    """(change, ci_low, ci_high, p, verdict) of b against a."""
+    d = stats.difference(a, b, floor)
+    ch, lo, hi, p = d.rel, d.rel_low, d.rel_high, d.test.p
+    if p is None:
+        return ch, lo, hi, p, UNTESTED
+    if ch is None:
+        return ch, lo, hi, p, "untested: A's median is 0"
+    if d.sign == 0:
+        return ch, lo, hi, p, NOT_MEANINGFUL if d.within_noise else NO_CHANGE
+    if (d.sign > 0) == higher_better:
+        return ch, lo, hi, p, IMPROVED
+    favourable = hi if higher_better else -lo  # the CI's best case, as a loss
+    regressed = -favourable * 100.0 > fail_above
+    return ch, lo, hi, p, REGRESSED if regressed else WORSE_WITHIN
+
+
+def _floor(run: Run, metric: str) -> Optional[float]:
+    return stats.noise_floor(c.values(metric) for c in run.cells)
 
 
 def _host_line(run: Run) -> str:
@@ -99,10 +128,13 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
     ia = {c.key: c for c in a.cells if c.samples}
     ib = {c.key: c for c in b.cells if c.samples}
     label = _labels(list(ia.values()) + list(ib.values()))
-    res = Result(a.run_id, b.run_id, fail_above, [],
+    res = Result(a.run_id, b.run_id, fail_above, {}, [],
                  sorted(label(ia[k]) for k in ia.keys() - ib.keys()),
                  sorted(label(ib[k]) for k in ib.keys() - ia.keys()), [])
     for run, side in ((a, "A"), (b, "B")):
+        note = completeness_note(run, "the comparison covers")
+        if note:
+            res.warnings.append(note)
         res.notes.append(f"{side} = {_host_line(run)}")
         failed = [c for c in run.cells if not c.samples]
         if failed:
@@ -130,31 +162,57 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
             va, vb = ca.values(m), cb.values(m)
             if not va or not vb:
                 continue
-            sa, sb = stats.summarize(va), stats.summarize(vb)
-            ch = (sb.mean / sa.mean - 1.0) if sa.mean else 0.0
-            t = stats.welch(va, vb)
+            if m not in res.floors:
+                both = [_floor(a, m), _floor(b, m)]
+                res.floors[m] = max((f for f in both if f is not None),
+                                    default=None)
             res.changes.append(
-                Change(k, label(ca), m, sa, sb, ch, t.p,
-                       _verdict(ch, t, higher_better, fail_above)))
+                Change(k, label(ca), m, stats.summarize(va),
+                       stats.summarize(vb),
+                       *_change(va, vb, higher_better, fail_above,
+                                res.floors[m])))
+    if any(c.verdict == UNTESTED for c in res.changes):
+        res.notes.append(
+            f"untested: cells with fewer repetitions than a rank test needs to "
+            f"reach p < {stats.ALPHA:g} ({stats.MIN_REPS_HINT} a side are "
+            "enough; run with --reps=5 or more)")
+    floors = [
+        f"{m} {f * 100:.1f}%" for m, f in res.floors.items() if f is not None
+    ]
+    if floors:
+        res.notes.append(
+            "noise floor (the larger run's median over its cells of the "
+            "repetitions' relative MAD): " + ", ".join(floors) +
+            "; a significant change smaller than that is no meaningful change")
     return res
 
 
 def _fmt(s: stats.Summary) -> str:
-    if s.ci_low is None:
-        return f"{s.mean:.4g}"
-    return f"{s.mean:.4g} ±{(s.ci_high - s.ci_low) / 2:.2g}"
+    return f"{s.median:.4g} (n={s.n})"
+
+
+def _pct(x: Optional[float]) -> str:
+    return "-" if x is None else f"{x * 100:+.1f}%"
+
+
+def _change_text(c: Change) -> str:
+    if c.change is None:
+        return "-"
+    if c.ci_low is None:
+        return _pct(c.change)
+    return f"{_pct(c.change)} [{_pct(c.ci_low)}, {_pct(c.ci_high)}]"
 
 
 def to_text(r: Result) -> str:
-    lines = [f"copyscope compare: A = {r.a_name}, B = {r.b_name}"]
+    lines = r.warnings + [f"copyscope compare: A = {r.a_name}, B = {r.b_name}"]
     lines += [f"  {n}" for n in r.notes]
     lines.append("")
-    head = ("cell", "metric", "A (mean ±95% CI)", "B", "change", "p", "verdict")
+    head = ("cell", "metric", "A (median)", "B (median)",
+            "change [95% CI]", "p", "verdict")
     rows = [head]
     for c in r.changes:
-        rows.append(
-            (c.label, c.metric, _fmt(c.a), _fmt(c.b), f"{c.change * 100:+.1f}%",
-             "-" if c.p is None else f"{c.p:.3g}", c.verdict))
+        rows.append((c.label, c.metric, _fmt(c.a), _fmt(c.b), _change_text(c),
+                     "-" if c.p is None else f"{c.p:.3g}", c.verdict))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:
         lines.append("  ".join(
@@ -174,10 +232,12 @@ def to_text(r: Result) -> str:
         f"{counts.get(WORSE_WITHIN, 0)} worse within it, "
         f"{counts.get(IMPROVED, 0)} improved, "
         f"{counts.get(NO_CHANGE, 0)} no significant change, "
-        f"{counts.get(UNTESTED, 0)} untested; "
+        f"{counts.get(NOT_MEANINGFUL, 0)} no meaningful change, "
+        f"{sum(v for k, v in counts.items() if k.startswith('untested'))} "
+        "untested; "
         f"{len(r.only_a)} only in A, {len(r.only_b)} only in B")
     if r.regressed:
-        lines.append("FAIL: " +
-                     "; ".join(f"{c.label} {c.metric} {c.change * 100:+.1f}%"
-                               for c in r.regressed))
+        lines.append("FAIL: " + "; ".join(f"{c.label} {c.metric} "
+                                          f"{_change_text(c)}"
+                                          for c in r.regressed))
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ plotted numbers can be checked.
 
 import dataclasses
 import os
+import warnings
 from typing import Callable, Dict, List, Optional, Tuple
 
 import matplotlib
@@ -259,7 +260,8 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
     add(
         "throughput_vs_threads", f"{what} vs threads",
         "Mean over repetitions, 95% CI error bars; one panel per message size.",
-        lambda: g.vs_threads([(primary, "-")], METRIC_LABEL[primary]), one_t)
+        lambda: g.vs_threads([(primary, "-")],
+                             METRIC_LABEL.get(primary, primary)), one_t)
     lat_reason = None
     if mode != "rr":
         lat_reason = ("stream mode measures no per-message latency; run with "
@@ -300,7 +302,9 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         "Mean at N threads over mean at 1 thread; error bars propagate both "
         "CIs (first order).", lambda: g.speedup(primary, False), no_base)
     add("efficiency_vs_threads", "parallel efficiency vs threads",
-        "Speedup divided by the thread count.",
+        "Speedup divided by the thread count. Above 1 (superlinear) is more "
+        "than the threads alone can give: the 1-thread cell was held back by a "
+        "per-flow limit other than CPU (see the analysis).",
         lambda: g.speedup(primary, True), no_base)
     zc = [
         t for t in g.transports if any(
@@ -400,7 +404,15 @@ def draw(spec: FigureSpec):
 
 
 def save(spec: FigureSpec, out_dir: str) -> Dict[str, str]:
-    """Writes out_dir/<id>.png and .svg; returns {"png": path, "svg": path}."""
+    """Writes out_dir/<id>.png and .svg; returns {"png": path, "svg": path}.
+    matplotlib's warnings (odd data it copes with) stay off stderr, where
+    the commands print at most one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _save(spec, out_dir)
+
+
+def _save(spec: FigureSpec, out_dir: str) -> Dict[str, str]:
     fig = draw(spec)
     paths = {}
     try:

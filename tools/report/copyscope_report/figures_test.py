@@ -4,8 +4,9 @@ matplotlib artists and in figures.json, for a record with known values."""
 import json
 import math
 import os
-import tempfile
 import unittest
+import unittest.mock
+import warnings
 
 import matplotlib.image
 
@@ -45,7 +46,8 @@ class FiguresTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "known"),
+        cls.dir = synthetic.write_run(os.path.join(synthetic.temp_dir(cls),
+                                                   "known"),
                                       known_stream(),
                                       perf=[{
                                           "event": "cache-misses",
@@ -135,7 +137,7 @@ class FiguresTest(unittest.TestCase):
             "latency_p50_us": 10.0 * t + d,
             "latency_p99_us": 30.0 * t + d
         } for d in (-1.0, 0.0, 1.0)] for t in (1, 2)}
-        d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "rr"),
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "rr"),
                                 cells,
                                 mode="rr")
         specs, omitted = figures.build(loader.load_run(d))
@@ -151,7 +153,7 @@ class FiguresTest(unittest.TestCase):
         self.assertIn("zc_copied_vs_size", [o.id for o in omitted])
 
     def test_report_files(self):
-        out = os.path.join(tempfile.mkdtemp(), "rep")
+        out = os.path.join(synthetic.temp_dir(self), "rep")
         page = cli.write_report(self.dir, out)
         self.assertTrue(os.path.isfile(page))
         with open(os.path.join(out, "figures.json")) as f:
@@ -174,12 +176,29 @@ class FiguresTest(unittest.TestCase):
         leftovers = [n for n in os.listdir(os.path.dirname(out)) if n != "rep"]
         self.assertEqual(leftovers, [])
 
+    def test_matplotlib_warnings_stay_off_stderr(self):
+        real = figures.draw
+
+        def noisy(spec):
+            warnings.warn("Data has no positive values, and therefore cannot "
+                          "be log-scaled.")
+            return real(spec)
+
+        out = synthetic.temp_dir(self)
+        with unittest.mock.patch.object(figures, "draw", noisy), \
+                warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            paths = figures.save(self.specs["throughput_vs_size"], out)
+        self.assertEqual([str(w.message) for w in seen], [])
+        self.assertTrue(os.path.isfile(paths["png"]))
+
     def test_a_cell_without_values_is_a_gap_not_a_zero(self):
         cells = {("two_copy", s, 1): [{
             "throughput_gbps": 5.0
         }] for s in (64, 4096)}
         cells[("two_copy", 1024, 1)] = [{"messages_per_sec": 1.0}]
-        d = synthetic.write_run(os.path.join(tempfile.mkdtemp(), "gap"), cells)
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "gap"),
+                                cells)
         specs, _ = figures.build(loader.load_run(d))
         s = specs[0].panels[0].series[0]
         self.assertEqual(s.x, [64, 4096])

@@ -11,7 +11,7 @@ import base64
 import html
 from typing import Dict, List
 
-from copyscope_report import analysis, figures, stats
+from copyscope_report import analysis, figures, loader
 from copyscope_report.loader import Run, size_label
 
 CSS = """
@@ -25,6 +25,7 @@ dt { font-weight: bold; } dd { margin: 0; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; }
 figcaption { font-size: 0.85em; color: #444; white-space: pre-line; }
 .note { color: #8a5300; } .unstable { color: #b00; }
+.incomplete { color: #b00; font-weight: bold; }
 ul.findings li { margin: 0.3em 0; }
 """
 
@@ -50,7 +51,8 @@ def _about(run: Run) -> str:
         ("profile / mode", f"{p.get('profile', '?')} / {p.get('mode', '?')}"),
         ("cells", f"{len(run.cells)} recorded" +
          (f" of {run.cells_planned} planned" if run.cells_planned else "") +
-         (" (interrupted)" if run.interrupted else "")),
+         (f" ({run.completeness})" if run.completeness != "complete" else
+          "")),
         ("repetitions", run.reps()),
         ("host", f"{h.get('hostname', '?')}: {h.get('cpu_model', '?')}, "
          f"{h.get('cpu_count', '?')} CPUs, governor {h.get('governor', '?')}"),
@@ -70,8 +72,7 @@ def _about(run: Run) -> str:
 
 def _analysis(a: analysis.Analysis) -> str:
     out = [
-        f"<h3>{_e(a.mode)} mode: compared on {_e(a.metric)} "
-        f"(Welch t-test over repetitions, alpha {stats.ALPHA})</h3>"
+        f"<h3>{_e(a.mode)} mode: {_e(analysis.method(a))}</h3>"
     ]
     out += [f"<p class=note>{_e(n)}</p>" for n in a.notes]
 
@@ -128,6 +129,11 @@ def render(run: Run, analyses: List[analysis.Analysis],
         f"<title>copyscope report: {_e(run.run_id)}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>copyscope report: {_e(run.run_id)}</h1>",
+    ]
+    note = loader.completeness_note(run, "figures cover")
+    if note:
+        parts.append(f"<p class=incomplete>{_e(note)}</p>")
+    parts += [
         _about(run),
         "<h2 id=analysis>Analysis</h2>",
     ]

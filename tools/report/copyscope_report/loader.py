@@ -5,7 +5,27 @@ The source is run.jsonl, the protobuf JSON mapping of harness/record.proto
 the report free of generated Python protobuf code; both files hold the same
 record. Field names are accepted in either JSON spelling (lowerCamelCase
 or the .proto's snake_case), 64-bit integers as strings or numbers, and
-absent scalars read as the proto3 default, as the mapping specifies.
+absent (or null) fields read as the proto3 default, as the mapping
+specifies.
+
+Nothing in the file is trusted: every field the report uses is read through
+a typed accessor (record_fields.Obj) that checks its JSON type and range,
+so a record that is well-formed JSON but wrong (a number where an object
+belongs, a size of 10^400, a lone surrogate in a name) is a LoadError
+naming the file, the line and the field, e.g.
+    results/x/run.jsonl:3: samples[0].metrics[2].value: expected a number, got a list
+The input must be a regular file (a FIFO is refused before it is read, so
+nothing blocks).
+
+The harness ends a finished record with a trailer line,
+    {"trailer": {"state": S, "cells": N, "sha256": H}}
+S "complete", "interrupted" or "stopped: REASON", N the cell lines before
+it and H the SHA-256 (lowercase hex) of every byte before the trailer line.
+run.completeness is S, or "incomplete" for a record without a trailer (the
+run was killed or is still going, or an older harness wrote it); it is
+read all the same. A damaged record (a checksum or cell count that does not
+match, a line cut short or not JSON, a trailer before the end) is a
+LoadError saying which.
 
     run = load_run("results/20240101T000000Z-ab12")
     for cell in run.cells:
@@ -17,13 +37,18 @@ pair is the transport everywhere the report compares transports.
 """
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
 import re
+import stat
 from typing import Any, Dict, List, Optional, Tuple
 
 from copyscope_report import stats
+from copyscope_report.record_fields import (INT32, MAX_VALUE, UINT32,
+                                            UINT64, LoadError, Obj, kind,
+                                            short)
 
 RECORD_FILE = "run.jsonl"
 
@@ -34,9 +59,7 @@ PERF_EVENT_METRIC = {
     "cache-misses": "llc_misses",
 }
 
-
-class LoadError(Exception):
-    """An unreadable or malformed results record; str() is one line."""
+_NAME = re.compile(r"[A-Za-z0-9_.+-]{1,64}\Z")  # modes: used in file names
 
 
 @dataclasses.dataclass
@@ -94,6 +117,7 @@ class Run:
     path: str
     run_id: str = ""
     schema_version: int = 0
+    # The header's fields the report uses, type-checked; absent ones absent.
     plan: Dict[str, Any] = dataclasses.field(default_factory=dict)
     host: Dict[str, Any] = dataclasses.field(default_factory=dict)
     build: Dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -101,7 +125,11 @@ class Run:
     notes: List[str] = dataclasses.field(default_factory=list)
     cells: List[Cell] = dataclasses.field(default_factory=list)
     cells_planned: int = 0
-    interrupted: bool = False
+    interrupted: bool = False  # the header's flag (harness before trailers)
+    # "complete", "interrupted", "stopped: REASON" (the trailer's state), or
+    # INCOMPLETE when the record has no trailer.
+    completeness: str = "complete"
+    source: str = ""  # the path the user named (directory or file)
     # Per metric (cycles, l1_misses, llc_misses): why it was not measured.
     unmeasured: Dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -112,54 +140,62 @@ class Run:
         return max((len(c.samples) for c in self.cells), default=0)
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+# The header fields the report reads (record.proto), with their types.
+HOST_FIELDS = {
+    "kernel": str,
+    "hostname": str,
+    "cpu_model": str,
+    "cpu_count": INT32,
+    "governor": str,
+    "interface": str
+}
+BUILD_FIELDS = {
+    "version": str,
+    "stamped": bool,
+    "git_commit": str,
+    "git_dirty": INT32,
+    "compiler": str,
+    "compilation_mode": str
+}
+PLAN_FIELDS = {
+    "profile": str,
+    "mode": str,
+    "direction": str,
+    "duration_s": float,
+    "messages": UINT64,
+    "reps": INT32
+}
+ISOLATION_FIELDS = {"mode": str, "reason": str}
+
+# ---------------------------------------------------------------------------
+# The record.
 
 
-def _normalize(obj: Any) -> Any:
-    """Recursively renames lowerCamelCase keys to snake_case."""
-    if isinstance(obj, dict):
-        return {_snake(k): _normalize(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_normalize(v) for v in obj]
-    return obj
+def _put(metrics: Dict[str, float], name: str, value: float) -> None:
+    """Sets a derived metric unless the record has it or it is not a sane
+    number (e.g. over a window of 1e-300 s)."""
+    if name not in metrics and math.isfinite(value) and abs(
+            value) <= MAX_VALUE:
+        metrics[name] = value
 
 
-def _num(v: Any, default: float = 0.0) -> float:
-    if v is None:
-        return default
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, (int, float)):
-        return float(v)
-    return float(str(v))  # "123", "NaN", "Infinity" (proto3 JSON strings)
-
-
-def _int(v: Any, default: int = 0) -> int:
-    return int(_num(v, default))
-
-
-def _derive(metrics: Dict[str, float], sample: Dict[str, Any]) -> None:
+def _derive(metrics: Dict[str, float], conns: List[Obj]) -> None:
     """Adds the normalised metrics the report plots, server and client
     together: cycles_per_byte, {llc,l1}_misses_per_kib, cs_per_s. A value the
     record already has is kept; else it comes from the unprefixed totals
     over the bytes received, or as the sum of the two roles' figures."""
-    conns = sample.get("connections", [])
-    nbytes = sum(_num(c.get("bytes")) for c in conns)
-    windows = [
-        _num(c.get("window_s")) for c in conns if _num(c.get("window_s")) > 0
-    ]
+    nbytes = float(sum(c.int("bytes", UINT64) for c in conns))
+    windows = [w for w in (c.num("window_s") for c in conns) if w > 0]
     if nbytes > 0:
-        metrics.setdefault("bytes", nbytes)
-        if "cycles" in metrics:
-            metrics.setdefault("cycles_per_byte", metrics["cycles"] / nbytes)
+        _put(metrics, "bytes", nbytes)
+        if math.isfinite(metrics.get("cycles", math.nan)):
+            _put(metrics, "cycles_per_byte", metrics["cycles"] / nbytes)
         for m in ("llc_misses", "l1_misses"):
-            if m in metrics:
-                metrics.setdefault(m + "_per_kib",
-                                   metrics[m] / (nbytes / 1024.0))
-    if windows and "cs" in metrics:
-        metrics.setdefault("cs_per_s",
-                           metrics["cs"] / (sum(windows) / len(windows)))
+            if math.isfinite(metrics.get(m, math.nan)):
+                _put(metrics, m + "_per_kib", metrics[m] / (nbytes / 1024.0))
+    if windows and math.isfinite(metrics.get("cs", math.nan)) and all(
+            math.isfinite(w) for w in windows):
+        _put(metrics, "cs_per_s", metrics["cs"] / (sum(windows) / len(windows)))
     for total, role_figure in (("cycles_per_byte", "cycles_per_byte"),
                                ("llc_misses_per_kib", "llc_misses_per_kib"),
                                ("l1_misses_per_kib", "l1_misses_per_kib"),
@@ -167,121 +203,272 @@ def _derive(metrics: Dict[str, float], sample: Dict[str, Any]) -> None:
         roles = [
             metrics.get(f"{r}_{role_figure}") for r in ("server", "client")
         ]
-        if total not in metrics and None not in roles:
-            metrics[total] = roles[0] + roles[1]
+        if None not in roles:
+            _put(metrics, total, roles[0] + roles[1])
 
 
-def _unmeasured_reasons(sample: Dict[str, Any], out: Dict[str, str]) -> None:
-    for conn in sample.get("connections", []):
+def _unmeasured_reasons(conns: List[Obj], out: Dict[str, str]) -> None:
+    for conn in conns:
         for side in ("server", "client"):
-            for pc in conn.get(side, {}).get("perf", []):
-                metric = PERF_EVENT_METRIC.get(pc.get("event", ""))
-                state = pc.get("state", "")
-                if metric and state in ("unsupported", "not_run"):
-                    why = pc.get("reason") or state.replace("_", " ")
-                    out.setdefault(metric, f"{pc.get('event')}: {why}")
+            for pc in conn.obj(side).objs("perf"):
+                event = pc.name("event")
+                metric = PERF_EVENT_METRIC.get(event)
+                state = pc.raw("state")  # an enum: a name, or its number
+                if not isinstance(state, str) or metric is None:
+                    continue
+                if state in ("unsupported", "not_run"):
+                    why = pc.str("reason") or state.replace("_", " ")
+                    out.setdefault(metric, f"{event}: {why}")
 
 
-def _cell(obj: Dict[str, Any], unmeasured: Dict[str, str]) -> Cell:
-    key = obj.get("key", {})
-    recv = key.get("recv_transport") or ""
+def _sample(s: Obj, i: int, unmeasured: Dict[str, str]) -> Sample:
+    metrics: Dict[str, float] = {}
+    for m in s.objs("metrics"):
+        name = m.name("name")
+        if name:
+            metrics[name] = m.num("value")
+    conns = s.objs("connections")
+    _derive(metrics, conns)
+    _unmeasured_reasons(conns, unmeasured)
+    return Sample(s.int("rep", INT32, i + 1), metrics)
+
+
+def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:
+    key = obj.obj("key")
+    transport = key.name("transport")
+    if not transport:
+        raise LoadError(f"{key.where}.transport: a cell has no transport")
+    recv = key.name("recv_transport")
+    mode = key.name("mode") or "stream"
+    if not _NAME.match(mode):
+        raise LoadError(f"{key.where}.mode: {short(mode)} is not a mode name "
+                        "(letters, digits, _ . + -)")
+    size = key.int("size", UINT64)
+    if size < 1:
+        raise LoadError(f"{key.where}.size: {size} is not a message size (1 "
+                        "byte or more)")
+    threads = key.int("threads", INT32)
+    if threads < 1:
+        raise LoadError(f"{key.where}.threads: {threads} is not a thread "
+                        "count (1 or more)")
     cell = Cell(
-        transport=key.get("transport", "") + (f"+{recv}" if recv else ""),
+        transport=transport + (f"+{recv}" if recv else ""),
         recv_transport=recv,
-        size=_int(key.get("size")),
-        threads=_int(key.get("threads")),
-        mode=key.get("mode") or "stream",
-        direction=key.get("direction") or "server-to-client",
-        fields=_int(key.get("fields")),
-        request_size=_int(key.get("request_size")),
-        response_size=_int(key.get("response_size")),
-        status=obj.get("status") or "ok",
-        unstable=bool(obj.get("unstable", False)),
-        primary_metric=obj.get("primary_metric", ""),
+        size=size,
+        threads=threads,
+        mode=mode,
+        direction=key.name("direction") or "server-to-client",
+        fields=key.int("fields", UINT32),
+        request_size=key.int("request_size", UINT64),
+        response_size=key.int("response_size", UINT64),
+        status=obj.str("status") or "ok",
+        unstable=obj.bool("unstable"),
+        primary_metric=obj.name("primary_metric"),
     )
-    if not key.get("transport"):
-        raise LoadError("a cell has no transport in its key")
-    for i, s in enumerate(obj.get("samples", [])):
-        status = s.get("status") or "ok"
+    for i, s in enumerate(obj.objs("samples")):
+        status = s.str("status") or "ok"
         if status != "ok":
             cell.failed.append(status)
             continue
-        metrics = {
-            m.get("name", ""): _num(m.get("value"))
-            for m in s.get("metrics", [])
-        }
-        metrics.pop("", None)
-        _derive(metrics, s)
-        _unmeasured_reasons(s, unmeasured)
-        cell.samples.append(Sample(_int(s.get("rep"), i + 1), metrics))
+        cell.samples.append(_sample(s, i, unmeasured))
     return cell
 
 
-def _is_cell(obj: Dict[str, Any]) -> bool:
-    return "key" in obj and isinstance(obj["key"], dict)
-
-
-def parse_lines(lines, path: str = "<record>") -> Run:
-    """Parses run.jsonl content (an iterable of lines) into a Run."""
-    header: Dict[str, Any] = {}
-    raw_cells: List[Dict[str, Any]] = []
-    for n, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            obj = _normalize(json.loads(line))
-        except ValueError as e:
-            raise LoadError(f"{path}:{n}: not JSON ({e})") from None
-        if not isinstance(obj, dict):
-            raise LoadError(f"{path}:{n}: expected a JSON object per line")
-        if _is_cell(obj):
-            raw_cells.append(obj)
-        elif isinstance(obj.get("cell"), dict):
-            raw_cells.append(obj["cell"])
-        else:
-            raw_cells.extend(obj.pop("cells", []))
-            header.update(obj)
-    if not header and not raw_cells:
-        raise LoadError(f"{path}: empty record")
-    run = Run(
-        path=path,
-        run_id=header.get("run_id", ""),
-        schema_version=_int(header.get("schema_version")),
-        plan=header.get("plan", {}),
-        host=header.get("host", {}),
-        build=header.get("build", {}),
-        isolation=header.get("isolation", {}),
-        notes=list(header.get("notes", [])),
-        cells_planned=_int(header.get("cells_planned")),
-        interrupted=bool(header.get("interrupted", False)),
-    )
+def _json(line: bytes, at: str) -> Any:
     try:
-        run.cells = [_cell(c, run.unmeasured) for c in raw_cells]
-    except (TypeError, ValueError, AttributeError) as e:
-        raise LoadError(f"{path}: malformed cell ({e})") from None
+        return json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise LoadError(f"{at}: not UTF-8 text (byte {e.start + 1})") from None
+    except RecursionError:
+        raise LoadError(f"{at}: nested too deeply to be a record") from None
+    except ValueError as e:
+        raise LoadError(f"{at}: damaged record: not JSON ({e})") from None
+
+
+def _header(run: Run, h: Obj) -> None:
+    run.run_id = h.name("run_id")
+    run.schema_version = h.int("schema_version", UINT32)
+    run.plan = h.obj("plan").pick(PLAN_FIELDS)
+    run.host = h.obj("host").pick(HOST_FIELDS)
+    run.build = h.obj("build").pick(BUILD_FIELDS)
+    run.isolation = h.obj("isolation").pick(ISOLATION_FIELDS)
+    run.notes = h.strs("notes")
+    run.cells_planned = h.int("cells_planned", UINT32)
+    run.interrupted = h.bool("interrupted")
+
+
+INCOMPLETE = "incomplete"
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _is_trailer(obj: Any) -> bool:
+    return isinstance(obj, dict) and list(obj) == ["trailer"]
+
+
+def _trailer(obj: Dict[str, Any], body: bytes, at: str) -> Tuple[str, int]:
+    """The (state, cell count) of a trailer line that follows body (the
+    bytes before it); LoadError when its checksum does not match body."""
+    t = Obj(obj, "").obj("trailer")
+    state = t.name("state")
+    if not state:
+        raise LoadError(f"{at}: trailer.state: missing (expected complete, "
+                        "interrupted or stopped: REASON)")
+    sha = t.str("sha256")
+    if not _SHA256.match(sha):
+        raise LoadError(f"{at}: trailer.sha256: {short(sha)} is not a SHA-256 "
+                        "in lowercase hex")
+    if hashlib.sha256(body).hexdigest() != sha:
+        raise LoadError(
+            f"{at}: damaged record: checksum mismatch (the SHA-256 of the "
+            f"{len(body)} bytes before the trailer is not the one it "
+            "names: the file changed after the run wrote it)")
+    return state, t.int("cells", UINT64, -1)
+
+
+def parse_record(data: bytes, path: str = "<record>") -> Run:
+    """Parses the bytes of run.jsonl into a Run.
+
+    Line 1 is the header (a Run without its cells, or with them as
+    "cells"); every further line is a Cell (or {"cell": Cell}), up to the
+    trailer, which must be the last line (see the module comment).
+    """
+    run = Run(path=path, completeness=INCOMPLETE)
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # the file ends with a newline, as it should
+    last = max((i for i, x in enumerate(lines) if x.strip()), default=-1)
+    try:
+        end = json.loads(lines[last]) if last >= 0 else None
+    except (ValueError, RecursionError):
+        end = None
+        if not data.endswith(b"\n"):
+            raise LoadError(f"{path}:{last + 1}: damaged record: the line is "
+                            "cut short (the file ends inside it)") from None
+    counted = None
+    if _is_trailer(end):
+        start = sum(len(x) + 1 for x in lines[:last])
+        run.completeness, counted = _trailer(end, data[:start],
+                                             f"{path}:{last + 1}")
+        lines = lines[:last]
+    seen = 0
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        at = f"{path}:{n}"
+        obj = _json(line, at)
+        if _is_trailer(obj):
+            raise LoadError(f"{at}: damaged record: a trailer before the end "
+                            "of the record")
+        if not isinstance(obj, dict):
+            raise LoadError(f"{at}: expected a JSON object per line, got "
+                            f"{kind(obj)}")
+        try:
+            top = Obj(obj, "")
+            seen += 1
+            if seen == 1:
+                _header(run, top)
+                cells = top.objs("cells")
+            elif top.has("cell"):
+                cells = [top.obj("cell")]
+            elif top.has("key"):
+                cells = [top]
+            else:
+                raise LoadError("a cell line without a key")
+            run.cells += [_cell(c, run.unmeasured) for c in cells]
+        except LoadError as e:
+            raise LoadError(f"{at}: {e}") from None
+    if not seen:
+        raise LoadError(f"{path}: empty record")
+    if counted is not None and counted != seen - 1:
+        raise LoadError(
+            f"{path}:{last + 1}: damaged record: the trailer counts "
+            f"{'no' if counted < 0 else counted} cells, the file has "
+            f"{seen - 1}")
     return run
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(mode: int) -> Optional[str]:
+    if stat.S_ISREG(mode):
+        return None
+    return next((what for test, what in _KINDS if test(mode)), "not a file")
+
+
+def read_record(f: str) -> bytes:
+    """The bytes of the record file f. A FIFO, device or directory is
+    refused before it is opened for reading, and it is opened non-blocking,
+    so nothing can block on it. Raises LoadError."""
+    try:
+        st = os.stat(f)
+        what = _not_regular(st.st_mode)
+        if what is None:
+            fd = os.open(
+                f, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+            try:
+                what = _not_regular(os.fstat(fd).st_mode)  # swapped since?
+                if what is None:
+                    with os.fdopen(fd, "rb", closefd=False) as fh:
+                        return fh.read()
+            finally:
+                os.close(fd)
+    except OSError as e:
+        raise LoadError(f"{f}: cannot read ({e.strerror or e})") from None
+    raise LoadError(f"{f}: is {what}, not a record file (give a directory "
+                    "written by `copyscope run`)")
 
 
 def load_run(path: str) -> Run:
     """Loads a results directory (or its run.jsonl). Raises LoadError."""
-    f = os.path.join(path, RECORD_FILE) if os.path.isdir(path) else path
-    if not os.path.exists(path):
+    try:
+        is_dir = os.path.isdir(path)
+        exists = is_dir or os.path.lexists(path)
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise LoadError(f"{path!r}: cannot use this path ({e})") from None
+    if not exists:
         raise LoadError(f"{path}: no such results directory "
                         "(give a directory written by `copyscope run`)")
+    f = os.path.join(path, RECORD_FILE) if is_dir else path
     try:
-        with open(f, encoding="utf-8") as fh:
-            run = parse_lines(fh, f)
+        os.lstat(f)
     except FileNotFoundError:
         raise LoadError(f"{path}: no {RECORD_FILE} in it (give a directory "
                         "written by `copyscope run`)") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LoadError(f"{f}: cannot read ({e})") from None
+    except OSError:
+        pass  # read_record says what
+    run = parse_record(read_record(f), f)
+    run.source = path
     if not run.run_id:
         run.run_id = os.path.basename(
             os.path.normpath(
-                path if os.path.isdir(path) else os.path.dirname(path) or "."))
+                path if is_dir else os.path.dirname(path) or "."))
     return run
+
+
+def completeness_note(run: Run, covers: str) -> Optional[str]:
+    """One line saying that run is not complete and what the output covers
+    (covers: e.g. "figures cover"); None for a complete record."""
+    name = run.source or run.path
+    n = len(run.cells)
+    of = f" of {run.cells_planned} planned" if run.cells_planned else ""
+    state = run.completeness
+    if state == "complete":
+        return None
+    if state == INCOMPLETE:
+        header = (", though its header says it was interrupted"
+                  if run.interrupted else "")
+        what = (f"is incomplete: no trailer (the run was killed or is still "
+                f"running, or a copyscope without trailers wrote it{header})")
+    elif state == "interrupted":
+        what = "was interrupted (SIGINT, SIGTERM or SIGHUP)"
+    elif state.startswith("stopped:"):
+        what = state
+    else:
+        what = f"is not complete (its trailer says {state!r})"
+    return f"note: {name} {what}; {covers} its {n} cells{of}"
 
 
 def size_label(size: int) -> str:

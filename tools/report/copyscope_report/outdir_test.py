@@ -4,8 +4,6 @@ left byte for byte as it was, with exit 2 and one line on stderr."""
 import contextlib
 import io
 import os
-import shutil
-import tempfile
 import unittest
 import unittest.mock
 
@@ -29,9 +27,7 @@ def _snapshot(path):
 class ReportOutTest(unittest.TestCase):
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(
-            dir=os.environ.get("TEST_TMPDIR") or None)
-        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.tmp = synthetic.temp_dir(self)
         self.run_dir = synthetic.write_run(
             os.path.join(self.tmp, "run-a"), {
                 ("two_copy", 4096, 1): [{

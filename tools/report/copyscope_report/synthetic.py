@@ -2,15 +2,25 @@
 
 Writes run.jsonl the way the harness does (harness/record_io.cc: protobuf
 JSON mapping of harness/record.proto with the .proto's field names, 64-bit
-integers as strings, a header line then one line per cell), so the tests
-exercise the real loader.
+integers as strings, a header line then one line per cell, then the
+trailer line {"trailer": {"state", "cells", "sha256"}}), so the tests
+exercise the real loader. The trailer can be left out (an incomplete
+record) or made wrong (a damaged one).
 
     cells = {("two_copy", 4096, 1): [{"throughput_gbps": 10.0}, ...], ...}
     path = write_run(tmpdir, cells, mode="stream")
+
+Tests write only inside directories from temp_dir(test), which are removed
+when the test ends; run_cli(...) runs a command as `copyscope` would.
 """
 
+import contextlib
+import hashlib
+import io
 import json
 import os
+import shutil
+import tempfile
 from typing import Dict, List, Optional, Tuple
 
 HOST = {
@@ -28,6 +38,27 @@ BUILD = {
     "compiler": "gcc 12.2.0",
     "compilation_mode": "opt",
 }
+
+
+def temp_dir(test) -> str:
+    """A new directory (under Bazel's TEST_TMPDIR when set) that is removed
+    when test ends: a TestCase, or its class (from setUpClass)."""
+    d = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR") or None)
+    if isinstance(test, type):
+        test.addClassCleanup(shutil.rmtree, d, ignore_errors=True)
+    else:
+        test.addCleanup(shutil.rmtree, d, ignore_errors=True)
+    return d
+
+
+def run_cli(*argv, stdout=None):
+    """(exit status, stdout, stderr) of cli.main(argv); stdout may be a
+    stream of the test's own, whose text is then not returned."""
+    from copyscope_report import cli  # pylint: disable=import-outside-toplevel
+    out, err = stdout or io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main(list(argv))
+    return rc, (out.getvalue() if stdout is None else ""), err.getvalue()
 
 
 def _sample(rep: int, metrics: Dict[str, float], window_s: float,
@@ -83,8 +114,16 @@ def write_run(directory: str,
               mode: str = "stream",
               isolation: str = "netns",
               perf: Optional[List[dict]] = None,
-              notes: Optional[List[str]] = None) -> str:
-    """Writes directory/run.jsonl; returns directory."""
+              notes: Optional[List[str]] = None,
+              trailer: Optional[str] = "complete",
+              trailer_cells: Optional[int] = None,
+              trailer_sha256: Optional[str] = None) -> str:
+    """Writes directory/run.jsonl; returns directory.
+
+    trailer is the trailer's state ("complete", "interrupted", "stopped:
+    no space left on device"), None for no trailer; trailer_cells and
+    trailer_sha256 replace the true cell count and checksum.
+    """
     os.makedirs(directory, exist_ok=True)
     transports = sorted({k[0] for k in cells})
     sizes = sorted({k[1] for k in cells})
@@ -112,15 +151,30 @@ def write_run(directory: str,
         "notes": notes or [],
         "cells_planned": len(cells),
     }
-    with open(os.path.join(directory, "run.jsonl"), "w") as f:
-        f.write(json.dumps(header) + "\n")
-        for (tr, size, th), reps_ in sorted(cells.items()):
-            f.write(
-                json.dumps(
-                    cell_json(tr, size, th, [dict(r)
-                                             for r in reps_], mode, perf)) +
-                "\n")
+    lines = [json.dumps(header)] + [
+        json.dumps(cell_json(tr, size, th, [dict(r) for r in reps_], mode,
+                             perf))
+        for (tr, size, th), reps_ in sorted(cells.items())
+    ]
+    body = "".join(x + "\n" for x in lines).encode("utf-8")
+    if trailer is not None:
+        body += trailer_line(body, trailer, trailer_cells, trailer_sha256)
+    with open(os.path.join(directory, "run.jsonl"), "wb") as f:
+        f.write(body)
     return directory
+
+
+def trailer_line(body: bytes,
+                 state: str = "complete",
+                 cells: Optional[int] = None,
+                 sha256: Optional[str] = None) -> bytes:
+    """The trailer line that ends body (a header line and cell lines)."""
+    t = {
+        "state": state,
+        "cells": len(body.splitlines()) - 1 if cells is None else cells,
+        "sha256": sha256 or hashlib.sha256(body).hexdigest(),
+    }
+    return (json.dumps({"trailer": t}) + "\n").encode("utf-8")
 
 
 def unsupported_perf(
