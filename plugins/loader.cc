@@ -58,7 +58,8 @@ void CollectSharedObjects(const std::string& dir, std::vector<std::string>* out,
   while (struct dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    std::string path = dir + "/" + name;
+    std::string path = dir;
+    path.append("/").append(name);
     struct stat st;
     if (stat(path.c_str(), &st) != 0) continue;  // dangling link: skip
     if (S_ISDIR(st.st_mode)) {
@@ -79,15 +80,8 @@ bool IsDirectory(const std::string& path) {
 }  // namespace
 
 const char* StatusName(PluginStatus status) {
-  switch (status) {
-    case PluginStatus::kOk:
-      return "ok";
-    case PluginStatus::kUnavailable:
-      return "unavailable";
-    case PluginStatus::kRejected:
-      return "rejected";
-  }
-  return "rejected";
+  static constexpr const char* kNames[] = {"ok", "unavailable", "rejected"};
+  return kNames[static_cast<size_t>(status)];
 }
 
 std::string ValidateDescriptor(const cs_transport* t) {
@@ -192,8 +186,8 @@ Plugin PluginSet::LoadFile(const std::string& path) {
     dlclose(handle);
     return reject(invalid);
   }
-  if (const Plugin* other = Find(t->name);
-      other != nullptr && other->status != PluginStatus::kRejected) {
+  if (std::optional<Plugin> other = Find(t->name);
+      other && other->status != PluginStatus::kRejected) {
     std::string why = std::string("duplicate name '") + t->name +
                       "', already loaded from " + other->path;
     dlclose(handle);
@@ -230,11 +224,11 @@ bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
   return true;
 }
 
-const Plugin* PluginSet::Find(const std::string& name) const {
+std::optional<Plugin> PluginSet::Find(const std::string& name) const {
   for (const Plugin& p : plugins_) {
-    if (p.name == name) return &p;
+    if (p.name == name) return p;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 std::string DefaultPluginDirectory() {

@@ -14,11 +14,12 @@
 //   set.LoadFile("/elsewhere/mine.so");
 //   for (const auto& p : set.plugins()) printf("%s %s\n", p.name.c_str(),
 //                                              StatusName(p.status));
-//   const Plugin* two_copy = set.Find("two_copy");
+//   std::optional<Plugin> two_copy = set.Find("two_copy");
 #ifndef COPYSCOPE_PLUGINS_LOADER_H_
 #define COPYSCOPE_PLUGINS_LOADER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,10 @@ class PluginSet {
 
   const std::vector<Plugin>& plugins() const { return plugins_; }
 
-  // The plugin of that name, of any status; nullptr if none.
-  const Plugin* Find(const std::string& name) const;
+  // The plugin of that name, of any status, as a copy (later loads grow
+  // plugins(), which would move an element under a pointer into it); its
+  // descriptor stays valid while this set lives.
+  std::optional<Plugin> Find(const std::string& name) const;
 
  private:
   std::vector<Plugin> plugins_;

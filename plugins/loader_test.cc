@@ -30,8 +30,8 @@ TEST(LoaderTest, LoadsAValidPlugin) {
   EXPECT_EQ(p.reason, "");
   ASSERT_NE(p.transport, nullptr);
   EXPECT_STREQ(p.transport->description, "loader test fixture");
-  ASSERT_NE(set.Find("fixture_ok"), nullptr);
-  EXPECT_EQ(set.Find("nonexistent"), nullptr);
+  ASSERT_TRUE(set.Find("fixture_ok").has_value());
+  EXPECT_FALSE(set.Find("nonexistent").has_value());
 }
 
 TEST(LoaderTest, RejectsAFileThatIsNotElf) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,8 +51,9 @@ TEST(PluginDiscovery, EveryPluginLoads) {
 TEST(PluginDiscovery, EveryInTreePluginIsPresent) {
   if (g_explicit) GTEST_SKIP() << "checking plugins given by path only";
   for (const std::string& name : g_expected) {
-    const plugins::Plugin* p = g_plugins->Find(name);
-    ASSERT_NE(p, nullptr) << name << " not found (" << g_search_note << ")";
+    std::optional<plugins::Plugin> p = g_plugins->Find(name);
+    ASSERT_TRUE(p.has_value())
+        << name << " not found (" << g_search_note << ")";
     EXPECT_NE(p->status, plugins::PluginStatus::kRejected) << p->reason;
   }
 }
