@@ -171,42 +171,6 @@ ISOLATION_FIELDS = {"mode": str, "reason": str}
 # The record.
 
 
-def _put(metrics: Dict[str, float], name: str, value: float) -> None:
-    """Sets a derived metric unless the record has it or it is not a sane
-    number (e.g. over a window of 1e-300 s)."""
-    if name not in metrics and math.isfinite(value) and abs(
-            value) <= MAX_VALUE:
-        metrics[name] = value
-
-
-def _derive(metrics: Dict[str, float], conns: List[Obj]) -> None:
-    """Adds the normalised metrics the report plots, server and client
-    together: cycles_per_byte, {llc,l1}_misses_per_kib, cs_per_s. A value the
-    record already has is kept; else it comes from the unprefixed totals
-    over the bytes received, or as the sum of the two roles' figures."""
-    nbytes = float(sum(c.int("bytes", UINT64) for c in conns))
-    windows = [w for w in (c.num("window_s") for c in conns) if w > 0]
-    if nbytes > 0:
-        _put(metrics, "bytes", nbytes)
-        if math.isfinite(metrics.get("cycles", math.nan)):
-            _put(metrics, "cycles_per_byte", metrics["cycles"] / nbytes)
-        for m in ("llc_misses", "l1_misses"):
-            if math.isfinite(metrics.get(m, math.nan)):
-                _put(metrics, m + "_per_kib", metrics[m] / (nbytes / 1024.0))
-    if windows and math.isfinite(metrics.get("cs", math.nan)) and all(
-            math.isfinite(w) for w in windows):
-        _put(metrics, "cs_per_s", metrics["cs"] / (sum(windows) / len(windows)))
-    for total, role_figure in (("cycles_per_byte", "cycles_per_byte"),
-                               ("llc_misses_per_kib", "llc_misses_per_kib"),
-                               ("l1_misses_per_kib", "l1_misses_per_kib"),
-                               ("cs_per_s", "context_switches_per_second")):
-        roles = [
-            metrics.get(f"{r}_{role_figure}") for r in ("server", "client")
-        ]
-        if None not in roles:
-            _put(metrics, total, roles[0] + roles[1])
-
-
 def _unmeasured_reasons(conns: List[Obj], out: Dict[str, str]) -> None:
     for conn in conns:
         for side in ("server", "client"):
@@ -227,9 +191,7 @@ def _sample(s: Obj, i: int, unmeasured: Dict[str, str]) -> Sample:
         name = m.name("name")
         if name:
             metrics[name] = m.num("value")
-    conns = s.objs("connections")
-    _derive(metrics, conns)
-    _unmeasured_reasons(conns, unmeasured)
+    _unmeasured_reasons(s.objs("connections"), unmeasured)
     return Sample(s.int("rep", INT32, i + 1), metrics)
 
 
