@@ -1,6 +1,6 @@
 """Small macros over the native C++ rules, so BUILD files list what differs.
 
-    load("//build_defs:cc.bzl", "cc_unit_tests")
+    load("//build_defs:cc.bzl", "cc_module", "cc_unit_tests")
 
     cc_unit_tests(
         tests = {
@@ -10,7 +10,7 @@
     )
 """
 
-load("@rules_cc//cc:defs.bzl", "cc_test")
+load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 
 def cc_unit_tests(tests, size = "small", deps = [], data = [], tags = []):
     """One cc_test per entry of `tests`: NAME.cc with gtest_main.
@@ -36,3 +36,21 @@ def cc_unit_tests(tests, size = "small", deps = [], data = [], tags = []):
                 "@system//:gtest_main",
             ],
         )
+
+def cc_module(name, srcs = None, hdrs = None, deps = [], **kwargs):
+    """A library of one concern: NAME.h with NAME.cc beside it.
+
+    Args:
+      name: the library, and the stem of its files.
+      srcs: the sources, when not [NAME.cc] ([] for a header-only one).
+      hdrs: the headers, when not [NAME.h].
+      deps: as for cc_library.
+      **kwargs: any other cc_library attribute (visibility, linkopts, ...).
+    """
+    cc_library(
+        name = name,
+        srcs = [name + ".cc"] if srcs == None else srcs,
+        hdrs = [name + ".h"] if hdrs == None else hdrs,
+        deps = deps,
+        **kwargs
+    )

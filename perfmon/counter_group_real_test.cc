@@ -40,6 +40,8 @@ CounterOptions RealOptions(std::vector<EventSpec> events) {
   return options;
 }
 
+// group_var names a variable, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define OPEN_OR_SKIP(group_var, event_list)                       \
   absl::StatusOr<CounterGroup> group_var =                        \
       CounterGroup::Open(RealOptions(event_list));                \
@@ -48,6 +50,7 @@ CounterOptions RealOptions(std::vector<EventSpec> events) {
     GTEST_SKIP() << "no perf event can be opened here: "          \
                  << UnsupportedSummary(group_var->Unsupported()); \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Counts `event` over `work` on a fresh group; the value must exist.
 template <typename Work>

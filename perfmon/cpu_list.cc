@@ -32,6 +32,10 @@ bool ParseItem(absl::string_view item, int* lo, int* hi) {
 std::string FormatCpuList(std::vector<int> cpus) {
   std::sort(cpus.begin(), cpus.end());
   cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+  return FormatCpuListInOrder(cpus);
+}
+
+std::string FormatCpuListInOrder(const std::vector<int>& cpus) {
   std::vector<std::string> parts;
   for (size_t i = 0; i < cpus.size();) {
     size_t j = i;
@@ -74,8 +78,9 @@ absl::StatusOr<std::vector<int>> ParseUserCpuList(absl::string_view text) {
     if (item.empty()) return bad("it has an empty item");
     int lo = 0, hi = 0;
     if (!ParseItem(item, &lo, &hi)) {
-      return bad(absl::StrCat("'", item, "' is not a CPU ",
-                              item.find('-') == item.npos ? "number" : "range"));
+      return bad(
+          absl::StrCat("'", item, "' is not a CPU ",
+                       item.find('-') == item.npos ? "number" : "range"));
     }
     if (hi < lo) return bad(absl::StrCat("'", item, "' is a reversed range"));
     for (int cpu = lo; cpu <= hi; ++cpu) {

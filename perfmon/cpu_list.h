@@ -24,6 +24,10 @@ inline constexpr int kMaxCpuNumber = 1 << 20;
 // "0-3,8" for {0, 1, 2, 3, 8} (sorted and deduplicated first); "" if empty.
 std::string FormatCpuList(std::vector<int> cpus);
 
+// The list as written: runs ascending by one become ranges, the order is
+// kept ({8, 0, 1, 2} -> "8,0-2"), so ParseUserCpuList reads it back.
+std::string FormatCpuListInOrder(const std::vector<int>& cpus);
+
 // A list as the kernel writes it: sorted and deduplicated result; surrounding
 // white space and an empty list accepted. A malformed item is
 // InvalidArgument naming it.

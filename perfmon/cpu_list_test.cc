@@ -59,6 +59,9 @@ TEST(CpuListTest, FormatsSortedRanges) {
   EXPECT_EQ(FormatCpuList({5}), "5");
   EXPECT_EQ(FormatCpuList({1, 3, 5, 3}), "1,3,5");
   EXPECT_EQ(FormatCpuList({}), "");
+  EXPECT_EQ(FormatCpuListInOrder({8, 0, 1, 2, 5}), "8,0-2,5");
+  EXPECT_EQ(*ParseUserCpuList(FormatCpuListInOrder({8, 0, 1, 2, 5})),
+            (std::vector<int>{8, 0, 1, 2, 5}));
 }
 
 }  // namespace

@@ -136,15 +136,9 @@ absl::StatusOr<EventSpec> ResolveWithLibpfm(absl::string_view name) {
 }  // namespace
 
 absl::string_view EventKindName(EventKind kind) {
-  switch (kind) {
-    case EventKind::kHardware:
-      return "hardware";
-    case EventKind::kSoftware:
-      return "software";
-    case EventKind::kPmuSpecific:
-      return "pmu-specific";
-  }
-  return "unknown";
+  static constexpr absl::string_view kNames[] = {"hardware", "software",
+                                                 "pmu-specific"};
+  return kNames[static_cast<size_t>(kind)];
 }
 
 std::vector<EventSpec> DefaultEvents() {

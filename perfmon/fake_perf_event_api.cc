@@ -51,7 +51,9 @@ int FakePerfEventApi::Ioctl(int fd, unsigned long request, unsigned long arg) {
   if (it == fds_.end()) return -EBADF;
   switch (request) {
     case PERF_EVENT_IOC_ID:
-      *reinterpret_cast<uint64_t*>(arg) = it->second.id;
+      // The ioctl's argument is the caller's address, as for the kernel.
+      *reinterpret_cast<uint64_t*>(arg) =  // NOLINT(performance-no-int-to-ptr)
+          it->second.id;
       return 0;
     case PERF_EVENT_IOC_ENABLE:
       if (arg != PERF_IOC_FLAG_GROUP) return -EINVAL;

@@ -51,17 +51,9 @@ absl::string_view Trim(absl::string_view s) {
 }  // namespace
 
 absl::string_view CoreKindName(CoreKind kind) {
-  switch (kind) {
-    case CoreKind::kPlain:
-      return "cpu";
-    case CoreKind::kCore:
-      return "core";
-    case CoreKind::kAtom:
-      return "atom";
-    case CoreKind::kLowPower:
-      return "lowpower";
-  }
-  return "unknown";
+  static constexpr absl::string_view kNames[] = {"cpu", "core", "atom",
+                                                 "lowpower"};
+  return kNames[static_cast<size_t>(kind)];
 }
 
 bool CorePmu::CoversCpu(int cpu) const {

@@ -32,17 +32,9 @@ std::string NotRunReason(uint64_t enabled) {
 }  // namespace
 
 absl::string_view CounterStateName(CounterState state) {
-  switch (state) {
-    case CounterState::kCounted:
-      return "counted";
-    case CounterState::kScaled:
-      return "scaled";
-    case CounterState::kNotRun:
-      return "not-run";
-    case CounterState::kUnsupported:
-      return "unsupported";
-  }
-  return "unknown";
+  static constexpr absl::string_view kNames[] = {"counted", "scaled", "not-run",
+                                                 "unsupported"};
+  return kNames[static_cast<size_t>(state)];
 }
 
 Reading Reading::FromCounts(std::string event, std::string pmu, uint64_t raw,

@@ -176,8 +176,9 @@ typedef struct cs_endpoint_config {
 #define CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0 \
   CS_STRUCT_SIZE(cs_endpoint_config, option_count)
 /* The flags of a config of any 1.x size (0 when the host is 1.0). */
-#define CS_ENDPOINT_CONFIG_FLAGS(config) \
-  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE ? (config)->flags : 0u)
+#define CS_ENDPOINT_CONFIG_FLAGS(config)                                     \
+  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE ? (config)->flags \
+                                                           : 0u)
 
 /* A named plugin counter. The name is owned by the plugin and lives as long
  * as the library is loaded; names are lower_snake_case. */

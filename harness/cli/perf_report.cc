@@ -34,10 +34,8 @@ std::string Count(double v) {
     ++u;
   }
   if (u == 0) return absl::StrFormat("%.0f", v);
-  return absl::StrFormat(v >= 99.95   ? "%.0f%s"
-                         : v >= 9.995 ? "%.1f%s"
-                                      : "%.2f%s",
-                         v, units[u]);
+  const int decimals = v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
+  return absl::StrFormat("%.*f%s", decimals, v, units[u]);
 }
 
 std::string EventText(const std::string& event, double v) {

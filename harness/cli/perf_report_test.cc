@@ -16,9 +16,9 @@ record::Sample Sample(bool hardware, int rep = 1) {
   return record::PerfSample(hardware, rep);
 }
 
-record::Run MakeRun(std::vector<std::vector<record::Sample>> cells) {
+record::Run MakeRun(const std::vector<std::vector<record::Sample>>& cells) {
   record::Run run;
-  for (auto& samples : cells) {
+  for (const auto& samples : cells) {
     record::Cell* c = run.add_cells();
     c->mutable_key()->set_transport("alpha");
     c->mutable_key()->set_size(4096);
@@ -75,7 +75,7 @@ TEST(PerfTableTest, EmptyWithoutRecordsAndLowCoverageIsMarked) {
   }
   EXPECT_EQ(FormatPerfTable(MakeRun({{s}})), "");
   AddReading(s.mutable_connections(0)->mutable_server(),
-      perfmon::Reading::FromCounts("cycles", "cpu", 100, 1000, 200));
+             perfmon::Reading::FromCounts("cycles", "cpu", 100, 1000, 200));
   std::string table = FormatPerfTable(MakeRun({{s}}));
   EXPECT_TRUE(absl::StrContains(table, "500*")) << table;
   EXPECT_TRUE(absl::StrContains(table, "coverage below 50%")) << table;

@@ -1,547 +1,21 @@
 #include "harness/config/flags.h"
 
-#include <algorithm>
-#include <cmath>
-#include <map>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "harness/config/profiles.h"
-#include "harness/config/units.h"
 
 namespace copyscope::config {
 namespace {
 
-constexpr uint64_t kMaxSize = uint64_t{1} << 30;  // 1 GiB per message
-constexpr absl::Duration kMaxDuration = absl::Hours(1);
-
-absl::Status Problem(absl::string_view text) {
-  return absl::InvalidArgumentError(text);
-}
-
-// The items of a comma-separated list; an empty list or item is an error.
-absl::StatusOr<std::vector<std::string>> Items(absl::string_view value,
-                                               absl::string_view what) {
-  if (value.empty()) return Problem(absl::StrCat("no ", what, " given"));
-  std::vector<std::string> items = absl::StrSplit(value, ',');
-  for (const std::string& item : items) {
-    if (item.empty()) return Problem(absl::StrCat("empty ", what));
-  }
-  return items;
-}
-
-template <typename T>
-void AddUnique(const T& value, std::vector<T>* out) {
-  if (std::find(out->begin(), out->end(), value) == out->end()) {
-    out->push_back(value);
-  }
-}
-
-absl::StatusOr<uint64_t> Size(absl::string_view text) {
-  absl::StatusOr<uint64_t> size = ParseSize(text);
-  if (!size.ok()) return size.status();
-  if (*size == 0) return Problem("a message must be at least 1 byte");
-  if (*size > kMaxSize) {
-    return Problem(absl::StrCat(text, " is larger than the 1G limit"));
-  }
-  return *size;
-}
-
-absl::StatusOr<int64_t> Count(absl::string_view text, int64_t lo, int64_t hi,
-                              absl::string_view unit) {
-  absl::StatusOr<int64_t> n = ParseCount(text);
-  if (!n.ok()) return n.status();
-  if (*n < lo || *n > hi) {
-    return Problem(absl::StrCat(text, " is outside ", lo, "..", hi,
-                                unit.empty() ? "" : " ", unit));
-  }
-  return *n;
-}
-
-absl::StatusOr<absl::Duration> Duration(absl::string_view text,
-                                        absl::Duration min,
-                                        bool min_inclusive) {
-  absl::Duration d;
-  if (!absl::ParseDuration(std::string(text), &d)) {
-    return Problem("not a duration with a unit");
-  }
-  if (min_inclusive ? d < min : d <= min) {
-    return Problem(absl::StrCat("must be ",
-                                min_inclusive ? "at least " : "above ",
-                                absl::FormatDuration(min)));
-  }
-  if (d > kMaxDuration) return Problem("must be at most 1h");
-  return d;
-}
-
-absl::StatusOr<bool> Bool(absl::string_view text) {
-  const std::string t = absl::AsciiStrToLower(text);
-  if (t == "true" || t == "1" || t == "yes") return true;
-  if (t == "false" || t == "0" || t == "no") return false;
-  return Problem("not true or false");
-}
-
-std::string Sizes(const std::vector<uint64_t>& v) {
-  std::vector<std::string> parts;
-  for (uint64_t s : v) parts.push_back(FormatSize(s));
-  return absl::StrJoin(parts, ",");
-}
-
-std::string OptionalSize(uint64_t s) { return s == 0 ? "" : FormatSize(s); }
-
-std::string OptText(const TransportOpt& o) {
-  return absl::StrCat(o.scope, o.scope.empty() ? "" : ".", o.key, "=",
-                      o.value);
-}
-
-// Why a flag would do nothing, by what it depends on.
-const char* CountMode(const RunOptions& o) {
-  return o.messages > 0 ? "samples are counted (--messages), not timed"
-                        : nullptr;
-}
-const char* NotRr(const RunOptions& o) {
-  return o.mode != Mode::kRequestResponse
-             ? "it sizes request-response messages, and the mode is stream"
-             : nullptr;
-}
-const char* NotStream(const RunOptions& o) {
-  return o.mode != Mode::kStream
-             ? "in request-response mode both sides send and receive"
-             : nullptr;
-}
-const char* Loopback(const RunOptions& o) {
-  return o.isolation == Isolation::kLoopback
-             ? "it sets the veth's MTU, and --isolation=loopback has none"
-             : nullptr;
-}
-const char* Unpinned(const RunOptions& o) {
-  return o.pin.server.kind == PolicyKind::kNone &&
-                 o.pin.client.kind == PolicyKind::kNone
-             ? "nothing is pinned (--pin-server and --pin-client are none)"
-             : nullptr;
-}
-const char* NoCounters(const RunOptions& o) {
-  return o.counters.kind == CounterSelection::Kind::kNone
-             ? "no counters are counted (--counters=none)"
-             : nullptr;
-}
-
-// The table. Defaults are the quick profile's design (profiles.h); a
-// profile overrides what it names.
-const std::vector<FlagDef>& Table() {
-  static const std::vector<FlagDef>* const table = new std::vector<FlagDef>{
-      {"profile", "profile", "quick", "--profile=copy-matrix",
-       "Experiment design: quick, copy-matrix or copy-matrix-wide; explicit "
-       "flags override its values",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         const Profile* p = FindProfile(std::string(v));
-         if (p == nullptr) {
-           return Problem(absl::StrCat("unknown profile; one of: ",
-                                       absl::StrJoin(ProfileNames(), ", ")));
-         }
-         o->profile = p->name;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.profile; }, nullptr},
-      {"transports", "list", "", "--transports=NAME,NAME (names from copyscope list)",
-       "Transports to run, comma-separated (see `copyscope list`); default: "
-       "every usable plugin",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<std::vector<std::string>> items =
-             Items(v, "transport name");
-         if (!items.ok()) return items.status();
-         o->transports.clear();
-         o->transports_from.clear();
-         for (const std::string& name : *items) AddUnique(name, &o->transports);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrJoin(o.transports, ","); },
-       nullptr},
-      {"recv", "list", "", "--recv=copy,uring,zerocopy",
-       "Receive side, comma-separated, each a cell dimension (stream mode): "
-       "copy, uring, zerocopy, or any plugin that can receive; default: each "
-       "transport receives with its own plugin",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<std::vector<std::string>> items =
-             Items(v, "receive transport name");
-         if (!items.ok()) return items.status();
-         o->recv.clear();
-         for (const std::string& name : *items) {
-           AddUnique(ResolveRecvName(name), &o->recv);
-         }
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrJoin(o.recv, ","); },
-       nullptr},
-      {"sizes", "list", "4096,65536", "--sizes=256,4K,64K",
-       "Message sizes in bytes, comma-separated; K/M/G or KiB/MiB/GiB "
-       "suffixes are binary (64K = 65536)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<std::vector<std::string>> items = Items(v, "size");
-         if (!items.ok()) return items.status();
-         o->sizes.clear();
-         for (const std::string& text : *items) {
-           absl::StatusOr<uint64_t> size = Size(text);
-           if (!size.ok()) return size.status();
-           AddUnique(*size, &o->sizes);
-         }
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return Sizes(o.sizes); }, nullptr},
-      {"threads", "list", "1,2", "--threads=1,2,4",
-       "Connection counts, comma-separated; each connection has one server "
-       "thread and one client thread",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<std::vector<std::string>> items = Items(v, "count");
-         if (!items.ok()) return items.status();
-         o->threads.clear();
-         for (const std::string& text : *items) {
-           absl::StatusOr<int64_t> n = Count(text, 1, 1024, "connections");
-           if (!n.ok()) return n.status();
-           AddUnique(static_cast<int>(*n), &o->threads);
-         }
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrJoin(o.threads, ","); },
-       nullptr},
-      {"fields", "whole number", "8", "--fields=8",
-       "Separately allocated fields per message (capped at the size)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<int64_t> n = Count(v, 1, 1024, "");
-         if (!n.ok()) return n.status();
-         o->fields = static_cast<int>(*n);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrCat(o.fields); }, nullptr},
-      {"mode", "mode", "stream", "--mode=rr",
-       "stream (one side sends) or rr (request-response round trips)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<Mode> m = ParseMode(v);
-         if (!m.ok()) return m.status();
-         o->mode = *m;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return std::string(ModeName(o.mode)); },
-       nullptr},
-      {"direction", "direction", "server-to-client",
-       "--direction=client-to-server",
-       "Stream direction: server-to-client or client-to-server", kForRun,
-       false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<Direction> d = ParseDirection(v);
-         if (!d.ok()) return d.status();
-         o->direction = *d;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return std::string(DirectionName(o.direction));
-       },
-       NotStream},
-      {"duration", "duration with a unit", "300ms", "--duration=2s",
-       "Measured interval per sample, e.g. 2s or 500ms (timed samples)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<absl::Duration> d =
-             Duration(v, absl::ZeroDuration(), /*min_inclusive=*/false);
-         if (!d.ok()) return d.status();
-         o->duration = *d;
-         o->messages = 0;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return o.messages > 0 ? std::string()
-                               : absl::FormatDuration(o.duration);
-       },
-       nullptr},
-      {"messages", "whole number", "0", "--messages=5000",
-       "Messages (rr: transactions) per connection, measured after "
-       "messages/10 warm-up ones; replaces --duration",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<int64_t> n = Count(v, 0, int64_t{1} << 40, "");
-         if (!n.ok()) return n.status();
-         o->messages = static_cast<uint64_t>(*n);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrCat(o.messages); }, nullptr},
-      {"warmup", "duration with a unit", "100ms", "--warmup=200ms",
-       "Interval before the measurement, excluded from results (timed "
-       "samples; counted ones send --messages/10 first)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<absl::Duration> d =
-             Duration(v, absl::ZeroDuration(), /*min_inclusive=*/true);
-         if (!d.ok()) return d.status();
-         o->warmup = *d;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::FormatDuration(o.warmup); },
-       CountMode},
-      {"request-size", "size", "", "--request-size=64",
-       "rr request size in bytes (default: the cell's size)", kForRun, false,
-       false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<uint64_t> s = Size(v);
-         if (!s.ok()) return s.status();
-         o->request_size = *s;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return OptionalSize(o.request_size); },
-       NotRr},
-      {"response-size", "size", "", "--response-size=4K",
-       "rr response size in bytes (default: the cell's size)", kForRun, false,
-       false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<uint64_t> s = Size(v);
-         if (!s.ok()) return s.status();
-         o->response_size = *s;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return OptionalSize(o.response_size); },
-       NotRr},
-      {"reps", "whole number", "3", "--reps=5",
-       "Repetitions of every cell, interleaved across cells", kForRun, false,
-       false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<int64_t> n = Count(v, 1, 1000, "");
-         if (!n.ok()) return n.status();
-         o->reps = static_cast<int>(*n);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrCat(o.reps); }, nullptr},
-      {"max-cv", "number (percent)", "5", "--max-cv=5",
-       "Coefficient of variation, in percent, above which a cell is marked "
-       "unstable",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         double cv = 0;
-         if (!absl::SimpleAtod(v, &cv)) return Problem("not a number");
-         if (!(cv > 0 && cv <= 1000)) {
-           return Problem("must be a percentage above 0 (at most 1000)");
-         }
-         o->max_cv = cv / 100;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrCat(o.max_cv * 100); },
-       nullptr},
-      {"io-timeout", "duration with a unit", "10s", "--io-timeout=10s",
-       "Bound on every single wait (connect, send, receive, completion)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<absl::Duration> d =
-             Duration(v, absl::Milliseconds(1), /*min_inclusive=*/true);
-         if (!d.ok()) return d.status();
-         o->io_timeout = *d;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::FormatDuration(o.io_timeout); },
-       nullptr},
-      {"json", "boolean", "false", "--json",
-       "Print the summary (statistics per cell) as JSON on stdout instead of "
-       "the table",
-       kForRun, false, true,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<bool> b = Bool(v);
-         if (!b.ok()) return b.status();
-         o->json = *b;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return std::string(o.json ? "true" : "false"); },
-       nullptr},
-      {"out", "path", "", "--out=results/mine",
-       "Results directory (must not exist or be empty); default: "
-       "results/<UTC time>-<id>/ under the working directory",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty()) return Problem("empty path");
-         o->out = std::string(v);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.out; }, nullptr},
-      {"plugin-dir", "path", "", "--plugin-dir=/path/to/plugins",
-       "A further directory to load *.so plugins from (repeat the flag for "
-       "more)",
-       kForRun | kForList, true, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty()) return Problem("empty path");
-         o->sources.plugin_dirs.emplace_back(v);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return absl::StrJoin(o.sources.plugin_dirs, " ");
-       },
-       nullptr},
-      {"plugin", "path", "", "--plugin=/path/to/mine.so",
-       "A further plugin file to load (repeat the flag for more)",
-       kForRun | kForList, true, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty()) return Problem("empty path");
-         o->sources.plugin_files.emplace_back(v);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return absl::StrJoin(o.sources.plugin_files, " ");
-       },
-       nullptr},
-      {"transport-opt", "option",
-       "", "--transport-opt=TRANSPORT.KEY=VALUE (keys from copyscope list)",
-       "Transport option [TRANSPORT.]KEY=VALUE (repeat the flag for more); "
-       "keys are listed by `copyscope list`",
-       kForRun, true, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<TransportOpt> opt = ParseTransportOpt(v);
-         if (!opt.ok()) return opt.status();
-         o->transport_opts.push_back(*opt);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         std::vector<std::string> parts;
-         for (const TransportOpt& t : o.transport_opts) {
-           parts.push_back(OptText(t));
-         }
-         return absl::StrJoin(parts, " ");
-       },
-       nullptr},
-      {"isolation", "isolation", "auto", "--isolation=netns",
-       "Where server and client live: netns (two network namespaces over a "
-       "veth), loopback, or auto (netns where permitted; the record says "
-       "which and why)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<Isolation> i = ParseIsolation(v);
-         if (!i.ok()) return i.status();
-         o->isolation = *i;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return std::string(IsolationName(o.isolation));
-       },
-       nullptr},
-      {"mtu", "whole number", "0", "--mtu=9000",
-       "MTU of the veth with netns isolation; 0: the kernel's default",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<int64_t> n = Count(v, 0, 65535, "");
-         if (!n.ok()) return n.status();
-         if (*n != 0 && *n < 68) {
-           return Problem("not an MTU between 68 and 65535");
-         }
-         o->mtu = static_cast<int>(*n);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return absl::StrCat(o.mtu); }, Loopback},
-      {"pin-server", "policy", "none", "--pin-server=pcore",
-       "CPUs of the server threads: none, pcore, ecore, cpus:LIST, spread, "
-       "compact or smt-pair (see copyscope topo)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<PinPolicy> p = ParsePinPolicy(v);
-         if (!p.ok()) return p.status();
-         o->pin.server = *p;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.pin.server.ToString(); }, nullptr},
-      {"pin-client", "policy", "none", "--pin-client=cpus:2-3",
-       "CPUs of the client threads (same values as --pin-server)", kForRun,
-       false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<PinPolicy> p = ParsePinPolicy(v);
-         if (!p.ok()) return p.status();
-         o->pin.client = *p;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.pin.client.ToString(); }, nullptr},
-      {"pin-fallback", "fallback", "error", "--pin-fallback=any",
-       "When a pool has too few CPUs: error, or any (widen, then reuse)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<PinFallback> f = ParsePinFallback(v);
-         if (!f.ok()) return f.status();
-         o->pin.fallback = *f;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return std::string(PinFallbackName(o.pin.fallback));
-       },
-       Unpinned},
-      {"topology-xml", "path", "", "--topology-xml=machine.xml",
-       "An hwloc XML topology to plan for instead of this machine (with "
-       "--dry-run, or for copyscope topo)",
-       kForRun | kForTopo, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty()) return Problem("empty path");
-         o->topology_xml = std::string(v);
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.topology_xml; }, nullptr},
-      {"dry-run", "boolean", "false", "--dry-run",
-       "Print the cells and each thread count's CPU plan, run nothing",
-       kForRun, false, true,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<bool> b = Bool(v);
-         if (!b.ok()) return b.status();
-         o->dry_run = *b;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return std::string(o.dry_run ? "true" : "false");
-       },
-       nullptr},
-      {"counters", "counter list", "auto", "--counters=task-clock,cycles",
-       "perf counters per thread over the measured interval: none, default, "
-       "a list of perf event names, or auto (default in stream mode, none in "
-       "request-response mode, where counting every context switch would "
-       "slow the round trips it measures)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         o->counters = CounterSelection();
-         if (v == "auto") {
-           o->counters.kind = CounterSelection::Kind::kAuto;
-         } else if (v == "none") {
-           o->counters.kind = CounterSelection::Kind::kNone;
-         } else if (v != "default") {
-           absl::StatusOr<std::vector<std::string>> items =
-               Items(v, "event name");
-           if (!items.ok()) return items.status();
-           o->counters.kind = CounterSelection::Kind::kList;
-           for (const std::string& e : *items) AddUnique(e, &o->counters.events);
-         }
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) { return o.counters.ToString(); }, nullptr},
-      {"counters-scope", "scope", "thread", "--counters-scope=cpu",
-       "thread (each worker thread) or cpu (system-wide on the CPUs the run "
-       "uses; needs privileges)",
-       kForRun, false, false,
-       [](absl::string_view v, RunOptions* o) -> absl::Status {
-         absl::StatusOr<CountersScope> s = ParseCountersScope(v);
-         if (!s.ok()) return s.status();
-         o->counters_scope = *s;
-         return absl::OkStatus();
-       },
-       [](const RunOptions& o) {
-         return std::string(CountersScopeName(o.counters_scope));
-       },
-       NoCounters},
-  };
-  return *table;
-}
-
 const FlagDef* FindFlag(absl::string_view name) {
-  for (const FlagDef& f : Table()) {
+  for (const FlagDef& f : Flags()) {
     if (name == f.name) return &f;
   }
   return nullptr;
@@ -553,8 +27,7 @@ absl::Status FlagError(const FlagDef& flag, absl::string_view value,
       "--", flag.name, "=", value, ": ", problem, "; use e.g. ", flag.example));
 }
 
-absl::Status Set(const FlagDef& flag, absl::string_view value,
-                 RunOptions* o) {
+absl::Status Set(const FlagDef& flag, absl::string_view value, RunOptions* o) {
   absl::Status s = flag.set(value, o);
   return s.ok() ? s : FlagError(flag, value, s.message());
 }
@@ -613,8 +86,8 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
   }
   if (o->counters.kind == CounterSelection::Kind::kAuto) {
     const bool rr = o->mode == Mode::kRequestResponse;
-    o->counters.kind = rr ? CounterSelection::Kind::kNone
-                          : CounterSelection::Kind::kDefault;
+    o->counters.kind =
+        rr ? CounterSelection::Kind::kNone : CounterSelection::Kind::kDefault;
     if (rr) {
       o->notes.push_back(
           "note: perf counters are off in request-response mode unless asked "
@@ -632,20 +105,22 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
                        "; leave it out (see copyscope --help)"));
     }
   }
-  for (const FlagDef& flag : Table()) {
-    if (flag.commands & kForRun) o->effective.emplace_back(flag.name, flag.get(*o));
+  for (const FlagDef& flag : Flags()) {
+    if (flag.commands & kForRun)
+      o->effective.emplace_back(flag.name, flag.get(*o));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-const std::vector<FlagDef>& Flags() { return Table(); }
-
 absl::StatusOr<TransportOpt> ParseTransportOpt(absl::string_view text) {
+  auto problem = [](absl::string_view what) {
+    return absl::InvalidArgumentError(what);
+  };
   size_t eq = text.find('=');
   if (eq == absl::string_view::npos || eq == 0) {
-    return Problem("not of the form [TRANSPORT.]KEY=VALUE");
+    return problem("not of the form [TRANSPORT.]KEY=VALUE");
   }
   TransportOpt opt;
   absl::string_view lhs = text.substr(0, eq);
@@ -655,7 +130,7 @@ absl::StatusOr<TransportOpt> ParseTransportOpt(absl::string_view text) {
     opt.scope = std::string(lhs.substr(0, dot));
     opt.key = std::string(lhs.substr(dot + 1));
     if (opt.scope.empty() || opt.key.empty()) {
-      return Problem("empty transport or key around '.'");
+      return problem("empty transport or key around '.'");
     }
   } else {
     opt.key = std::string(lhs);
@@ -689,7 +164,7 @@ absl::StatusOr<Invocation> ParseCommandLine(
   absl::StatusOr<Command> command = ParseCommandName(args[i]);
   if (!command.ok()) return command.status();
   inv.command = *command;
-  const std::string command_name = args[i++];
+  const std::string& command_name = args[i++];
   if (inv.command == Command::kNetnsCheck) {
     if (i >= args.size() || args[i] != "check") {
       return absl::InvalidArgumentError(
@@ -740,13 +215,12 @@ absl::StatusOr<Invocation> ParseCommandLine(
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", name, " needs a value; use e.g. ", flag->example));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " needs a value; use e.g. ", flag->example));
     }
     if (!flag->repeatable && given.count(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", name, " given twice; give it once, e.g. ",
-                       flag->example));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", name, " given twice; give it once, e.g. ", flag->example));
     }
     given.insert(name);
     values.emplace_back(flag, std::move(value));
@@ -758,7 +232,7 @@ absl::StatusOr<Invocation> ParseCommandLine(
   }
 
   RunOptions& o = inv.run;
-  for (const FlagDef& flag : Table()) {
+  for (const FlagDef& flag : Flags()) {
     if (flag.default_value[0] == '\0') continue;
     absl::Status s = Set(flag, flag.default_value, &o);
     if (!s.ok()) return absl::InternalError(s.message());
@@ -806,7 +280,7 @@ std::string UsageText() {
       "what is missing if not\n"
       "  copyscope --version      build provenance\n\n"
       "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
-  for (const FlagDef& flag : Table()) {
+  for (const FlagDef& flag : Flags()) {
     absl::StrAppend(&text, "  --", flag.name, "\n      ", flag.help,
                     flag.default_value[0] == '\0'
                         ? ""

@@ -96,8 +96,7 @@ TEST_F(OptionsTest, EveryFlag) {
   EXPECT_EQ(o.out, "x/y");
   EXPECT_EQ(o.sources.plugin_dirs, (std::vector<std::string>{"d1"}));
   // A repeatable flag takes each value whole: a comma belongs to the path.
-  EXPECT_EQ(o.sources.plugin_files,
-            (std::vector<std::string>{"p1", "p2,p3"}));
+  EXPECT_EQ(o.sources.plugin_files, (std::vector<std::string>{"p1", "p2,p3"}));
   ASSERT_EQ(o.transport_opts.size(), 2u);
   EXPECT_EQ(o.transport_opts[0].scope, "zc");
   EXPECT_EQ(o.transport_opts[0].key, "min_size");
@@ -343,7 +342,7 @@ TEST_F(OptionsTest, EffectiveValuesNameEveryRunFlag) {
     if (!value.empty() && name != "plugin" && name != "plugin-dir" &&
         name != "transport-opt" && name != "counters-scope" &&
         name != "pin-fallback" && name != "warmup" && name != "direction") {
-      again.push_back("--" + name + "=" + value);
+      again.push_back(absl::StrCat("--", name, "=", value));
     }
   }
   absl::StatusOr<Invocation> back = Parse(again);

@@ -5,17 +5,9 @@
 namespace copyscope::config {
 
 std::string CounterSelection::ToString() const {
-  switch (kind) {
-    case Kind::kAuto:
-      return "auto";
-    case Kind::kNone:
-      return "none";
-    case Kind::kDefault:
-      return "default";
-    case Kind::kList:
-      break;
-  }
-  return absl::StrJoin(events, ",");
+  static constexpr const char* kNames[] = {"auto", "none", "default"};
+  if (kind == Kind::kList) return absl::StrJoin(events, ",");
+  return kNames[static_cast<size_t>(kind)];
 }
 
 }  // namespace copyscope::config

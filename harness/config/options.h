@@ -59,13 +59,13 @@ struct RunOptions {
   // receiving side's plugin, one more cell dimension; empty: each transport
   // receives with its own plugin. Stream mode only.
   std::vector<std::string> recv;
-  std::vector<uint64_t> sizes;  // message sizes in bytes, 1 .. 1 GiB
-  std::vector<int> threads;     // connections per cell, 1 .. 1024
-  int fields = 8;               // fields per message, 1 .. 1024
-  absl::Duration duration;      // measured interval per sample
-  absl::Duration warmup;        // excluded interval before it
-  absl::Duration io_timeout;    // bound on every single wait
-  uint64_t messages = 0;        // per connection; 0: duration mode
+  std::vector<uint64_t> sizes;   // message sizes in bytes, 1 .. 1 GiB
+  std::vector<int> threads;      // connections per cell, 1 .. 1024
+  int fields = 8;                // fields per message, 1 .. 1024
+  absl::Duration duration;       // measured interval per sample
+  absl::Duration warmup;         // excluded interval before it
+  absl::Duration io_timeout;     // bound on every single wait
+  uint64_t messages = 0;         // per connection; 0: duration mode
   uint64_t warmup_messages = 0;  // count mode: messages / 10
   std::string profile;           // the design the defaults came from
   Mode mode = Mode::kStream;

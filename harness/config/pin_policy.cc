@@ -1,6 +1,5 @@
 #include "harness/config/pin_policy.h"
 
-#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -11,6 +10,13 @@
 namespace copyscope::config {
 namespace {
 
+// The policies named by a word (cpus:LIST is the one with a value).
+constexpr std::pair<absl::string_view, PolicyKind> kPolicies[] = {
+    {"none", PolicyKind::kNone},       {"pcore", PolicyKind::kPcore},
+    {"ecore", PolicyKind::kEcore},     {"spread", PolicyKind::kSpread},
+    {"compact", PolicyKind::kCompact}, {"smt-pair", PolicyKind::kSmtPair},
+};
+
 constexpr absl::string_view kPolicyChoices =
     "none, pcore, ecore, spread, compact, smt-pair or cpus:LIST (e.g. "
     "cpus:0-3,8)";
@@ -18,47 +24,24 @@ constexpr absl::string_view kPolicyChoices =
 }  // namespace
 
 std::string PinPolicy::ToString() const {
-  switch (kind) {
-    case PolicyKind::kNone:
-      return "none";
-    case PolicyKind::kPcore:
-      return "pcore";
-    case PolicyKind::kEcore:
-      return "ecore";
-    case PolicyKind::kSpread:
-      return "spread";
-    case PolicyKind::kCompact:
-      return "compact";
-    case PolicyKind::kSmtPair:
-      return "smt-pair";
-    case PolicyKind::kCpus:
-      break;
+  if (kind == PolicyKind::kCpus) {
+    return absl::StrCat("cpus:", perfmon::FormatCpuListInOrder(cpus));
   }
-  // Runs ascending by one become ranges; the written order is kept.
-  std::vector<std::string> parts;
-  for (size_t i = 0; i < cpus.size();) {
-    size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
-    parts.push_back(j == i ? absl::StrCat(cpus[i])
-                           : absl::StrCat(cpus[i], "-", cpus[j]));
-    i = j + 1;
+  for (const auto& [name, k] : kPolicies) {
+    if (k == kind) return std::string(name);
   }
-  return absl::StrCat("cpus:", absl::StrJoin(parts, ","));
+  return "?";
 }
 
 absl::StatusOr<PinPolicy> ParsePinPolicy(absl::string_view text,
                                          absl::string_view flag) {
-  static const auto* const kNames = new std::map<absl::string_view, PolicyKind>{
-      {"none", PolicyKind::kNone},       {"pcore", PolicyKind::kPcore},
-      {"ecore", PolicyKind::kEcore},     {"spread", PolicyKind::kSpread},
-      {"compact", PolicyKind::kCompact}, {"smt-pair", PolicyKind::kSmtPair},
-  };
   PinPolicy policy;
   if (text.empty()) return policy;
-  auto it = kNames->find(text);
-  if (it != kNames->end()) {
-    policy.kind = it->second;
-    return policy;
+  for (const auto& [name, kind] : kPolicies) {
+    if (text == name) {
+      policy.kind = kind;
+      return policy;
+    }
   }
   constexpr absl::string_view kCpusPrefix = "cpus:";
   if (text.substr(0, kCpusPrefix.size()) == kCpusPrefix) {

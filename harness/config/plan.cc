@@ -133,8 +133,8 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
       if (Usable(p)) {
         selected.push_back(&p);
       } else {
-        plan.notes.push_back(absl::StrCat("note: skipping ", p.name(), " (",
-                                          StateText(p), ")"));
+        plan.notes.push_back(
+            absl::StrCat("note: skipping ", p.name(), " (", StateText(p), ")"));
       }
     }
     if (selected.empty()) {
@@ -201,8 +201,9 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     }
     std::vector<const Plugin*> in_run = selected;
     in_run.insert(in_run.end(), receivers.begin(), receivers.end());
-    auto it = std::find_if(in_run.begin(), in_run.end(),
-                           [&](const Plugin* p) { return p->name() == o.scope; });
+    auto it = std::find_if(in_run.begin(), in_run.end(), [&](const Plugin* p) {
+      return p->name() == o.scope;
+    });
     if (it == in_run.end()) {
       std::vector<std::string> names = plan.transports;
       for (const std::string& r : plan.recv_transports) {

@@ -34,9 +34,8 @@ std::string FormatColumns(const std::vector<std::string>& header,
 
 std::string FormatRows(const std::vector<std::vector<std::string>>& rows) {
   if (rows.empty()) return "";
-  return FormatColumns(
-      rows.front(),
-      std::vector<std::vector<std::string>>(rows.begin() + 1, rows.end()));
+  return FormatColumns(rows.front(), std::vector<std::vector<std::string>>(
+                                         rows.begin() + 1, rows.end()));
 }
 
 }  // namespace copyscope::config

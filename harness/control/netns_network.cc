@@ -22,7 +22,7 @@ constexpr const char* kNamespaceSysctls[] = {
 };
 
 const isolation::Side& SideOf(const isolation::Isolation& iso,
-                             engine::Side side) {
+                              engine::Side side) {
   return side == engine::Side::kServer ? iso.server() : iso.client();
 }
 
@@ -59,8 +59,7 @@ std::string NetnsNetwork::Describe() const {
                       ", mtu ", iso_.mtu(), ")");
 }
 
-absl::Status NetnsNetwork::SetupThread(engine::Side side,
-                                       int connection) {
+absl::Status NetnsNetwork::SetupThread(engine::Side side, int connection) {
   const isolation::Side& s = SideOf(iso_, side);
   if (iso_.mode() == isolation::Mode::kNetns && s.ns_fd < 0) {
     return absl::FailedPreconditionError(
@@ -69,10 +68,11 @@ absl::Status NetnsNetwork::SetupThread(engine::Side side,
   }
   absl::Status entered = isolation::EnterNamespace(s.ns_fd);
   if (!entered.ok()) {
-    return absl::Status(entered.code(),
-                        absl::StrCat("entering the ", engine::SideName(side),
-                                     " namespace (", engine::SideName(side), " ",
-                                     connection, "): ", entered.message()));
+    return absl::Status(
+        entered.code(),
+        absl::StrCat("entering the ", engine::SideName(side), " namespace (",
+                     engine::SideName(side), " ", connection,
+                     "): ", entered.message()));
   }
   return absl::OkStatus();
 }

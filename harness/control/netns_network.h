@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "harness/env/isolation/isolation.h"
 #include "harness/engine/network.h"
+#include "harness/env/isolation/isolation.h"
 
 namespace copyscope::control {
 

@@ -10,9 +10,10 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "harness/engine/in_tree_plugins_testing.h"
-#include "harness/env/isolation/netns.h"
 #include "harness/engine/runner.h"
 #include "harness/engine/thread_hooks.h"
+#include "harness/env/isolation/netns.h"
+#include "harness/env/isolation/testing.h"
 #include "plugins/loader.h"
 
 namespace copyscope::control {
@@ -29,8 +30,8 @@ using engine::ThreadHooks;
 using isolation::Isolation;
 
 CellResult RunOn(const CellSpec& spec, const plugins::Plugin& p,
-               const RunnerConfig& config, engine::Network& net,
-               ThreadHooks* hooks) {
+                 const RunnerConfig& config, engine::Network& net,
+                 ThreadHooks* hooks) {
   return engine::RunCell(spec, engine::PluginsOf(p), config, net, hooks);
 }
 
@@ -60,25 +61,12 @@ class NetnsNetworkTest : public InTreePluginsTest {
   }
 
   static RunnerConfig Short() {
-    RunnerConfig c;
-    c.warmup = absl::Milliseconds(50);
-    c.duration = absl::Milliseconds(300);
-    return c;
+    return engine::ShortConfig(absl::Milliseconds(300));
   }
 };
 
-#define NETNS_OR_SKIP(var)                                               \
-  absl::StatusOr<std::unique_ptr<Isolation>> var##_or =                  \
-      Isolation::CreateNetns();                                          \
-  if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) { \
-    GTEST_SKIP() << "network namespaces not permitted here: "            \
-                 << var##_or.status().message();                         \
-  }                                                                      \
-  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                       \
-  Isolation& var = **var##_or
-
 TEST_F(NetnsNetworkTest, EveryTransportMovesBytesBetweenTheNamespaces) {
-  NETNS_OR_SKIP(iso);
+  NETNS_OR_SKIP(iso, isolation::Options());
   NetnsNetwork net(iso);
   EXPECT_EQ(net.ServerAddress(0), isolation::kServerAddress);
   EXPECT_TRUE(absl::StartsWith(net.Describe(), "netns+veth ("))
@@ -123,7 +111,7 @@ TEST_F(NetnsNetworkTest, LoopbackIsolationRunsInOurNamespace) {
 }
 
 TEST_F(NetnsNetworkTest, AClosedIsolationFailsTheCellClearly) {
-  NETNS_OR_SKIP(iso);
+  NETNS_OR_SKIP(iso, isolation::Options());
   NetnsNetwork net(iso);
   ASSERT_TRUE(iso.Close().ok());
   const plugins::Plugin& p = *Usable().front();
@@ -134,13 +122,7 @@ TEST_F(NetnsNetworkTest, AClosedIsolationFailsTheCellClearly) {
 }
 
 TEST(IsolationDetailsTest, NamesInterfacesAddressesMtuAndOffloads) {
-  absl::StatusOr<std::unique_ptr<Isolation>> iso_or = Isolation::CreateNetns();
-  if (iso_or.status().code() == absl::StatusCode::kPermissionDenied) {
-    GTEST_SKIP() << "network namespaces not permitted here: "
-                 << iso_or.status().message();
-  }
-  ASSERT_TRUE(iso_or.ok()) << iso_or.status();
-  const Isolation& iso = **iso_or;
+  NETNS_OR_SKIP(iso, isolation::Options());
   std::map<std::string, std::string> d;
   for (const auto& [k, v] : IsolationDetails(iso)) {
     EXPECT_TRUE(d.emplace(k, v).second) << "duplicate key " << k;
@@ -167,15 +149,9 @@ TEST(IsolationDetailsTest, NamesInterfacesAddressesMtuAndOffloads) {
 TEST(IsolationDetailsTest, MtuRequestedIsRecorded) {
   isolation::Options options;
   options.mtu = 9000;
-  absl::StatusOr<std::unique_ptr<Isolation>> iso_or =
-      Isolation::CreateNetns(options);
-  if (iso_or.status().code() == absl::StatusCode::kPermissionDenied) {
-    GTEST_SKIP() << "network namespaces not permitted here: "
-                 << iso_or.status().message();
-  }
-  ASSERT_TRUE(iso_or.ok()) << iso_or.status();
+  NETNS_OR_SKIP(iso, options);
   std::map<std::string, std::string> d;
-  for (const auto& [k, v] : IsolationDetails(**iso_or)) d[k] = v;
+  for (const auto& [k, v] : IsolationDetails(iso)) d[k] = v;
   EXPECT_EQ(d["mtu"], "9000");
 }
 

@@ -25,8 +25,8 @@ absl::Status PinningHooks::OnThreadStart(const engine::ThreadContext& t) {
     if (it == plans_.end() || t.connection < 0 ||
         static_cast<size_t>(t.connection) >= it->second.placements.size()) {
       return absl::InternalError(absl::StrCat(
-          "pinning: no placement for ", engine::SideName(t.side), " ", t.connection,
-          " of a cell with ", t.connections, " connections"));
+          "pinning: no placement for ", engine::SideName(t.side), " ",
+          t.connection, " of a cell with ", t.connections, " connections"));
     }
   }
   absl::StatusOr<topology::ThreadCpuTracker> tracker =
@@ -34,8 +34,8 @@ absl::Status PinningHooks::OnThreadStart(const engine::ThreadContext& t) {
   if (!tracker.ok()) {
     return absl::Status(
         tracker.status().code(),
-        absl::StrCat("pinning ", engine::SideName(t.side), " ", t.connection, ": ",
-                     tracker.status().message()));
+        absl::StrCat("pinning ", engine::SideName(t.side), " ", t.connection,
+                     ": ", tracker.status().message()));
   }
   absl::MutexLock lock(&mu_);
   trackers_.insert_or_assign(std::this_thread::get_id(), *std::move(tracker));

@@ -144,12 +144,10 @@ TEST(PinningHooksTest, ARealCellRecordsThePinnedCpus) {
   const int server_cpu = cpus.front(), client_cpu = cpus.back();
   PinningHooks hooks(PlanFor({{server_cpu, client_cpu}}));
   config::CellSpec spec = engine::SpecFor(*usable, 4096, 1);
-  engine::RunnerConfig config;
-  config.warmup = absl::Milliseconds(50);
-  config.duration = absl::Milliseconds(300);
   engine::LoopbackNetwork net;
-  engine::CellResult r =
-      engine::RunCell(spec, engine::PluginsOf(*usable), config, net, &hooks);
+  engine::CellResult r = engine::RunCell(
+      spec, engine::PluginsOf(*usable),
+      engine::ShortConfig(absl::Milliseconds(300)), net, &hooks);
   ASSERT_TRUE(r.status.ok()) << r.status;
   ASSERT_EQ(r.sample.connections_size(), 1);
   const ThreadReport& s = r.sample.connections(0).server();

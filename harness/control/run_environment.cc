@@ -39,8 +39,8 @@ std::string RoleCpus(const topology::PinPlan& plan, bool server,
 
 std::string PinFlags(const topology::PinOptions& o) {
   return absl::StrCat("--pin-server=", o.server.ToString(),
-                      " --pin-client=", o.client.ToString(), " --pin-fallback=",
-                      config::PinFallbackName(o.fallback));
+                      " --pin-client=", o.client.ToString(),
+                      " --pin-fallback=", config::PinFallbackName(o.fallback));
 }
 
 // The CPUs of each role, per thread count, for CPU-scope counting.
@@ -169,8 +169,7 @@ int RunEnvironment::DryRun(const config::Plan& plan) const {
       "isolation: --isolation=%s (no namespace is created in a dry run)\n",
       config::IsolationName(isolation_request_));
   std::printf("counters: --counters=%s, %s scope\n",
-              counters_.ToString().c_str(),
-              cpu_scope_ ? "CPU" : "thread");
+              counters_.ToString().c_str(), cpu_scope_ ? "CPU" : "thread");
   if (!pinned_) {
     std::printf(
         "pinning: none (threads go where the scheduler puts them; where they "
@@ -245,8 +244,7 @@ absl::Status RunEnvironment::Start(record::RunContext* context) {
           "counters: CPU scope (system-wide on the CPUs the roles are pinned "
           "to, else on every CPU; recorded on connection 0)");
     } else {
-      counter_hooks_ =
-          std::make_unique<engine::CounterHooks>(counter_options_);
+      counter_hooks_ = std::make_unique<engine::CounterHooks>(counter_options_);
       absl::StatusOr<perfmon::CounterGroup> probe =
           perfmon::CounterGroup::Open(counter_options_);
       if (probe.ok()) missing = probe->Unsupported();

@@ -30,7 +30,7 @@ RunOptions Parse(std::vector<std::string> args) {
 }
 
 // A plan with one cell per thread count (Prepare looks at threads only).
-Plan PlanOf(std::vector<int> threads) {
+Plan PlanOf(const std::vector<int>& threads) {
   Plan plan;
   for (int n : threads) {
     CellSpec c;

@@ -26,9 +26,8 @@ class FakeSides : public Sides {
       r.status = absl::CancelledError("interrupted");
       if (interrupt != nullptr) interrupt->store(true);
     }
-    r.sample.set_status(r.status.ok()
-                            ? "ok"
-                            : absl::StrCat("failed: ", r.status.message()));
+    r.sample.set_status(
+        r.status.ok() ? "ok" : absl::StrCat("failed: ", r.status.message()));
     record::Connection* c = r.sample.add_connections();
     c->set_window_s(1.0);
     c->set_messages(1000 + calls);

@@ -64,10 +64,10 @@ absl::StatusOr<perfmon::CounterOptions> MakeCounterOptions(
   absl::StatusOr<std::vector<perfmon::EventSpec>> events =
       perfmon::ParseCounters(flag);
   if (!events.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--counters=", flag, ": ", events.status().message(),
-        "; use none, default, or a list such as "
-        "--counters=task-clock,context-switches,cycles"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--counters=", flag, ": ", events.status().message(),
+                     "; use none, default, or a list such as "
+                     "--counters=task-clock,context-switches,cycles"));
   }
   perfmon::CounterOptions options;
   options.events = *std::move(events);
@@ -306,9 +306,9 @@ void CpuScopeHooks::OnThreadEnd(const ThreadContext&) {
                         perfmon::FormatCpuList(cpus));
   };
   std::vector<record::PerfCounter> server = Records(
-      server_, per_role_ ? label(server_.cpus)
-                         : absl::StrCat(label(server_.cpus), " ",
-                                        record::kBothRoles));
+      server_,
+      per_role_ ? label(server_.cpus)
+                : absl::StrCat(label(server_.cpus), " ", record::kBothRoles));
   std::vector<record::PerfCounter> client;
   if (per_role_) client = Records(client_, label(client_.cpus));
   ExplainNotRun(problem_, &server);

@@ -4,9 +4,9 @@
 // Thread scope (CounterHooks): every worker opens a perfmon::CounterGroup
 // for itself in OnThreadStart, enables it in OnMeasureStart, disables it in
 // OnMeasureStop, and in OnThreadEnd writes one record::PerfCounter per
-// event into its ThreadReport (hybrid machines: the pooled total, plus one record
-// per core PMU named like perf's "cpu_atom/cycles/"). Events that cannot be
-// opened become "unsupported" records with the reason; a thread that never
+// event into its ThreadReport (hybrid machines: the pooled total, plus one
+// record per core PMU named like perf's "cpu_atom/cycles/"). Events that cannot
+// be opened become "unsupported" records with the reason; a thread that never
 // reached the measured interval gets "not_run" ones. Counting never fails a
 // cell.
 //
@@ -118,7 +118,7 @@ class CpuScopeHooks final : public ThreadHooks {
   void BeginCell(int connections) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndCell() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<record::PerfCounter> Records(const Scope& scope,
-                                          const std::string& label) const;
+                                           const std::string& label) const;
 
   const perfmon::CounterOptions& options_;
   const std::vector<std::string> events_;

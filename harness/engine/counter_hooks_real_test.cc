@@ -50,10 +50,10 @@ record::ThreadReport BusyThread(ThreadHooks& hooks) {
   return report;
 }
 
-#define SKIP_IF_NOT_PERMITTED(rec)                                    \
-  if (rec.state() == "unsupported" &&                                   \
-      absl::StrContains(rec.reason(), "not permitted")) {               \
-    GTEST_SKIP() << "perf events not permitted here: " << rec.reason(); \
+#define SKIP_IF_NOT_PERMITTED(rec)                                        \
+  if ((rec).state() == "unsupported" &&                                   \
+      absl::StrContains((rec).reason(), "not permitted")) {               \
+    GTEST_SKIP() << "perf events not permitted here: " << (rec).reason(); \
   }
 
 TEST(CounterHooksRealTest, ABusyThreadCountsTaskClockAndPageFaults) {

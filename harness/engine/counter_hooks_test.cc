@@ -40,7 +40,7 @@ std::map<std::string, record::PerfCounter> ByEvent(
 
 // One worker thread's whole life, on the calling thread.
 record::ThreadReport Lifetime(ThreadHooks& hooks, Side side, int connection,
-                      bool measure = true) {
+                              bool measure = true) {
   record::ThreadReport report;
   ThreadContext ctx{side, connection, 1, "test", &report};
   EXPECT_TRUE(hooks.OnThreadStart(ctx).ok());
@@ -197,7 +197,8 @@ TEST(CounterHooksTest, AThreadWhoseStartNeverRanWritesNothing) {
 
 // The CPUs of cells with placements.size() connections, each placement a
 // (server CPU, client CPU) pair.
-std::map<int, RoleCpus> Cpus(std::vector<std::pair<int, int>> placements) {
+std::map<int, RoleCpus> Cpus(
+    const std::vector<std::pair<int, int>>& placements) {
   RoleCpus cpus;
   for (const auto& [server, client] : placements) {
     cpus.server.push_back(server);
@@ -245,7 +246,7 @@ TEST(CpuScopeHooksTest, DisjointRolesAreCountedPerRoleOnConnectionZero) {
   EXPECT_EQ(conns[0].server.perf(0).pmu(), "cpus 0,2");
   EXPECT_EQ(conns[0].client.perf(0).pmu(), "cpus 1,3");
   EXPECT_EQ(conns[0].server.perf(0).value(), 14.0);  // 7 on each CPU
-  EXPECT_EQ(api.open_calls()[0].pid, -1);          // system-wide on the CPU
+  EXPECT_EQ(api.open_calls()[0].pid, -1);            // system-wide on the CPU
 }
 
 TEST(CpuScopeHooksTest, UnpinnedOrSharedCpusAreCountedOnceForBothRoles) {
@@ -258,11 +259,13 @@ TEST(CpuScopeHooksTest, UnpinnedOrSharedCpusAreCountedOnceForBothRoles) {
   std::vector<Conn> conns = DriveCell(hooks, 4);
   ASSERT_EQ(conns[0].server.perf_size(), 1u);
   EXPECT_TRUE(conns[0].client.perf().empty());
-  EXPECT_EQ(conns[0].server.perf(0).pmu(), std::string("cpus 0-2 ") + record::kBothRoles);
+  EXPECT_EQ(conns[0].server.perf(0).pmu(),
+            std::string("cpus 0-2 ") + record::kBothRoles);
   // The next cell starts afresh.
   conns = DriveCell(hooks, 1);
   ASSERT_EQ(conns[0].server.perf_size(), 1u);
-  EXPECT_EQ(conns[0].server.perf(0).pmu(), std::string("cpu 0 ") + record::kBothRoles);
+  EXPECT_EQ(conns[0].server.perf(0).pmu(),
+            std::string("cpu 0 ") + record::kBothRoles);
 }
 
 TEST(CpuScopeHooksTest, NotPermittedIsUnsupportedWithTheReason) {

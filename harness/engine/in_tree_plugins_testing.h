@@ -66,6 +66,15 @@ inline const plugins::Plugin* FirstUsablePlugin(plugins::PluginSet* set) {
   return usable.front();
 }
 
+// A short sample: 50 ms of warm-up, then `duration` measured.
+inline RunnerConfig ShortConfig(
+    absl::Duration duration = absl::Milliseconds(200)) {
+  RunnerConfig c;
+  c.warmup = absl::Milliseconds(50);
+  c.duration = duration;
+  return c;
+}
+
 // A stream cell of plugin p.
 inline config::CellSpec SpecFor(const plugins::Plugin& p, uint64_t size,
                                 int threads, uint32_t fields = 8) {

@@ -97,8 +97,8 @@ record::PluginInfo Describe(const plugins::Plugin& p) {
     }
   }
   absl::StatusOr<std::string> sha = record::Sha256File(p.path);
-  info.set_sha256(sha.ok() ? *sha
-                           : absl::StrCat("unreadable: ", sha.status().message()));
+  info.set_sha256(
+      sha.ok() ? *sha : absl::StrCat("unreadable: ", sha.status().message()));
   return info;
 }
 

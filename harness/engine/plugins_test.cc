@@ -34,7 +34,8 @@ TEST(DescribePluginsTest, TheInTreePluginsAsThePlanSeesThem) {
     EXPECT_EQ(info[i].status(), plugins::StatusName(p.status));
     EXPECT_EQ(info[i].sha256().size(), 64u);
     if (p.transport == nullptr) continue;
-    EXPECT_EQ(info[i].options_size(), static_cast<int>(p.transport->option_count));
+    EXPECT_EQ(info[i].options_size(),
+              static_cast<int>(p.transport->option_count));
     const bool recv = (p.transport->capabilities & CS_CAP_RECV) != 0;
     bool named = false;
     for (const std::string& c : info[i].capabilities()) named |= c == "recv";

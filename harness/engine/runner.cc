@@ -190,9 +190,9 @@ absl::Status StreamReceive(CellState& st, Window& w, Receiver& rx,
   const uint64_t expected = st.config.warmup_messages + st.config.messages;
   const bool stopping = st.phase.load(std::memory_order_acquire) >= kStop;
   if (st.count_mode() && messages != expected && !stopping) {
-    return absl::AbortedError(absl::StrCat(
-        st.spec.Label(), " receiver: the stream ended after ", messages,
-        " of ", expected, " messages"));
+    return absl::AbortedError(
+        absl::StrCat(st.spec.Label(), " receiver: the stream ended after ",
+                     messages, " of ", expected, " messages"));
   }
   if (!st.count_mode() && !w.complete() && !stopping) {
     return absl::AbortedError(absl::StrCat(
@@ -333,7 +333,10 @@ void Finish(CellState& st, std::atomic<bool>& done) {
   done.store(true);
 }
 
-void Worker(std::shared_ptr<CellState> stp, int i, Side side) {
+// The thread's own reference keeps the state alive should it be detached.
+void Worker(std::shared_ptr<CellState>
+                stp,  // NOLINT(performance-unnecessary-value-param)
+            int i, Side side) {
   CellState& st = *stp;
   ConnState& c = *st.conns[i];
   record::ThreadReport* report = side == Side::kServer ? &c.server : &c.client;

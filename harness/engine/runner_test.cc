@@ -40,13 +40,6 @@ std::set<std::string> Names(const Counts& counts) {
   return names;
 }
 
-RunnerConfig ShortConfig() {
-  RunnerConfig c;
-  c.warmup = absl::Milliseconds(50);
-  c.duration = absl::Milliseconds(200);
-  return c;
-}
-
 class RunnerTest : public InTreePluginsTest {
  protected:
   static CellSpec Spec(const plugins::Plugin& p, uint64_t size, int threads) {
@@ -300,9 +293,9 @@ TEST_F(RunnerTest, RequestResponseRecordsEveryRoundTrip) {
     EXPECT_GT(*MetricOf(r, "transactions_per_sec"), 0);
     EXPECT_FALSE(MetricOf(r, "messages_per_sec").has_value());
     EXPECT_LE(*MetricOf(r, "latency_p50_us"), *MetricOf(r, "latency_p99_us"));
-    EXPECT_LE(*MetricOf(r, "latency_p99_us"),
-              *MetricOf(r, "latency_max_us") *
-                  (1 + Histogram::kMaxRelativeError));
+    EXPECT_LE(
+        *MetricOf(r, "latency_p99_us"),
+        *MetricOf(r, "latency_max_us") * (1 + Histogram::kMaxRelativeError));
   }
 }
 
@@ -392,8 +385,7 @@ TEST_F(RunnerTest, RequestResponseIgnoresAReceivePlugin) {
   CellSpec spec = Spec(*usable[0], 64, 1);
   spec.mode = Mode::kRequestResponse;
   spec.recv_transport = usable[1]->name;
-  CellResult r =
-      Run(spec, *usable[0], ShortConfig(), net_, nullptr, usable[1]);
+  CellResult r = Run(spec, *usable[0], ShortConfig(), net_, nullptr, usable[1]);
   ASSERT_TRUE(r.status.ok()) << r.status;
   // One endpoint per side, its own: the cell is the transport's alone.
   EXPECT_EQ(record::KeyOf(spec).recv_transport(), "");

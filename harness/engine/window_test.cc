@@ -82,8 +82,8 @@ TEST(WindowTest, CountModeOpensAfterWarmupAndEndsAtTheCount) {
   std::vector<bool> measuring;
   for (; w.Next(done); ++done) measuring.push_back(w.measuring());
   EXPECT_EQ(done, 8u);
-  EXPECT_EQ(measuring, (std::vector<bool>{false, false, false, true, true,
-                                          true, true, true}));
+  EXPECT_EQ(measuring, (std::vector<bool>{false, false, false, true, true, true,
+                                          true, true}));
   EXPECT_TRUE(w.complete());
   EXPECT_EQ(w.counted(), 5u);
   EXPECT_EQ(f.hooks.calls, (std::vector<std::string>{"start", "stop"}));

@@ -18,15 +18,20 @@ namespace {
 // statistics, the metrics of the catalogue that name a CSV column (metrics.h)
 // in catalogue order, and last status, plugin counters and recv.
 constexpr const char* kLeading[] = {"impl", "size", "threads"};
-constexpr const char* kKeyAndStatistics[] = {
-    "mode",          "direction",           "fields",
-    "request_size",  "response_size",       "reps",
-    "throughput_ci95_low", "throughput_ci95_high", "primary_cv",
-    "unstable"};
+constexpr const char* kKeyAndStatistics[] = {"mode",
+                                             "direction",
+                                             "fields",
+                                             "request_size",
+                                             "response_size",
+                                             "reps",
+                                             "throughput_ci95_low",
+                                             "throughput_ci95_high",
+                                             "primary_cv",
+                                             "unstable"};
 constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv"};
 // Reference columns after the leading three, filled from the catalogue.
 constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
-                                      "l1_misses", "llc_misses", "cs"};
+                                      "l1_misses",       "llc_misses", "cs"};
 
 struct Column {
   std::string name;
@@ -66,10 +71,11 @@ const std::vector<Column>& Columns() {
     for (const char* c : kLeading) out->push_back({c, "", 0});
     for (const char* c : kReference) out->push_back(metric(c));
     for (const char* c : kKeyAndStatistics) {
-      out->push_back({c, "", absl::StartsWith(c, "throughput_ci") ||
-                                     std::string(c) == "primary_cv"
-                                 ? 4
-                                 : 0});
+      out->push_back({c, "",
+                      absl::StartsWith(c, "throughput_ci") ||
+                              std::string(c) == "primary_cv"
+                          ? 4
+                          : 0});
     }
     for (const Column& c : metrics) {
       bool reference = false;

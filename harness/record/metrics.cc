@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "harness/record/perf_counter.h"
 
 namespace copyscope::record {
@@ -58,8 +58,8 @@ const std::vector<MetricDef>& Table() {
        "from the merged round-trip histogram", kLower, "rr", "latency_p99_us",
        3, "latency_vs_threads"},
       {"latency_p999_us", "us", "99.9th percentile round trip",
-       "from the merged round-trip histogram", kLower, "rr",
-       "latency_p999_us", 3, ""},
+       "from the merged round-trip histogram", kLower, "rr", "latency_p999_us",
+       3, ""},
       {"latency_max_us", "us", "slowest round trip", "histogram maximum",
        kLower, "rr", "latency_max_us", 3, ""},
       {"latency_mean_us", "us", "mean round trip", "histogram mean", kLower,
@@ -78,8 +78,7 @@ const std::vector<MetricDef>& Table() {
        "sum of voluntary + involuntary context switches (rusage)", kLower, "",
        "{role}_cs", 0, ""},
       {"{role}_cycles", "cycles", "CPU cycles of the role's threads",
-       "sum of the threads' cycles (perf)", kLower, "", "{role}_cycles", 0,
-       ""},
+       "sum of the threads' cycles (perf)", kLower, "", "{role}_cycles", 0, ""},
       {"{role}_l1_misses", "misses", "L1 data cache load misses of the role",
        "sum of the threads' L1-dcache-load-misses (perf)", kLower, "", nullptr,
        0, ""},
@@ -93,8 +92,8 @@ const std::vector<MetricDef>& Table() {
       {"bytes", "bytes", "bytes received in the measured interval",
        "sum over connections of bytes", kNeither, "", nullptr, 0, ""},
       {"cycles_per_byte", "cycles/B", "CPU cycles of both roles per byte",
-       "cycles / bytes (or the sum of the roles' figures)", kLower, "",
-       nullptr, 0, "cycles_per_byte_vs_size"},
+       "cycles / bytes (or the sum of the roles' figures)", kLower, "", nullptr,
+       0, "cycles_per_byte_vs_size"},
       {"llc_misses_per_kib", "misses/KiB", "LLC misses per KiB moved",
        "llc_misses / (bytes / 1024)", kLower, "", nullptr, 0,
        "llc_misses_per_kib_vs_size"},
@@ -106,15 +105,15 @@ const std::vector<MetricDef>& Table() {
       // Per role, from the perf counters (perfmon/derived.h).
       {"{role}_perf_{event}", "count",
        "a perf event of the role's threads (task-clock, cpu-clock in s)",
-       "summed over the role's threads, scaled for multiplexing", kNeither,
-       "", nullptr, 0, ""},
+       "summed over the role's threads, scaled for multiplexing", kNeither, "",
+       nullptr, 0, ""},
       {"{role}_ipc", "instr/cycle", "instructions per cycle",
        "instructions / cycles", kHigher, "", nullptr, 0, ""},
       {"{role}_cycles_per_byte", "cycles/B", "the role's cycles per byte",
        "cycles / bytes", kLower, "", nullptr, 0, ""},
       {"{role}_instructions_per_message", "instr/msg",
-       "the role's instructions per message", "instructions / messages",
-       kLower, "", nullptr, 0, ""},
+       "the role's instructions per message", "instructions / messages", kLower,
+       "", nullptr, 0, ""},
       {"{role}_llc_misses_per_kib", "misses/KiB", "the role's LLC misses/KiB",
        "cache-misses / (bytes / 1024)", kLower, "", nullptr, 0, ""},
       {"{role}_l1_misses_per_kib", "misses/KiB",
@@ -122,8 +121,7 @@ const std::vector<MetricDef>& Table() {
        "L1-dcache-load-misses / (bytes / 1024)", kLower, "", nullptr, 0, ""},
       {"{role}_context_switches_per_second", "switches/s",
        "the role's context switches per second (perf)",
-       "context-switches / the role's mean window", kLower, "", nullptr, 0,
-       ""},
+       "context-switches / the role's mean window", kLower, "", nullptr, 0, ""},
   };
   return *table;
 }
@@ -203,7 +201,8 @@ void RusageMetrics(const std::string& role,
       {"cycles", "cycles"},
       {"l1_misses", "L1-dcache-load-misses"},
       {"llc_misses", "cache-misses"}};
-  for (const auto& [name, event] : events) {
+  for (const auto& [name, event_name] : events) {
+    const char* event = event_name;
     std::optional<double> v = SumAll(
         threads, [&](const ThreadReport& t) { return PerfValue(t, event); });
     if (v) (*m)[role + "_" + name] = *v;
@@ -378,7 +377,8 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
       }
     }
   }
-  if (m.count("cs") && window_sum > 0) m["cs_per_s"] = m["cs"] / (window_sum / n);
+  if (m.count("cs") && window_sum > 0)
+    m["cs_per_s"] = m["cs"] / (window_sum / n);
   for (const auto& [total, figure] :
        {std::pair<const char*, const char*>{"cycles_per_byte",
                                             "cycles_per_byte"},

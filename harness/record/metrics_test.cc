@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "gtest/gtest.h"
 #include "absl/strings/match.h"
+#include "gtest/gtest.h"
 #include "harness/record/perf_counter.h"
 #include "harness/record/testing.h"
 
@@ -31,8 +31,8 @@ void Rusage(ThreadReport* t, double user, double sys, int64_t cs,
 }
 
 void Perf(ThreadReport* t, const char* event, uint64_t count) {
-  *t->add_perf() = ToProto(
-      perfmon::Reading::FromCounts(event, "cpu", count, 1000, 1000));
+  *t->add_perf() =
+      ToProto(perfmon::Reading::FromCounts(event, "cpu", count, 1000, 1000));
 }
 
 // Two connections: 0.5 s and 1 s windows, 1000 messages of 1000 bytes each.
@@ -220,7 +220,9 @@ TEST(CatalogueTest, EveryDerivedMetricIsDefinedOnce) {
   std::set<std::string> names, csv;
   for (const MetricDef& d : Catalogue()) {
     EXPECT_TRUE(names.insert(d.name).second) << d.name;
-    if (d.csv != nullptr) EXPECT_TRUE(csv.insert(d.csv).second) << d.csv;
+    if (d.csv != nullptr) {
+      EXPECT_TRUE(csv.insert(d.csv).second) << d.csv;
+    }
     EXPECT_STRNE(d.unit, "");
     EXPECT_STRNE(d.description, "");
     EXPECT_STRNE(d.formula, "");

@@ -60,7 +60,9 @@ absl::StatusOr<std::string> ResolveOutputDir(const std::string& out) {
   const bool chosen = !out.empty();
   for (int attempt = 0; attempt < 8; ++attempt) {
     std::string path = chosen ? out : DefaultRunName(absl::Now());
-    if (!absl::StartsWith(path, "/")) path = BaseDirectory() + "/" + path;
+    if (!absl::StartsWith(path, "/")) {
+      path = absl::StrCat(BaseDirectory(), "/", path);
+    }
     struct stat st;
     if (stat(path.c_str(), &st) != 0) {
       if (errno == ENOENT) return path;

@@ -16,15 +16,8 @@ namespace copyscope::record {
 namespace {
 
 const char* BetterName(Better b) {
-  switch (b) {
-    case Better::kHigher:
-      return "higher";
-    case Better::kLower:
-      return "lower";
-    case Better::kNeither:
-      break;
-  }
-  return "neither";
+  static constexpr const char* kNames[] = {"higher", "lower", "neither"};
+  return kNames[static_cast<size_t>(b)];
 }
 
 }  // namespace
@@ -127,7 +120,8 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     mi->set_better(BetterName(d.better));
     mi->set_modes(d.modes);
     if (d.csv != nullptr) mi->set_csv(d.csv);
-    for (absl::string_view f : absl::StrSplit(d.figures, ',', absl::SkipEmpty())) {
+    for (absl::string_view f :
+         absl::StrSplit(d.figures, ',', absl::SkipEmpty())) {
       mi->add_figures(std::string(f));
     }
   }
@@ -191,11 +185,10 @@ void ComputeAggregates(double max_cv, Cell* cell) {
     if (sum.ci95_high) a->set_ci95_high(*sum.ci95_high);
     if (sum.cv) a->set_cv(*sum.cv);
   }
-  const bool rr = cell->key().mode() ==
-                  config::ModeName(config::Mode::kRequestResponse);
+  const bool rr =
+      cell->key().mode() == config::ModeName(config::Mode::kRequestResponse);
   cell->set_primary_metric(rr ? "transactions_per_sec" : "throughput_gbps");
-  const Aggregate* primary =
-      FindAggregate(*cell, cell->primary_metric());
+  const Aggregate* primary = FindAggregate(*cell, cell->primary_metric());
   cell->set_unstable(primary != nullptr && primary->has_cv() &&
                      primary->cv() > max_cv);
 }

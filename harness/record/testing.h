@@ -51,8 +51,8 @@ inline Sample PerfSample(bool hardware, int rep = 1) {
         AddReading(t, Counted("instructions", 2000000));
       } else {
         AddReading(t, perfmon::Reading::Unsupported("cycles", "cpu", "no PMU"));
-        AddReading(t,
-                   perfmon::Reading::Unsupported("instructions", "cpu", "no PMU"));
+        AddReading(
+            t, perfmon::Reading::Unsupported("instructions", "cpu", "no PMU"));
       }
     }
   }

@@ -35,43 +35,12 @@
 #include "benchmark/benchmark.h"
 #include "plugins/copyscope_transport.h"
 #include "plugins/loader.h"
+#include "transports/common/test_util.h"
 
 namespace copyscope::bench {
 namespace {
 
-// A connected loopback TCP pair; `send_end` sends, `recv_end` is drained.
-struct TcpPair {
-  int send_end = -1;
-  int recv_end = -1;
-  ~TcpPair() {
-    if (send_end >= 0) close(send_end);
-    if (recv_end >= 0) close(recv_end);
-  }
-  bool Connect() {
-    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener < 0) return false;
-    sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bool ok =
-        bind(listener, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
-        listen(listener, 1) == 0 &&
-        getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    if (ok) {
-      send_end = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      ok =
-          send_end >= 0 && connect(send_end, reinterpret_cast<sockaddr*>(&addr),
-                                   sizeof(addr)) == 0;
-    }
-    if (ok) {
-      recv_end = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      ok = recv_end >= 0;
-    }
-    close(listener);
-    return ok;
-  }
-};
+using transports::unit::TcpPair;  // a sends, b is drained
 
 // Sender and receiver CPUs: the first two this process may use (the
 // sender on the first), or -1 when there are fewer than two.
@@ -197,7 +166,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
     return;
   }
   TcpPair pair;
-  if (!pair.Connect()) {
+  if (!pair.Connect(/*send_buffer=*/0)) {
     state.SkipWithError("cannot make a loopback TCP pair");
     return;
   }
@@ -205,7 +174,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
   cs_endpoint_config config = {};
   config.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
   config.role = CS_ROLE_SENDER;
-  config.fd = pair.send_end;
+  config.fd = pair.a;
   config.io_timeout_ms = 10000;
   config.max_fields = messages.fields();
   config.max_batch = 1;
@@ -216,7 +185,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
     state.SkipWithError((std::string("open: ") + err).c_str());
     return;
   }
-  std::thread drain(DrainUntilEof, pair.recv_end, cpus.receiver);
+  std::thread drain(DrainUntilEof, pair.b, cpus.receiver);
   std::vector<uint64_t> free_tags, reaped(in_flight);
   for (uint32_t i = in_flight; i > 0; --i) free_tags.push_back(i - 1);
   std::string error;
@@ -248,7 +217,7 @@ void BM_Send(benchmark::State& state, const plugins::Plugin* plugin) {
   }
   const uint64_t send_calls = CounterValue(t, ep, "send_calls");
   t->close(ep);
-  shutdown(pair.send_end, SHUT_WR);
+  shutdown(pair.a, SHUT_WR);
   drain.join();
   if (!error.empty()) {
     state.SkipWithError(error.c_str());

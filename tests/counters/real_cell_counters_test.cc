@@ -42,12 +42,10 @@ TEST(RealCellCountersTest, SoftwareCountersPerRoleFromThreadsToTable) {
   control::PinningHooks placement({});
   engine::CompositeHooks hooks({&placement, &counters});
   config::CellSpec spec = engine::SpecFor(*usable, 65536, 2);
-  engine::RunnerConfig config;
-  config.warmup = absl::Milliseconds(50);
-  config.duration = absl::Milliseconds(300);
   engine::LoopbackNetwork net;
-  engine::CellResult cell =
-      engine::RunCell(spec, engine::PluginsOf(*usable), config, net, &hooks);
+  engine::CellResult cell = engine::RunCell(
+      spec, engine::PluginsOf(*usable),
+      engine::ShortConfig(absl::Milliseconds(300)), net, &hooks);
   ASSERT_TRUE(cell.status.ok()) << cell.status;
   record::PerfCounter first =
       ByEvent(cell.sample.connections(0).server())["task-clock"];

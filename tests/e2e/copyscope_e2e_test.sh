@@ -7,13 +7,7 @@ set -uo pipefail
 bin="$1"
 shift
 expected=("$@")
-tmp="${TEST_TMPDIR:?}"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "$(dirname "$0")/lib.sh"
 
 # --- copyscope --version ----------------------------------------------------
 if ! out=$("$bin" --version); then
@@ -209,8 +203,4 @@ rc=$?
 [[ $(cat "$tmp/full/x") == keep && $(ls "$tmp/full" | wc -l) -eq 1 ]] ||
   fail "non-empty --out was touched"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "PASS"
+finish

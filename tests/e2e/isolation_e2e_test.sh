@@ -10,13 +10,7 @@ bin="$1"
 hybrid="$2"
 shift 2
 expected=("$@")
-tmp="${TEST_TMPDIR:?}"
-failures=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "$(dirname "$0")/lib.sh"
 
 # Runs copyscope; leaves stdout/stderr in $tmp/out and $tmp/err, exit in $rc.
 cs() {
@@ -177,8 +171,4 @@ else
   grep -q '"key":"mtu","value":"9000"' <<<"$header" || fail "mtu not 9000"
 fi
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures check(s) failed" >&2
-  exit 1
-fi
-echo "PASS"
+finish

@@ -42,14 +42,7 @@ class RecvPairsTest : public InTreePluginsTest {
 
   CellResult RunPair(const config::CellSpec& spec, const plugins::Plugin& tx,
                      const plugins::Plugin& rx) {
-    return RunCell(spec, PluginsOf(tx, &rx), Short(), net_, nullptr);
-  }
-
-  static RunnerConfig Short() {
-    RunnerConfig c;
-    c.warmup = absl::Milliseconds(50);
-    c.duration = absl::Milliseconds(200);
-    return c;
+    return RunCell(spec, PluginsOf(tx, &rx), ShortConfig(), net_, nullptr);
   }
 
   using Counts = google::protobuf::RepeatedPtrField<record::NamedCount>;
@@ -72,10 +65,13 @@ class RecvPairsTest : public InTreePluginsTest {
   LoopbackNetwork net_;
 };
 
+// var names a variable, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define FIND_OR_SKIP(var, name)                        \
   std::string why_##var;                               \
   const plugins::Plugin* var = Find(name, &why_##var); \
   if (var == nullptr) GTEST_SKIP() << why_##var
+// NOLINTEND(bugprone-macro-parentheses)
 
 TEST_F(RecvPairsTest, TwoCopySenderUringReceiver) {
   FIND_OR_SKIP(tx, "two_copy");
@@ -90,7 +86,8 @@ TEST_F(RecvPairsTest, TwoCopySenderUringReceiver) {
   EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
   // The receiver's counters are uring_recv's; the sender's are two_copy's.
   EXPECT_GT(Get(r.sample.client_counters(), "recv_completions"), 0u);
-  EXPECT_LE(Get(r.sample.client_counters(), "in_place_messages"), c.rx_messages_total());
+  EXPECT_LE(Get(r.sample.client_counters(), "in_place_messages"),
+            c.rx_messages_total());
   EXPECT_FALSE(Has(r.sample.server_counters(), "recv_completions"));
   EXPECT_GT(Get(r.sample.server_counters(), "send_calls"), 0u);
 }

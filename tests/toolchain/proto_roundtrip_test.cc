@@ -1,8 +1,9 @@
 // Proves that proto_library + cc_proto_library work through the offline
-// protobuf wrapper (third_party/com_google_protobuf): generate, link, round-trip.
-#include <string>
-
+// protobuf wrapper (third_party/com_google_protobuf): generate, link,
+// round-trip.
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "tests/toolchain/sample.pb.h"
 

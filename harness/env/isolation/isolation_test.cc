@@ -19,19 +19,10 @@
 #include "gtest/gtest.h"
 #include "harness/env/isolation/errors.h"
 #include "harness/env/isolation/probe.h"
+#include "harness/env/isolation/testing.h"
 
 namespace copyscope::isolation {
 namespace {
-
-#define NETNS_OR_SKIP(var, options)                                      \
-  absl::StatusOr<std::unique_ptr<Isolation>> var##_or =                  \
-      Isolation::CreateNetns(options);                                   \
-  if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) { \
-    GTEST_SKIP() << "network namespaces not permitted here: "            \
-                 << var##_or.status().message();                         \
-  }                                                                      \
-  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                       \
-  Isolation& var = **var##_or
 
 bool Exists(const std::string& ifname) {
   return if_nametoindex(ifname.c_str()) != 0;

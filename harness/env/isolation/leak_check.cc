@@ -63,14 +63,14 @@ std::vector<std::string> ReferencesTo(uint64_t inode) {
   const std::string want = absl::StrCat("net:[", inode, "]");
   std::vector<std::string> found;
   for (const std::string& pid : List("/proc", true)) {
-    const std::string base = "/proc/" + pid;
+    const std::string base = absl::StrCat("/proc/", pid);
     for (const std::string& tid : List(base + "/task", true)) {
-      if (ReadLink(base + "/task/" + tid + "/ns/net") == want) {
+      if (ReadLink(absl::StrCat(base, "/task/", tid, "/ns/net")) == want) {
         found.push_back(absl::StrCat("pid ", pid, " thread ", tid));
       }
     }
     for (const std::string& fd : List(base + "/fd", true)) {
-      if (ReadLink(base + "/fd/" + fd) == want) {
+      if (ReadLink(absl::StrCat(base, "/fd/", fd)) == want) {
         found.push_back(absl::StrCat("pid ", pid, " fd ", fd));
       }
     }
@@ -248,7 +248,9 @@ absl::Status NsidWatch::AwaitDeleted(const std::set<int>& ids,
     ssize_t n = recv(events_, buf, sizeof(buf), 0);
     if (n < 0) return ErrnoError("recv RTNLGRP_NSID");
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len);
+    // NLMSG_OK compares the header's unsigned length with the int one.
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf);
+         NLMSG_OK(h, len);  // NOLINT(clang-diagnostic-sign-compare)
          h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type != RTM_DELNSID) continue;
       int attr_len =

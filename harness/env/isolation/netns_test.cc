@@ -17,7 +17,9 @@
 namespace copyscope::isolation {
 namespace {
 
-// A namespace fd, or a skip when this environment forbids namespaces.
+// A namespace fd, or a skip when this environment forbids namespaces. var
+// names a variable, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define NEW_NAMESPACE_OR_SKIP(var)                                       \
   absl::StatusOr<int> var##_or = NewNamespace();                         \
   if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) { \
@@ -32,6 +34,7 @@ namespace {
   } var##_closer {                                                       \
     var                                                                  \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 
 uint64_t Here() {
   absl::StatusOr<uint64_t> inode = CurrentNamespaceInode();

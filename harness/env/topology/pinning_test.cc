@@ -253,10 +253,11 @@ TEST(PinningErrorsTest, MoreThreadsThanThePool) {
 
 TEST(PinningErrorsTest, CpuNotPresent) {
   Topology t = Fixture("hybrid_i7_12700.xml");
-  ExpectError(PlanPinning(t, Options("cpus:0-3,64", "none"), 1).status(),
-              "--pin-server=cpus:0-3,64: CPU 64 is not in the topology of "
-              "harness/env/topology/testdata/hybrid_i7_12700.xml (CPUs 0-19); fix: "
-              "pick CPUs listed by `copyscope topo`");
+  ExpectError(
+      PlanPinning(t, Options("cpus:0-3,64", "none"), 1).status(),
+      "--pin-server=cpus:0-3,64: CPU 64 is not in the topology of "
+      "harness/env/topology/testdata/hybrid_i7_12700.xml (CPUs 0-19); fix: "
+      "pick CPUs listed by `copyscope topo`");
 }
 
 TEST(PinningErrorsTest, SmtPairNeedsBothRoles) {
@@ -349,10 +350,11 @@ TEST(FormatPlanTest, ShowsPoolsRowsAndFallbacks) {
   absl::StatusOr<PinPlan> plan = PlanPinning(t, Options("pcore", "ecore"), 2);
   ASSERT_TRUE(plan.ok()) << plan.status();
   const std::string text = FormatPlan(*plan, t);
-  EXPECT_THAT(text, HasSubstr("pinning plan for 2 connections on "
-                              "harness/env/topology/testdata/hybrid_i7_12700.xml: "
-                              "--pin-server=pcore --pin-client=ecore "
-                              "--pin-fallback=error\n"));
+  EXPECT_THAT(text,
+              HasSubstr("pinning plan for 2 connections on "
+                        "harness/env/topology/testdata/hybrid_i7_12700.xml: "
+                        "--pin-server=pcore --pin-client=ecore "
+                        "--pin-fallback=error\n"));
   EXPECT_THAT(text, HasSubstr("server pool: 0-15\nclient pool: 16-19\n"));
   EXPECT_THAT(Cells(text, "CONN"),
               ElementsAre("CONN", "SERVER CPU", "SERVER CORE", "CLIENT CPU",

@@ -137,15 +137,8 @@ std::string Plural(int n, absl::string_view one, absl::string_view many) {
 }  // namespace
 
 absl::string_view CoreClassName(CoreClass c) {
-  switch (c) {
-    case CoreClass::kPerformance:
-      return "P-core";
-    case CoreClass::kEfficiency:
-      return "E-core";
-    case CoreClass::kUniform:
-      break;
-  }
-  return "core";
+  static constexpr absl::string_view kNames[] = {"core", "P-core", "E-core"};
+  return kNames[static_cast<size_t>(c)];
 }
 
 absl::StatusOr<Topology> Topology::Discover() {
