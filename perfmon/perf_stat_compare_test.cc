@@ -92,7 +92,7 @@ TEST(PerfStatCompareTest, SoftwareCountsAgreeWithPerfStat) {
 
   // perf stat's count of the same workload, as a process.
   const char* tmp = getenv("TEST_TMPDIR");
-  const std::string out = absl::StrCat(tmp ? tmp : "/tmp", "/perf_stat.csv");
+  const std::string out = absl::StrCat(tmp, "/perf_stat.csv");
   const int rc = RunProcess({kPerf, "stat", "-x,", "-o", out, "-e", kEvents,
                              "--", RunfilePath("perfmon/page_toucher"),
                              std::to_string(kPages), std::to_string(kSpins)});

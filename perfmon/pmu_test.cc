@@ -17,7 +17,7 @@ class FakeSysfs {
  public:
   FakeSysfs() {
     const char* tmp = getenv("TEST_TMPDIR");
-    std::string pattern = absl::StrCat(tmp ? tmp : "/tmp", "/sysfs.XXXXXX");
+    std::string pattern = absl::StrCat(tmp, "/sysfs.XXXXXX");
     root_ = mkdtemp(pattern.data());
   }
   const std::string& root() const { return root_; }

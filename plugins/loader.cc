@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace copyscope::plugins {
@@ -26,8 +28,14 @@ std::string BaseName(const std::string& path) {
 
 // Returns "" if path starts with the ELF magic, else why it is not loadable.
 std::string CheckElf(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return std::string("cannot open: ") + std::strerror(errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return "not a regular file";
+  }
   char magic[4] = {0, 0, 0, 0};
   ssize_t n;
   do {
@@ -50,9 +58,18 @@ bool ValidName(const char* name) {
   return true;
 }
 
+// The directories seen, by device and inode: a symlink loop (or two links to
+// one directory) is walked once.
+using Seen = std::set<std::pair<dev_t, ino_t>>;
+
 void CollectSharedObjects(const std::string& dir, std::vector<std::string>* out,
-                          int depth) {
-  if (depth > 16) return;  // runfiles trees are shallow; stop symlink loops
+                          int depth, Seen* seen) {
+  if (depth > 16) return;  // runfiles trees are shallow
+  struct stat self;
+  if (stat(dir.c_str(), &self) != 0 ||
+      !seen->emplace(self.st_dev, self.st_ino).second) {
+    return;
+  }
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return;
   while (struct dirent* e = readdir(d)) {
@@ -63,7 +80,7 @@ void CollectSharedObjects(const std::string& dir, std::vector<std::string>* out,
     struct stat st;
     if (stat(path.c_str(), &st) != 0) continue;  // dangling link: skip
     if (S_ISDIR(st.st_mode)) {
-      CollectSharedObjects(path, out, depth + 1);
+      CollectSharedObjects(path, out, depth + 1, seen);
     } else if (S_ISREG(st.st_mode) && name.size() > 3 &&
                name.compare(name.size() - 3, 3, ".so") == 0) {
       out->push_back(path);
@@ -218,7 +235,8 @@ bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
     return false;
   }
   std::vector<std::string> files;
-  CollectSharedObjects(dir, &files, 0);
+  Seen seen;
+  CollectSharedObjects(dir, &files, 0, &seen);
   std::sort(files.begin(), files.end());
   for (const std::string& f : files) LoadFile(f);
   return true;

@@ -3,6 +3,7 @@
 #include "plugins/loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -136,6 +137,31 @@ TEST(LoaderTest, ADirectoryOfBrokenPluginsStillLoadsTheGoodOnes) {
   for (size_t i = 1; i < set.plugins().size(); ++i) {
     EXPECT_LT(set.plugins()[i - 1].path, set.plugins()[i].path);
   }
+}
+
+TEST(LoaderTest, AFifoIsRejectedWithoutWaitingForAWriter) {
+  const std::string fifo = std::string(std::getenv("TEST_TMPDIR")) + "/p.so";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  PluginSet set;
+  Plugin p = set.LoadFile(fifo);  // would block in open() without O_NONBLOCK
+  EXPECT_EQ(p.status, PluginStatus::kRejected);
+  EXPECT_EQ(p.reason, "not a regular file");
+}
+
+TEST(LoaderTest, SymlinkLoopsAreWalkedOnce) {
+  // Every directory links back to the top twice: without remembering what
+  // it saw, the walk would branch 2^16 ways before its depth limit.
+  const std::string top = std::string(std::getenv("TEST_TMPDIR")) + "/loop";
+  ASSERT_EQ(mkdir(top.c_str(), 0755), 0);
+  ASSERT_EQ(symlink(top.c_str(), (top + "/a").c_str()), 0);
+  ASSERT_EQ(symlink(top.c_str(), (top + "/b").c_str()), 0);
+  ASSERT_EQ(symlink(Fixture("fixture_ok.so").c_str(), (top + "/ok.so").c_str()),
+            0);
+  PluginSet set;
+  std::string error;
+  ASSERT_TRUE(set.LoadDirectory(top, &error)) << error;
+  ASSERT_EQ(set.plugins().size(), 1u);
+  EXPECT_EQ(set.plugins()[0].status, PluginStatus::kOk);
 }
 
 TEST(LoaderTest, AMissingDirectoryIsAnError) {

@@ -1,7 +1,8 @@
-// Ctrl-C for a run: SIGINT and SIGTERM are blocked in every thread and
+// Ctrl-C for a run: SIGINT, SIGTERM and SIGHUP are blocked in every thread and
 // taken by one watcher thread, which sets a flag the sweep and the runner
 // poll; the run then stops after (or cuts short) the current sample and
-// saves what it finished. A second signal exits at once with status 130.
+// saves what it finished, its record ended "interrupted". A second signal
+// exits at once with status 130 (the record then has no trailer: incomplete).
 //
 //   const std::atomic<bool>& stop = WatchInterrupts();  // before any thread
 //   ... RunSweep(..., config.interrupt = &stop ...) ...

@@ -48,7 +48,14 @@ std::string Cpu(const record::Cell& c) {
 
 std::string Status(const record::Cell& c) {
   if (c.status() != "ok") return c.status();
-  return c.unstable() ? "ok, unstable" : "ok";
+  std::string out = c.unstable() ? "ok, unstable" : "ok";
+  const record::Aggregate* starved = Find(c, "starved_connections");
+  if (starved != nullptr && starved->max() > 0) {
+    absl::StrAppend(&out, ", starved: up to ",
+                    static_cast<int64_t>(starved->max()), " of ",
+                    c.key().threads(), " connections");
+  }
+  return out;
 }
 
 std::string StreamTable(const std::vector<const record::Cell*>& cells) {

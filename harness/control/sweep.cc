@@ -32,9 +32,10 @@ engine::CellResult InProcessSides::RunSample(const config::CellSpec& cell) {
   return engine::RunCell(cell, *plugins, config_, network_, hooks_);
 }
 
-SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
-                      Sides& sides, record::Run* run,
-                      const std::function<void(const record::Run&)>& after) {
+SweepOutcome RunSweep(
+    const config::Plan& plan, const SweepConfig& config, Sides& sides,
+    record::Run* run,
+    const std::function<absl::Status(const record::Run&)>& after) {
   SweepOutcome out;
   std::vector<record::Cell> cells(plan.cells.size());
   for (size_t k = 0; k < plan.cells.size(); ++k) {
@@ -46,8 +47,9 @@ SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
   auto interrupted = [&] {
     return config.interrupt != nullptr && config.interrupt->load();
   };
-  for (int rep = 1; rep <= config.reps && !interrupted(); ++rep) {
-    for (size_t k = 0; k < plan.cells.size() && !interrupted(); ++k) {
+  auto going = [&] { return out.stopped.ok() && !interrupted(); };
+  for (int rep = 1; rep <= config.reps && going(); ++rep) {
+    for (size_t k = 0; k < plan.cells.size() && going(); ++k) {
       const config::CellSpec& spec = plan.cells[k];
       if (config.progress) {
         std::string eta = done == 0
@@ -74,7 +76,7 @@ SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
       for (const record::Cell& c : cells) {
         if (c.samples_size() > 0) *run->add_cells() = c;
       }
-      if (after) after(*run);
+      if (after) out.stopped = after(*run);
     }
   }
   if (config.progress) {

@@ -10,7 +10,7 @@
 //   config.reps = 3;
 //   config.interrupt = &interrupted;      // set by the SIGINT watcher
 //   SweepOutcome out = RunSweep(plan, config, sides, &run,
-//       [&](const record::Run& r) { WriteRunFiles(dir, r); });
+//       [&](const record::Run& r) { return WriteRunFiles(dir, r, ""); });
 //
 // Progress, when config.progress is set, is one line on stderr rewritten
 // in place: "cell k/n rep r: transport size threads  ETA mm:ss".
@@ -68,13 +68,18 @@ struct SweepOutcome {
   int failed_samples = 0;  // of which failed
   bool interrupted = false;
   int cells_kept = 0;  // cells with at least one sample
+  // The callback's error that stopped the sweep (e.g. a full disk); OK if
+  // none did.
+  absl::Status stopped;
 };
 
 // Fills run->cells (plan order, cells with at least one sample). The
-// callback runs after every recorded sample.
-SweepOutcome RunSweep(const config::Plan& plan, const SweepConfig& config,
-                      Sides& sides, record::Run* run,
-                      const std::function<void(const record::Run&)>& after);
+// callback runs after every recorded sample; an error from it stops the
+// sweep at once (SweepOutcome::stopped).
+SweepOutcome RunSweep(
+    const config::Plan& plan, const SweepConfig& config, Sides& sides,
+    record::Run* run,
+    const std::function<absl::Status(const record::Run&)>& after);
 
 // "mm:ss" (or "h:mm:ss" from an hour), for the ETA.
 std::string FormatEta(absl::Duration d);

@@ -65,7 +65,10 @@ TEST(SweepTest, EmptyPlanRecordsNothing) {
   record::Run run;
   int calls = 0;
   SweepOutcome out = RunSweep(config::Plan(), SweepConfig(), sides, &run,
-                              [&](const record::Run&) { ++calls; });
+                              [&](const record::Run&) {
+                                ++calls;
+                                return absl::OkStatus();
+                              });
   EXPECT_EQ(out.samples, 0);
   EXPECT_FALSE(out.interrupted);
   EXPECT_EQ(calls, 0);
@@ -91,6 +94,7 @@ TEST(SweepTest, RepetitionsAreInterleavedAcrossCells) {
             order.emplace_back(c.key().size(), c.samples(n - 1).rep());
           }
         }
+        return absl::OkStatus();
       });
   EXPECT_EQ(out.samples, 6);
   EXPECT_EQ(out.failed_samples, 0);
@@ -134,6 +138,21 @@ TEST(SweepTest, ASampleCutShortByAnInterruptIsNotRecorded) {
   EXPECT_EQ(out.samples, 2);
   EXPECT_EQ(out.cells_kept, 2);
   EXPECT_EQ(run.cells(0).samples_size(), 1);
+}
+
+TEST(SweepTest, AnErrorOfTheCallbackStopsTheSweepAtOnce) {
+  FakeSides sides;
+  record::Run run;
+  int writes = 0;
+  SweepOutcome out =
+      RunSweep(TwoCells(), SweepConfig(), sides, &run, [&](const record::Run&) {
+        return ++writes == 2 ? absl::ResourceExhaustedError("disk full")
+                             : absl::OkStatus();
+      });
+  EXPECT_EQ(sides.calls, 2);  // no sample after the failed write
+  EXPECT_EQ(out.samples, 2);
+  EXPECT_EQ(out.stopped.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_FALSE(out.interrupted);
 }
 
 TEST(SweepTest, AnInterruptBeforeTheStartRecordsNothing) {

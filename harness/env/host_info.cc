@@ -98,4 +98,20 @@ record::Host CollectHost(const std::string& interface, std::optional<int> mtu) {
   return h;
 }
 
+std::optional<uint64_t> MemAvailableBytes(const std::string& meminfo) {
+  std::ifstream in(meminfo);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!absl::StartsWith(line, "MemAvailable:")) continue;
+    absl::string_view rest = absl::StripAsciiWhitespace(
+        absl::string_view(line).substr(sizeof("MemAvailable:") - 1));
+    uint64_t kib = 0;
+    if (absl::EndsWith(rest, " kB") &&
+        absl::SimpleAtoi(rest.substr(0, rest.size() - 3), &kib)) {
+      return kib * 1024;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace copyscope::env

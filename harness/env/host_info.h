@@ -11,6 +11,7 @@
 #ifndef COPYSCOPE_HARNESS_ENV_HOST_INFO_H_
 #define COPYSCOPE_HARNESS_ENV_HOST_INFO_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ const std::vector<std::string>& RecordedSysctls();
 // /sys/class/net/<interface>/mtu (e.g. an interface inside a namespace).
 record::Host CollectHost(const std::string& interface,
                          std::optional<int> mtu = std::nullopt);
+
+// MemAvailable of a /proc/meminfo file, in bytes; empty when it cannot be
+// read.
+std::optional<uint64_t> MemAvailableBytes(
+    const std::string& meminfo = "/proc/meminfo");
 
 }  // namespace copyscope::env
 

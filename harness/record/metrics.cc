@@ -84,6 +84,12 @@ const std::vector<MetricDef>& Table() {
        0, ""},
       {"{role}_llc_misses", "misses", "last-level cache misses of the role",
        "sum of the threads' cache-misses (perf)", kLower, "", nullptr, 0, ""},
+      {"starved_connections", "connections",
+       "connections that received nothing in their measured interval (no "
+       "CPU time for them while the others ran)",
+       "count of connections with no message in their window; the rates "
+       "above add only the others",
+       kNeither, "", nullptr, 0, ""},
       {"zc_copied_fraction", "fraction",
        "zero-copy sends the kernel copied anyway",
        "zerocopy_copied / zerocopy_completions of both sides' plugin counters",
@@ -325,15 +331,21 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
   Metrics m;
   double bits_per_s = 0, msgs_per_s = 0, us_per_msg = 0, bytes = 0;
   double window_sum = 0;
+  int starved = 0;
   for (const Connection& c : sample->connections()) {
-    if (c.window_s() <= 0 || c.messages() == 0) return;  // nothing measured
+    if (c.window_s() <= 0 || c.messages() == 0) {
+      ++starved;  // moved nothing in its interval: adds nothing
+      continue;
+    }
     bits_per_s += static_cast<double>(c.bytes()) * 8 / c.window_s();
     msgs_per_s += static_cast<double>(c.messages()) / c.window_s();
     us_per_msg += c.window_s() * 1e6 / static_cast<double>(c.messages());
     bytes += static_cast<double>(c.bytes());
     window_sum += c.window_s();
   }
-  const double n = static_cast<double>(sample->connections_size());
+  if (starved == sample->connections_size()) return;  // nothing measured
+  const double n = static_cast<double>(sample->connections_size() - starved);
+  m["starved_connections"] = starved;
   m["bytes"] = bytes;
   m["throughput_gbps"] = bits_per_s / 1e9;
   if (rr) {

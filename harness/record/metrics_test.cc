@@ -120,7 +120,7 @@ TEST(DeriveMetricsTest, AFailedOrEmptySampleGetsNone) {
   DeriveMetrics(Key("stream"), &s);
   EXPECT_EQ(s.metrics_size(), 0);
   Sample quiet = Stream();
-  quiet.mutable_connections(1)->set_messages(0);
+  for (Connection& c : *quiet.mutable_connections()) c.set_messages(0);
   DeriveMetrics(Key("stream"), &quiet);
   EXPECT_EQ(quiet.metrics_size(), 0);
   // Derivation replaces what was there.
@@ -129,6 +129,23 @@ TEST(DeriveMetricsTest, AFailedOrEmptySampleGetsNone) {
   const int n = again.metrics_size();
   DeriveMetrics(Key("stream"), &again);
   EXPECT_EQ(again.metrics_size(), n);
+}
+
+TEST(DeriveMetricsTest, AStarvedConnectionAddsNothingAndIsCounted) {
+  Sample s = Stream();
+  // Connection 1 (the 1 s one) got no CPU in its interval.
+  s.mutable_connections(1)->set_messages(0);
+  s.mutable_connections(1)->set_bytes(0);
+  s.mutable_connections(1)->set_window_s(5e-8);
+  DeriveMetrics(Key("stream"), &s);
+  std::map<std::string, double> m = Metrics(s);
+  EXPECT_DOUBLE_EQ(m["starved_connections"], 1);
+  EXPECT_DOUBLE_EQ(m["throughput_gbps"], 0.016);  // connection 0 alone
+  EXPECT_DOUBLE_EQ(m["messages_per_sec"], 2000);
+  EXPECT_DOUBLE_EQ(m["mean_us_per_msg"], 500);
+  Sample fine = Stream();
+  DeriveMetrics(Key("stream"), &fine);
+  EXPECT_DOUBLE_EQ(Metrics(fine)["starved_connections"], 0);
 }
 
 TEST(RolePerfTest, SumsTheRolesThreadsAndDerivesFigures) {

@@ -72,7 +72,10 @@ else
   done
   # run.jsonl: the header line, then one line per cell.
   lines=$(wc -l <"$run_dir/run.jsonl")
-  [[ $lines -eq $((${#expected[@]} + 1)) ]] || fail "run.jsonl has $lines lines"
+  # The header, one line per cell, the trailer.
+  [[ $lines -eq $((${#expected[@]} + 2)) ]] || fail "run.jsonl has $lines lines"
+  tail -1 "$run_dir/run.jsonl" | grep -q '^{"trailer":{"state":"complete",' ||
+    fail "run.jsonl does not end with a complete trailer"
   head -1 "$run_dir/run.jsonl" | grep -Eq '"schema_version":[0-9]+' ||
     fail "run.jsonl header has no schema_version"
 fi
@@ -168,6 +171,10 @@ kept=$(($(wc -l <"$int_dir/summary.csv") - 1))
 [[ $kept -ge 1 ]] || fail "interrupted run kept no cell"
 "$bin" show "$int_dir" >"$tmp/int_show.out" 2>&1 || fail "show of an interrupted run failed"
 grep -q '^interrupted:' "$tmp/int_show.out" || fail "show does not say the run was interrupted"
+head -1 "$tmp/int_show.out" | grep -q '^record: interrupted; [0-9]* of [0-9]* cells$' ||
+  fail "show's first line does not say the record ends interrupted: $(head -1 "$tmp/int_show.out")"
+tail -1 "$int_dir/run.jsonl" | grep -q '^{"trailer":{"state":"interrupted",' ||
+  fail "the interrupted run's record does not end interrupted"
 
 # --- bad input: one line on stderr, exit 2, nothing written -------------------
 expect_usage_error() {

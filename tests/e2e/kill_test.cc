@@ -129,7 +129,7 @@ TEST(KillTest, SigkillMidRunLeavesNoNamespaceVethOrProcess) {
   Child run;
   Spawn({CopyscopePath(), "run", "--isolation=netns", "--sizes=64K",
          "--threads=2", "--duration=30s", "--warmup=100ms", "--reps=1",
-         absl::StrCat("--out=", tmp != nullptr ? tmp : "/tmp", "/killed")},
+         absl::StrCat("--out=", tmp, "/killed")},
         &run);
   if (HasFatalFailure()) return;
 

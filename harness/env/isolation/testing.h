@@ -11,14 +11,14 @@
 #include "gtest/gtest.h"
 #include "harness/env/isolation/isolation.h"
 
-#define NETNS_OR_SKIP(var, options)                                      \
-  absl::StatusOr<std::unique_ptr<::copyscope::isolation::Isolation>>     \
+#define NETNS_OR_SKIP(var, options)                                       \
+  absl::StatusOr<std::unique_ptr<::copyscope::isolation::Isolation>>      \
       var##_or = ::copyscope::isolation::Isolation::CreateNetns(options); \
-  if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) { \
-    GTEST_SKIP() << "network namespaces not permitted here: "            \
-                 << var##_or.status().message();                         \
-  }                                                                      \
-  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                       \
+  if (var##_or.status().code() == absl::StatusCode::kPermissionDenied) {  \
+    GTEST_SKIP() << "network namespaces not permitted here: "             \
+                 << var##_or.status().message();                          \
+  }                                                                       \
+  ASSERT_TRUE(var##_or.ok()) << var##_or.status();                        \
   ::copyscope::isolation::Isolation& var = **var##_or
 
 #endif  // COPYSCOPE_HARNESS_ENV_ISOLATION_TESTING_H_

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <hwloc.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -152,13 +153,22 @@ absl::StatusOr<Topology> Topology::Discover() {
 }
 
 absl::StatusOr<Topology> Topology::FromXmlFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "cannot read topology XML '", path, "': ", std::strerror(errno),
         "; fix: pass a file written by `lstopo --of xml`"));
   }
+  struct stat st;
+  const bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   close(fd);
+  if (!regular) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "topology XML '", path,
+        "' is not a regular file; fix: pass a file written by `lstopo --of "
+        "xml`"));
+  }
   HwlocHandle h;
   if (!h.Init()) {
     return absl::InternalError("hwloc_topology_init failed");

@@ -1,6 +1,7 @@
 #include "harness/env/topology/topology.h"
 
 #include <sched.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -161,14 +162,23 @@ TEST(TopologyTest, MissingXmlIsInvalidArgumentNamingTheFile) {
 }
 
 TEST(TopologyTest, GarbageXmlIsInvalidArgumentNamingTheFile) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(tmp ? tmp : "/tmp") + "/garbage.xml";
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/garbage.xml";
   std::ofstream(path) << "<topology version=\"2.0\"><object type=\"nonsense";
   absl::StatusOr<Topology> t = Topology::FromXmlFile(path);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(t.status().message(), HasSubstr(path));
   EXPECT_THAT(t.status().message(), HasSubstr("lstopo --of xml"));
+}
+
+TEST(TopologyTest, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/t.xml";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  absl::StatusOr<Topology> t = Topology::FromXmlFile(path);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(t.status().message(), HasSubstr("not a regular file"));
 }
 
 LogicalCpu Cpu(int cpu, int core) {

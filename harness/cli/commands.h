@@ -1,0 +1,36 @@
+// The subcommands behind cli.h's Main, one file each, and the helpers they
+// share. Each returns the process's exit code (cli.h lists them).
+//
+//   return RunCommand(invocation.run);       // run_command.cc
+//   return ShowCommand(invocation.show_dir); // show_command.cc
+#ifndef COPYSCOPE_HARNESS_CLI_COMMANDS_H_
+#define COPYSCOPE_HARNESS_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "harness/config/options.h"
+
+namespace copyscope::cli {
+
+// `copyscope run`: plan, check, claim the results directory, sweep, write.
+int RunCommand(const config::RunOptions& options);
+
+// `copyscope show DIR`: the table of a saved run, after what its record
+// says of itself (exit 0 for a record that ends with its trailer, whatever
+// ended the run; 1 for an incomplete one; 2 damaged or unreadable).
+int ShowCommand(const std::string& dir);
+
+// `copyscope list`: the plugins found.
+int ListCommand(const config::RunOptions& options);
+
+// One line on stderr, "copyscope: <message>"; returns the usage exit code.
+int UsageError(const absl::Status& s);
+
+// Each note on its own line on stderr.
+void PrintNotes(const std::vector<std::string>& notes);
+
+}  // namespace copyscope::cli
+
+#endif  // COPYSCOPE_HARNESS_CLI_COMMANDS_H_

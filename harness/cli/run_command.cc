@@ -1,0 +1,186 @@
+// `copyscope run`. Everything that can be refused is refused before any
+// cell runs (exit 2, one line, nothing written): the flags, the plan, the
+// plugins' options (each opened once with them), the memory the largest
+// cell needs, the isolation, and the results directory, which is then
+// claimed and locked for the run. While the sweep goes on the record is
+// rewritten after every sample without a trailer; the last write ends it
+// "complete", "interrupted" or "stopped: <why>" (a write error, e.g. a full
+// disk, stops the sweep at once and the record still ends consistently).
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "harness/cli/cli.h"
+#include "harness/cli/commands.h"
+#include "harness/cli/interrupt.h"
+#include "harness/cli/perf_report.h"
+#include "harness/cli/table.h"
+#include "harness/config/plan.h"
+#include "harness/control/run_environment.h"
+#include "harness/control/sweep.h"
+#include "harness/engine/plugins.h"
+#include "harness/engine/preflight.h"
+#include "harness/engine/runner.h"
+#include "harness/env/host_info.h"
+#include "harness/record/files.h"
+#include "harness/record/output_dir.h"
+#include "harness/record/record.h"
+#include "plugins/loader.h"
+
+namespace copyscope::cli {
+namespace {
+
+std::string GiB(uint64_t bytes) {
+  return absl::StrFormat("%.1f GiB", static_cast<double>(bytes) / (1 << 30));
+}
+
+// The largest cell's messages must fit in the memory available, with room
+// for everything else.
+absl::Status CheckMemory(const config::RunOptions& options, uint64_t need) {
+  std::optional<uint64_t> available = env::MemAvailableBytes();
+  if (!available || need <= *available / 10 * 8) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--sizes and --threads: the largest cell needs about ", GiB(need),
+      " for its messages (every connection's send pool and receive buffer, "
+      "--fields=",
+      options.fields, "), more than 80% of the ", GiB(*available),
+      " available here; use smaller --sizes or fewer --threads"));
+}
+
+engine::RunnerConfig RunnerConfigOf(const config::RunOptions& options,
+                                    const std::atomic<bool>* interrupt) {
+  engine::RunnerConfig runner;
+  runner.warmup = options.warmup;
+  runner.duration = options.duration;
+  runner.io_timeout = options.io_timeout;
+  runner.messages = options.messages;
+  runner.warmup_messages = options.warmup_messages;
+  runner.interrupt = interrupt;
+  return runner;
+}
+
+// Writes the record. While the run goes on, room for a record of the same
+// size is kept aside; when that room cannot be had, or a write finds the
+// disk full, the run stops (ResourceExhausted) and its last write, with the
+// room given back, still fits.
+absl::Status Save(record::OutputDir& dir, const record::Run& run,
+                  const std::string& state) {
+  if (!state.empty()) dir.ReleaseRoom();
+  absl::StatusOr<uint64_t> bytes = record::WriteRunFiles(dir, run, state);
+  if (!bytes.ok()) return bytes.status();
+  if (state.empty() && !dir.KeepRoomFor(*bytes + (16 << 10))) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot keep room for the record in ", dir.path(),
+        ": No space left on device"));
+  }
+  return absl::OkStatus();
+}
+
+// "no space left on device" from "cannot write /x/run.pb: No space left on
+// device".
+std::string Why(const absl::Status& s) {
+  std::string m(s.message());
+  size_t colon = m.rfind(": ");
+  std::string why = colon == std::string::npos ? m : m.substr(colon + 2);
+  if (!why.empty()) why[0] = static_cast<char>(std::tolower(why[0]));
+  return why;
+}
+
+}  // namespace
+
+int RunCommand(const config::RunOptions& options) {
+  plugins::PluginSet set;
+  std::vector<std::string> notes;
+  absl::Status s = engine::LoadPlugins(options.sources, &set, &notes);
+  if (!s.ok()) return UsageError(s);
+  const std::vector<record::PluginInfo> plugins = engine::DescribePlugins(set);
+  absl::StatusOr<config::Plan> plan = config::MakePlan(options, plugins);
+  if (!plan.ok()) return UsageError(plan.status());
+  absl::StatusOr<std::unique_ptr<control::RunEnvironment>> env =
+      control::RunEnvironment::Prepare(options, *plan);
+  if (!env.ok()) return UsageError(env.status());
+  if (options.dry_run) return (*env)->DryRun(*plan);
+  const std::atomic<bool>& interrupted = WatchInterrupts();
+  const engine::RunnerConfig runner = RunnerConfigOf(options, &interrupted);
+  s = engine::CheckPluginOptions(set, *plan, runner);
+  if (!s.ok()) return UsageError(s);
+  s = CheckMemory(options, engine::LargestCellMemory(set, *plan, runner));
+  if (!s.ok()) return UsageError(s);
+  PrintNotes(notes);
+  PrintNotes(plan->notes);
+  PrintNotes(options.notes);
+  // Isolation (once for the run), pinning and counters; fills the record's
+  // context. Only --isolation=netns can fail, before anything is written.
+  record::RunContext run_context;
+  run_context.notes = options.notes;
+  s = (*env)->Start(&run_context);
+  if (!s.ok()) return UsageError(s);
+  absl::StatusOr<std::unique_ptr<record::OutputDir>> dir =
+      record::OutputDir::Claim(options.out);
+  if (!dir.ok()) return UsageError(dir.status());
+
+  record::Run run =
+      record::MakeRunHeader(options, *plan, plugins, run_context,
+                            (*dir)->name(), absl::Now());
+  control::InProcessSides sides(set, runner, (*env)->network(),
+                                (*env)->hooks());
+  control::SweepConfig config;
+  config.reps = options.reps;
+  config.max_cv = options.max_cv;
+  config.progress = isatty(STDERR_FILENO) == 1;
+  config.interrupt = &interrupted;
+  s = Save(**dir, run, "");
+  control::SweepOutcome outcome;
+  if (s.ok()) {
+    outcome = control::RunSweep(
+        *plan, config, sides, &run,
+        [&](const record::Run& r) { return Save(**dir, r, ""); });
+    s = outcome.stopped;
+  }
+  run.set_finished_utc(record::Rfc3339(absl::Now()));
+  run.set_interrupted(outcome.interrupted);
+  const std::string state = !s.ok()                ? "stopped: " + Why(s)
+                            : outcome.interrupted ? "interrupted"
+                                                  : "complete";
+  absl::Status saved = Save(**dir, run, state);
+
+  if (options.json) {
+    std::fputs(record::SummaryJson(run).c_str(), stdout);
+  } else {
+    std::fputs(FormatTable(run).c_str(), stdout);
+    std::fputs(FormatRunReport(run).c_str(), stdout);
+  }
+  std::fflush(stdout);
+  const std::string& path = (*dir)->path();
+  if (!s.ok() || !saved.ok()) {
+    std::fprintf(stderr,
+                 "copyscope: the run stopped: %s; %d of %zu cells are in %s%s\n",
+                 std::string((s.ok() ? saved : s).message()).c_str(),
+                 run.cells_size(), plan->cells.size(), path.c_str(),
+                 saved.ok() ? " (record ended \"stopped\")"
+                            : " (the record could not be ended: incomplete)");
+    return kExitFailed;
+  }
+  std::fprintf(options.json ? stderr : stdout,
+               "results: %s/summary.csv (record: run.pb, run.jsonl)\n",
+               path.c_str());
+  if (outcome.interrupted) {
+    std::fprintf(stderr, "interrupted: %d of %zu cells kept in %s\n",
+                 outcome.cells_kept, plan->cells.size(), path.c_str());
+    return kExitInterrupted;
+  }
+  if (outcome.failed_samples > 0) {
+    std::fprintf(stderr, "copyscope: %d of %d samples failed (see status)\n",
+                 outcome.failed_samples, outcome.samples);
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace copyscope::cli

@@ -1,0 +1,57 @@
+#include "harness/engine/side.h"
+
+#include <algorithm>
+
+#include "absl/time/time.h"
+#include "harness/engine/message_pool.h"
+
+namespace copyscope::engine {
+
+SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
+                  Side side, const RunnerConfig& config) {
+  using config::Direction;
+  using config::Mode;
+  SidePlan p;
+  const bool rr = cell.mode == Mode::kRequestResponse;
+  p.sends = rr || ((side == Side::kServer) ==
+                   (cell.direction == Direction::kServerToClient));
+  p.receives = rr || !p.sends;
+  p.tx_size = p.sends ? cell.size : 0;
+  p.rx_size = p.receives ? cell.size : 0;
+  if (rr) {
+    const bool client = side == Side::kClient;
+    p.tx_size = client ? cell.RequestSize() : cell.ResponseSize();
+    p.rx_size = client ? cell.ResponseSize() : cell.RequestSize();
+  }
+  const cs_transport* transport = plugins.transport;
+  p.async = transport != nullptr &&
+            (transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  if (p.sends) {
+    p.pool_count = p.async ? InFlight(p.tx_size, config.in_flight_bytes,
+                                      config.max_in_flight)
+                           : 1;
+  }
+  // A stream receiver may use a receive plugin of its own (--recv).
+  const bool own = p.sends || plugins.recv_transport == nullptr;
+  EndpointSpec& e = p.endpoint;
+  e.transport = own ? transport : plugins.recv_transport;
+  e.transport_name = own ? cell.transport : cell.recv_transport;
+  e.role = rr ? CS_ROLE_BOTH : p.sends ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
+  const int64_t ms = absl::ToInt64Milliseconds(config.io_timeout);
+  e.io_timeout_ms = ms > 1000000000 ? 1000000000 : static_cast<int>(ms);
+  const auto fields = [&](uint64_t size) {
+    return static_cast<uint32_t>(SplitFields(size, cell.fields).size());
+  };
+  e.max_fields = std::max(p.sends ? fields(p.tx_size) : 0u,
+                          p.receives ? fields(p.rx_size) : 0u);
+  e.max_batch = 1;
+  e.max_message_size = std::max(p.tx_size, p.rx_size);
+  e.options = own ? cell.options : cell.recv_options;
+  return p;
+}
+
+uint64_t SideMemory(const SidePlan& side) {
+  return side.tx_size * side.pool_count + side.rx_size;
+}
+
+}  // namespace copyscope::engine

@@ -1,0 +1,40 @@
+// What one side of a cell does, worked out from the cell alone: whether it
+// sends and receives, the sizes of what it sends and receives, how many
+// messages its pool holds, and the endpoint it opens (plugin, role, limits,
+// options). The runner opens exactly this; the checks before a sweep
+// (preflight.h) open and size the same.
+//
+//   SidePlan server = PlanSide(cell, plugins, Side::kServer, config);
+//   server.endpoint.fd = fd;
+//   absl::StatusOr<Endpoint> ep = Endpoint::Open(server.endpoint);
+#ifndef COPYSCOPE_HARNESS_ENGINE_SIDE_H_
+#define COPYSCOPE_HARNESS_ENGINE_SIDE_H_
+
+#include <cstdint>
+
+#include "harness/config/plan.h"
+#include "harness/engine/endpoint.h"
+#include "harness/engine/network.h"
+#include "harness/engine/runner.h"
+
+namespace copyscope::engine {
+
+struct SidePlan {
+  bool sends = false;
+  bool receives = false;
+  uint64_t tx_size = 0;    // bytes per message sent
+  uint64_t rx_size = 0;    // bytes per message received
+  uint32_t pool_count = 0; // messages of the send pool (0: sends nothing)
+  bool async = false;      // the sending plugin releases buffers later
+  EndpointSpec endpoint;   // fd unset
+};
+
+SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
+                  Side side, const RunnerConfig& config);
+
+// The memory a side's messages take: its send pool and receive buffer.
+uint64_t SideMemory(const SidePlan& side);
+
+}  // namespace copyscope::engine
+
+#endif  // COPYSCOPE_HARNESS_ENGINE_SIDE_H_
