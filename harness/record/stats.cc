@@ -47,4 +47,51 @@ bool IsUnstable(const Summary& s, double max_cv) {
   return s.cv.has_value() && *s.cv > max_cv;
 }
 
+namespace {
+constexpr double kSqrt2 = 1.41421356237309504880;
+constexpr double kSqrt2Pi = 2.50662827463100050242;
+}  // namespace
+
+double NormalCdf(double z) { return 0.5 * std::erfc(-z / kSqrt2); }
+
+double NormalTwoSidedP(double z) { return std::erfc(std::fabs(z) / kSqrt2); }
+
+double NormalQuantile(double p) {
+  if (!(p > 0 && p < 1)) return std::nan("");
+  // By symmetry, work in the lower half, where NormalCdf keeps its relative
+  // precision (1 - p is exact for p >= 0.5).
+  if (p > 0.5) return -NormalQuantile(1 - p);
+  // P. J. Acklam's rational approximation of the inverse normal CDF
+  // (relative error below 1.15e-9): a central region and a lower tail.
+  static constexpr double kA[] = {
+      -3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+      1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static constexpr double kB[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+                                  -1.556989798598866e+02, 6.680131188771972e+01,
+                                  -1.328068155288572e+01};
+  static constexpr double kC[] = {
+      -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static constexpr double kD[] = {7.784695709041462e-03, 3.224671290700398e-01,
+                                  2.445134137142996e+00, 3.754408661907416e+00};
+  double x;
+  if (p < 0.02425) {
+    double q = std::sqrt(-2 * std::log(p));
+    x = (((((kC[0] * q + kC[1]) * q + kC[2]) * q + kC[3]) * q + kC[4]) * q +
+         kC[5]) /
+        ((((kD[0] * q + kD[1]) * q + kD[2]) * q + kD[3]) * q + 1);
+  } else {
+    double q = p - 0.5;
+    double r = q * q;
+    x = (((((kA[0] * r + kA[1]) * r + kA[2]) * r + kA[3]) * r + kA[4]) * r +
+         kA[5]) *
+        q /
+        (((((kB[0] * r + kB[1]) * r + kB[2]) * r + kB[3]) * r + kB[4]) * r + 1);
+  }
+  // One Halley step on NormalCdf(x) - p brings it to double precision.
+  double e = NormalCdf(x) - p;
+  double u = e * kSqrt2Pi * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
 }  // namespace copyscope::record

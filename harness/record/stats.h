@@ -9,6 +9,13 @@
 //   bool unstable = IsUnstable(s, /*max_cv=*/0.05);
 //
 // With one value there is no interval and no CV: they stay empty, never 0.
+//
+// Also the standard normal distribution the rank and trend tests use
+// (robust.h, trend.h, rank_test.h):
+//
+//   NormalCdf(1.96);               // 0.975
+//   NormalQuantile(0.975);         // 1.959964
+//   NormalTwoSidedP(2.5);          // 0.012419, i.e. P(|Z| >= 2.5)
 #ifndef COPYSCOPE_HARNESS_RECORD_STATS_H_
 #define COPYSCOPE_HARNESS_RECORD_STATS_H_
 
@@ -38,6 +45,18 @@ Summary Summarize(const std::vector<double>& values);
 
 // True when the CV is known and above max_cv (a fraction, 0.05 = 5%).
 bool IsUnstable(const Summary& s, double max_cv);
+
+// P(Z <= z) for a standard normal Z; NaN for NaN.
+double NormalCdf(double z);
+
+// P(|Z| >= |z|), from erfc, so that small p-values keep their precision
+// (1 - NormalCdf would round them to 0); NaN for NaN.
+double NormalTwoSidedP(double z);
+
+// The z with NormalCdf(z) = p, for 0 < p < 1 (Acklam's rational
+// approximation refined by one Halley step: about 1e-15 relative); NaN for
+// any other p.
+double NormalQuantile(double p);
 
 }  // namespace copyscope::record
 

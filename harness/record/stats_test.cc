@@ -66,5 +66,44 @@ TEST(StatsTest, ZeroMeanHasNoCv) {
   EXPECT_TRUE(s.ci95_low.has_value());
 }
 
+// Reference values: scipy.stats.norm (SciPy 1.10.1): norm.cdf(z),
+// 2 * norm.sf(|z|) and norm.ppf(p).
+TEST(NormalTest, Cdf) {
+  EXPECT_NEAR(NormalCdf(-3), 0.0013498980316300933, 1e-16);
+  EXPECT_NEAR(NormalCdf(-1.959963984540054), 0.025, 1e-15);
+  EXPECT_DOUBLE_EQ(NormalCdf(0), 0.5);
+  EXPECT_NEAR(NormalCdf(0.5), 0.6914624612740131, 1e-15);
+  EXPECT_NEAR(NormalCdf(1), 0.8413447460685429, 1e-15);
+  EXPECT_TRUE(std::isnan(NormalCdf(std::nan(""))));
+}
+
+TEST(NormalTest, TwoSidedPKeepsSmallValues) {
+  EXPECT_DOUBLE_EQ(NormalTwoSidedP(0), 1.0);
+  EXPECT_NEAR(NormalTwoSidedP(1), 0.31731050786291415, 1e-15);
+  EXPECT_NEAR(NormalTwoSidedP(-2.5), 0.012419330651552265, 1e-16);
+  EXPECT_NEAR(NormalTwoSidedP(1.959963984540054), 0.05, 1e-15);
+  // 1 - NormalCdf(8) would be 6.7e-16: erfc keeps 1.2442e-15 exactly.
+  EXPECT_NEAR(NormalTwoSidedP(8), 1.244192114854348e-15, 1e-27);
+}
+
+TEST(NormalTest, Quantile) {
+  struct Case {
+    double p, z;
+  };
+  const Case cases[] = {
+      {1e-10, -6.361340902404056},   {0.001, -3.090232306167813},
+      {0.02425, -1.972961051311885}, {0.025, -1.9599639845400545},
+      {0.1, -1.2815515655446004},    {0.5, 0.0},
+      {0.8, 0.8416212335729143},     {0.975, 1.959963984540054},
+      {0.99, 2.3263478740408408},    {0.999999, 4.753424308817087},
+  };
+  for (const Case& c : cases) {
+    EXPECT_NEAR(NormalQuantile(c.p), c.z, 1e-13 * (1 + std::fabs(c.z))) << c.p;
+  }
+  for (double p : {0.0, 1.0, -0.5, 2.0, std::nan("")}) {
+    EXPECT_TRUE(std::isnan(NormalQuantile(p))) << p;
+  }
+}
+
 }  // namespace
 }  // namespace copyscope::record
