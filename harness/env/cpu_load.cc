@@ -149,8 +149,10 @@ absl::StatusOr<CpuSnapshot> ReadCpuSnapshot(const std::string& path) {
   }
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
+    const int error = errno;
+    return absl::Status(
+        absl::ErrnoToStatusCode(error),
+        absl::StrCat("cannot open ", path, ": ", std::strerror(error)));
   }
   // One read usually returns the whole file: the kernel formats it at once.
   std::string text(16384, '\0');
@@ -162,7 +164,8 @@ absl::StatusOr<CpuSnapshot> ReadCpuSnapshot(const std::string& path) {
     if (n < 0) {
       const int error = errno;
       close(fd);
-      return absl::InternalError(
+      return absl::Status(
+          absl::ErrnoToStatusCode(error),
           absl::StrCat("cannot read ", path, ": ", std::strerror(error)));
     }
     if (n == 0) break;

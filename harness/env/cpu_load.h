@@ -22,9 +22,8 @@
 // guest_nice to nice, so the guest columns are not read and nothing is
 // counted twice. A CPU whose delta cannot be known is left out of every
 // sum and named, never counted as zero: one that is online in only one
-// snapshot (hotplug) or whose counters went backwards (a CPU that was
-// offlined and brought back between the snapshots; iowait on a tickless
-// idle CPU is also known to step back).
+// snapshot (hotplug) or whose counters went backwards (hotplug between the
+// snapshots; iowait of a tickless idle CPU is also known to step back).
 //
 // Mapping to the record (for whoever adds it to record.proto): a Sample
 // would carry a `CpuLoad` message with `wall_s` (CpuLoad::wall), one
