@@ -75,9 +75,9 @@ absl::Status Save(record::OutputDir& dir, const record::Run& run,
   absl::StatusOr<uint64_t> bytes = record::WriteRunFiles(dir, run, state);
   if (!bytes.ok()) return bytes.status();
   if (state.empty() && !dir.KeepRoomFor(*bytes + (16 << 10))) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cannot keep room for the record in ", dir.path(),
-        ": No space left on device"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot keep room for the record in ", dir.path(),
+                     ": No space left on device"));
   }
   return absl::OkStatus();
 }
@@ -125,9 +125,8 @@ int RunCommand(const config::RunOptions& options) {
       record::OutputDir::Claim(options.out);
   if (!dir.ok()) return UsageError(dir.status());
 
-  record::Run run =
-      record::MakeRunHeader(options, *plan, plugins, run_context,
-                            (*dir)->name(), absl::Now());
+  record::Run run = record::MakeRunHeader(options, *plan, plugins, run_context,
+                                          (*dir)->name(), absl::Now());
   control::InProcessSides sides(set, runner, (*env)->network(),
                                 (*env)->hooks());
   control::SweepConfig config;
@@ -145,7 +144,7 @@ int RunCommand(const config::RunOptions& options) {
   }
   run.set_finished_utc(record::Rfc3339(absl::Now()));
   run.set_interrupted(outcome.interrupted);
-  const std::string state = !s.ok()                ? "stopped: " + Why(s)
+  const std::string state = !s.ok()               ? "stopped: " + Why(s)
                             : outcome.interrupted ? "interrupted"
                                                   : "complete";
   absl::Status saved = Save(**dir, run, state);
@@ -159,12 +158,12 @@ int RunCommand(const config::RunOptions& options) {
   std::fflush(stdout);
   const std::string& path = (*dir)->path();
   if (!s.ok() || !saved.ok()) {
-    std::fprintf(stderr,
-                 "copyscope: the run stopped: %s; %d of %zu cells are in %s%s\n",
-                 std::string((s.ok() ? saved : s).message()).c_str(),
-                 run.cells_size(), plan->cells.size(), path.c_str(),
-                 saved.ok() ? " (record ended \"stopped\")"
-                            : " (the record could not be ended: incomplete)");
+    std::fprintf(
+        stderr, "copyscope: the run stopped: %s; %d of %zu cells are in %s%s\n",
+        std::string((s.ok() ? saved : s).message()).c_str(), run.cells_size(),
+        plan->cells.size(), path.c_str(),
+        saved.ok() ? " (record ended \"stopped\")"
+                   : " (the record could not be ended: incomplete)");
     return kExitFailed;
   }
   std::fprintf(options.json ? stderr : stdout,

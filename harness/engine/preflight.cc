@@ -81,8 +81,8 @@ uint64_t LargestCellMemory(const plugins::PluginSet& set,
     for (Side side : {Side::kServer, Side::kClient}) {
       per_connection += SideMemory(PlanSide(cell, *plugins, side, config));
     }
-    largest = std::max(largest,
-                       per_connection * static_cast<uint64_t>(cell.threads));
+    largest =
+        std::max(largest, per_connection * static_cast<uint64_t>(cell.threads));
   }
   return largest;
 }

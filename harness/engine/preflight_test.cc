@@ -46,8 +46,7 @@ TEST_F(PreflightTest, AValueThePluginRefusesIsAnErrorBeforeAnyCell) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(s.message(), name)) << s;
-  EXPECT_TRUE(absl::StrContains(s.message(), "not-a-value-anyone-takes"))
-      << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "not-a-value-anyone-takes")) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "copyscope list")) << s;
   EXPECT_EQ(std::string(s.message()).find('\n'), std::string::npos);
 }

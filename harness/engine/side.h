@@ -22,11 +22,11 @@ namespace copyscope::engine {
 struct SidePlan {
   bool sends = false;
   bool receives = false;
-  uint64_t tx_size = 0;    // bytes per message sent
-  uint64_t rx_size = 0;    // bytes per message received
-  uint32_t pool_count = 0; // messages of the send pool (0: sends nothing)
-  bool async = false;      // the sending plugin releases buffers later
-  EndpointSpec endpoint;   // fd unset
+  uint64_t tx_size = 0;     // bytes per message sent
+  uint64_t rx_size = 0;     // bytes per message received
+  uint32_t pool_count = 0;  // messages of the send pool (0: sends nothing)
+  bool async = false;       // the sending plugin releases buffers later
+  EndpointSpec endpoint;    // fd unset
 };
 
 SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,

@@ -16,9 +16,10 @@ std::string Write(const std::string& name, const std::string& text) {
 }
 
 TEST(MemAvailableTest, ReadsTheKernelsLine) {
-  EXPECT_EQ(MemAvailableBytes(Write("meminfo", "MemTotal:  24000000 kB\n"
-                                               "MemFree:    1000 kB\n"
-                                               "MemAvailable:   20480 kB\n")),
+  EXPECT_EQ(MemAvailableBytes(Write("meminfo",
+                                    "MemTotal:  24000000 kB\n"
+                                    "MemFree:    1000 kB\n"
+                                    "MemAvailable:   20480 kB\n")),
             uint64_t{20480} * 1024);
   EXPECT_FALSE(MemAvailableBytes(Write("old", "MemTotal: 1 kB\n")).has_value());
   EXPECT_FALSE(
@@ -33,7 +34,8 @@ TEST(CollectHostTest, RecordsWhatItCanAndSaysWhatItCannot) {
   EXPECT_GT(h.cpu_count(), 0);
   EXPECT_EQ(h.interface(), "lo");
   EXPECT_EQ(h.sysctls_size(), static_cast<int>(RecordedSysctls().size()));
-  for (const record::KeyValue& kv : h.sysctls()) EXPECT_FALSE(kv.value().empty());
+  for (const record::KeyValue& kv : h.sysctls())
+    EXPECT_FALSE(kv.value().empty());
 }
 
 }  // namespace

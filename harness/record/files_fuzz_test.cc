@@ -89,8 +89,7 @@ class Fuzzer {
 };
 
 TEST(FilesFuzzTest, EveryInputIsARecordOrAOneLineError) {
-  const std::string dir =
-      absl::StrCat(std::getenv("TEST_TMPDIR"), "/fuzz");
+  const std::string dir = absl::StrCat(std::getenv("TEST_TMPDIR"), "/fuzz");
   ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
   const std::string path = dir + "/run.pb";
   const record::Run run = ValidRun();
@@ -101,8 +100,8 @@ TEST(FilesFuzzTest, EveryInputIsARecordOrAOneLineError) {
   int ok = 0, errors = 0, still_complete = 0;
   for (int i = 0; i < kIterations && absl::Now() < deadline; ++i) {
     const std::string& seed = seeds[fuzz.Pick(3)];
-    const std::string input = i % 10 == 0 ? fuzz.Random(fuzz.Pick(512))
-                                          : fuzz.Mutate(seed);
+    const std::string input =
+        i % 10 == 0 ? fuzz.Random(fuzz.Pick(512)) : fuzz.Mutate(seed);
     std::ofstream(path, std::ios::binary | std::ios::trunc) << input;
     absl::StatusOr<RunFile> back = ReadRunFile(dir);
     if (back.ok()) {
