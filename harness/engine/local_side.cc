@@ -1,0 +1,134 @@
+#include "harness/engine/local_side.h"
+
+#include <sys/eventfd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "harness/engine/side.h"
+
+namespace copyscope::engine {
+
+LocalSide::LocalSide(SideSetup setup)
+    : setup_(std::move(setup)),
+      plugin_(PlanSide(setup_.spec, setup_.plugins, setup_.side, setup_.config)
+                  .endpoint.transport_name),
+      idle_(eventfd(0, EFD_CLOEXEC)) {}
+
+LocalSide::~LocalSide() {
+  if (run_ != nullptr && !sent_result_) {
+    run_->Fail(absl::CancelledError("abandoned"));
+    run_->Collect();
+  }
+}
+
+void LocalSide::Start(const std::vector<uint16_t>& ports) {
+  setup_.ports = ports;
+  run_ = SideRun::Start(setup_);
+}
+
+void LocalSide::Command(SideCommand command) {
+  if (run_ == nullptr) return;
+  switch (command) {
+    case SideCommand::kGo:
+      run_->Go();
+      return;
+    case SideCommand::kMeasure:
+      run_->SetPhase(kMeasure);
+      return;
+    case SideCommand::kCooldown:
+      cooldown_ = true;
+      run_->SetPhase(kCooldown);
+      return;
+    case SideCommand::kStop:
+      run_->SetPhase(kStop);
+      break;
+    case SideCommand::kAbort:
+      run_->Fail(absl::CancelledError("stopped: the other side failed"));
+      break;
+  }
+  if (!stop_deadline_) {
+    stop_deadline_ =
+        absl::Now() + setup_.config.io_timeout + setup_.config.margin;
+  }
+}
+
+int LocalSide::fd() { return run_ != nullptr ? run_->fd() : idle_.get(); }
+
+SideEvent LocalSide::Result(SideOutcome outcome, absl::string_view why) {
+  sent_result_ = true;
+  SideEvent e;
+  e.kind = SideEvent::kResult;
+  e.status = std::move(outcome.status);
+  e.sample = std::move(outcome.sample);
+  if (outcome.threads_left > 0) {
+    e.spent = true;
+    e.status = Verdict(
+        absl::StatusCode::kDeadlineExceeded,
+        absl::StrCat("hung: ", plugin_, " (", SideName(setup_.side), "): ",
+                     outcome.threads_left,
+                     outcome.threads_left == 1 ? " thread" : " threads",
+                     " stuck in the plugin ", why));
+  }
+  return e;
+}
+
+std::optional<SideEvent> LocalSide::NextEvent() {
+  if (run_ == nullptr || sent_result_) return std::nullopt;
+  run_->Acknowledge();
+  absl::Status error = run_->error();
+  if (!error.ok() && !sent_failed_) {
+    sent_failed_ = true;
+    SideEvent e;
+    e.kind = SideEvent::kFailed;
+    e.status = error;
+    return e;
+  }
+  if (setup_.side == Side::kServer && !sent_listening_ && error.ok() &&
+      run_->listening()) {
+    sent_listening_ = true;
+    SideEvent e;
+    e.kind = SideEvent::kListening;
+    e.ports = run_->ports();
+    return e;
+  }
+  if (!sent_ready_ && error.ok() && run_->ready()) {
+    sent_ready_ = true;
+    return SideEvent(SideEvent::kReady);
+  }
+  if (cooldown_ && !sent_windows_ && run_->windows_closed()) {
+    sent_windows_ = true;
+    return SideEvent(SideEvent::kWindowsClosed);
+  }
+  if (run_->finished()) return Result(run_->Collect(), "");
+  if (stop_deadline_ && absl::Now() >= *stop_deadline_) {
+    return Result(
+        run_->Collect(),
+        absl::StrCat("for ",
+                     absl::FormatDuration(setup_.config.io_timeout +
+                                          setup_.config.margin),
+                     " after the cell stopped"));
+  }
+  return std::nullopt;
+}
+
+SideEvent LocalSide::Kill(absl::string_view why) {
+  if (run_ == nullptr) {
+    sent_result_ = true;
+    SideEvent e;
+    e.kind = SideEvent::kResult;
+    e.status = absl::FailedPreconditionError("never started");
+    return e;
+  }
+  if (run_->finished()) return Result(run_->Collect(), "");
+  run_->Fail(absl::CancelledError("killed"));
+  SideEvent e = Result(run_->Collect(), why);
+  if (e.status.ok() || !e.spent) {
+    e.status = Verdict(absl::StatusCode::kDeadlineExceeded,
+                       absl::StrCat("hung: ", plugin_, " (",
+                                    SideName(setup_.side), ") ", why));
+  }
+  return e;
+}
+
+}  // namespace copyscope::engine
