@@ -51,8 +51,8 @@ class Driver {
       if (left <= absl::ZeroDuration()) return kTimeout;
       pollfd fds[2] = {{sides_[0].handle->fd(), POLLIN, 0},
                        {sides_[1].handle->fd(), POLLIN, 0}};
-      const int64_t ms = absl::ToInt64Milliseconds(
-          std::min(left, absl::Milliseconds(50)));
+      const int64_t ms =
+          absl::ToInt64Milliseconds(std::min(left, absl::Milliseconds(50)));
       poll(fds, 2, static_cast<int>(std::max<int64_t>(ms, 1)));
     }
   }
@@ -214,10 +214,9 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
   };
 
   server.Start({});
-  bool stop = stopped(
-      d.WaitFor([&] { return d.server().listening; }, setup),
-      absl::StrCat("the server did not listen within ",
-                   absl::FormatDuration(setup)));
+  bool stop = stopped(d.WaitFor([&] { return d.server().listening; }, setup),
+                      absl::StrCat("the server did not listen within ",
+                                   absl::FormatDuration(setup)));
   if (!stop) {
     client.Start(d.server().ports);
     stop = stopped(d.WaitFor([&] { return d.Both(&Track::ready); }, setup),
@@ -228,8 +227,7 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
     d.Command(SideCommand::kGo);
     if (config.messages > 0) {
       stop = stopped(
-          d.WaitFor([&] { return d.BothResults(); },
-                    config.count_timeout),
+          d.WaitFor([&] { return d.BothResults(); }, config.count_timeout),
           absl::StrCat("the messages were not all exchanged within ",
                        absl::FormatDuration(config.count_timeout)));
     } else {

@@ -63,12 +63,12 @@ SideEvent LocalSide::Result(SideOutcome outcome, absl::string_view why) {
   e.sample = std::move(outcome.sample);
   if (outcome.threads_left > 0) {
     e.spent = true;
-    e.status = Verdict(
-        absl::StatusCode::kDeadlineExceeded,
-        absl::StrCat("hung: ", plugin_, " (", SideName(setup_.side), "): ",
-                     outcome.threads_left,
-                     outcome.threads_left == 1 ? " thread" : " threads",
-                     " stuck in the plugin ", why));
+    e.status =
+        Verdict(absl::StatusCode::kDeadlineExceeded,
+                absl::StrCat("hung: ", plugin_, " (", SideName(setup_.side),
+                             "): ", outcome.threads_left,
+                             outcome.threads_left == 1 ? " thread" : " threads",
+                             " stuck in the plugin ", why));
   }
   return e;
 }
@@ -102,12 +102,11 @@ std::optional<SideEvent> LocalSide::NextEvent() {
   }
   if (run_->finished()) return Result(run_->Collect(), "");
   if (stop_deadline_ && absl::Now() >= *stop_deadline_) {
-    return Result(
-        run_->Collect(),
-        absl::StrCat("for ",
-                     absl::FormatDuration(setup_.config.io_timeout +
-                                          setup_.config.margin),
-                     " after the cell stopped"));
+    return Result(run_->Collect(),
+                  absl::StrCat("for ",
+                               absl::FormatDuration(setup_.config.io_timeout +
+                                                    setup_.config.margin),
+                               " after the cell stopped"));
   }
   return std::nullopt;
 }

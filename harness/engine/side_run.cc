@@ -64,8 +64,8 @@ class Gate {
 // What one connection's worker measured; written by the worker, read after
 // it returned.
 struct ConnState {
-  uint16_t port = 0;          // server: set before `listening` counts it
-  std::atomic<int> fd{-1};    // closed by ~State only (see Fail)
+  uint16_t port = 0;        // server: set before `listening` counts it
+  std::atomic<int> fd{-1};  // closed by ~State only (see Fail)
   record::ThreadReport report;
   // The measuring side's window (stream: the receiver; rr: the client) and
   // what it counted in it; rr bytes are request + response.
@@ -323,8 +323,7 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
 
 // The server's socket: listen, publish the port, accept.
 absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
-  absl::StatusOr<Listener> l =
-      ListenTcp(st.setup.network->ServerAddress(i));
+  absl::StatusOr<Listener> l = ListenTcp(st.setup.network->ServerAddress(i));
   if (!l.ok()) return l.status();
   c.port = l->port;
   st.Count(st.listening);
@@ -343,8 +342,9 @@ absl::StatusOr<int> Connect(State& st, int i) {
 }
 
 // The thread's own reference keeps the state alive should it be detached.
-void Worker(std::shared_ptr<State> stp,  // NOLINT(performance-unnecessary-value-param)
-            int i) {
+void Worker(
+    std::shared_ptr<State> stp,  // NOLINT(performance-unnecessary-value-param)
+    int i) {
   State& st = *stp;
   ConnState& c = *st.conns[i];
   const Side side = st.setup.side;
@@ -413,7 +413,8 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
   absl::Status invalid;
   if (setup.plugins.transport == nullptr || spec.size == 0 ||
       spec.threads < 1 || setup.network == nullptr ||
-      (!spec.recv_transport.empty() && setup.plugins.recv_transport == nullptr)) {
+      (!spec.recv_transport.empty() &&
+       setup.plugins.recv_transport == nullptr)) {
     invalid = absl::InvalidArgumentError("invalid cell");
   } else if (setup.side == Side::kClient &&
              setup.ports.size() != static_cast<size_t>(spec.threads)) {
@@ -482,9 +483,8 @@ void SideRun::Go() { state_->gate.Open(); }
 void SideRun::SetPhase(Phase phase) {
   // Never backwards: a failure may have set kStop already.
   int now = state_->phase.load();
-  while (now < phase &&
-         !state_->phase.compare_exchange_weak(now, phase,
-                                              std::memory_order_release)) {
+  while (now < phase && !state_->phase.compare_exchange_weak(
+                            now, phase, std::memory_order_release)) {
   }
 }
 
@@ -505,7 +505,8 @@ SideOutcome SideRun::Collect() {
   threads_.clear();
   out.status = error();
   if (out.threads_left > 0) {
-    if (out.status.ok()) out.status = absl::InternalError("threads left running");
+    if (out.status.ok())
+      out.status = absl::InternalError("threads left running");
     return out;
   }
   const bool server = st.setup.side == Side::kServer;

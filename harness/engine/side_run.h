@@ -54,7 +54,7 @@ struct SideSetup {
   CellPlugins plugins;
   Side side = Side::kServer;
   RunnerConfig config;
-  Network* network = nullptr;  // must outlive the workers
+  Network* network = nullptr;    // must outlive the workers
   ThreadHooks* hooks = nullptr;  // may be null; must outlive the workers
   // Client: the port of each connection's server (spec.threads of them).
   std::vector<uint16_t> ports;
