@@ -229,15 +229,23 @@ Plugin PluginSet::LoadFile(const std::string& path) {
   return plugins_.back();
 }
 
-bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
+bool ListPluginFiles(const std::string& dir, std::vector<std::string>* files,
+                     std::string* error) {
   if (!IsDirectory(dir)) {
     if (error != nullptr) *error = "plugin directory not found: " + dir;
     return false;
   }
-  std::vector<std::string> files;
+  std::vector<std::string> found;
   Seen seen;
-  CollectSharedObjects(dir, &files, 0, &seen);
-  std::sort(files.begin(), files.end());
+  CollectSharedObjects(dir, &found, 0, &seen);
+  std::sort(found.begin(), found.end());
+  files->insert(files->end(), found.begin(), found.end());
+  return true;
+}
+
+bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
+  std::vector<std::string> files;
+  if (!ListPluginFiles(dir, &files, error)) return false;
   for (const std::string& f : files) LoadFile(f);
   return true;
 }

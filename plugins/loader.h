@@ -70,6 +70,12 @@ class PluginSet {
   std::vector<void*> handles_;
 };
 
+// Appends the plugin files below dir (every regular file whose name ends in
+// ".so", recursively, sorted by path: the order LoadDirectory loads them
+// in). Returns false with *error set if dir cannot be read.
+bool ListPluginFiles(const std::string& dir, std::vector<std::string>* files,
+                     std::string* error);
+
 // Validates a descriptor as the loader does (exposed for tests and for
 // statically linked transports). Returns "" if valid, else the reason.
 std::string ValidateDescriptor(const cs_transport* t);
