@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "harness/control/channel.h"
 #include "harness/control/control.pb.h"
+#include "harness/control/host_load_hooks.h"
 #include "harness/control/pinning_hooks.h"
 #include "harness/control/wire.h"
 #include "harness/engine/composite_hooks.h"
@@ -54,6 +56,7 @@ class FixedNetwork final : public engine::Network {
 // the CPU the thread runs on), then counters.
 struct SideHooks {
   std::unique_ptr<PinningHooks> pinning;
+  std::unique_ptr<HostLoadHooks> load;
   perfmon::CounterOptions counter_options;
   std::unique_ptr<engine::CounterHooks> counters;
   std::unique_ptr<engine::CpuScopeHooks> cpu_scope;
@@ -122,7 +125,18 @@ absl::StatusOr<std::unique_ptr<SideHooks>> MakeHooks(const Prepare& p,
       counting = h->counters.get();
     }
   }
-  std::vector<engine::ThreadHooks*> all = {h->pinning.get()};
+  if (p.host_load()) {
+    std::vector<int> pinned;
+    for (const auto* cpus : {&p.server_cpus(), &p.client_cpus()}) {
+      for (int cpu : *cpus) {
+        if (cpu >= 0) pinned.push_back(cpu);
+      }
+    }
+    std::sort(pinned.begin(), pinned.end());
+    pinned.erase(std::unique(pinned.begin(), pinned.end()), pinned.end());
+    h->load = std::make_unique<HostLoadHooks>(p.host(), pinned);
+  }
+  std::vector<engine::ThreadHooks*> all = {h->pinning.get(), h->load.get()};
   if (counting != nullptr) all.push_back(counting);
   h->all = std::make_unique<engine::CompositeHooks>(std::move(all));
   return h;
@@ -223,10 +237,10 @@ class Agent {
       }
       plugins::Plugin p = set_.LoadFile(ref.path());
       if (p.status != plugins::PluginStatus::kOk || p.name != ref.name()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            ref.name(), ": ", ref.path(), " loads as '", p.name, "', ",
-            plugins::StatusName(p.status), p.reason.empty() ? "" : ": ",
-            p.reason));
+        return absl::FailedPreconditionError(
+            absl::StrCat(ref.name(), ": ", ref.path(), " loads as '", p.name,
+                         "', ", plugins::StatusName(p.status),
+                         p.reason.empty() ? "" : ": ", p.reason));
       }
       loaded_.insert(ref.path());
     }
@@ -336,11 +350,11 @@ int AgentMain(const AgentArgs& args) {
   absl::Status s = channel.Send(hello);
   ToAgent theirs;
   if (s.ok()) s = channel.Receive(&theirs, absl::Seconds(10));
-  if (s.ok() && (!theirs.has_hello() ||
-                 theirs.hello().protocol() != kProtocolVersion)) {
+  if (s.ok() &&
+      (!theirs.has_hello() || theirs.hello().protocol() != kProtocolVersion)) {
     s = absl::FailedPreconditionError(absl::StrCat(
-        "the controller speaks control protocol ",
-        theirs.hello().protocol(), ", this agent ", kProtocolVersion));
+        "the controller speaks control protocol ", theirs.hello().protocol(),
+        ", this agent ", kProtocolVersion));
   }
   if (!s.ok()) {
     std::fprintf(stderr, "copyscope agent: %s\n",

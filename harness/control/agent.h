@@ -23,9 +23,9 @@ namespace copyscope::control {
 
 struct AgentArgs {
   int control_fd = -1;
-  int netns_fd = -1;   // -1: stay in the current network namespace
+  int netns_fd = -1;     // -1: stay in the current network namespace
   pid_t parent_pid = 0;  // 0: not checked
-  std::string version;  // this build's, for Hello
+  std::string version;   // this build's, for Hello
 };
 
 // Runs the agent until the controller closes the channel. Exit status: 0,

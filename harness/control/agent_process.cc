@@ -73,7 +73,8 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Spawn(
   close(sv[1]);
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
-    return absl::ResourceExhaustedError(absl::StrCat("pipe: ", strerror(errno)));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("pipe: ", strerror(errno)));
   }
   engine::UniqueFd output(out[0]);
   engine::UniqueFd child_output(High(out[1]));
@@ -118,8 +119,8 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Spawn(
                                       POSIX_SPAWN_SETSIGMASK |
                                       POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(),
-                       environ);
+  int rc =
+      posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
@@ -144,12 +145,11 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Spawn(
   absl::Status s = a->channel_->Send(hello);
   FromAgent theirs;
   if (s.ok()) s = a->channel_->Receive(&theirs, launch.hello_timeout);
-  if (s.ok() && (!theirs.has_hello() ||
-                 theirs.hello().protocol() != kProtocolVersion)) {
-    s = absl::FailedPreconditionError(
-        absl::StrCat("the agent speaks control protocol ",
-                     theirs.hello().protocol(), ", this controller ",
-                     kProtocolVersion, " (", binary, ")"));
+  if (s.ok() &&
+      (!theirs.has_hello() || theirs.hello().protocol() != kProtocolVersion)) {
+    s = absl::FailedPreconditionError(absl::StrCat(
+        "the agent speaks control protocol ", theirs.hello().protocol(),
+        ", this controller ", kProtocolVersion, " (", binary, ")"));
   }
   if (!s.ok()) {
     a->Pump();
@@ -184,8 +184,8 @@ void AgentProcess::Pump() {
   }
   if (tail_.size() > kTailBytes) {
     size_t cut = tail_.find('\n', tail_.size() - kTailBytes);
-    tail_.erase(0, cut == std::string::npos ? tail_.size() - kTailBytes
-                                            : cut + 1);
+    tail_.erase(0,
+                cut == std::string::npos ? tail_.size() - kTailBytes : cut + 1);
   }
   channel_->Fill();
   if (channel_->eof()) Unwatch(epoll_.get(), channel_->fd());

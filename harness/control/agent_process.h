@@ -6,7 +6,8 @@
 //
 //   AgentLaunch launch;
 //   launch.netns_fd = isolation.server().ns_fd;    // -1: stay here
-//   absl::StatusOr<std::unique_ptr<AgentProcess>> a = AgentProcess::Spawn(launch);
+//   absl::StatusOr<std::unique_ptr<AgentProcess>> a =
+//   AgentProcess::Spawn(launch);
 //   (*a)->channel().Send(request);
 //   ... poll((*a)->fd()), (*a)->Pump(), (*a)->channel().Next(&reply) ...
 //   if ((*a)->channel().eof()) std::string why = (*a)->EndText(Seconds(2));
@@ -33,7 +34,7 @@ namespace copyscope::control {
 struct AgentLaunch {
   // The copyscope binary to start; "" is this one (/proc/self/exe).
   std::string binary;
-  int netns_fd = -1;  // the namespace the agent enters; -1: this one
+  int netns_fd = -1;    // the namespace the agent enters; -1: this one
   std::string version;  // this build's, for Hello
   absl::Duration hello_timeout = absl::Seconds(10);
 };

@@ -53,10 +53,10 @@ engine::SideEvent AgentSide::Ended() {
                      " closed its control channel and was killed (",
                      WaitStatusText(killed), ")"));
   } else if (WIFSIGNALED(*status)) {
-    e.status = engine::Verdict(
-        absl::StatusCode::kAborted,
-        absl::StrCat("crashed: ", SignalName(WTERMSIG(*status)), " in ",
-                     Where()));
+    e.status =
+        engine::Verdict(absl::StatusCode::kAborted,
+                        absl::StrCat("crashed: ", SignalName(WTERMSIG(*status)),
+                                     " in ", Where()));
   } else {
     e.status = engine::Verdict(
         absl::StatusCode::kAborted,
@@ -101,9 +101,9 @@ engine::SideEvent AgentSide::Kill(absl::string_view why) {
   done_ = spent_ = true;
   engine::SideEvent e(engine::SideEvent::kResult);
   e.spent = true;
-  e.status = engine::Verdict(absl::StatusCode::kDeadlineExceeded,
-                             absl::StrCat("hung: ", Where(), " ", why,
-                                          "; the agent was killed"));
+  e.status = engine::Verdict(
+      absl::StatusCode::kDeadlineExceeded,
+      absl::StrCat("hung: ", Where(), " ", why, "; the agent was killed"));
   return e;
 }
 

@@ -50,7 +50,7 @@ class AgentSide final : public engine::SideHandle {
   Prepare prepare_;
   const std::string plugin_;
   const engine::Side side_;
-  bool done_ = false;   // a result was returned
+  bool done_ = false;  // a result was returned
   bool spent_ = false;
 };
 

@@ -73,6 +73,9 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
   cpus(settings_.server_cpus, p.mutable_server_cpus());
   cpus(settings_.client_cpus, p.mutable_client_cpus());
   *p.mutable_counters() = settings_.counters;
+  // One host: its load is measured once, by the server's agent.
+  p.set_host_load(side == engine::Side::kServer);
+  p.set_host("local");
   // CPU scope counts the CPUs each role is pinned to.
   for (int cpu : p.server_cpus()) {
     if (cpu >= 0) p.mutable_counters()->add_server_cpus(cpu);

@@ -38,8 +38,8 @@ absl::Status Channel::Send(const google::protobuf::MessageLite& message,
   const absl::Time deadline = absl::Now() + timeout;
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n = send(fd_.get(), out.data() + done, out.size() - done,
-                     MSG_NOSIGNAL);
+    ssize_t n =
+        send(fd_.get(), out.data() + done, out.size() - done, MSG_NOSIGNAL);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
@@ -86,8 +86,8 @@ absl::StatusOr<bool> Channel::Next(google::protobuf::MessageLite* message) {
     return absl::DataLossError("control channel: bad message length");
   }
   if (size > kMaxMessageBytes) {
-    return absl::DataLossError(absl::StrCat(
-        "control channel: a message of ", size, " bytes is too long"));
+    return absl::DataLossError(absl::StrCat("control channel: a message of ",
+                                            size, " bytes is too long"));
   }
   const size_t header = static_cast<size_t>(in.CurrentPosition());
   if (buffer_.size() < header + size) return false;

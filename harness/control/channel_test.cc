@@ -42,7 +42,7 @@ ToAgent ProbeOf(const std::string& path) {
 std::string Delimited(const ToAgent& m) {
   std::string body = m.SerializeAsString();
   std::string out;
-  for (size_t n = body.size(); ; n >>= 7) {
+  for (size_t n = body.size();; n >>= 7) {
     if (n < 0x80) {
       out.push_back(static_cast<char>(n));
       break;

@@ -114,9 +114,9 @@ std::vector<record::PluginInfo> ProbePlugins(
       ToAgent probe;
       probe.mutable_probe()->set_path(file);
       absl::Status sent = agent->channel().Send(probe);
-      absl::StatusOr<FromAgent> reply =
-          sent.ok() ? Await(*agent, options.deadline)
-                    : absl::StatusOr<FromAgent>(sent);
+      absl::StatusOr<FromAgent> reply = sent.ok()
+                                            ? Await(*agent, options.deadline)
+                                            : absl::StatusOr<FromAgent>(sent);
       if (reply.ok() && reply->has_plugin()) {
         info = reply->plugin();
       } else {
@@ -135,9 +135,9 @@ std::vector<record::PluginInfo> ProbePlugins(
       info.set_status("rejected");
       info.set_reason(failure);
       absl::StatusOr<std::string> sha = record::Sha256File(file);
-      info.set_sha256(sha.ok() ? *sha
-                               : absl::StrCat("unreadable: ",
-                                              sha.status().message()));
+      info.set_sha256(
+          sha.ok() ? *sha
+                   : absl::StrCat("unreadable: ", sha.status().message()));
     } else if (info.status() != "rejected") {
       auto [it, fresh] = taken.emplace(info.name(), file);
       if (!fresh) {
@@ -177,8 +177,8 @@ absl::Status CheckPlan(const config::Plan& plan,
     check->set_side(engine::SideName(c.side));
     *check->mutable_runner() = RunnerOf(runner);
     for (const record::PluginInfo& p : plugins) {
-      if (p.status() != "ok" || (p.name() != c.cell.transport &&
-                                 p.name() != c.cell.recv_transport)) {
+      if (p.status() != "ok" ||
+          (p.name() != c.cell.transport && p.name() != c.cell.recv_transport)) {
         continue;
       }
       PluginRef* ref = check->add_plugins();

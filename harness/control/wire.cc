@@ -55,9 +55,9 @@ absl::StatusOr<config::CellSpec> SpecOf(const Cell& c) {
   spec.threads = c.threads();
   if (spec.size == 0 || spec.fields == 0 || spec.threads < 1 ||
       spec.threads > 4096) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad cell: size ", spec.size, ", fields ", spec.fields, ", threads ",
-        spec.threads));
+    return absl::InvalidArgumentError(absl::StrCat("bad cell: size ", spec.size,
+                                                   ", fields ", spec.fields,
+                                                   ", threads ", spec.threads));
   }
   spec.options = GetOptions(c.options());
   spec.recv_options = GetOptions(c.recv_options());

@@ -48,8 +48,8 @@ TEST(WireTest, ABadCellIsRefused) {
 TEST(WireTest, StatusesKeepCodeMessageAndVerdict) {
   absl::Status plain = absl::DeadlineExceededError("slow");
   EXPECT_EQ(StatusFrom(StatusOf(plain)), plain);
-  absl::Status v =
-      engine::Verdict(absl::StatusCode::kAborted, "corrupt: message 3 offset 9");
+  absl::Status v = engine::Verdict(absl::StatusCode::kAborted,
+                                   "corrupt: message 3 offset 9");
   absl::Status back = StatusFrom(StatusOf(v));
   EXPECT_TRUE(engine::IsVerdict(back));
   EXPECT_EQ(engine::SampleStatus(back), "corrupt: message 3 offset 9");

@@ -190,6 +190,7 @@ absl::Status MergeSides(const record::Sample& server,
   SetCounts(client_sum, out->mutable_client_counters());
   for (const record::Sample* part : {&server, &client}) {
     if (part->has_latency()) *out->mutable_latency() = part->latency();
+    out->mutable_cpu_load()->MergeFrom(part->cpu_load());
   }
   if (starved == static_cast<size_t>(out->connections_size())) {
     return absl::InternalError(

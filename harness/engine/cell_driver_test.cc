@@ -74,8 +74,9 @@ class FakeSide : public SideHandle {
   SideEvent Kill(absl::string_view why) override {
     killed = true;
     SideEvent e(SideEvent::kResult);
-    e.status = Verdict(absl::StatusCode::kDeadlineExceeded,
-                       absl::StrCat("hung: fake (", SideName(side_), ") ", why));
+    e.status =
+        Verdict(absl::StatusCode::kDeadlineExceeded,
+                absl::StrCat("hung: fake (", SideName(side_), ") ", why));
     e.spent = true;
     return e;
   }

@@ -20,6 +20,7 @@
 #include "harness/engine/message_pool.h"
 #include "harness/engine/side.h"
 #include "harness/engine/socket.h"
+#include "harness/engine/tcp_info.h"
 
 namespace copyscope::engine {
 namespace {
@@ -76,6 +77,9 @@ struct ConnState {
   uint64_t rx_messages_total = 0;
   Counters counters;
   std::optional<Histogram> latency;  // rr client: round trips (ns)
+  // TCP_INFO at the window's edges (read on the worker's own thread).
+  std::optional<absl::StatusOr<TcpInfo>> tcp_before;
+  std::optional<absl::StatusOr<TcpInfo>> tcp_after;
   std::atomic<bool> window_marked{false};
   std::atomic<bool> done{false};
 };
@@ -152,7 +156,9 @@ namespace {
 
 using State = SideRun::State;
 
-// Counts a worker's window as over when it closes, then forwards.
+// At the window's edges: reads the connection's TCP_INFO (just outside
+// the other hooks' interval), and counts the window as over when it
+// closes; forwards everything.
 class EdgeHooks final : public ThreadHooks {
  public:
   EdgeHooks(State& st, ThreadHooks* inner) : st_(st), inner_(inner) {}
@@ -160,10 +166,14 @@ class EdgeHooks final : public ThreadHooks {
     return inner_ ? inner_->OnThreadStart(t) : absl::OkStatus();
   }
   void OnMeasureStart(const ThreadContext& t) override {
+    ConnState& c = *st_.conns[t.connection];
+    c.tcp_before = ReadTcpInfo(c.fd.load());
     if (inner_) inner_->OnMeasureStart(t);
   }
   void OnMeasureStop(const ThreadContext& t) override {
     if (inner_) inner_->OnMeasureStop(t);
+    ConnState& c = *st_.conns[t.connection];
+    c.tcp_after = ReadTcpInfo(c.fd.load());
     st_.MarkWindow(t.connection);
   }
   void OnThreadEnd(const ThreadContext& t) override {
@@ -395,6 +405,36 @@ void SetLatency(const Histogram& h, record::Latency* l) {
   }
 }
 
+// One end's TCP_INFO over its window, for the record.
+void SetTcp(const ConnState& c, record::TcpEnd* end) {
+  for (const auto* r : {&c.tcp_before, &c.tcp_after}) {
+    if (r->has_value() && !(*r)->ok()) {
+      end->set_error(std::string((*r)->status().message()));
+      return;
+    }
+  }
+  if (!c.tcp_before || !c.tcp_after) return;  // the window never closed
+  TcpInfoDelta d = Delta(**c.tcp_before, **c.tcp_after);
+  if (!d.is_tcp) {
+    end->set_not_tcp(d.not_tcp.empty() ? "not TCP" : d.not_tcp);
+    return;
+  }
+  for (const TcpCounterField& f : TcpCounterFields()) {
+    if (const std::optional<uint64_t>& v = d.counters.*f.value) {
+      record::NamedCount* n = end->add_counters();
+      n->set_name(f.name);
+      n->set_value(*v);
+    }
+  }
+  for (const TcpGaugeField& f : TcpGaugeFields()) {
+    if (const std::optional<uint32_t>& v = d.gauges.*f.value) {
+      record::NamedCount* n = end->add_gauges();
+      n->set_name(f.name);
+      n->set_value(*v);
+    }
+  }
+}
+
 void AddCounts(const Counters& in,
                google::protobuf::RepeatedPtrField<record::NamedCount>* out) {
   for (const auto& [name, value] : in) {
@@ -523,6 +563,7 @@ SideOutcome SideRun::Collect() {
     rc->set_rx_messages_total(c.rx_messages_total);
     AddCounts(c.counters, server ? rc->mutable_server_counters()
                                  : rc->mutable_client_counters());
+    SetTcp(c, server ? rc->mutable_server_tcp() : rc->mutable_client_tcp());
     if (c.latency) {
       if (!latency) latency.emplace();
       latency->Merge(*c.latency);
@@ -530,6 +571,9 @@ SideOutcome SideRun::Collect() {
   }
   if (latency && latency->count() > 0) {
     SetLatency(*latency, out.sample.mutable_latency());
+  }
+  if (st.setup.hooks != nullptr) {
+    st.setup.hooks->OnSideEnd(st.setup.side, &out.sample);
   }
   return out;
 }
