@@ -317,7 +317,9 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
   } else {
     s = StreamReceive(st, window, *rx, &c);
   }
-  c.counters = ep.Counters();
+  absl::StatusOr<Counters> counters = ep.Counters();
+  if (!counters.ok()) return s.ok() ? counters.status() : s;
+  c.counters = *std::move(counters);
   return s;
 }
 

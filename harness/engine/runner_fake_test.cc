@@ -1,0 +1,59 @@
+// Cells over transports built in the test (fake_transport_testing.h): what
+// the runner makes of a plugin that misbehaves.
+#include <cstdint>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "harness/engine/fake_transport_testing.h"
+#include "harness/engine/network.h"
+#include "harness/engine/runner.h"
+
+namespace copyscope::engine {
+namespace {
+
+using config::CellSpec;
+
+CellSpec Spec(uint64_t size, uint32_t fields) {
+  CellSpec s;
+  s.transport = "fake";
+  s.size = size;
+  s.fields = fields;
+  s.threads = 1;
+  return s;
+}
+
+// Count mode: exactly `messages` after `warmup` ones, whatever the machine.
+RunnerConfig Counted(uint64_t messages, uint64_t warmup = 10) {
+  RunnerConfig c;
+  c.messages = messages;
+  c.warmup_messages = warmup;
+  return c;
+}
+
+TEST(FakeCellTest, AWellBehavedFakeRunsACell) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(4096, 3), {&t, nullptr}, Counted(200), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.status(), "ok");
+  EXPECT_EQ(r.sample.connections(0).messages(), 200u);
+}
+
+TEST(FakeCellTest, CountersBeyondTheirBoundFailTheCell) {
+  cs_transport t = FakeTransport();
+  t.counters = [](const cs_endpoint*, cs_counter*, uint32_t) -> uint32_t {
+    return 100000;
+  };
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(1024, 1), {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_TRUE(absl::StrContains(
+      r.status.message(), "counters() reports 100000 counters, more than 256"))
+      << r.status;
+  EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: "));
+}
+
+}  // namespace
+}  // namespace copyscope::engine
