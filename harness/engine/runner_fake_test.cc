@@ -55,5 +55,43 @@ TEST(FakeCellTest, CountersBeyondTheirBoundFailTheCell) {
   EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: "));
 }
 
+TEST(FakeCellTest, MessagesReturnedInPlaceAreChecked) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(4096, 2);
+  spec.options = {{"segments", "3"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Counted(100), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // The same, one byte short in its last segment.
+  t.recv = [](cs_endpoint* ep, cs_recv_args* args) {
+    int rc = FakeRecv(ep, args);
+    if (rc == 0) --Fake(ep)->out.back().iov_len;
+    return rc;
+  };
+  r = RunCell(spec, {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_EQ(r.status.message(),
+            "client 0: fake client: recv() returned segments of 4095 bytes "
+            "for a 4096-byte message");
+}
+
+TEST(FakeCellTest, ATagNotInFlightFailsTheCell) {
+  cs_transport t = FakeTransportAsync();
+  t.reap = [](cs_endpoint* ep, uint64_t* tags, uint32_t max, int) {
+    int n = FakeReap(ep, tags, max, 0);
+    if (n > 0) tags[0] += 1000;
+    return n;
+  };
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(512, 1), {&t, nullptr}, Counted(500), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_TRUE(absl::StartsWith(r.status.message(),
+                               "server 0: fake server: reap() returned tag 10"))
+      << r.status;
+  EXPECT_TRUE(absl::EndsWith(r.status.message(), " that is not in flight"))
+      << r.status;
+}
+
 }  // namespace
 }  // namespace copyscope::engine

@@ -295,12 +295,12 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
         absl::StrCat("the start signal did not come within ",
                      absl::FormatDuration(st.setup_timeout())));
   }
-  std::string name = absl::StrCat(spec.transport, " ", SideName(side));
+  std::string name = absl::StrCat(e.transport_name, " ", SideName(side));
   std::optional<Sender> tx;
   if (plan.sends) tx.emplace(ep, *pool, plan.async, name);
   std::optional<Receiver> rx;
   if (plan.receives) {
-    rx.emplace(ep, plan.rx_size);
+    rx.emplace(ep, plan.rx_size, name);
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
   Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
