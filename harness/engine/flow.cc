@@ -4,15 +4,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/engine/payload.h"
 
 namespace copyscope::engine {
 
 Sender::Sender(Endpoint& ep, const MessagePool& pool, bool async,
-               std::string name)
+               std::string name, Verify verify)
     : ep_(ep),
       pool_(pool),
       async_(async),
       name_(std::move(name)),
+      verify_(verify),
       tags_(pool.count()) {
   if (async_) {
     for (uint32_t i = pool.count(); i > 0; --i) free_.push_back(i - 1);
@@ -56,8 +58,15 @@ absl::Status Sender::SendOne() {
     free_.pop_back();
     in_flight_[index] = 1;
   }
-  int rc = ep_.Send(&pool_.message(index), 1);
+  const cs_message& m = pool_.message(index);
+  if (verify_.enabled) {
+    // The message's buffers are the host's: sent synchronously, or reaped.
+    payload::FillFields(payload::Key(verify_.connection, verify_.stream, sent_),
+                        m.fields, m.field_count);
+  }
+  int rc = ep_.Send(&m, 1);
   if (rc < 0) return ep_.Error(rc, "send");
+  ++sent_;
   return absl::OkStatus();
 }
 
@@ -69,11 +78,12 @@ absl::Status Sender::Drain() {
   return absl::OkStatus();
 }
 
-Receiver::Receiver(Endpoint& ep, size_t size, std::string name)
+Receiver::Receiver(Endpoint& ep, size_t size, std::string name, Verify verify)
     : ep_(ep),
       buf_(static_cast<char*>(std::aligned_alloc(64, (size + 63) / 64 * 64)),
            &std::free),
-      name_(std::move(name)) {
+      name_(std::move(name)),
+      verify_(verify) {
   std::memset(&args_, 0, sizeof(args_));
   args_.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
   args_.buf = buf_.get();
@@ -111,12 +121,30 @@ bool Receiver::SegmentsHoldTheMessage() {
   return true;
 }
 
+// Every byte of the message, wherever it is, against its pattern.
+bool Receiver::Intact() {
+  const uint64_t key =
+      payload::Key(verify_.connection, verify_.stream, received_);
+  uint64_t bad = payload::kIntact;
+  if (args_.segment_count == 0) {
+    const size_t at = payload::Check(key, 0, args_.buf, args_.len);
+    if (at != args_.len) bad = at;
+  } else {
+    bad = payload::CheckFields(key, args_.segments, args_.segment_count);
+  }
+  if (bad == payload::kIntact) return true;
+  Refuse(payload::CorruptError(received_, bad));
+  return false;
+}
+
 int Receiver::RecvOne() {
   args_.segments = nullptr;
   args_.segment_count = 0;
   const int rc = ep_.Recv(&args_);
   if (rc != 0) return rc;
   if (args_.segment_count != 0 && !SegmentsHoldTheMessage()) return kRefused;
+  if (verify_.enabled && !Intact()) return kRefused;
+  ++received_;
   return 0;
 }
 
