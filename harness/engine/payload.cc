@@ -23,7 +23,7 @@ uint64_t Mix64(uint64_t z) {
 // already). Any bijection of z keeps the words of one message distinct and
 // those of two keys equal only where their z are, so its mixing adds no
 // power to detect; this one (no multiply) lets the compiler vectorise, and
-// Check runs about 1.6 times faster than with a multiplying mix.
+// Fill runs about 1.6 times as fast as with a multiplying mix.
 inline uint64_t WordOf(uint64_t z) { return z ^ (z >> 29); }
 
 // The word's bytes in memory order: little-endian on every host.
