@@ -55,9 +55,9 @@ absl::StatusOr<config::CellSpec> SpecOf(const Cell& c) {
   spec.threads = c.threads();
   if (spec.size == 0 || spec.fields == 0 || spec.threads < 1 ||
       spec.threads > 4096) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bad cell: size ", spec.size, ", fields ", spec.fields, ", threads ",
-        spec.threads));
+    return absl::InvalidArgumentError(absl::StrCat("bad cell: size ", spec.size,
+                                                   ", fields ", spec.fields,
+                                                   ", threads ", spec.threads));
   }
   spec.options = GetOptions(c.options());
   spec.recv_options = GetOptions(c.recv_options());
@@ -80,6 +80,7 @@ Runner RunnerOf(const engine::RunnerConfig& config) {
   r.set_in_flight_bytes(config.in_flight_bytes);
   r.set_messages(config.messages);
   r.set_warmup_messages(config.warmup_messages);
+  r.set_verify(config.verify);
   return r;
 }
 
@@ -91,6 +92,7 @@ engine::RunnerConfig RunnerConfigOf(const Runner& r) {
   config.in_flight_bytes = r.in_flight_bytes();
   config.messages = r.messages();
   config.warmup_messages = r.warmup_messages();
+  config.verify = r.verify();
   return config;
 }
 
