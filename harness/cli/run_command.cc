@@ -66,6 +66,7 @@ engine::RunnerConfig RunnerConfigOf(const config::RunOptions& options,
       std::clamp(options.io_timeout / 2, absl::Seconds(1), absl::Seconds(5));
   runner.messages = options.messages;
   runner.warmup_messages = options.warmup_messages;
+  runner.verify = options.verify;
   runner.interrupt = interrupt;
   return runner;
 }

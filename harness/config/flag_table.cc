@@ -344,6 +344,23 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return absl::FormatDuration(o.io_timeout); },
        nullptr},
+      {"verify", "boolean", "false", "--verify",
+       "Check every byte received against a pattern the sender writes into "
+       "each message (by connection, direction, message and offset); the "
+       "first wrong byte fails the cell as \"corrupt: message N offset M\". "
+       "Costs CPU on both sides (one more pass over every byte sent and "
+       "received), so off by default",
+       kForRun, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->verify = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.verify ? "true" : "false");
+       },
+       nullptr},
       {"json", "boolean", "false", "--json",
        "Print the summary (statistics per cell) as JSON on stdout instead of "
        "the table",

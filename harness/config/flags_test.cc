@@ -53,6 +53,7 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_EQ(o.reps, 3);
   EXPECT_DOUBLE_EQ(o.max_cv, 0.05);
   EXPECT_FALSE(o.json);
+  EXPECT_FALSE(o.verify);
   EXPECT_EQ(o.io_timeout, absl::Seconds(10));
   EXPECT_EQ(o.out, "");
   EXPECT_TRUE(o.transport_opts.empty());
@@ -239,6 +240,19 @@ TEST_F(OptionsTest, DesignFlags) {
   EXPECT_DOUBLE_EQ(o.max_cv, 0.025);
   EXPECT_TRUE(o.json);
   EXPECT_EQ(o.command_line.size(), 8u);
+}
+
+TEST_F(OptionsTest, VerifyIsABooleanFlag) {
+  absl::StatusOr<Invocation> inv = Parse({"run", "--verify"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.verify);
+  std::map<std::string, std::string> e(inv->run.effective.begin(),
+                                       inv->run.effective.end());
+  EXPECT_EQ(e["verify"], "true");
+  inv = Parse({"run", "--verify=false"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_FALSE(inv->run.verify);
+  Error({"run", "--verify=sometimes"}, "--verify");
 }
 
 TEST_F(OptionsTest, StreamDirection) {

@@ -74,8 +74,11 @@ struct RunOptions {
   uint64_t response_size = 0;  // rr; 0: the cell's size
   int reps = 3;
   double max_cv = 0.05;  // a fraction
-  bool json = false;     // --json: the summary as JSON on stdout
-  std::string out;       // results directory; "" = default
+  // --verify: every byte received is checked against the pattern its
+  // sender wrote (costs CPU on both sides).
+  bool verify = false;
+  bool json = false;  // --json: the summary as JSON on stdout
+  std::string out;    // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
   // Where the threads run and what they count; checked against the machine
   // by control/run_environment.h.

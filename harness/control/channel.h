@@ -28,8 +28,9 @@
 
 namespace copyscope::control {
 
-// The protocol a controller and an agent must share (Hello.protocol).
-inline constexpr uint32_t kProtocolVersion = 1;
+// The protocol a controller and an agent must share (Hello.protocol). 2:
+// Runner.verify, which an agent of protocol 1 would silently ignore.
+inline constexpr uint32_t kProtocolVersion = 2;
 inline constexpr size_t kMaxMessageBytes = size_t{64} << 20;
 
 class Channel {

@@ -80,6 +80,7 @@ Runner RunnerOf(const engine::RunnerConfig& config) {
   r.set_in_flight_bytes(config.in_flight_bytes);
   r.set_messages(config.messages);
   r.set_warmup_messages(config.warmup_messages);
+  r.set_verify(config.verify);
   return r;
 }
 
@@ -91,6 +92,7 @@ engine::RunnerConfig RunnerConfigOf(const Runner& r) {
   config.in_flight_bytes = r.in_flight_bytes();
   config.messages = r.messages();
   config.warmup_messages = r.warmup_messages();
+  config.verify = r.verify();
   return config;
 }
 

@@ -33,6 +33,27 @@ TEST(WireTest, ACellSurvivesTheTrip) {
   EXPECT_EQ(back->response_size, spec.response_size);
 }
 
+TEST(WireTest, RunnerSettingsSurviveTheTrip) {
+  engine::RunnerConfig config;
+  config.io_timeout = absl::Seconds(3);
+  config.margin = absl::Seconds(2);
+  config.max_in_flight = 16;
+  config.in_flight_bytes = 1 << 20;
+  config.messages = 500;
+  config.warmup_messages = 50;
+  config.verify = true;
+  engine::RunnerConfig back = RunnerConfigOf(RunnerOf(config));
+  EXPECT_EQ(back.io_timeout, config.io_timeout);
+  EXPECT_EQ(back.margin, config.margin);
+  EXPECT_EQ(back.max_in_flight, config.max_in_flight);
+  EXPECT_EQ(back.in_flight_bytes, config.in_flight_bytes);
+  EXPECT_EQ(back.messages, config.messages);
+  EXPECT_EQ(back.warmup_messages, config.warmup_messages);
+  EXPECT_TRUE(back.verify);
+  config.verify = false;
+  EXPECT_FALSE(RunnerConfigOf(RunnerOf(config)).verify);
+}
+
 TEST(WireTest, ABadCellIsRefused) {
   Cell c = CellOf(config::CellSpec());
   c.set_mode("sideways");

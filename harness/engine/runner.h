@@ -54,6 +54,11 @@
 // (the one place with a clock read per message) and records the round trip
 // into a Histogram; the window and the counts are the client's.
 //
+// Verifying (config.verify). Each sender writes the pattern of every
+// message into its buffers just before sending it, each receiver checks
+// every byte (flow.h, payload.h); a request and a response carry patterns
+// of different directions.
+//
 // Sending. Messages come from a MessagePool. A transport with
 // CS_CAP_ASYNC_RELEASE gets up to InFlight(size) messages in flight and
 // gives them back through reap(); otherwise one message is reused at once.
@@ -113,13 +118,20 @@ struct RunnerConfig {
   // When set and it becomes true (e.g. on SIGINT), the cell stops within
   // about 50 ms and fails with a CANCELLED status.
   const std::atomic<bool>* interrupt = nullptr;
+  // --verify: every message carries a pattern of (connection, direction,
+  // sequence, offset) that its receiver checks byte for byte (payload.h);
+  // the first wrong byte ends the cell "corrupt: message N offset M".
+  // Costs CPU on both sides, so off by default.
+  bool verify = false;
 };
 
 struct CellResult {
   // OK, or the first error of any thread (CANCELLED when interrupted).
   absl::Status status;
-  // The raw measurements; status "ok" or "failed: <message>", no metrics
-  // (record/metrics.h derives them), rep unset (the caller numbers it).
+  // The raw measurements; status "ok", "failed: <message>" or, verifying,
+  // "corrupt: message N offset M" (N counts the messages of that direction
+  // of one connection from 0); no metrics (record/metrics.h derives them),
+  // rep unset (the caller numbers it).
   record::Sample sample;
 };
 

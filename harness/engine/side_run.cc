@@ -14,10 +14,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "harness/engine/cell_driver.h"
 #include "harness/engine/endpoint.h"
 #include "harness/engine/flow.h"
 #include "harness/engine/histogram.h"
 #include "harness/engine/message_pool.h"
+#include "harness/engine/payload.h"
 #include "harness/engine/side.h"
 #include "harness/engine/socket.h"
 #include "harness/engine/tcp_info.h"
@@ -305,12 +307,19 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
         absl::StrCat("the start signal did not come within ",
                      absl::FormatDuration(st.setup_timeout())));
   }
-  std::string name = absl::StrCat(spec.transport, " ", SideName(side));
+  std::string name = absl::StrCat(e.transport_name, " ", SideName(side));
+  const bool server = side == Side::kServer;
+  const Verify tx_verify{
+      setup.config.verify, static_cast<uint64_t>(ctx.connection),
+      server ? payload::kServerToClient : payload::kClientToServer};
+  Verify rx_verify = tx_verify;
+  rx_verify.stream =
+      server ? payload::kClientToServer : payload::kServerToClient;
   std::optional<Sender> tx;
-  if (plan.sends) tx.emplace(ep, *pool, plan.async, name);
+  if (plan.sends) tx.emplace(ep, *pool, plan.async, name, tx_verify);
   std::optional<Receiver> rx;
   if (plan.receives) {
-    rx.emplace(ep, plan.rx_size);
+    rx.emplace(ep, plan.rx_size, name, rx_verify);
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
   Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
@@ -327,7 +336,9 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
   } else {
     s = StreamReceive(st, window, *rx, &c);
   }
-  c.counters = ep.Counters();
+  absl::StatusOr<Counters> counters = ep.Counters();
+  if (!counters.ok()) return s.ok() ? counters.status() : s;
+  c.counters = *std::move(counters);
   return s;
 }
 
@@ -377,7 +388,9 @@ void Worker(
   }
   if (side == Side::kServer && c.port == 0) st.Count(st.listening);
   if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
-  if (!s.ok()) {
+  if (std::optional<std::string> corrupt = payload::CorruptText(s)) {
+    st.Fail(Verdict(s.code(), *corrupt));  // the sample's status as it is
+  } else if (!s.ok()) {
     st.Fail(absl::Status(
         s.code(), absl::StrCat(SideName(side), " ", i, ": ", s.message())));
   }

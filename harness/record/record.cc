@@ -72,6 +72,7 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
   }
   p->set_max_cv(o.max_cv);
   p->set_io_timeout_s(absl::ToDoubleSeconds(o.io_timeout));
+  p->set_verify(o.verify);
   for (const auto& [name, value] : o.effective) {
     KeyValue* kv = p->add_options();
     kv->set_key(name);
