@@ -21,8 +21,7 @@ void Set(const env::CpuTimes& t, int cpu, record::CpuTimes* out) {
 
 }  // namespace
 
-record::CpuLoad CpuLoadRecord(const std::string& host,
-                              const env::CpuLoad& load,
+record::CpuLoad CpuLoadRecord(const std::string& host, const env::CpuLoad& load,
                               const std::vector<int>& pinned) {
   record::CpuLoad r;
   r.set_host(host);

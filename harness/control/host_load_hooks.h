@@ -52,8 +52,7 @@ class HostLoadHooks final : public engine::ThreadHooks {
 };
 
 // The record's form of a load.
-record::CpuLoad CpuLoadRecord(const std::string& host,
-                              const env::CpuLoad& load,
+record::CpuLoad CpuLoadRecord(const std::string& host, const env::CpuLoad& load,
                               const std::vector<int>& pinned);
 
 }  // namespace copyscope::control

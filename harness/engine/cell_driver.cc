@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "harness/engine/window.h"
@@ -122,15 +123,28 @@ class Driver {
   std::vector<absl::Status> failures_;
 };
 
+// An error a side sees when its peer went away first: a send into a
+// closed connection, a reset, a stream that ended early.
+bool PeerSymptom(const absl::Status& s) {
+  for (absl::string_view sign : {"Broken pipe", "Connection reset by peer",
+                                 "closed the connection", "the stream ended"}) {
+    if (absl::StrContains(s.message(), sign)) return true;
+  }
+  return false;
+}
+
 // The status of a sample: the driver's own (interrupt, deadlines) when the
 // sides said nothing; otherwise a verdict (a side that crashed, exited,
-// hung or received corrupt data) before the first plain error, since the
-// other side's error is then only its symptom.
+// hung or received corrupt data), else the first error that is not a
+// symptom of the other side's, else the first error.
 absl::Status Choose(const absl::Status& driver,
                     const std::vector<absl::Status>& failures) {
   if (driver.code() == absl::StatusCode::kCancelled) return driver;
   for (const absl::Status& f : failures) {
     if (IsVerdict(f)) return f;
+  }
+  for (const absl::Status& f : failures) {
+    if (!PeerSymptom(f)) return f;
   }
   if (!failures.empty()) return failures.front();
   return driver;

@@ -232,3 +232,20 @@ TEST(SampleStatusTest, VerdictsStandAsTheyAre) {
 
 }  // namespace
 }  // namespace copyscope::engine
+
+namespace copyscope::engine {
+namespace {
+
+TEST(DriveCellTest, ThePeersBrokenPipeIsASymptomNotTheCause) {
+  FakeSide server(Side::kServer), client(Side::kClient);
+  // The server's error comes first, but it is what the client's failure
+  // did to it.
+  server.fail_after_go =
+      absl::FailedPreconditionError("server 0: send failed: Broken pipe");
+  client.fail_after_go = absl::InternalError("client 0: recv() returned junk");
+  CellResult r = DriveCell(Quick(), server, client);
+  EXPECT_EQ(r.status.message(), "client 0: recv() returned junk");
+}
+
+}  // namespace
+}  // namespace copyscope::engine

@@ -39,14 +39,14 @@ inline constexpr double kRetransmitNotable = 0.001;
 inline constexpr double kLimitedNotable = 0.10;
 
 struct TcpLimits {
-  int senders = 0;                     // sending ends with TCP_INFO
-  std::optional<uint64_t> retrans;     // segments retransmitted
-  std::optional<double> retransmitted; // retrans / segments sent
-  std::optional<double> rwnd_limited;  // of the window
+  int senders = 0;                      // sending ends with TCP_INFO
+  std::optional<uint64_t> retrans;      // segments retransmitted
+  std::optional<double> retransmitted;  // retrans / segments sent
+  std::optional<double> rwnd_limited;   // of the window
   std::optional<double> sndbuf_limited;
-  std::optional<double> busy;          // limits included
-  std::optional<double> rtt_us;        // median over the senders, at the end
-  std::optional<double> snd_cwnd;      // median, segments
+  std::optional<double> busy;      // limits included
+  std::optional<double> rtt_us;    // median over the senders, at the end
+  std::optional<double> snd_cwnd;  // median, segments
 };
 
 TcpLimits TcpLimitsOf(const CellKey& key, const Sample& sample);

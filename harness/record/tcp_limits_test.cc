@@ -41,8 +41,7 @@ CellKey Stream() {
 }
 
 TEST(TcpLimitsTest, NamesWhatStandsOut) {
-  TcpLimits l =
-      TcpLimitsOf(Stream(), TwoSenders(31, 1000, 800000, 0, 1900000));
+  TcpLimits l = TcpLimitsOf(Stream(), TwoSenders(31, 1000, 800000, 0, 1900000));
   EXPECT_EQ(l.senders, 2);
   EXPECT_EQ(*l.retrans, 31u);
   EXPECT_DOUBLE_EQ(*l.retransmitted, 0.031);
