@@ -23,6 +23,7 @@ struct Track {
   explicit Track(SideHandle* h) : handle(h) {}
   SideHandle* handle;
   bool listening = false;
+  std::string address;
   std::vector<uint16_t> ports;
   bool ready = false;
   bool windows_closed = false;
@@ -93,6 +94,7 @@ class Driver {
     switch (e.kind) {
       case SideEvent::kListening:
         t.listening = true;
+        t.address = std::move(e.address);
         t.ports = std::move(e.ports);
         break;
       case SideEvent::kReady:
@@ -228,12 +230,12 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
     return true;
   };
 
-  server.Start({});
+  server.Start("", {});
   bool stop = stopped(d.WaitFor([&] { return d.server().listening; }, setup),
                       absl::StrCat("the server did not listen within ",
                                    absl::FormatDuration(setup)));
   if (!stop) {
-    client.Start(d.server().ports);
+    client.Start(d.server().address, d.server().ports);
     stop = stopped(d.WaitFor([&] { return d.Both(&Track::ready); }, setup),
                    absl::StrCat("connections were not set up within ",
                                 absl::FormatDuration(setup)));

@@ -31,7 +31,8 @@ class LocalSide final : public SideHandle {
   explicit LocalSide(SideSetup setup);
   ~LocalSide() override;
 
-  void Start(const std::vector<uint16_t>& ports) override;
+  void Start(const std::string& address,
+             const std::vector<uint16_t>& ports) override;
   void Command(SideCommand command) override;
   int fd() override;
   std::optional<SideEvent> NextEvent() override;
@@ -45,6 +46,7 @@ class LocalSide final : public SideHandle {
   SideEvent Result(SideOutcome outcome, absl::string_view why);
 
   SideSetup setup_;
+  std::unique_ptr<Network> elsewhere_;  // the client's, given an address
   std::string plugin_;
   std::shared_ptr<SideRun> run_;
   UniqueFd idle_;  // fd() before Start: never readable
