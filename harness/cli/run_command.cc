@@ -166,6 +166,7 @@ int RunCommand(const config::RunOptions& options) {
   if (peer != nullptr) {
     // Each host's load is measured by its own agent.
     settings.server_host_load = settings.client_host_load = true;
+    settings.allow_mismatch = options.allow_mismatch;
     if (options.peer_role == config::Side::kServer) {
       settings.server_factory = peer->Factory();
       settings.server_host = "peer";

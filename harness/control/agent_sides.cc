@@ -81,6 +81,7 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
   p.set_host_load(server ? settings_.server_host_load
                          : settings_.client_host_load);
   p.set_host(server ? settings_.server_host : settings_.client_host);
+  p.set_allow_mismatch(settings_.allow_mismatch);
   // CPU scope counts the CPUs each role is pinned to.
   for (int cpu : p.server_cpus()) {
     if (cpu >= 0) p.mutable_counters()->add_server_cpus(cpu);
@@ -103,9 +104,11 @@ engine::CellResult AgentSides::RunSample(const config::CellSpec& cell) {
                  : absl::StatusOr<std::unique_ptr<AgentConnection>>(
                        AgentProcess::Spawn(*launch));
     if (!a.ok()) {
-      return Failed(absl::Status(
+      engine::CellResult r = Failed(absl::Status(
           a.status().code(), absl::StrCat("could not start the ", side,
                                           " agent: ", a.status().message())));
+      r.fatal = true;
+      return r;
     }
     *agent = *std::move(a);
     ++started_;

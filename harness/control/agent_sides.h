@@ -46,6 +46,8 @@ struct AgentRunSettings {
   // A side on the peer: this host's CPUs mean nothing there.
   bool server_remote = false;
   bool client_remote = false;
+  // A peer's plugin may differ from this host's (--allow-mismatch).
+  bool allow_mismatch = false;
   std::string server_address;
   engine::RunnerConfig runner;
   // The run's plugins (as probed); cells name them.

@@ -141,9 +141,7 @@ absl::StatusOr<std::unique_ptr<Deployment>> Deployment::Upload(
         absl::StrCat("mkdtemp: ", strerror(errno)));
   }
   const std::string s = stage;
-  auto cleanup = [&] {
-    (void)Run({"rm", "-rf", s}, "", absl::Seconds(30));
-  };
+  auto cleanup = [&] { (void)Run({"rm", "-rf", s}, "", absl::Seconds(30)); };
   std::string self = binary;
   if (self.empty()) {
     char exe[4096];
@@ -153,7 +151,8 @@ absl::StatusOr<std::unique_ptr<Deployment>> Deployment::Upload(
   }
   std::vector<std::string> cp = {"cp", "-L", self, s + "/copyscope"};
   absl::Status st = Run(cp, "", absl::Seconds(60)).status();
-  if (st.ok()) st = Run({"mkdir", s + "/plugins"}, "", absl::Seconds(10)).status();
+  if (st.ok())
+    st = Run({"mkdir", s + "/plugins"}, "", absl::Seconds(10)).status();
   for (const std::string& p : plugins) {
     if (!st.ok()) break;
     st = Run({"cp", "-L", p, s + "/plugins/"}, "", absl::Seconds(60)).status();
@@ -166,11 +165,11 @@ absl::StatusOr<std::unique_ptr<Deployment>> Deployment::Upload(
     return absl::Status(tar.status().code(),
                         absl::StrCat("--deploy: ", tar.status().message()));
   }
-  absl::StatusOr<std::string> dir = RunSsh(
-      target, ssh,
-      "umask 077 && d=$(mktemp -d /tmp/copyscope-deploy.XXXXXX) && "
-      "tar -C \"$d\" -xf - && echo \"$d\"",
-      tar->first);
+  absl::StatusOr<std::string> dir =
+      RunSsh(target, ssh,
+             "umask 077 && d=$(mktemp -d /tmp/copyscope-deploy.XXXXXX) && "
+             "tar -C \"$d\" -xf - && echo \"$d\"",
+             tar->first);
   if (!dir.ok()) {
     return absl::Status(dir.status().code(),
                         absl::StrCat("--deploy: ", dir.status().message()));

@@ -6,7 +6,8 @@
 //   absl::StatusOr<std::unique_ptr<Deployment>> d =
 //       Deployment::Upload(target, ssh_command, plugin_paths);
 //   options.remote_binary = (*d)->binary();          // DIR/copyscope
-//   options.remote_args = (*d)->agent_args();        // --plugin-dir=DIR/plugins
+//   options.remote_args = (*d)->agent_args();        //
+//   --plugin-dir=DIR/plugins
 //   ... the run ...
 //   d->reset();   // ssh ... rm -rf DIR
 #ifndef COPYSCOPE_HARNESS_CONTROL_DEPLOY_H_

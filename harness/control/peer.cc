@@ -79,9 +79,9 @@ absl::StatusOr<std::unique_ptr<PeerRun>> PeerRun::Start(
   absl::StatusOr<std::unique_ptr<RemoteAgent>> first =
       RemoteAgent::Connect(*target, o);
   if (!first.ok()) {
-    return absl::Status(first.status().code(),
-                        absl::StrCat("--peer=", options.peer, ": ",
-                                     first.status().message()));
+    return absl::Status(
+        first.status().code(),
+        absl::StrCat("--peer=", options.peer, ": ", first.status().message()));
   }
   p->first_ = *std::move(first);
   p->controller_ = p->first_->controller_address();
@@ -94,8 +94,7 @@ absl::StatusOr<std::unique_ptr<PeerRun>> PeerRun::Start(
   f.set_version(v.substr(0, v.find('\n')));
   ToAgent describe;
   describe.mutable_describe();
-  absl::StatusOr<FromAgent> host =
-      Ask(*p->first_, describe, absl::Seconds(30));
+  absl::StatusOr<FromAgent> host = Ask(*p->first_, describe, absl::Seconds(30));
   if (host.ok() && host->has_host()) {
     *f.mutable_host() = host->host().host();
     f.set_topology(host->host().topology());
@@ -105,7 +104,8 @@ absl::StatusOr<std::unique_ptr<PeerRun>> PeerRun::Start(
 
 AgentFactory PeerRun::Factory() {
   return [this]() -> absl::StatusOr<std::unique_ptr<AgentConnection>> {
-    if (first_ != nullptr) return std::unique_ptr<AgentConnection>(std::move(first_));
+    if (first_ != nullptr)
+      return std::unique_ptr<AgentConnection>(std::move(first_));
     absl::StatusOr<std::unique_ptr<RemoteAgent>> a =
         RemoteAgent::Connect(target_, options_);
     if (!a.ok()) return a.status();

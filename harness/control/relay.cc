@@ -193,7 +193,8 @@ int ServeListen(const ListenArgs& args) {
       engine::ListenTcp(parts[0], static_cast<uint16_t>(port));
   if (!l.ok()) {
     std::fprintf(stderr, "copyscope: agent: --listen=%s: %s\n",
-                 args.listen.c_str(), std::string(l.status().message()).c_str());
+                 args.listen.c_str(),
+                 std::string(l.status().message()).c_str());
     return 2;
   }
   std::fprintf(stderr, "agent: listening on %s:%u\n", parts[0].c_str(),
@@ -257,8 +258,8 @@ int ServeStdio(const RelayArgs& args) {
   absl::Status s = c.Send(hello, kHandshake);
   ToAgent answer;
   if (s.ok()) s = c.Receive(&answer, kHandshake);
-  if (s.ok() && (!answer.has_hello() ||
-                 answer.hello().protocol() != kProtocolVersion)) {
+  if (s.ok() &&
+      (!answer.has_hello() || answer.hello().protocol() != kProtocolVersion)) {
     s = absl::FailedPreconditionError(absl::StrCat(
         "the controller speaks control protocol ", answer.hello().protocol(),
         ", this agent ", kProtocolVersion));

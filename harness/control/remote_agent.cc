@@ -64,8 +64,7 @@ absl::StatusOr<PeerTarget> PeerTarget::Parse(const std::string& text) {
     }
     t.port = static_cast<uint16_t>(port);
   }
-  if (t.host.empty() ||
-      t.host.find_first_of(" /\t'\"") != std::string::npos ||
+  if (t.host.empty() || t.host.find_first_of(" /\t'\"") != std::string::npos ||
       (!t.user.empty() &&
        t.user.find_first_of(" /\t'\"@") != std::string::npos)) {
     return Bad(text, "no host, or a host with spaces or slashes");
@@ -90,8 +89,9 @@ absl::StatusOr<std::unique_ptr<RemoteAgent>> RemoteAgent::Connect(
     absl::StatusOr<engine::UniqueFd> fd =
         engine::ConnectTcp(target.host, target.port, never, options.timeout);
     if (!fd.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach the agent at ", a->where_, ": ", fd.status().message()));
+      return absl::UnavailableError(absl::StrCat("cannot reach the agent at ",
+                                                 a->where_, ": ",
+                                                 fd.status().message()));
     }
     a->channel_ = std::make_unique<Channel>(*std::move(fd));
   } else {
@@ -136,8 +136,8 @@ absl::StatusOr<std::unique_ptr<RemoteAgent>> RemoteAgent::Connect(
       close(sv[0]);
       close(err[0]);
       a->ssh_pid_ = -1;
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--ssh: cannot start ", argv[0], ": ", strerror(rc)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("--ssh: cannot start ", argv[0], ": ", strerror(rc)));
     }
     a->channel_ = std::make_unique<Channel>(engine::UniqueFd(sv[0]));
     a->ssh_err_.reset(err[0]);
@@ -180,8 +180,8 @@ absl::Status RemoteAgent::Handshake(const PeerTarget& target,
   agent_version_ = h.version();
   if (h.version() != options.version && !options.allow_mismatch) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the agent at ", where_, " is copyscope ", h.version(),
-        ", this is ", options.version,
+        "the agent at ", where_, " is copyscope ", h.version(), ", this is ",
+        options.version,
         "; run the same build on both hosts (--deploy) or --allow-mismatch"));
   }
   ToAgent mine;
@@ -203,13 +203,13 @@ absl::Status RemoteAgent::Handshake(const PeerTarget& target,
         absl::StrCat("the agent at ", where_, " went away: ", s.message()));
   }
   if (proof.has_refused()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the agent at ", where_, " refused: ", proof.refused(),
-        " (is --token-file the agent's token?)"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("the agent at ", where_, " refused: ", proof.refused(),
+                     " (is --token-file the agent's token?)"));
   }
   if (!proof.has_hello() ||
-      !SameMac(proof.hello().mac(), Mac(options.token, "agent", nonce,
-                                        h.nonce()))) {
+      !SameMac(proof.hello().mac(),
+               Mac(options.token, "agent", nonce, h.nonce()))) {
     return absl::PermissionDeniedError(absl::StrCat(
         "the agent at ", where_, " could not prove it holds the token"));
   }
@@ -263,8 +263,7 @@ void RemoteAgent::Poll() {
   }
 }
 
-absl::Status RemoteAgent::Send(const ToAgent& message,
-                               absl::Duration timeout) {
+absl::Status RemoteAgent::Send(const ToAgent& message, absl::Duration timeout) {
   return channel_->Send(message, timeout);
 }
 

@@ -254,3 +254,29 @@ TEST(DriveCellTest, ThePeersBrokenPipeIsASymptomNotTheCause) {
 
 }  // namespace
 }  // namespace copyscope::engine
+
+namespace copyscope::engine {
+namespace {
+
+TEST(DriveCellTest, AServerThatCannotStartLeavesTheClientUnstarted) {
+  FakeSide client(Side::kClient);
+  // The server's Start fails at once: its only event is its result.
+  class RefusingServer : public FakeSide {
+   public:
+    RefusingServer() : FakeSide(Side::kServer) {}
+    void Start(const std::string&, const std::vector<uint16_t>&) override {
+      started = true;
+      result_status = absl::FailedPreconditionError("x differs between hosts");
+      Command(SideCommand::kAbort);
+      commands.clear();
+    }
+  } refusing;
+  CellResult r = DriveCell(Quick(), refusing, client);
+  EXPECT_EQ(r.status.message(), "x differs between hosts");
+  EXPECT_FALSE(client.started);
+  EXPECT_FALSE(client.killed);
+  EXPECT_TRUE(client.commands.empty());
+}
+
+}  // namespace
+}  // namespace copyscope::engine

@@ -133,6 +133,9 @@ struct CellResult {
   // of one connection from 0); no metrics (record/metrics.h derives them),
   // rep unset (the caller numbers it).
   record::Sample sample;
+  // The run cannot go on (a side's agent cannot be started or reached):
+  // the sample was not measured and the sweep stops with `status`.
+  bool fatal = false;
 };
 
 // Runs one cell and returns its result. Never throws or aborts on a
