@@ -279,7 +279,9 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
   }
   if (stop) d.Command(SideCommand::kAbort);
 
-  const absl::Duration finish = config.io_timeout + 2 * config.margin;
+  // The sides' own bound after stop (local_side.h) is io_timeout + 2 x
+  // margin; a side still silent after one more margin is killed.
+  const absl::Duration finish = config.io_timeout + 3 * config.margin;
   d.WaitFor([&] { return d.BothResults(); }, finish,
             /*stop_on_failure=*/false);
   for (Track* t : {&d.server(), &d.client()}) {

@@ -17,7 +17,7 @@
 // Any kFailed or failed kResult makes the driver Abort both sides and wait
 // for both results. Every wait is bounded: set-up and the windows by
 // io_timeout + margin, count mode by count_timeout, the results after stop
-// by io_timeout + 2 x margin; a side that misses its deadline is killed
+// by io_timeout + 3 x margin; a side that misses its deadline is killed
 // (Kill) and its result says why.
 #ifndef COPYSCOPE_HARNESS_ENGINE_CELL_DRIVER_H_
 #define COPYSCOPE_HARNESS_ENGINE_CELL_DRIVER_H_

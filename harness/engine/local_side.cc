@@ -129,11 +129,23 @@ std::optional<SideEvent> LocalSide::NextEvent() {
   }
   if (run_->finished()) return Result(run_->Collect(), "");
   if (stop_deadline_ && absl::Now() >= *stop_deadline_) {
-    return Result(run_->Collect(),
-                  absl::StrCat("for ",
-                               absl::FormatDuration(setup_.config.io_timeout +
-                                                    setup_.config.margin),
-                               " after the cell stopped"));
+    const absl::Duration waited =
+        setup_.config.io_timeout + setup_.config.margin;
+    if (!unblocked_) {
+      // A worker may only be blocked in the kernel (a send to a peer that
+      // stopped reading): shut the sockets down, and give it the margin.
+      unblocked_ = true;
+      run_->Fail(absl::DeadlineExceededError(
+          absl::StrCat("did not finish within ", absl::FormatDuration(waited),
+                       " after the cell stopped")));
+      stop_deadline_ = absl::Now() + setup_.config.margin;
+      return std::nullopt;
+    }
+    return Result(
+        run_->Collect(),
+        absl::StrCat("for ",
+                     absl::FormatDuration(waited + setup_.config.margin),
+                     " after the cell stopped"));
   }
   return std::nullopt;
 }

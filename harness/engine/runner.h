@@ -67,7 +67,7 @@
 //
 // Failure. Every wait is bounded: accept/connect and the gate by
 // config.io_timeout plus a margin, every plugin wait by the endpoint's
-// io_timeout_ms, and the driver gives the sides io_timeout + 2 x margin to
+// io_timeout_ms, and the driver gives the sides io_timeout + 3 x margin to
 // finish after stop. The first error of any thread (a plugin's errno and
 // message as an absl::Status naming transport and role) fails its side:
 // every socket of that side is shut down so no thread stays blocked, the

@@ -80,7 +80,8 @@ class Proc {
       dup2(null, 1);
       dup2(err[1], 2);
       std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       execv(argv[0], argv.data());
       _exit(127);
@@ -186,12 +187,13 @@ std::string Slurp(const std::string& path) {
 std::vector<std::string> RunArgs(const std::string& out,
                                  const std::vector<std::string>& more) {
   std::vector<std::string> args = {Copyscope(), "run"};
-  for (const char* d : {"--transports=two_copy", "--sizes=64K", "--threads=1",
-                        "--duration=0.3s", "--warmup=0.05s", "--reps=1",
-                        "--counters=none"}) {
+  for (const char* d :
+       {"--transports=two_copy", "--sizes=64K", "--threads=1",
+        "--duration=0.3s", "--warmup=0.05s", "--reps=1", "--counters=none"}) {
     const std::string name(d, std::strchr(d, '=') - d + 1);
     bool given = false;
-    for (const std::string& m : more) given = given || absl::StartsWith(m, name);
+    for (const std::string& m : more)
+      given = given || absl::StartsWith(m, name);
     if (!given) args.push_back(d);
   }
   args.push_back("--out=" + out);
@@ -248,7 +250,8 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
   const std::string csv = Slurp(out + "/summary.csv");
   EXPECT_TRUE(absl::StrContains(csv, ",ok,")) << csv;
   const std::string record = Slurp(out + "/run.jsonl");
-  EXPECT_TRUE(absl::StrContains(record, "\"peer\":{\"target\":\"198.18.0.1:7000\""))
+  EXPECT_TRUE(
+      absl::StrContains(record, "\"peer\":{\"target\":\"198.18.0.1:7000\""))
       << record.substr(0, 2000);
   EXPECT_TRUE(absl::StrContains(record, "\"host\":\"peer\""));  // its load
   EXPECT_TRUE(absl::StrContains(run.text(), "runs the server side"));
@@ -289,8 +292,8 @@ TEST_F(TwoHostsTest, ASecondControllerIsToldTheAgentIsBusy) {
   ASSERT_TRUE(agent->AwaitLine("agent: serving 198.18.0.2")) << agent->text();
   Proc second(here_, RunArgs(Tmp() + "/second", Tcp()));
   EXPECT_EQ(second.Wait(), 2) << second.text();
-  EXPECT_TRUE(absl::StrContains(
-      second.text(), "busy: a run from 198.18.0.2 is in progress"))
+  EXPECT_TRUE(absl::StrContains(second.text(),
+                                "busy: a run from 198.18.0.2 is in progress"))
       << second.text();
   EXPECT_EQ(first.Wait(), 0) << first.text();
 }
@@ -339,10 +342,10 @@ TEST_F(TwoHostsTest, TheControllerKilledMidRunFreesTheAgentForTheNext) {
 TEST_F(TwoHostsTest, TheLinkGoingDownMidRunEndsTheRun) {
   std::unique_ptr<Proc> agent = StartAgent();
   ASSERT_NE(agent, nullptr);
-  Proc run(here_, RunArgs(Tmp() + "/link",
-                          {"--peer=198.18.0.1:7000", "--token-file=" + token_,
-                           "--sizes=4K,16K,64K", "--duration=2s",
-                           "--io-timeout=2s"}));
+  Proc run(here_,
+           RunArgs(Tmp() + "/link",
+                   {"--peer=198.18.0.1:7000", "--token-file=" + token_,
+                    "--sizes=4K,16K,64K", "--duration=2s", "--io-timeout=2s"}));
   ASSERT_TRUE(agent->AwaitLine("agent: serving 198.18.0.2")) << agent->text();
   Proc down(peer_, {"/usr/sbin/ip", "link", "set", "dev",
                     iso_->server().interface, "down"});
@@ -356,8 +359,8 @@ TEST_F(TwoHostsTest, TheLinkGoingDownMidRunEndsTheRun) {
 }
 
 TEST_F(TwoHostsTest, APluginThatDiffersBetweenTheHostsFailsItsCellNamingBoth) {
-  std::unique_ptr<Proc> agent = StartAgent(
-      {"--plugin-dir=" + Runfile("tests/two_hosts/peer_plugins")});
+  std::unique_ptr<Proc> agent =
+      StartAgent({"--plugin-dir=" + Runfile("tests/two_hosts/peer_plugins")});
   ASSERT_NE(agent, nullptr);
   std::vector<std::string> more = Tcp();
   more.push_back("--plugin=" + Runfile("tests/two_hosts/minimal_here.so"));
@@ -365,8 +368,9 @@ TEST_F(TwoHostsTest, APluginThatDiffersBetweenTheHostsFailsItsCellNamingBoth) {
   Proc run(here_, RunArgs(Tmp() + "/mismatch", more));
   EXPECT_EQ(run.Wait(), 1) << run.text();
   const std::string csv = Slurp(Tmp() + "/mismatch/summary.csv");
-  EXPECT_TRUE(absl::StrContains(csv, "minimal differs between the hosts: "
-                                     "SHA-256 "))
+  EXPECT_TRUE(absl::StrContains(csv,
+                                "minimal differs between the hosts: "
+                                "SHA-256 "))
       << csv;
   EXPECT_TRUE(absl::StrContains(csv, "--allow-mismatch")) << csv;
   more.push_back("--allow-mismatch");
@@ -382,7 +386,8 @@ class SshTest : public TwoHostsTest {
   void SetUp() override {
     TwoHostsTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    if (access("/usr/sbin/sshd", X_OK) != 0 || access("/usr/bin/ssh", X_OK) != 0) {
+    if (access("/usr/sbin/sshd", X_OK) != 0 ||
+        access("/usr/bin/ssh", X_OK) != 0) {
       GTEST_SKIP() << "no sshd or ssh here (tools/bootstrap installs "
                       "openssh-server and openssh-client)";
     }
@@ -407,9 +412,8 @@ class SshTest : public TwoHostsTest {
     Host peer_run = peer_;
     peer_run.private_run = true;
     sshd_ = std::make_unique<Proc>(
-        peer_run,
-        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f",
-                                 dir_ + "/sshd_config"});
+        peer_run, std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f",
+                                           dir_ + "/sshd_config"});
     ASSERT_TRUE(sshd_->AwaitLine("Server listening on 198.18.0.1 port 2222"))
         << sshd_->text();
   }
