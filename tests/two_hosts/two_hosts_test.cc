@@ -3,8 +3,9 @@
 // namespace (198.18.0.2), joined by a veth. Over TCP with a token: a run,
 // a wrong token, a busy agent, the agent killed mid-run, the controller
 // killed mid-run, the link going down mid-run, a plugin that differs
-// between the hosts, an agent of another version. Over ssh: a real sshd started by the test in the peer
-// namespace with temporary keys, with and without --deploy.
+// between the hosts, an agent of another version. Over ssh: a real sshd
+// started by the test in the peer namespace with temporary keys, with and
+// without --deploy.
 //
 // Readiness is a handshake: the agent prints "agent: listening on ..."
 // and "agent: serving ADDR" on stderr; sshd "Server listening on ...".
