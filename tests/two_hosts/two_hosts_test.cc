@@ -289,6 +289,15 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
       absl::StrContains(record, "\"peer\":{\"target\":\"198.18.0.1:7000\""))
       << record.substr(0, 2000);
   EXPECT_TRUE(absl::StrContains(record, "\"host\":\"peer\""));  // its load
+  // Each host's data interface is the veth end holding its address, with
+  // the device's facts (a veth: its driver, no IRQs, said so).
+  size_t first = record.find("\"nic_driver\":\"veth\"");
+  ASSERT_NE(first, std::string::npos) << record.substr(0, 3000);
+  EXPECT_NE(record.find("\"nic_driver\":\"veth\"", first + 1),
+            std::string::npos)
+      << record.substr(0, 3000);
+  EXPECT_TRUE(absl::StrContains(record, "\"key\":\"lro\""));
+  EXPECT_TRUE(absl::StrContains(record, "a virtual interface"));
   EXPECT_TRUE(absl::StrContains(run.text(), "runs the server side"));
   // The agent serves the next controller too.
   Proc again(here_, RunArgs(Tmp() + "/tcp2", Tcp()));
