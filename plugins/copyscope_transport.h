@@ -56,6 +56,15 @@
  * than max_fields fields is a host bug the plugin may reject with -EINVAL.
  * err/why buffers are never NULL when their size is nonzero.
  *
+ * Limits. The host reads nothing unbounded. It rejects a descriptor whose
+ * name or an option key is longer than 64 bytes, version longer than 64,
+ * description or an option's default or help longer than 4096, or with
+ * more than 256 options; and it fails the cell (not the process) when an
+ * endpoint reports more than 256 counters or more than it was asked for, a
+ * counter without a name or with one longer than 64 bytes, a reap()ed tag
+ * that is not in flight, or recv() segments that do not hold exactly the
+ * message.
+ *
  * Errors. Functions return 0 (or a count) on success and a negative errno on
  * failure; a failing endpoint function leaves a human-readable message that
  * last_error() returns. A plugin never aborts, exits or throws into the host.

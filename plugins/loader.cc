@@ -49,8 +49,16 @@ std::string CheckElf(const std::string& path) {
   return "";
 }
 
+// "" when s ends within max bytes, else "<what> longer than <max> bytes".
+// Reads at most max + 1 bytes of s (not NULL).
+std::string TooLong(const char* s, size_t max, const std::string& what) {
+  if (strnlen(s, max + 1) <= max) return "";
+  return what + " longer than " + std::to_string(max) + " bytes";
+}
+
+// name is non-NULL and NUL-terminated (TooLong checked it).
 bool ValidName(const char* name) {
-  if (name == nullptr || *name == '\0') return false;
+  if (*name == '\0') return false;
   for (const char* c = name; *c != '\0'; ++c) {
     bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
     if (!ok) return false;
@@ -112,18 +120,54 @@ std::string ValidateDescriptor(const cs_transport* t) {
     return "built for ABI major " + std::to_string(t->abi_major) +
            ", this host speaks " + std::to_string(CS_ABI_MAJOR);
   }
+  // Every string is measured within its bound before anything else reads
+  // it, and the options array only once its count is within bound.
+  if (t->name == nullptr) return "name must be non-empty [a-z0-9_]+";
+  if (std::string e = TooLong(t->name, kMaxNameBytes, "name"); !e.empty()) {
+    return e;
+  }
   if (!ValidName(t->name)) {
     return "name must be non-empty [a-z0-9_]+";
   }
   if (t->version == nullptr || t->description == nullptr) {
     return "version and description must be set";
   }
+  if (std::string e = TooLong(t->version, kMaxVersionBytes, "version");
+      !e.empty()) {
+    return e;
+  }
+  if (std::string e = TooLong(t->description, kMaxTextBytes, "description");
+      !e.empty()) {
+    return e;
+  }
+  if (t->option_count > kMaxDescriptorOptions) {
+    return "option_count " + std::to_string(t->option_count) +
+           " is more than " + std::to_string(kMaxDescriptorOptions);
+  }
   if (t->option_count > 0 && t->options == nullptr) {
     return "option_count is set but options is NULL";
   }
   for (uint32_t i = 0; i < t->option_count; ++i) {
-    if (t->options[i].key == nullptr || t->options[i].key[0] == '\0') {
-      return "option " + std::to_string(i) + " has no key";
+    const cs_option_desc& o = t->options[i];
+    const std::string what = "option " + std::to_string(i);
+    if (o.key == nullptr || o.key[0] == '\0') return what + " has no key";
+    if (std::string e = TooLong(o.key, kMaxNameBytes, what + " key");
+        !e.empty()) {
+      return e;
+    }
+    const std::string named = what + " (" + o.key + ")";
+    if (o.default_value != nullptr) {
+      if (std::string e =
+              TooLong(o.default_value, kMaxTextBytes, named + " default");
+          !e.empty()) {
+        return e;
+      }
+    }
+    if (o.help != nullptr) {
+      if (std::string e = TooLong(o.help, kMaxTextBytes, named + " help");
+          !e.empty()) {
+        return e;
+      }
     }
   }
   struct Required {
@@ -229,15 +273,23 @@ Plugin PluginSet::LoadFile(const std::string& path) {
   return plugins_.back();
 }
 
-bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
+bool ListPluginFiles(const std::string& dir, std::vector<std::string>* files,
+                     std::string* error) {
   if (!IsDirectory(dir)) {
     if (error != nullptr) *error = "plugin directory not found: " + dir;
     return false;
   }
-  std::vector<std::string> files;
+  std::vector<std::string> found;
   Seen seen;
-  CollectSharedObjects(dir, &files, 0, &seen);
-  std::sort(files.begin(), files.end());
+  CollectSharedObjects(dir, &found, 0, &seen);
+  std::sort(found.begin(), found.end());
+  files->insert(files->end(), found.begin(), found.end());
+  return true;
+}
+
+bool PluginSet::LoadDirectory(const std::string& dir, std::string* error) {
+  std::vector<std::string> files;
+  if (!ListPluginFiles(dir, &files, error)) return false;
   for (const std::string& f : files) LoadFile(f);
   return true;
 }

@@ -6,7 +6,8 @@
 //                (reason holds the probe's words);
 //   kRejected    not usable at all: not an ELF file, dlopen failed, no
 //                entry symbol, refused our ABI, wrong ABI major, descriptor
-//                too small, missing functions, bad name, duplicate name.
+//                too small, missing functions, bad name, a string or the
+//                option list beyond its bound (below), duplicate name.
 // A bad plugin never stops the others from loading.
 //
 //   copyscope::plugins::PluginSet set;
@@ -18,6 +19,8 @@
 #ifndef COPYSCOPE_PLUGINS_LOADER_H_
 #define COPYSCOPE_PLUGINS_LOADER_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,8 +73,26 @@ class PluginSet {
   std::vector<void*> handles_;
 };
 
+// Appends the plugin files below dir (every regular file whose name ends in
+// ".so", recursively, sorted by path: the order LoadDirectory loads them
+// in). Returns false with *error set if dir cannot be read.
+bool ListPluginFiles(const std::string& dir, std::vector<std::string>* files,
+                     std::string* error);
+
+// Bounds on what a descriptor may hold. Every string is read with strnlen()
+// up to its bound plus one byte, so an unterminated or runaway string is a
+// rejection, never a read past the bound; the options array is read only
+// once option_count is within its bound.
+inline constexpr size_t kMaxNameBytes = 64;             // name, and option keys
+inline constexpr size_t kMaxVersionBytes = 64;          // version
+inline constexpr size_t kMaxTextBytes = 4096;           // description, option
+                                                        // default and help
+inline constexpr uint32_t kMaxDescriptorOptions = 256;  // option_count
+
 // Validates a descriptor as the loader does (exposed for tests and for
-// statically linked transports). Returns "" if valid, else the reason.
+// statically linked transports). Returns "" if valid, else the reason
+// (e.g. "name longer than 64 bytes", "option_count 100000 is more than
+// 256").
 std::string ValidateDescriptor(const cs_transport* t);
 
 // Where the in-tree plugins are: the "transports" folder of the running

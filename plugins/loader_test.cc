@@ -2,13 +2,17 @@
 // with its reason, and a broken plugin never stops the others.
 #include "plugins/loader.h"
 
+#include <errno.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace copyscope::plugins {
 namespace {
@@ -186,6 +190,163 @@ TEST(LoaderTest, ValidateDescriptorChecksRecvCapability) {
   copy.recv = nullptr;
   EXPECT_EQ(ValidateDescriptor(&copy), "neither send nor recv is implemented");
   EXPECT_EQ(ValidateDescriptor(nullptr), "descriptor is NULL");
+}
+
+// n bytes that end where an unreadable page begins: reading one byte past
+// them faults, so a check that reads beyond its bound crashes the test.
+class GuardedBytes {
+ public:
+  explicit GuardedBytes(size_t n) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_ = ((n + page - 1) / page + 1) * page;
+    void* base = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(base, MAP_FAILED);
+    base_ = static_cast<char*>(base);
+    char* guard = base_ + size_ - page;
+    EXPECT_EQ(mprotect(guard, page, PROT_NONE), 0);
+    data_ = guard - n;
+  }
+  ~GuardedBytes() { munmap(base_, size_); }
+  GuardedBytes(const GuardedBytes&) = delete;
+  GuardedBytes& operator=(const GuardedBytes&) = delete;
+
+  char* data() const { return data_; }
+
+ private:
+  char* base_ = nullptr;
+  size_t size_ = 0;
+  char* data_ = nullptr;
+};
+
+// n copies of c with no terminator, right before the guard page.
+class Unterminated : public GuardedBytes {
+ public:
+  Unterminated(size_t n, char c) : GuardedBytes(n) { memset(data(), c, n); }
+};
+
+// A valid descriptor built in the test: no library behind it.
+cs_transport FakeDescriptor() {
+  cs_transport t = {};
+  t.struct_size = CS_TRANSPORT_STRUCT_SIZE;
+  t.abi_major = CS_ABI_MAJOR;
+  t.abi_minor = CS_ABI_MINOR;
+  t.name = "fake";
+  t.version = "1.0";
+  t.description = "a descriptor of the loader test";
+  t.capabilities = CS_CAP_RECV;
+  t.probe = [](char*, size_t) { return 0; };
+  t.open = [](const cs_endpoint_config*, cs_endpoint**, char*, size_t) {
+    return -ENOSYS;
+  };
+  t.close = [](cs_endpoint*) {};
+  t.send = [](cs_endpoint*, const cs_message*, uint32_t) { return -ENOSYS; };
+  t.reap = [](cs_endpoint*, uint64_t*, uint32_t, int) { return 0; };
+  t.recv = [](cs_endpoint*, cs_recv_args*) { return -ENOSYS; };
+  t.counters = [](const cs_endpoint*, cs_counter*, uint32_t) -> uint32_t {
+    return 0;
+  };
+  t.last_error = [](const cs_endpoint*) { return ""; };
+  return t;
+}
+
+TEST(LoaderTest, TheFakeDescriptorIsValid) {
+  cs_transport t = FakeDescriptor();
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+}
+
+TEST(LoaderTest, NamesAreBoundedTo64Bytes) {
+  cs_transport t = FakeDescriptor();
+  const std::string longest(kMaxNameBytes, 'a');
+  t.name = longest.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+  const std::string longer(kMaxNameBytes + 1, 'a');
+  t.name = longer.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t), "name longer than 64 bytes");
+  // No terminator before unreadable memory: rejected, read within bound.
+  Unterminated runaway(200, 'a');
+  t.name = runaway.data();
+  EXPECT_EQ(ValidateDescriptor(&t), "name longer than 64 bytes");
+  t.name = nullptr;
+  EXPECT_EQ(ValidateDescriptor(&t), "name must be non-empty [a-z0-9_]+");
+  t.name = "";
+  EXPECT_EQ(ValidateDescriptor(&t), "name must be non-empty [a-z0-9_]+");
+}
+
+TEST(LoaderTest, VersionAndDescriptionAreBounded) {
+  cs_transport t = FakeDescriptor();
+  const std::string version(kMaxVersionBytes + 1, '1');
+  t.version = version.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t), "version longer than 64 bytes");
+  Unterminated runaway_version(100, '1');
+  t.version = runaway_version.data();
+  EXPECT_EQ(ValidateDescriptor(&t), "version longer than 64 bytes");
+
+  t = FakeDescriptor();
+  const std::string longest(kMaxTextBytes, 'd');
+  t.description = longest.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+  const std::string longer(kMaxTextBytes + 1, 'd');
+  t.description = longer.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t), "description longer than 4096 bytes");
+  Unterminated runaway(kMaxTextBytes + 100, 'd');
+  t.description = runaway.data();
+  EXPECT_EQ(ValidateDescriptor(&t), "description longer than 4096 bytes");
+}
+
+TEST(LoaderTest, OptionCountIsBoundedBeforeTheOptionsAreRead) {
+  cs_transport t = FakeDescriptor();
+  // One option, then unreadable memory: a count of 100000 must not be
+  // walked.
+  GuardedBytes one(sizeof(cs_option_desc));
+  auto* option = reinterpret_cast<cs_option_desc*>(one.data());
+  *option = {"batch", "64", "messages per call"};
+  t.options = option;
+  t.option_count = 1;
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+  t.option_count = 100000;
+  EXPECT_EQ(ValidateDescriptor(&t), "option_count 100000 is more than 256");
+  t.option_count = UINT32_MAX;
+  EXPECT_EQ(ValidateDescriptor(&t), "option_count 4294967295 is more than 256");
+
+  std::vector<cs_option_desc> many(kMaxDescriptorOptions + 1,
+                                   cs_option_desc{"k", "", "h"});
+  t.options = many.data();
+  t.option_count = kMaxDescriptorOptions;
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+  t.option_count = kMaxDescriptorOptions + 1;
+  EXPECT_EQ(ValidateDescriptor(&t), "option_count 257 is more than 256");
+}
+
+TEST(LoaderTest, OptionStringsAreBounded) {
+  cs_transport t = FakeDescriptor();
+  cs_option_desc options[2] = {{"batch", "64", "messages per call"},
+                               {"size", "4K", "bytes"}};
+  t.options = options;
+  t.option_count = 2;
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+
+  Unterminated key(300, 'k');
+  options[1].key = key.data();
+  EXPECT_EQ(ValidateDescriptor(&t), "option 1 key longer than 64 bytes");
+  options[1].key = "size";
+
+  const std::string text(kMaxTextBytes + 1, 'x');
+  options[1].default_value = text.c_str();
+  EXPECT_EQ(ValidateDescriptor(&t),
+            "option 1 (size) default longer than 4096 bytes");
+  options[1].default_value = nullptr;  // may be NULL
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+
+  Unterminated help(kMaxTextBytes + 10, 'h');
+  options[0].help = help.data();
+  EXPECT_EQ(ValidateDescriptor(&t),
+            "option 0 (batch) help longer than 4096 bytes");
+  options[0].help = nullptr;  // may be NULL
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+
+  options[0].key = "";
+  EXPECT_EQ(ValidateDescriptor(&t), "option 0 has no key");
 }
 
 TEST(LoaderTest, StatusNames) {

@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "harness/config/options.h"
+#include "harness/control/plugin_probe.h"
+#include "harness/record/record.pb.h"
 
 namespace copyscope::cli {
 
@@ -24,6 +27,13 @@ int ShowCommand(const std::string& dir);
 
 // `copyscope list`: the plugins found.
 int ListCommand(const config::RunOptions& options);
+
+// The plugins of the run's sources, each probed in an agent process.
+absl::StatusOr<std::vector<record::PluginInfo>> DiscoverPlugins(
+    const config::PluginSources& sources, std::vector<std::string>* notes);
+
+// How agents are started and probes bounded in this build.
+control::ProbeOptions ProbeOptions();
 
 // One line on stderr, "copyscope: <message>"; returns the usage exit code.
 int UsageError(const absl::Status& s);

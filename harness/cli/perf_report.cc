@@ -15,6 +15,7 @@
 #include "harness/config/units.h"
 #include "harness/record/metrics.h"
 #include "harness/record/record.h"
+#include "harness/record/tcp_limits.h"
 
 namespace copyscope::cli {
 namespace {
@@ -297,8 +298,32 @@ std::string FormatPlacementTable(const record::Run& run) {
   return out;
 }
 
+std::string FormatLimits(const record::Run& run) {
+  std::string out;
+  for (const record::Cell& cell : run.cells()) {
+    auto median = [&](const char* name) -> std::optional<double> {
+      const record::Aggregate* a = record::FindAggregate(cell, name);
+      if (a == nullptr || a->n() == 0) return std::nullopt;
+      return a->median() / 100;
+    };
+    std::string why = record::ExplainLimits(median("tcp_retrans_pct"),
+                                            median("tcp_rwnd_limited_pct"),
+                                            median("tcp_sndbuf_limited_pct"));
+    if (!why.empty()) {
+      absl::StrAppend(&out, "  ", CellName(cell.key()), ": ", why, "\n");
+    }
+  }
+  if (out.empty()) return "";
+  return absl::StrCat(
+      "TCP limits (the senders' TCP_INFO over the measured interval, median "
+      "of the ok samples):\n",
+      out);
+}
+
 std::string FormatRunReport(const record::Run& run) {
   std::string out;
+  std::string limits = FormatLimits(run);
+  if (!limits.empty()) absl::StrAppend(&out, "\n", limits);
   std::string perf = FormatPerfTable(run);
   if (!perf.empty()) absl::StrAppend(&out, "\n", perf);
   // Unpinned threads may move freely: nothing to flag then.

@@ -40,9 +40,16 @@ std::vector<std::string> PlacementAnomalies(const record::Run& run);
 // True when some thread of the run was pinned.
 bool AnyPinned(const record::Run& run);
 
-// What `run` and `show` print after the results table: the counters table
-// and, when a thread was pinned, where the threads ran (with anomalies).
-// Each part is preceded by a blank line; empty when there is neither.
+// One line per cell whose TCP connections were held back (retransmissions,
+// receive window, send buffer: record/tcp_limits.h), e.g. "  two_copy 4K
+// x1: 3.1% of segments retransmitted, rwnd-limited 40% of the time", under
+// a title; empty when no cell's were.
+std::string FormatLimits(const record::Run& run);
+
+// What `run` and `show` print after the results table: the TCP limits, the
+// counters table and, when a thread was pinned, where the threads ran
+// (with anomalies). Each part is preceded by a blank line; empty when there
+// is none.
 std::string FormatRunReport(const record::Run& run);
 
 }  // namespace copyscope::cli

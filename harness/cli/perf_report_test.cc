@@ -128,3 +128,36 @@ TEST(PlacementTest, TableShowsPinnedAndSeenCpus) {
 
 }  // namespace
 }  // namespace copyscope::cli
+
+namespace copyscope::cli {
+namespace {
+
+TEST(FormatLimitsTest, NamesTheCellsHeldBack) {
+  record::Run run;
+  auto cell = [&](uint64_t size, double retrans_pct, double rwnd_pct) {
+    record::Cell* c = run.add_cells();
+    c->mutable_key()->set_transport("two_copy");
+    c->mutable_key()->set_size(size);
+    c->mutable_key()->set_threads(1);
+    for (const auto& [name, v] :
+         {std::pair<const char*, double>{"tcp_retrans_pct", retrans_pct},
+          {"tcp_rwnd_limited_pct", rwnd_pct}}) {
+      record::Aggregate* a = c->add_aggregates();
+      a->set_metric(name);
+      a->set_n(3);
+      a->set_median(v);
+    }
+  };
+  cell(4096, 3.1, 40);
+  cell(65536, 0.01, 2);  // nothing stands out
+  EXPECT_EQ(FormatLimits(run),
+            "TCP limits (the senders' TCP_INFO over the measured interval, "
+            "median of the ok samples):\n"
+            "  two_copy 4K x1: 3.1% of segments retransmitted, rwnd-limited "
+            "40% of the time\n");
+  run.mutable_cells(0)->clear_aggregates();
+  EXPECT_EQ(FormatLimits(run), "");
+}
+
+}  // namespace
+}  // namespace copyscope::cli

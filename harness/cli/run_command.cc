@@ -8,6 +8,7 @@
 // disk, stops the sweep at once and the record still ends consistently).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -22,16 +23,17 @@
 #include "harness/cli/perf_report.h"
 #include "harness/cli/table.h"
 #include "harness/config/plan.h"
+#include "harness/control/agent_sides.h"
+#include "harness/control/peer.h"
+#include "harness/control/plugin_probe.h"
 #include "harness/control/run_environment.h"
 #include "harness/control/sweep.h"
-#include "harness/engine/plugins.h"
 #include "harness/engine/preflight.h"
 #include "harness/engine/runner.h"
 #include "harness/env/host_info.h"
 #include "harness/record/files.h"
 #include "harness/record/output_dir.h"
 #include "harness/record/record.h"
-#include "plugins/loader.h"
 
 namespace copyscope::cli {
 namespace {
@@ -59,8 +61,13 @@ engine::RunnerConfig RunnerConfigOf(const config::RunOptions& options,
   runner.warmup = options.warmup;
   runner.duration = options.duration;
   runner.io_timeout = options.io_timeout;
+  // Slack for set-up and for finishing after stop: half the io timeout,
+  // within 1 to 5 s.
+  runner.margin =
+      std::clamp(options.io_timeout / 2, absl::Seconds(1), absl::Seconds(5));
   runner.messages = options.messages;
   runner.warmup_messages = options.warmup_messages;
+  runner.verify = options.verify;
   runner.interrupt = interrupt;
   return runner;
 }
@@ -95,11 +102,11 @@ std::string Why(const absl::Status& s) {
 }  // namespace
 
 int RunCommand(const config::RunOptions& options) {
-  plugins::PluginSet set;
   std::vector<std::string> notes;
-  absl::Status s = engine::LoadPlugins(options.sources, &set, &notes);
-  if (!s.ok()) return UsageError(s);
-  const std::vector<record::PluginInfo> plugins = engine::DescribePlugins(set);
+  absl::StatusOr<std::vector<record::PluginInfo>> discovered =
+      DiscoverPlugins(options.sources, &notes);
+  if (!discovered.ok()) return UsageError(discovered.status());
+  const std::vector<record::PluginInfo>& plugins = *discovered;
   absl::StatusOr<config::Plan> plan = config::MakePlan(options, plugins);
   if (!plan.ok()) return UsageError(plan.status());
   absl::StatusOr<std::unique_ptr<control::RunEnvironment>> env =
@@ -108,9 +115,16 @@ int RunCommand(const config::RunOptions& options) {
   if (options.dry_run) return (*env)->DryRun(*plan);
   const std::atomic<bool>& interrupted = WatchInterrupts();
   const engine::RunnerConfig runner = RunnerConfigOf(options, &interrupted);
-  s = engine::CheckPluginOptions(set, *plan, runner);
+  absl::Status s =
+      control::CheckPlan(*plan, plugins, runner, ProbeOptions(), &notes);
   if (!s.ok()) return UsageError(s);
-  s = CheckMemory(options, engine::LargestCellMemory(set, *plan, runner));
+  auto caps = [&](const std::string& name) -> uint64_t {
+    for (const record::PluginInfo& p : plugins) {
+      if (p.name() == name) return control::CapabilityBits(p);
+    }
+    return 0;
+  };
+  s = CheckMemory(options, engine::LargestCellMemory(*plan, caps, runner));
   if (!s.ok()) return UsageError(s);
   PrintNotes(notes);
   PrintNotes(plan->notes);
@@ -119,6 +133,25 @@ int RunCommand(const config::RunOptions& options) {
   // context. Only --isolation=netns can fail, before anything is written.
   record::RunContext run_context;
   run_context.notes = options.notes;
+  // Two hosts: the peer's agent is reached (and, with --deploy, this build
+  // copied there) before anything is written.
+  std::unique_ptr<control::PeerRun> peer;
+  if (!options.peer.empty()) {
+    absl::StatusOr<std::unique_ptr<control::PeerRun>> p =
+        control::PeerRun::Start(options, plugins, *plan,
+                                ProbeOptions().launch.version);
+    if (!p.ok()) return UsageError(p.status());
+    peer = *std::move(p);
+    run_context.peer = peer->facts();
+    std::fprintf(
+        stderr, "peer: %s runs the %s side at %s (%s%s)\n",
+        options.peer.c_str(), config::SideName(options.peer_role),
+        peer->facts().address().c_str(), peer->facts().version().c_str(),
+        peer->facts().deployed_to().empty()
+            ? ""
+            : absl::StrCat(", deployed to ", peer->facts().deployed_to())
+                  .c_str());
+  }
   s = (*env)->Start(&run_context);
   if (!s.ok()) return UsageError(s);
   absl::StatusOr<std::unique_ptr<record::OutputDir>> dir =
@@ -127,8 +160,26 @@ int RunCommand(const config::RunOptions& options) {
 
   record::Run run = record::MakeRunHeader(options, *plan, plugins, run_context,
                                           (*dir)->name(), absl::Now());
-  control::InProcessSides sides(set, runner, (*env)->network(),
-                                (*env)->hooks());
+  control::AgentRunSettings settings = (*env)->AgentSettings(runner, plugins);
+  settings.server_launch.version = settings.client_launch.version =
+      ProbeOptions().launch.version;
+  if (peer != nullptr) {
+    // Each host's load is measured by its own agent.
+    settings.server_host_load = settings.client_host_load = true;
+    settings.allow_mismatch = options.allow_mismatch;
+    if (options.peer_role == config::Side::kServer) {
+      settings.server_factory = peer->Factory();
+      settings.server_host = "peer";
+      settings.server_remote = true;
+    } else {
+      settings.client_factory = peer->Factory();
+      settings.client_host = "peer";
+      settings.client_remote = true;
+      // The local server listens where the peer reaches this host.
+      settings.server_address = peer->controller_address();
+    }
+  }
+  control::AgentSides sides(std::move(settings));
   control::SweepConfig config;
   config.reps = options.reps;
   config.max_cv = options.max_cv;

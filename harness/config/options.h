@@ -74,13 +74,25 @@ struct RunOptions {
   uint64_t response_size = 0;  // rr; 0: the cell's size
   int reps = 3;
   double max_cv = 0.05;  // a fraction
-  bool json = false;     // --json: the summary as JSON on stdout
-  std::string out;       // results directory; "" = default
+  // --verify: every byte received is checked against the pattern its
+  // sender wrote (costs CPU on both sides).
+  bool verify = false;
+  bool json = false;  // --json: the summary as JSON on stdout
+  std::string out;    // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
   // Where the threads run and what they count; checked against the machine
   // by control/run_environment.h.
   Isolation isolation = Isolation::kAuto;
   int mtu = 0;  // of the veth; 0: kernel default
+  // Two hosts: one side runs in an agent on the peer.
+  std::string peer;        // "ADDR:PORT" or "ssh://[user@]host[:port]"; ""
+  std::string token_file;  // --peer=ADDR:PORT: the agent's token
+  Side peer_role = Side::kServer;  // which side runs on the peer
+  std::string ssh = "ssh";         // the ssh command, with its options
+  std::string remote_copyscope = "copyscope";  // the peer's binary
+  bool deploy = false;          // copy this build to the peer for the run
+  std::string data_address;     // where data reaches the peer; "": as control
+  bool allow_mismatch = false;  // another build on the peer
   PinOptions pin;
   std::string topology_xml;  // --topology-xml: plan for another machine
   bool dry_run = false;      // --dry-run: print the plan, run nothing

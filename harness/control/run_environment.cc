@@ -43,29 +43,12 @@ std::string PinFlags(const topology::PinOptions& o) {
                       " --pin-fallback=", config::PinFallbackName(o.fallback));
 }
 
-// The CPUs of each role, per thread count, for CPU-scope counting.
-std::map<int, engine::RoleCpus> RoleCpusOf(
-    const std::map<int, topology::PinPlan>& plans) {
-  std::map<int, engine::RoleCpus> out;
-  for (const auto& [n, plan] : plans) {
-    engine::RoleCpus& cpus = out[n];
-    for (const topology::Placement& p : plan.placements) {
-      if (p.server_cpu != topology::kUnpinned) {
-        cpus.server.push_back(p.server_cpu);
-      }
-      if (p.client_cpu != topology::kUnpinned) {
-        cpus.client.push_back(p.client_cpu);
-      }
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RunEnvironment>> RunEnvironment::Prepare(
     const config::RunOptions& options, const config::Plan& plan) {
   std::unique_ptr<RunEnvironment> env(new RunEnvironment);
+  env->peer_ = options.peer;
   env->isolation_request_ = options.isolation;
   env->isolation_options_.mtu = options.mtu;
 
@@ -195,14 +178,24 @@ int RunEnvironment::DryRun(const config::Plan& plan) const {
 
 absl::Status RunEnvironment::Start(record::RunContext* context) {
   // Isolation: once for the run.
-  absl::StatusOr<std::unique_ptr<isolation::Isolation>> iso =
-      isolation::Isolation::Setup(isolation_request_, isolation_options_);
-  if (!iso.ok()) return iso.status();
-  isolation_ = *std::move(iso);
+  if (!peer_.empty()) {
+    // Two hosts: the peer's side is elsewhere, this host's in its own
+    // namespace.
+    isolation_ = isolation::Isolation::Loopback(
+        absl::StrCat("two hosts (--peer=", peer_, ")"));
+  } else {
+    absl::StatusOr<std::unique_ptr<isolation::Isolation>> iso =
+        isolation::Isolation::Setup(isolation_request_, isolation_options_);
+    if (!iso.ok()) return iso.status();
+    isolation_ = *std::move(iso);
+  }
   network_ = std::make_unique<NetnsNetwork>(*isolation_);
-  std::fprintf(stderr, "isolation: %s: %s\n", network_->Describe().c_str(),
+  std::fprintf(stderr, "isolation: %s: %s\n",
+               peer_.empty() ? network_->Describe().c_str()
+                             : "this host's side runs here, unisolated",
                isolation_->reason().c_str());
-  context->isolation_mode = isolation::ModeName(isolation_->mode());
+  context->isolation_mode =
+      peer_.empty() ? isolation::ModeName(isolation_->mode()) : "two-hosts";
   context->isolation_reason = isolation_->reason();
   context->isolation_details = IsolationDetails(*isolation_);
 
@@ -224,27 +217,23 @@ absl::Status RunEnvironment::Start(record::RunContext* context) {
   } else {
     context->pin_plan = "none (placement tracked)";
   }
-  pinning_hooks_ = std::make_unique<PinningHooks>(plans_);
-
   // Counters, and the one line on what they cannot count here.
   std::vector<perfmon::Reading> missing;
   if (!counter_options_.events.empty()) {
     if (cpu_scope_) {
       absl::StatusOr<std::vector<int>> all =
           topology::CurrentThreadAllowedCpus();
-      std::vector<int> cpus = all.ok() ? *all : std::vector<int>{};
-      cpu_scope_hooks_ = std::make_unique<engine::CpuScopeHooks>(
-          counter_options_, RoleCpusOf(plans_), cpus);
-      if (!cpus.empty()) {
+      allowed_cpus_ = all.ok() ? *all : std::vector<int>{};
+      if (!allowed_cpus_.empty()) {
         absl::StatusOr<perfmon::CpuScopeCounters> probe =
-            perfmon::CpuScopeCounters::Open(counter_options_, {cpus.front()});
+            perfmon::CpuScopeCounters::Open(counter_options_,
+                                            {allowed_cpus_.front()});
         if (probe.ok()) missing = probe->Unsupported();
       }
       context->notes.push_back(
           "counters: CPU scope (system-wide on the CPUs the roles are pinned "
           "to, else on every CPU; recorded on connection 0)");
     } else {
-      counter_hooks_ = std::make_unique<engine::CounterHooks>(counter_options_);
       absl::StatusOr<perfmon::CounterGroup> probe =
           perfmon::CounterGroup::Open(counter_options_);
       if (probe.ok()) missing = probe->Unsupported();
@@ -255,14 +244,43 @@ absl::Status RunEnvironment::Start(record::RunContext* context) {
     std::fprintf(stderr, "note: %s\n", line.c_str());
     context->notes.push_back(line);
   }
-  engine::ThreadHooks* counting =
-      cpu_scope_hooks_
-          ? static_cast<engine::ThreadHooks*>(cpu_scope_hooks_.get())
-          : counter_hooks_.get();
-  // Pinning first: the counters then open on the CPU the thread runs on.
-  composite_ = std::make_unique<engine::CompositeHooks>(
-      std::vector<engine::ThreadHooks*>{pinning_hooks_.get(), counting});
   return absl::OkStatus();
+}
+
+AgentRunSettings RunEnvironment::AgentSettings(
+    const engine::RunnerConfig& runner,
+    const std::vector<record::PluginInfo>& plugins) const {
+  AgentRunSettings s;
+  s.server_launch.netns_fd = isolation_->server().ns_fd;
+  s.client_launch.netns_fd = isolation_->client().ns_fd;
+  s.server_address = isolation_->server().address;
+  s.runner = runner;
+  s.plugins = plugins;
+  Counters& c = s.counters;
+  switch (counters_.kind) {
+    case config::CounterSelection::Kind::kAuto:
+      c.set_selection("auto");
+      break;
+    case config::CounterSelection::Kind::kNone:
+      c.set_selection("none");
+      break;
+    case config::CounterSelection::Kind::kDefault:
+      c.set_selection("default");
+      break;
+    case config::CounterSelection::Kind::kList:
+      c.set_selection("list");
+      for (const std::string& e : counters_.events) c.add_events(e);
+      break;
+  }
+  c.set_cpu_scope(cpu_scope_);
+  for (int cpu : allowed_cpus_) c.add_all_cpus(cpu);
+  for (const auto& [n, plan] : plans_) {
+    for (const topology::Placement& p : plan.placements) {
+      s.server_cpus[n].push_back(p.server_cpu);
+      s.client_cpus[n].push_back(p.client_cpu);
+    }
+  }
+  return s;
 }
 
 }  // namespace copyscope::control

@@ -2,9 +2,10 @@
 // Isolation for the whole run: --isolation, --mtu), the CPU topology and
 // the pinning plan of every cell size (--pin-server, --pin-client,
 // --pin-fallback, --topology-xml, --dry-run), and the counters
-// (--counters, --counters-scope). It turns the flags into the Network and
-// ThreadHooks the runner takes, fills the run record's RunContext, and
-// prints what a user must know once (e.g. which counters are missing).
+// (--counters, --counters-scope). It turns the flags into what the agents
+// of the run's sides are started with and told per cell (AgentSettings:
+// namespace, address, CPUs, counters), fills the run record's RunContext,
+// and prints what a user must know once (e.g. which counters are missing).
 //
 //   absl::StatusOr<std::unique_ptr<RunEnvironment>> env =
 //       RunEnvironment::Prepare(options, plan);   // validates; no side effect
@@ -12,7 +13,8 @@
 //   if (options.dry_run) return (*env)->DryRun(plan);        // 0 or 2
 //   absl::Status s = (*env)->Start(&context);  // namespaces, counters probe
 //   if (!s.ok()) return UsageError(s);         // --isolation=netns refused
-//   RunSweep(plan, config, (*env)->network(), (*env)->hooks(), ...);
+//   AgentSides sides((*env)->AgentSettings(runner, plugins));
+//   RunSweep(plan, config, sides, ...);
 //   fputs(FormatRunReport(run).c_str(), stdout);  // perf_report.h
 //
 // The Isolation lives as long as this object; its namespaces and veth die
@@ -30,10 +32,10 @@
 #include "absl/status/statusor.h"
 #include "harness/config/options.h"
 #include "harness/config/plan.h"
+#include "harness/control/agent_sides.h"
 #include "harness/control/netns_network.h"
-#include "harness/control/pinning_hooks.h"
-#include "harness/engine/composite_hooks.h"
 #include "harness/engine/counter_hooks.h"
+#include "harness/engine/runner.h"
 #include "harness/env/isolation/isolation.h"
 #include "harness/env/topology/pinning.h"
 #include "harness/env/topology/topology.h"
@@ -64,8 +66,14 @@ class RunEnvironment {
 
   // Valid after Start(), for as long as this object lives.
   engine::Network& network() { return *network_; }
-  engine::ThreadHooks* hooks() { return composite_.get(); }
   const isolation::Isolation& isolation() const { return *isolation_; }
+
+  // What the run's agents need, after Start(): each side's namespace (its
+  // fd stays valid while this object lives), the server address, the CPUs
+  // of every thread count's threads, and the counters.
+  AgentRunSettings AgentSettings(
+      const engine::RunnerConfig& runner,
+      const std::vector<record::PluginInfo>& plugins) const;
 
   // The pinning plan of cells with n connections (nullptr: unpinned).
   const topology::PinPlan* PlanFor(int connections) const;
@@ -78,6 +86,7 @@ class RunEnvironment {
   RunEnvironment() = default;
 
   // Flags, validated.
+  std::string peer_;  // --peer: one side on another host, no namespaces
   isolation::Request isolation_request_ = isolation::Request::kAuto;
   isolation::Options isolation_options_;
   perfmon::CounterOptions counter_options_;
@@ -96,10 +105,7 @@ class RunEnvironment {
   // Made by Start().
   std::unique_ptr<isolation::Isolation> isolation_;
   std::unique_ptr<NetnsNetwork> network_;
-  std::unique_ptr<PinningHooks> pinning_hooks_;
-  std::unique_ptr<engine::CounterHooks> counter_hooks_;
-  std::unique_ptr<engine::CpuScopeHooks> cpu_scope_hooks_;
-  std::unique_ptr<engine::CompositeHooks> composite_;
+  std::vector<int> allowed_cpus_;  // CPU scope: the CPUs of unpinned roles
 };
 
 }  // namespace copyscope::control

@@ -158,7 +158,12 @@ TEST(StartTest, LoopbackRunFillsTheContext) {
   RunContext ctx;
   ASSERT_TRUE((*env)->Start(&ctx).ok());
   EXPECT_EQ((*env)->network().Describe(), "loopback (127.0.0.1)");
-  EXPECT_NE((*env)->hooks(), nullptr);
+  AgentRunSettings agents = (*env)->AgentSettings(engine::RunnerConfig(), {});
+  EXPECT_EQ(agents.server_launch.netns_fd, -1);  // loopback: stay here
+  EXPECT_EQ(agents.server_address, "127.0.0.1");
+  EXPECT_EQ(agents.server_cpus[1], std::vector<int>{cpus.front()});
+  EXPECT_EQ(agents.client_cpus[1], std::vector<int>{cpus.back()});
+  EXPECT_EQ(agents.counters.selection(), "none");
   EXPECT_EQ(ctx.isolation_mode, "loopback");
   EXPECT_EQ(ctx.isolation_reason, "requested --isolation=loopback");
   EXPECT_FALSE(ctx.topology_summary.empty());

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/config/units.h"
-#include "harness/engine/plugins.h"
 #include "harness/record/record.h"
 
 namespace copyscope::control {
@@ -19,17 +18,6 @@ std::string FormatEta(absl::Duration d) {
     return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
   }
   return absl::StrFormat("%02d:%02d", s / 60, s % 60);
-}
-
-engine::CellResult InProcessSides::RunSample(const config::CellSpec& cell) {
-  absl::StatusOr<engine::CellPlugins> plugins = engine::Resolve(plugins_, cell);
-  if (!plugins.ok()) {
-    engine::CellResult r;
-    r.status = plugins.status();
-    r.sample.set_status(absl::StrCat("failed: ", plugins.status().message()));
-    return r;
-  }
-  return engine::RunCell(cell, *plugins, config_, network_, hooks_);
 }
 
 SweepOutcome RunSweep(
@@ -66,6 +54,10 @@ SweepOutcome RunSweep(
       }
       engine::CellResult r = sides.RunSample(spec);
       ++done;
+      if (r.fatal) {
+        out.stopped = r.status;  // nothing measured: not recorded
+        break;
+      }
       if (r.status.code() == absl::StatusCode::kCancelled && interrupted()) {
         break;  // the sample was cut short: not recorded
       }

@@ -5,7 +5,7 @@
 // callback, which writes the results directory: progress is on disk at
 // every step, and an interrupted run keeps every finished sample.
 //
-//   InProcessSides sides(plugins, runner_config, network, hooks);
+//   AgentSides sides(settings);           // agent_sides.h
 //   SweepConfig config;
 //   config.reps = 3;
 //   config.interrupt = &interrupted;      // set by the SIGINT watcher
@@ -21,11 +21,8 @@
 #include <functional>
 
 #include "harness/config/plan.h"
-#include "harness/engine/network.h"
 #include "harness/engine/runner.h"
-#include "harness/engine/thread_hooks.h"
 #include "harness/record/record.pb.h"
-#include "plugins/loader.h"
 
 namespace copyscope::control {
 
@@ -36,24 +33,6 @@ class Sides {
   // One sample of `cell`; a CANCELLED status means it was cut short by the
   // interrupt and must not be recorded.
   virtual engine::CellResult RunSample(const config::CellSpec& cell) = 0;
-};
-
-// Both sides in this process, on the loaded plugins.
-class InProcessSides final : public Sides {
- public:
-  // Everything must outlive this object.
-  InProcessSides(const plugins::PluginSet& plugins,
-                 const engine::RunnerConfig& config, engine::Network& network,
-                 engine::ThreadHooks* hooks)
-      : plugins_(plugins), config_(config), network_(network), hooks_(hooks) {}
-
-  engine::CellResult RunSample(const config::CellSpec& cell) override;
-
- private:
-  const plugins::PluginSet& plugins_;
-  const engine::RunnerConfig config_;
-  engine::Network& network_;
-  engine::ThreadHooks* const hooks_;
 };
 
 struct SweepConfig {
@@ -68,8 +47,9 @@ struct SweepOutcome {
   int failed_samples = 0;  // of which failed
   bool interrupted = false;
   int cells_kept = 0;  // cells with at least one sample
-  // The callback's error that stopped the sweep (e.g. a full disk); OK if
-  // none did.
+  // What stopped the sweep: the callback's error (e.g. a full disk) or a
+  // sample that could not run at all (e.g. the peer's agent is gone); OK
+  // if nothing did.
   absl::Status stopped;
 };
 

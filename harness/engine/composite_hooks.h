@@ -54,6 +54,10 @@ class CompositeHooks final : public ThreadHooks {
     }
   }
 
+  void OnSideEnd(Side side, record::Sample* part) override {
+    for (ThreadHooks* h : hooks_) h->OnSideEnd(side, part);
+  }
+
   size_t size() const { return hooks_.size(); }
 
  private:

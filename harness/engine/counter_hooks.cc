@@ -171,11 +171,15 @@ std::vector<perfmon::Reading> CounterHooks::Unsupported() const {
 
 CpuScopeHooks::CpuScopeHooks(const perfmon::CounterOptions& options,
                              std::map<int, RoleCpus> cpus,
-                             std::vector<int> all_cpus)
+                             std::vector<int> all_cpus, std::vector<Side> here)
     : options_(options),
       events_(EventNames(options)),
       cpus_(std::move(cpus)),
-      all_cpus_(std::move(all_cpus)) {}
+      all_cpus_(std::move(all_cpus)),
+      server_here_(std::find(here.begin(), here.end(), Side::kServer) !=
+                   here.end()),
+      client_here_(std::find(here.begin(), here.end(), Side::kClient) !=
+                   here.end()) {}
 
 std::pair<std::vector<int>, std::vector<int>> CpuScopeHooks::CpusFor(
     int connections) const {
@@ -206,13 +210,17 @@ std::pair<std::vector<int>, std::vector<int>> CpuScopeHooks::CpusFor(
 void CpuScopeHooks::BeginCell(int connections) {
   EndCell();
   in_cell_ = true;
-  expected_ = 2 * connections;
+  expected_ =
+      (server_here_ ? connections : 0) + (client_here_ ? connections : 0);
   auto [server, client] = CpusFor(connections);
   per_role_ = !client.empty();
   server_.cpus = std::move(server);
   client_.cpus = std::move(client);
+  // The shared scope is the server's.
+  server_.counted_here = server_here_;
+  client_.counted_here = client_here_ && per_role_;
   for (Scope* scope : {&server_, &client_}) {
-    if (scope->cpus.empty()) continue;
+    if (scope->cpus.empty() || !scope->counted_here) continue;
     absl::StatusOr<perfmon::CpuScopeCounters> c =
         perfmon::CpuScopeCounters::Open(options_, scope->cpus);
     if (c.ok()) {
@@ -305,12 +313,13 @@ void CpuScopeHooks::OnThreadEnd(const ThreadContext&) {
     return absl::StrCat(cpus.size() == 1 ? "cpu " : "cpus ",
                         perfmon::FormatCpuList(cpus));
   };
-  std::vector<record::PerfCounter> server = Records(
-      server_,
-      per_role_ ? label(server_.cpus)
-                : absl::StrCat(label(server_.cpus), " ", record::kBothRoles));
-  std::vector<record::PerfCounter> client;
-  if (per_role_) client = Records(client_, label(client_.cpus));
+  std::vector<record::PerfCounter> server, client;
+  if (server_.counted_here) {
+    server = Records(server_, per_role_ ? label(server_.cpus)
+                                        : absl::StrCat(label(server_.cpus), " ",
+                                                       record::kBothRoles));
+  }
+  if (client_.counted_here) client = Records(client_, label(client_.cpus));
   ExplainNotRun(problem_, &server);
   ExplainNotRun(problem_, &client);
   if (server0_ != nullptr) Append(std::move(server), server0_);

@@ -94,8 +94,14 @@ class CpuScopeHooks final : public ThreadHooks {
   // unpinned roles count all_cpus). The counters of a cell open when its
   // first worker starts, count while any worker is inside its measured
   // interval, and are read when its last worker ends.
+  //
+  // `here`: the sides whose workers run in this process (an agent runs
+  // one): only their scopes are counted, and a shared scope ("both roles")
+  // by the server's process alone, so that two agents never count the same
+  // CPUs twice.
   CpuScopeHooks(const perfmon::CounterOptions& options,
-                std::map<int, RoleCpus> cpus, std::vector<int> all_cpus);
+                std::map<int, RoleCpus> cpus, std::vector<int> all_cpus,
+                std::vector<Side> here = {Side::kServer, Side::kClient});
 
   absl::Status OnThreadStart(const ThreadContext& t) override;  // always OK
   void OnMeasureStart(const ThreadContext& t) override;
@@ -111,6 +117,7 @@ class CpuScopeHooks final : public ThreadHooks {
 
  private:
   struct Scope {
+    bool counted_here = false;
     std::vector<int> cpus;
     std::optional<perfmon::CpuScopeCounters> counters;
     std::string problem;
@@ -124,6 +131,8 @@ class CpuScopeHooks final : public ThreadHooks {
   const std::vector<std::string> events_;
   const std::map<int, RoleCpus> cpus_;
   const std::vector<int> all_cpus_;
+  const bool server_here_;
+  const bool client_here_;
   mutable absl::Mutex mu_;
   // The cell in progress.
   bool in_cell_ ABSL_GUARDED_BY(mu_) = false;

@@ -85,14 +85,45 @@ absl::Status Endpoint::Error(int rc, const char* call) const {
                                        : ""));
 }
 
-std::vector<std::pair<std::string, uint64_t>> Endpoint::Counters() const {
+absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>>
+Endpoint::Counters() const {
   std::vector<std::pair<std::string, uint64_t>> out;
   if (ep_ == nullptr) return out;
-  uint32_t n = t_->counters(ep_, nullptr, 0);
+  const std::string who = absl::StrCat(name_, " ", RoleName(role_), ": ");
+  // counters() returns a uint32_t: a negative errno shows as a huge count.
+  auto count = [](uint32_t n) {
+    const int32_t signed_n = static_cast<int32_t>(n);
+    return signed_n < 0 ? absl::StrCat(n, " (", signed_n, " as a signed value)")
+                        : absl::StrCat(n);
+  };
+  const uint32_t n = t_->counters(ep_, nullptr, 0);
+  if (n > kMaxCounters) {
+    return absl::InternalError(absl::StrCat(who, "counters() reports ",
+                                            count(n), " counters, more than ",
+                                            kMaxCounters));
+  }
+  if (n == 0) return out;
   std::vector<cs_counter> raw(n);
-  uint32_t got = n == 0 ? 0 : t_->counters(ep_, raw.data(), n);
-  for (uint32_t i = 0; i < got && i < n; ++i) {
-    if (raw[i].name != nullptr) out.emplace_back(raw[i].name, raw[i].value);
+  const uint32_t got = t_->counters(ep_, raw.data(), n);
+  if (got > n) {
+    return absl::InternalError(
+        absl::StrCat(who, "counters() returned ", count(got),
+                     " counters, more than the ", n, " asked"));
+  }
+  out.reserve(got);
+  for (uint32_t i = 0; i < got; ++i) {
+    const char* name = raw[i].name;
+    if (name == nullptr || name[0] == '\0') {
+      return absl::InternalError(absl::StrCat(
+          who, "counters() returned counter ", i, " without a name"));
+    }
+    const size_t len = strnlen(name, kMaxCounterNameBytes + 1);
+    if (len > kMaxCounterNameBytes) {
+      return absl::InternalError(absl::StrCat(
+          who, "counters() returned counter ", i, " with a name longer than ",
+          kMaxCounterNameBytes, " bytes"));
+    }
+    out.emplace_back(std::string(name, len), raw[i].value);
   }
   return out;
 }

@@ -8,12 +8,13 @@
 //   if (!ep.ok()) return ep.status();
 //   int rc = ep->Send(&message, 1);          // hot path: raw plugin call
 //   if (rc < 0) return ep->Error(rc, "send");
-//   auto counters = ep->Counters();          // {{"send_calls", 123}, ...}
+//   auto counters = ep->Counters();  // StatusOr: {{"send_calls", 123}, ...}
 //
 // The endpoint does not own the socket: close the fd after the endpoint.
 #ifndef COPYSCOPE_HARNESS_ENGINE_ENDPOINT_H_
 #define COPYSCOPE_HARNESS_ENGINE_ENDPOINT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -62,8 +63,18 @@ class Endpoint {
   // "<transport> <role>: <call> failed: <strerror(-rc)>: <last_error>".
   absl::Status Error(int rc, const char* call) const;
 
-  // Every counter the plugin reports, in its order.
-  std::vector<std::pair<std::string, uint64_t>> Counters() const;
+  // The most counters an endpoint may report, and the longest name.
+  static constexpr uint32_t kMaxCounters = 256;
+  static constexpr size_t kMaxCounterNameBytes = 64;
+
+  // Every counter the plugin reports, in its order. The plugin's answer is
+  // checked, never trusted: more than kMaxCounters, more than the host
+  // asked for, a NULL or empty name, or a name that does not end within
+  // kMaxCounterNameBytes is an error naming transport and role, e.g.
+  // "two_copy sender: counters() returned 9999 counters, more than the 4
+  // asked".
+  absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> Counters()
+      const;
 
   // Closes the endpoint (waits, bounded, for buffers still in use).
   void Close();

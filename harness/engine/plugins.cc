@@ -1,5 +1,9 @@
 #include "harness/engine/plugins.h"
 
+#include <algorithm>
+#include <cstring>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/record/sha256.h"
@@ -7,8 +11,11 @@
 namespace copyscope::engine {
 namespace {
 
-const char* Or(const char* s, const char* fallback) {
-  return s != nullptr ? s : fallback;
+// The plugin's string, at most max bytes of it ("" for NULL): a descriptor
+// is validated before it is described, but its strings are still read
+// within their bounds.
+std::string Bounded(const char* s, size_t max) {
+  return s != nullptr ? std::string(s, strnlen(s, max)) : std::string();
 }
 
 // The usable plugin of that name, or why there is none.
@@ -24,32 +31,6 @@ absl::StatusOr<const cs_transport*> Usable(const plugins::PluginSet& set,
 }
 
 }  // namespace
-
-absl::Status LoadPlugins(const config::PluginSources& sources,
-                         plugins::PluginSet* set,
-                         std::vector<std::string>* notes) {
-  const std::string in_tree = plugins::DefaultPluginDirectory();
-  if (in_tree.empty()) {
-    notes->push_back(
-        "note: no in-tree plugins (not started from Bazel runfiles); use "
-        "--plugin-dir or --plugin");
-  } else {
-    std::string error;
-    if (!set->LoadDirectory(in_tree, &error)) {
-      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
-    }
-  }
-  for (const std::string& dir : sources.plugin_dirs) {
-    std::string error;
-    if (!set->LoadDirectory(dir, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--plugin-dir=", dir, ": ", error,
-                       "; give a readable directory of *.so plugins"));
-    }
-  }
-  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
-  return absl::OkStatus();
-}
 
 std::vector<std::string> CapabilityNames(uint64_t capabilities) {
   static constexpr struct {
@@ -80,32 +61,28 @@ record::PluginInfo Describe(const plugins::Plugin& p) {
   info.set_status(plugins::StatusName(p.status));
   info.set_reason(p.reason);
   if (const cs_transport* t = p.transport) {
-    info.set_version(Or(t->version, ""));
+    info.set_version(Bounded(t->version, plugins::kMaxVersionBytes));
     info.set_abi_major(t->abi_major);
     info.set_abi_minor(t->abi_minor);
-    info.set_description(Or(t->description, ""));
+    info.set_description(Bounded(t->description, plugins::kMaxTextBytes));
     for (const std::string& c : CapabilityNames(t->capabilities)) {
       info.add_capabilities(c);
     }
-    for (uint32_t i = 0; t->options != nullptr && i < t->option_count; ++i) {
+    const uint32_t options =
+        std::min(t->option_count, plugins::kMaxDescriptorOptions);
+    for (uint32_t i = 0; t->options != nullptr && i < options; ++i) {
       const cs_option_desc& o = t->options[i];
       if (o.key == nullptr) continue;
       record::PluginOption* po = info.add_options();
-      po->set_key(o.key);
-      po->set_default_value(Or(o.default_value, ""));
-      po->set_help(Or(o.help, ""));
+      po->set_key(Bounded(o.key, plugins::kMaxNameBytes));
+      po->set_default_value(Bounded(o.default_value, plugins::kMaxTextBytes));
+      po->set_help(Bounded(o.help, plugins::kMaxTextBytes));
     }
   }
   absl::StatusOr<std::string> sha = record::Sha256File(p.path);
   info.set_sha256(
       sha.ok() ? *sha : absl::StrCat("unreadable: ", sha.status().message()));
   return info;
-}
-
-std::vector<record::PluginInfo> DescribePlugins(const plugins::PluginSet& set) {
-  std::vector<record::PluginInfo> out;
-  for (const plugins::Plugin& p : set.plugins()) out.push_back(Describe(p));
-  return out;
 }
 
 absl::StatusOr<CellPlugins> Resolve(const plugins::PluginSet& set,

@@ -1,14 +1,11 @@
 #include "harness/engine/preflight.h"
 
+#include <algorithm>
 #include <set>
-#include <string>
 #include <tuple>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "harness/engine/endpoint.h"
-#include "harness/engine/plugins.h"
 #include "harness/engine/side.h"
 #include "harness/engine/socket.h"
 
@@ -23,7 +20,30 @@ std::string OptionsText(const config::OptionList& options) {
   return absl::StrJoin(parts, ",");
 }
 
-// Opens and closes one endpoint on a fresh loopback pair.
+}  // namespace
+
+std::vector<OpenCheck> OpenChecks(const config::Plan& plan,
+                                  const CapabilitiesOf& caps,
+                                  const RunnerConfig& config) {
+  std::vector<OpenCheck> out;
+  std::set<std::tuple<std::string, uint32_t, std::string>> seen;
+  for (const config::CellSpec& cell : plan.cells) {
+    for (Side side : {Side::kServer, Side::kClient}) {
+      SidePlan p = PlanSide(cell, caps(cell.transport), side, config);
+      OpenCheck c;
+      c.cell = cell;
+      c.side = side;
+      c.plugin = p.endpoint.transport_name;
+      c.role = p.endpoint.role;
+      c.options = OptionsText(p.endpoint.options);
+      if (seen.emplace(c.plugin, c.role, c.options).second) {
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  return out;
+}
+
 absl::Status TryOpen(EndpointSpec spec) {
   absl::StatusOr<Listener> listener = ListenTcp("127.0.0.1");
   if (!listener.ok()) return listener.status();
@@ -39,47 +59,22 @@ absl::Status TryOpen(EndpointSpec spec) {
   return ep.status();
 }
 
-}  // namespace
-
-absl::Status CheckPluginOptions(const plugins::PluginSet& set,
-                                const config::Plan& plan,
-                                const RunnerConfig& config) {
-  std::set<std::tuple<std::string, uint32_t, std::string>> tried;
-  for (const config::CellSpec& cell : plan.cells) {
-    absl::StatusOr<CellPlugins> plugins = Resolve(set, cell);
-    if (!plugins.ok()) return plugins.status();
-    for (Side side : {Side::kServer, Side::kClient}) {
-      SidePlan p = PlanSide(cell, *plugins, side, config);
-      const std::string options = OptionsText(p.endpoint.options);
-      if (!tried.emplace(p.endpoint.transport_name, p.endpoint.role, options)
-               .second) {
-        continue;
-      }
-      absl::Status s = TryOpen(p.endpoint);
-      if (!s.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--transport-opt: ", p.endpoint.transport_name,
-            " refuses to open as ", RoleName(p.endpoint.role),
-            options.empty() ? "" : absl::StrCat(" with ", options), ": ",
-            s.message(),
-            "; fix the value (copyscope list shows each option and its "
-            "default)"));
-      }
-    }
-  }
-  return absl::OkStatus();
+absl::Status Refusal(const OpenCheck& c, const absl::Status& why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--transport-opt: ", c.plugin, " refuses to open as ", RoleName(c.role),
+      c.options.empty() ? "" : absl::StrCat(" with ", c.options), ": ",
+      why.message(),
+      "; fix the value (copyscope list shows each option and its default)"));
 }
 
-uint64_t LargestCellMemory(const plugins::PluginSet& set,
-                           const config::Plan& plan,
+uint64_t LargestCellMemory(const config::Plan& plan, const CapabilitiesOf& caps,
                            const RunnerConfig& config) {
   uint64_t largest = 0;
   for (const config::CellSpec& cell : plan.cells) {
-    absl::StatusOr<CellPlugins> plugins = Resolve(set, cell);
-    if (!plugins.ok()) continue;
     uint64_t per_connection = 0;
     for (Side side : {Side::kServer, Side::kClient}) {
-      per_connection += SideMemory(PlanSide(cell, *plugins, side, config));
+      per_connection +=
+          SideMemory(PlanSide(cell, caps(cell.transport), side, config));
     }
     largest =
         std::max(largest, per_connection * static_cast<uint64_t>(cell.threads));

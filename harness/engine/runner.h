@@ -16,25 +16,31 @@
 // figures derived from them (throughput, rates, percentiles, CPU per role)
 // are computed once, by harness/record/metrics.h.
 //
-// Thread model. Each of the N connections has a server thread and a client
-// thread. Every worker thread first runs ThreadHooks::OnThreadStart (pinning
-// plugs in there) and Network::SetupThread (namespace isolation plugs in
-// there). The server thread then listens on an ephemeral port of
-// Network::ServerAddress and publishes the port (a notification: readiness
-// by handshake, never by sleeping); its client connects; each opens its
-// plugin endpoint, and all 2N workers and the main thread meet at a start
-// barrier. In stream mode the sending side is the server (direction
+// Structure. A cell is two sides (side_run.h), each with one worker thread
+// per connection, driven by one protocol (cell_driver.h): RunCell runs both
+// sides in this process (LocalSide, local_side.h); `copyscope run` runs
+// each side in an agent process (harness/control) with the same driver and
+// the same side code. Every worker first runs ThreadHooks::OnThreadStart
+// (pinning plugs in there) and Network::SetupThread (namespace isolation
+// plugs in there). The server's workers listen on ephemeral ports of
+// Network::ServerAddress and the driver hands the ports to the client
+// side (readiness by handshake, never by sleeping); each worker opens its
+// plugin endpoint and waits at its side's gate until the driver says go.
+// In stream mode the sending side is the server (direction
 // server-to-client) or the client; the receiving side opens its endpoint
 // with plugins.recv_transport when one is set (a receive variant paired
 // with any sender); its counters are the receiver's.
 //
-// Phases (duration mode, config.messages == 0). The main thread drives one
-// phase flag: warm-up for config.warmup, the measured interval for
-// config.duration, then stop. Every loop steps one Window (window.h): one
-// relaxed atomic load per message, no lock per message; the window records
-// the thread's clock, count, rusage and measure hooks at its edges, so the
-// receiver's byte count is exactly what it received inside its own window.
-// Throughput is computed at the receiver.
+// Phases (duration mode, config.messages == 0). The driver sets each
+// side's phase: warm-up for config.warmup, the measured interval for
+// config.duration, then cool-down (every window closes while messages
+// still flow, so no receiver sees its stream end inside its window), and
+// stop once every window of both sides is closed. Every loop steps one
+// Window (window.h): one relaxed atomic load per message, no lock per
+// message; the window records the thread's clock, count, rusage and
+// measure hooks at its edges, so the receiver's byte count is exactly what
+// it received inside its own window. Throughput is computed at the
+// receiver.
 //
 // Count mode (config.messages = N > 0): each sender sends
 // config.warmup_messages first, then N; each receiver opens its window
@@ -48,22 +54,28 @@
 // (the one place with a clock read per message) and records the round trip
 // into a Histogram; the window and the counts are the client's.
 //
+// Verifying (config.verify). Each sender writes the pattern of every
+// message into its buffers just before sending it, each receiver checks
+// every byte (flow.h, payload.h); a request and a response carry patterns
+// of different directions.
+//
 // Sending. Messages come from a MessagePool. A transport with
 // CS_CAP_ASYNC_RELEASE gets up to InFlight(size) messages in flight and
 // gives them back through reap(); otherwise one message is reused at once.
 // On stop the sender reaps everything outstanding and shuts down its write
 // side; the receiver drains until end of stream.
 //
-// Failure. Every wait is bounded: accept/connect and the barrier by
-// config.io_timeout (plus a margin), every plugin wait by the endpoint's
-// io_timeout_ms, and the main thread gives the workers io_timeout + margin
-// to finish after stop. The first error of any thread (a plugin's errno and
-// message as an absl::Status naming transport and role) fails the cell:
-// every socket of the cell is shut down so no thread stays blocked, and the
-// run goes on with the next cell. A thread that still does not finish (a
-// plugin ignoring its own timeout) is left detached and the cell fails;
-// `network`, `hooks` and the plugin must then outlive it, which they do when
-// they live as long as the process. SIGPIPE is ignored process-wide.
+// Failure. Every wait is bounded: accept/connect and the gate by
+// config.io_timeout plus a margin, every plugin wait by the endpoint's
+// io_timeout_ms, and the driver gives the sides io_timeout + 3 x margin to
+// finish after stop. The first error of any thread (a plugin's errno and
+// message as an absl::Status naming transport and role) fails its side:
+// every socket of that side is shut down so no thread stays blocked, the
+// driver aborts the other side, and the run goes on with the next cell. A
+// thread that still does not return (a plugin ignoring its own timeout)
+// is left detached and the cell is "hung: ..."; `network`, `hooks` and the
+// plugin must then outlive it (an agent process is replaced instead).
+// SIGPIPE is ignored process-wide.
 #ifndef COPYSCOPE_HARNESS_ENGINE_RUNNER_H_
 #define COPYSCOPE_HARNESS_ENGINE_RUNNER_H_
 
@@ -106,14 +118,24 @@ struct RunnerConfig {
   // When set and it becomes true (e.g. on SIGINT), the cell stops within
   // about 50 ms and fails with a CANCELLED status.
   const std::atomic<bool>* interrupt = nullptr;
+  // --verify: every message carries a pattern of (connection, direction,
+  // sequence, offset) that its receiver checks byte for byte (payload.h);
+  // the first wrong byte ends the cell "corrupt: message N offset M".
+  // Costs CPU on both sides, so off by default.
+  bool verify = false;
 };
 
 struct CellResult {
   // OK, or the first error of any thread (CANCELLED when interrupted).
   absl::Status status;
-  // The raw measurements; status "ok" or "failed: <message>", no metrics
-  // (record/metrics.h derives them), rep unset (the caller numbers it).
+  // The raw measurements; status "ok", "failed: <message>" or, verifying,
+  // "corrupt: message N offset M" (N counts the messages of that direction
+  // of one connection from 0); no metrics (record/metrics.h derives them),
+  // rep unset (the caller numbers it).
   record::Sample sample;
+  // The run cannot go on (a side's agent cannot be started or reached):
+  // the sample was not measured and the sweep stops with `status`.
+  bool fatal = false;
 };
 
 // Runs one cell and returns its result. Never throws or aborts on a
@@ -123,6 +145,9 @@ struct CellResult {
 CellResult RunCell(const config::CellSpec& spec, const CellPlugins& plugins,
                    const RunnerConfig& config, Network& network,
                    ThreadHooks* hooks);
+
+// SIGPIPE ignored process-wide (once): a peer that went away is an EPIPE.
+void IgnoreSigpipe();
 
 // Fields per message actually used: min(spec.fields, spec.size).
 uint32_t FieldsUsed(const config::CellSpec& spec);

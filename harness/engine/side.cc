@@ -7,7 +7,7 @@
 
 namespace copyscope::engine {
 
-SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
+SidePlan PlanSide(const config::CellSpec& cell, uint64_t capabilities,
                   Side side, const RunnerConfig& config) {
   using config::Direction;
   using config::Mode;
@@ -23,18 +23,15 @@ SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
     p.tx_size = client ? cell.RequestSize() : cell.ResponseSize();
     p.rx_size = client ? cell.ResponseSize() : cell.RequestSize();
   }
-  const cs_transport* transport = plugins.transport;
-  p.async = transport != nullptr &&
-            (transport->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  p.async = (capabilities & CS_CAP_ASYNC_RELEASE) != 0;
   if (p.sends) {
     p.pool_count = p.async ? InFlight(p.tx_size, config.in_flight_bytes,
                                       config.max_in_flight)
                            : 1;
   }
   // A stream receiver may use a receive plugin of its own (--recv).
-  const bool own = p.sends || plugins.recv_transport == nullptr;
+  const bool own = p.sends || cell.recv_transport.empty();
   EndpointSpec& e = p.endpoint;
-  e.transport = own ? transport : plugins.recv_transport;
   e.transport_name = own ? cell.transport : cell.recv_transport;
   e.role = rr ? CS_ROLE_BOTH : p.sends ? CS_ROLE_SENDER : CS_ROLE_RECEIVER;
   const int64_t ms = absl::ToInt64Milliseconds(config.io_timeout);
@@ -47,6 +44,16 @@ SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
   e.max_batch = 1;
   e.max_message_size = std::max(p.tx_size, p.rx_size);
   e.options = own ? cell.options : cell.recv_options;
+  return p;
+}
+
+SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
+                  Side side, const RunnerConfig& config) {
+  SidePlan p =
+      PlanSide(cell, plugins.transport ? plugins.transport->capabilities : 0,
+               side, config);
+  const bool own = p.sends || cell.recv_transport.empty();
+  p.endpoint.transport = own ? plugins.transport : plugins.recv_transport;
   return p;
 }
 

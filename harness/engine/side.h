@@ -5,6 +5,8 @@
 // (preflight.h) open and size the same.
 //
 //   SidePlan server = PlanSide(cell, plugins, Side::kServer, config);
+//   // or, where only the plugin's capability bits are known (a controller):
+//   SidePlan s = PlanSide(cell, info_capabilities, Side::kServer, config);
 //   server.endpoint.fd = fd;
 //   absl::StatusOr<Endpoint> ep = Endpoint::Open(server.endpoint);
 #ifndef COPYSCOPE_HARNESS_ENGINE_SIDE_H_
@@ -29,6 +31,12 @@ struct SidePlan {
   EndpointSpec endpoint;    // fd unset
 };
 
+// `capabilities`: the CS_CAP_* bits of the cell's transport (the sender's
+// plugin). The endpoint's transport is left null, its name set.
+SidePlan PlanSide(const config::CellSpec& cell, uint64_t capabilities,
+                  Side side, const RunnerConfig& config);
+
+// The same, with the endpoint's transport taken from `plugins`.
 SidePlan PlanSide(const config::CellSpec& cell, const CellPlugins& plugins,
                   Side side, const RunnerConfig& config);
 

@@ -21,19 +21,15 @@
 //
 // Which end counts what: segments out, retransmissions, bytes sent, acked
 // and retransmitted, delivered and the busy and limited times belong to
-// the sending end; segs_in and bytes_received to the receiving end. For
-// the limits verdict (tcp_limits.h) merge the sending ends (in rr mode
-// both ends send). The busy and limited times are kept by the kernel in
-// jiffies (1 to 10 ms, per its HZ): each reading is rounded to one.
+// the sending end; segs_in and bytes_received to the receiving end. The
+// busy and limited times are kept by the kernel in jiffies (1 to 10 ms,
+// per its HZ): each reading is rounded to one.
 //
-// Mapping to the record (for whoever adds it to record.proto): per
-// Connection, the deltas of each end as `repeated NamedCount server_tcp,
-// client_tcp` named as in TcpCounterFields() (an absent counter is left
-// out), the end gauges as a `TcpGauges` message of optional uint32 fields,
-// and a `string tcp_not_tcp` when an end is not TCP; per Sample, the merge
-// as `repeated NamedCount tcp_sum`, `repeated TcpGaugeStats {name, median,
-// max}` and `int32 tcp_connections`. The fractions of tcp_limits.h are
-// derived figures: the record's metrics compute them from these.
+// In the record (side_run.h writes it): per Connection, each end's deltas
+// and end gauges as a record::TcpEnd named as in TcpCounterFields() and
+// TcpGaugeFields() (an absent field is left out), or its `not_tcp`. The
+// figures over a cell's sending ends (retransmitted share, limited times,
+// RTT) are the record's: record/tcp_limits.h.
 #ifndef COPYSCOPE_HARNESS_ENGINE_TCP_INFO_H_
 #define COPYSCOPE_HARNESS_ENGINE_TCP_INFO_H_
 

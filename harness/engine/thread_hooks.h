@@ -52,6 +52,10 @@ class ThreadHooks {
   virtual void OnMeasureStop(const ThreadContext&) {}
   // Last thing on the thread, after its endpoint and socket are closed.
   virtual void OnThreadEnd(const ThreadContext&) {}
+  // Once per side and sample, after every thread of the side ended: what
+  // the hooks observed of the side as a whole (e.g. the host's CPU load)
+  // goes into its part of the sample.
+  virtual void OnSideEnd(Side, record::Sample*) {}
 };
 
 }  // namespace copyscope::engine

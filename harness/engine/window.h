@@ -10,7 +10,9 @@
 // Next(done) is called before each operation with the number of operations
 // done so far, and costs one relaxed atomic load and a few compares:
 //   - duration mode (messages == 0): the window opens when the thread first
-//     sees the phase at kMeasure and closes when it sees kStop;
+//     sees the phase at kMeasure and closes when it sees kCooldown (the
+//     loops go on until kStop, so a peer still measuring keeps getting
+//     messages) or kStop;
 //   - count mode (messages = N): the window opens after `warmup` operations
 //     and closes after warmup + N, and Next() says stop there;
 //   - in both, Next() is false once the phase says stop (failure or end).
@@ -36,8 +38,12 @@
 
 namespace copyscope::engine {
 
-// The phases of a cell, driven by its main thread in duration mode.
-enum Phase : int { kWarmup = 0, kMeasure = 1, kStop = 2 };
+// The phases of a cell, driven by its main thread in duration mode. Each
+// side of a cell has its own phase (the sides may live in different
+// processes): kCooldown closes every window while both sides keep moving
+// messages, and only once every window of both sides is closed does kStop
+// end the loops.
+enum Phase : int { kWarmup = 0, kMeasure = 1, kCooldown = 2, kStop = 3 };
 
 inline int64_t MonotonicNs() {
   timespec ts;
@@ -71,7 +77,7 @@ class Window {
     if (phase != seen_) {
       seen_ = phase;
       if (phase >= kMeasure) Open(done);
-      if (phase >= kStop) Close(done);
+      if (phase >= kCooldown) Close(done);
     }
     return phase < kStop;
   }

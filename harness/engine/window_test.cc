@@ -65,6 +65,22 @@ TEST(WindowTest, DurationModeFollowsThePhase) {
   EXPECT_EQ(f.hooks.calls.size(), 2u);
 }
 
+TEST(WindowTest, CooldownClosesTheWindowButTheLoopGoesOn) {
+  Fixture f;
+  Window w(f.phase, 0, 0, &f.hooks, f.ctx);
+  f.phase.store(kMeasure);
+  EXPECT_TRUE(w.Next(4));  // opens at 4
+  f.phase.store(kCooldown);
+  EXPECT_TRUE(w.Next(9));  // closes at 9, and the loop keeps going
+  EXPECT_TRUE(w.complete());
+  EXPECT_EQ(w.counted(), 5u);
+  EXPECT_TRUE(w.Next(20));
+  f.phase.store(kStop);
+  EXPECT_FALSE(w.Next(30));
+  EXPECT_EQ(w.counted(), 5u);  // what came after the window is not counted
+  EXPECT_EQ(f.hooks.calls, (std::vector<std::string>{"start", "stop"}));
+}
+
 TEST(WindowTest, DurationModeStopSeenBeforeMeasureOpensAnEmptyWindow) {
   Fixture f;
   Window w(f.phase, 0, 0, &f.hooks, f.ctx);

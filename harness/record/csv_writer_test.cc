@@ -19,7 +19,10 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "latency_p90_us,latency_p99_us,latency_p999_us,latency_max_us,"
             "server_cpu_util,client_cpu_util,server_bytes_per_cpu_s,"
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
-            "client_cycles,zc_copied_fraction,status,plugin_counters,recv");
+            "client_cycles,zc_copied_fraction,tcp_retrans,tcp_retrans_pct,"
+            "tcp_rwnd_limited_pct,tcp_sndbuf_limited_pct,tcp_rtt_us,"
+            "softirq_cpu_s,irq_cpu_s,steal_cpu_s,status,plugin_counters,"
+            "recv");
 }
 
 CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
@@ -84,7 +87,7 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   // mean 11, sd 1, t(2) 4.303: CI 11 +- 2.4843; CV 1/11.
   EXPECT_EQ(lines[1],
             "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-            "13.4843,0.0909,1,1000.0,2000.0000,,,,,,,,,,5,1,,,,ok,"
+            "13.4843,0.0909,1,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,ok,"
             "server.send_calls=30;server.zerocopy_copied=9;"
             "client.recv_calls=21,");
 }
@@ -123,9 +126,9 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1],
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,,,50000.0,30.000,"
-            "40.000,50.000,60.000,,,,,,,,,,ok,,");
+            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,ok,,");
   EXPECT_EQ(lines[2],
-            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,,,,,,,,,,,,,,,,,"
+            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,,,,,,,,,,,,,,,,,,,,,,,,,"
             "\"failed: t client: send failed: \"\"x\"\", y\",,");
 }
 

@@ -52,6 +52,7 @@ record::Run FullRun() {
   o.duration = absl::Milliseconds(300);
   o.warmup = absl::Milliseconds(100);
   o.io_timeout = absl::Seconds(10);
+  o.verify = true;
   o.command_line = {"copyscope", "run"};
   o.effective = {{"sizes", "4K"}, {"threads", "1"}};
   config::Plan plan;

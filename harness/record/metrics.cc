@@ -1,5 +1,6 @@
 #include "harness/record/metrics.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "harness/record/perf_counter.h"
+#include "harness/record/tcp_limits.h"
 
 namespace copyscope::record {
 namespace {
@@ -128,6 +130,57 @@ const std::vector<MetricDef>& Table() {
       {"{role}_context_switches_per_second", "switches/s",
        "the role's context switches per second (perf)",
        "context-switches / the role's mean window", kLower, "", nullptr, 0, ""},
+      // TCP_INFO of the sending ends (record/tcp_limits.h).
+      {"tcp_retrans", "segments", "segments the senders retransmitted",
+       "sum of total_retrans over the sending ends' windows", kLower, "",
+       "tcp_retrans", 0, ""},
+      {"tcp_retrans_pct", "%", "share of the segments sent that were resent",
+       "100 * tcp_retrans / segs_out of the sending ends", kLower, "",
+       "tcp_retrans_pct", 3, "tcp_limits"},
+      {"tcp_rwnd_limited_pct", "%",
+       "share of the senders' time held back by the receive window",
+       "100 * rwnd_limited_us / the sending threads' windows", kLower, "",
+       "tcp_rwnd_limited_pct", 1, "tcp_limits"},
+      {"tcp_sndbuf_limited_pct", "%",
+       "share of the senders' time held back by their send buffer",
+       "100 * sndbuf_limited_us / the sending threads' windows", kLower, "",
+       "tcp_sndbuf_limited_pct", 1, "tcp_limits"},
+      {"tcp_busy_pct", "%",
+       "share of the senders' time with data in flight or queued",
+       "100 * busy_time_us / the sending threads' windows", kNeither, "",
+       nullptr, 0, ""},
+      {"tcp_rtt_us", "us", "smoothed RTT at the window's end",
+       "median of the sending ends' rtt_us", kLower, "", "tcp_rtt_us", 0, ""},
+      {"tcp_snd_cwnd", "segments", "congestion window at the window's end",
+       "median of the sending ends' snd_cwnd", kNeither, "", nullptr, 0, ""},
+      // Every CPU of the host(s) over the measured interval (/proc/stat).
+      {"softirq_cpu_s", "CPU-s",
+       "softirq time of every CPU (protocol work, often the receive copy)",
+       "sum over hosts of the CPUs' softirq seconds", kLower, "",
+       "softirq_cpu_s", 3, ""},
+      {"irq_cpu_s", "CPU-s", "hard interrupt time of every CPU",
+       "sum over hosts of the CPUs' irq seconds", kLower, "", "irq_cpu_s", 3,
+       ""},
+      {"steal_cpu_s", "CPU-s",
+       "time the hypervisor gave the CPUs to others (noise on a VM)",
+       "sum over hosts of the CPUs' steal seconds", kLower, "", "steal_cpu_s",
+       3, ""},
+      {"host_user_cpu_s", "CPU-s", "user time of every CPU, nice included",
+       "sum over hosts of user + nice seconds", kLower, "", nullptr, 0, ""},
+      {"host_system_cpu_s", "CPU-s", "system time of every CPU",
+       "sum over hosts of system seconds", kLower, "", nullptr, 0, ""},
+      {"user_cpu_s_per_gb", "CPU-s/GB", "user CPU time per GB moved",
+       "(host_user_cpu_s / interval) / (throughput_gbps / 8)", kLower, "",
+       nullptr, 0, "cpu_per_gb_by_kind"},
+      {"system_cpu_s_per_gb", "CPU-s/GB", "system CPU time per GB moved",
+       "(host_system_cpu_s / interval) / (throughput_gbps / 8)", kLower, "",
+       nullptr, 0, "cpu_per_gb_by_kind"},
+      {"softirq_cpu_s_per_gb", "CPU-s/GB", "softirq CPU time per GB moved",
+       "(softirq_cpu_s / interval) / (throughput_gbps / 8)", kLower, "",
+       nullptr, 0, "cpu_per_gb_by_kind"},
+      {"irq_cpu_s_per_gb", "CPU-s/GB", "irq CPU time per GB moved",
+       "(irq_cpu_s / interval) / (throughput_gbps / 8)", kLower, "", nullptr, 0,
+       "cpu_per_gb_by_kind"},
   };
   return *table;
 }
@@ -324,6 +377,52 @@ const Metric* FindSampleMetric(const Sample& sample, absl::string_view name) {
   return nullptr;
 }
 
+// The TCP_INFO figures of the sending ends.
+void TcpMetrics(const CellKey& key, const Sample& sample, Metrics* m) {
+  TcpLimits l = TcpLimitsOf(key, sample);
+  if (l.retrans) (*m)["tcp_retrans"] = static_cast<double>(*l.retrans);
+  for (const auto& [name, v] :
+       {std::pair<const char*, const std::optional<double>*>{"tcp_retrans_pct",
+                                                             &l.retransmitted},
+        {"tcp_rwnd_limited_pct", &l.rwnd_limited},
+        {"tcp_sndbuf_limited_pct", &l.sndbuf_limited},
+        {"tcp_busy_pct", &l.busy}}) {
+    if (*v) (*m)[name] = **v * 100;
+  }
+  if (l.rtt_us) (*m)["tcp_rtt_us"] = *l.rtt_us;
+  if (l.snd_cwnd) (*m)["tcp_snd_cwnd"] = *l.snd_cwnd;
+}
+
+// The hosts' CPU load by kind, and per GB moved.
+void LoadMetrics(const Sample& sample, Metrics* m) {
+  if (sample.cpu_load().empty()) return;
+  double user = 0, system = 0, softirq = 0, irq = 0, steal = 0, wall = 0;
+  for (const CpuLoad& l : sample.cpu_load()) {
+    if (l.wall_s() <= 0) return;  // a host that could not be read
+    user += l.total().user_s() + l.total().nice_s();
+    system += l.total().system_s();
+    softirq += l.total().softirq_s();
+    irq += l.total().irq_s();
+    steal += l.total().steal_s();
+    wall = std::max(wall, l.wall_s());
+  }
+  (*m)["host_user_cpu_s"] = user;
+  (*m)["host_system_cpu_s"] = system;
+  (*m)["softirq_cpu_s"] = softirq;
+  (*m)["irq_cpu_s"] = irq;
+  (*m)["steal_cpu_s"] = steal;
+  auto gbps = m->find("throughput_gbps");
+  if (gbps == m->end() || gbps->second <= 0) return;
+  const double gb_per_s = gbps->second / 8;
+  for (const auto& [name, seconds] :
+       {std::pair<const char*, double>{"user_cpu_s_per_gb", user},
+        {"system_cpu_s_per_gb", system},
+        {"softirq_cpu_s_per_gb", softirq},
+        {"irq_cpu_s_per_gb", irq}}) {
+    (*m)[name] = seconds / wall / gb_per_s;
+  }
+}
+
 void DeriveMetrics(const CellKey& key, Sample* sample) {
   sample->clear_metrics();
   if (sample->status() != "ok" || sample->connections().empty()) return;
@@ -379,6 +478,8 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
     if (s != m.end() && c != m.end()) m[name] = s->second + c->second;
   }
   PerfMetrics(*sample, &m);
+  TcpMetrics(key, *sample, &m);
+  LoadMetrics(*sample, &m);
   // Both roles, per byte and per second: from the totals, else the sum of
   // the roles' own figures.
   if (bytes > 0) {

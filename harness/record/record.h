@@ -17,6 +17,7 @@
 #define COPYSCOPE_HARNESS_RECORD_RECORD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,7 +30,7 @@
 namespace copyscope::record {
 
 // Bumped whenever record.proto gains fields (its header lists revisions).
-inline constexpr uint32_t kSchemaVersion = 3;
+inline constexpr uint32_t kSchemaVersion = 4;
 // Run.trailer: "copyscop" in ASCII.
 inline constexpr uint64_t kRecordTrailer = 0x636f707973636f70ull;
 
@@ -46,6 +47,7 @@ struct RunContext {
   std::string topology_summary;
   std::string pin_plan;
   std::vector<std::string> notes;
+  std::optional<PeerHost> peer;  // a run on two hosts
 };
 
 std::string Rfc3339(absl::Time t);

@@ -94,4 +94,20 @@ double NormalQuantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
+double StudentQuantile(double p, int df) {
+  if (!(p > 0 && p < 1) || df < 1) return std::nan("");
+  constexpr double kPi = 3.14159265358979323846;
+  if (df == 1) return std::tan(kPi * (p - 0.5));
+  if (df == 2) return (2 * p - 1) / std::sqrt(2 * p * (1 - p));
+  const double z = NormalQuantile(p);
+  const double z2 = z * z;
+  const double g1 = (z2 + 1) * z / 4;
+  const double g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
+  const double g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
+  const double g4 =
+      ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
+  const double v = df;
+  return z + g1 / v + g2 / (v * v) + g3 / (v * v * v) + g4 / (v * v * v * v);
+}
+
 }  // namespace copyscope::record

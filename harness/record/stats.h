@@ -58,6 +58,12 @@ double NormalTwoSidedP(double z);
 // any other p.
 double NormalQuantile(double p);
 
+// The t with P(T_df <= t) = p for Student's t with df degrees of freedom:
+// exact for df 1 and 2, else the Cornish-Fisher expansion around the
+// normal quantile (within 0.1% of the tables from df 3 at p >= 0.9); NaN
+// for p outside (0, 1) or df < 1.
+double StudentQuantile(double p, int df);
+
 }  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_STATS_H_

@@ -107,3 +107,21 @@ TEST(NormalTest, Quantile) {
 
 }  // namespace
 }  // namespace copyscope::record
+
+namespace copyscope::record {
+namespace {
+
+// Table values of t_{0.975, df} and t_{0.95, df}.
+TEST(StudentQuantileTest, MatchesTheTables) {
+  EXPECT_NEAR(StudentQuantile(0.975, 1), 12.706, 1e-3);
+  EXPECT_NEAR(StudentQuantile(0.975, 2), 4.303, 1e-3);
+  EXPECT_NEAR(StudentQuantile(0.975, 4), 2.776, 3e-3);
+  EXPECT_NEAR(StudentQuantile(0.975, 10), 2.228, 1e-3);
+  EXPECT_NEAR(StudentQuantile(0.95, 5), 2.015, 2e-3);
+  EXPECT_NEAR(StudentQuantile(0.025, 10), -2.228, 1e-3);
+  EXPECT_TRUE(std::isnan(StudentQuantile(1.5, 3)));
+  EXPECT_TRUE(std::isnan(StudentQuantile(0.9, 0)));
+}
+
+}  // namespace
+}  // namespace copyscope::record

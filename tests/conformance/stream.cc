@@ -20,9 +20,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "harness/engine/payload.h"
 
 namespace copyscope::conformance {
 namespace {
+
+namespace payload = ::copyscope::engine::payload;
 
 // What a free buffer is overwritten with.
 constexpr uint8_t kScribble = 0xEE;
@@ -53,42 +56,63 @@ struct Slot {
   std::vector<std::unique_ptr<uint8_t[]>> fields;
   std::vector<struct iovec> iov;
 
-  void Fill(const std::vector<uint8_t>& bytes) {
-    size_t off = 0;
-    for (const struct iovec& v : iov) {
-      memcpy(v.iov_base, bytes.data() + off, v.iov_len);
-      off += v.iov_len;
-    }
-  }
   void Scribble() {
     for (const struct iovec& v : iov) memset(v.iov_base, kScribble, v.iov_len);
   }
 };
 
-// Finds the first difference between the received message (in buf or in
-// segments) and expected; "" if none.
-std::string Compare(uint32_t index, const std::vector<uint8_t>& expected,
+// The byte at `offset` of a message held in order by segments.
+uint8_t ByteAt(const std::vector<struct iovec>& segments, uint64_t offset) {
+  for (const struct iovec& s : segments) {
+    if (offset < s.iov_len)
+      return static_cast<const uint8_t*>(s.iov_base)[offset];
+    offset -= s.iov_len;
+  }
+  return 0;
+}
+
+// Checks every byte of received message `index` (in buf, or in place in
+// segments) against the pattern it was sent with; "" or the first wrong
+// byte.
+std::string Compare(uint32_t index, uint64_t key, size_t len,
                     const uint8_t* buf,
                     const std::vector<struct iovec>& segments) {
-  std::vector<uint8_t> gathered;
+  uint64_t bad = payload::kIntact;
+  uint8_t got = 0;
   if (!segments.empty()) {
+    size_t total = 0;
     for (const struct iovec& s : segments) {
-      const uint8_t* p = static_cast<const uint8_t*>(s.iov_base);
-      gathered.insert(gathered.end(), p, p + s.iov_len);
+      if (s.iov_base == nullptr && s.iov_len > 0) {
+        return absl::StrFormat("message %u: a segment of %zu bytes at NULL",
+                               index, s.iov_len);
+      }
+      if (s.iov_len > len - total) {
+        return absl::StrFormat(
+            "message %u: segments hold more than the %zu bytes sent", index,
+            len);
+      }
+      total += s.iov_len;
     }
-    if (gathered.size() != expected.size()) {
+    if (total != len) {
       return absl::StrFormat("message %u: segments hold %zu bytes, sent %zu",
-                             index, gathered.size(), expected.size());
+                             index, total, len);
     }
-    buf = gathered.data();
+    bad = payload::CheckFields(key, segments.data(), segments.size());
+    if (bad != payload::kIntact) got = ByteAt(segments, bad);
+  } else {
+    const size_t at = payload::Check(key, 0, buf, len);
+    if (at != len) {
+      bad = at;
+      got = buf[at];
+    }
   }
-  auto diff = std::mismatch(expected.begin(), expected.end(), buf);
-  if (diff.first == expected.end()) return "";
-  size_t at = diff.first - expected.begin();
+  if (bad == payload::kIntact) return "";
+  uint8_t sent = 0;
+  payload::Fill(key, bad, &sent, 1);
   return absl::StrFormat(
-      "message %u: byte %zu of %zu is 0x%02x, sent 0x%02x%s", index, at,
-      expected.size(), *diff.second, *diff.first,
-      *diff.second == kScribble
+      "message %u: byte %u of %zu is 0x%02x, sent 0x%02x%s", index, bad, len,
+      got, sent,
+      got == kScribble
           ? " (the overwrite pattern: a buffer was released too early?)"
           : "");
 }
@@ -205,17 +229,8 @@ int Endpoint::Recv(void* buf, size_t len, std::vector<struct iovec>* segments) {
 
 // ---------------------------------------------------------------------------
 
-void FillMessage(uint64_t seed, uint64_t index, uint8_t* out, size_t len) {
-  uint64_t state = seed * 0x2545F4914F6CDD1Dull + index;
-  size_t i = 0;
-  for (; i + 8 <= len; i += 8) {
-    uint64_t v = SplitMix64(&state);
-    memcpy(out + i, &v, 8);
-  }
-  if (i < len) {
-    uint64_t v = SplitMix64(&state);
-    memcpy(out + i, &v, len - i);
-  }
+uint64_t MessageKey(uint64_t seed, uint64_t index) {
+  return payload::Key(seed, payload::kServerToClient, index);
 }
 
 std::vector<size_t> FieldSizes(size_t len, uint32_t fields, uint64_t seed) {
@@ -297,7 +312,7 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
       std::unique_lock<std::mutex> lock(gate_mu);
       gate_cv.wait(lock, [&] { return gate_open; });
     }
-    std::vector<uint8_t> buf(spec.message_size), expected(spec.message_size);
+    std::vector<uint8_t> buf(spec.message_size);
     std::vector<struct iovec> segments;
     for (uint32_t i = 0; i < spec.messages && recv_failure.empty(); ++i) {
       int r = plugin_recv
@@ -309,8 +324,8 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
             plugin_recv ? absl::StrCat(": ", receiver.LastError()) : "");
         break;
       }
-      FillMessage(spec.seed, i, expected.data(), expected.size());
-      recv_failure = Compare(i, expected, buf.data(), segments);
+      recv_failure = Compare(i, MessageKey(spec.seed, i), buf.size(),
+                             buf.data(), segments);
     }
     if (!recv_failure.empty()) {
       // Unblock the sender at once.
@@ -358,7 +373,6 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
     return n;
   };
 
-  std::vector<uint8_t> bytes(spec.message_size);
   uint32_t sent = 0;
   for (uint32_t batch = 0; sent < spec.messages; ++batch) {
     uint32_t count = std::min(1 + batch % max_batch, spec.messages - sent);
@@ -375,8 +389,8 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t s = free_slots.front();
       free_slots.pop_front();
-      FillMessage(spec.seed, sent + i, bytes.data(), bytes.size());
-      slots[s].Fill(bytes);
+      payload::FillFields(MessageKey(spec.seed, sent + i), slots[s].iov.data(),
+                          slots[s].iov.size());
       messages[i] = {slots[s].iov.data(),
                      static_cast<uint32_t>(slots[s].iov.size()), 0,
                      static_cast<uint64_t>(sent + i)};

@@ -1,7 +1,9 @@
 // Building blocks of the plugin conformance suite: a loopback TCP link, an
-// owning endpoint wrapper, and a checked message stream that sends seeded
-// random messages through a plugin on one thread, receives them on another,
-// compares every byte, and honours buffer release (reap) rules.
+// owning endpoint wrapper, and a checked message stream that sends
+// messages through a plugin on one thread, receives them on another,
+// checks every byte, and honours buffer release (reap) rules. The messages
+// carry the pattern of the harness's --verify (harness/engine/payload.h),
+// checked with the same code, in the receive buffer or in place.
 //
 //   copyscope::conformance::StreamSpec spec;
 //   spec.message_size = 4096;
@@ -86,8 +88,9 @@ class Endpoint {
   std::string open_error_;
 };
 
-// The bytes of message `index` of a stream: seeded, position dependent.
-void FillMessage(uint64_t seed, uint64_t index, uint8_t* out, size_t len);
+// The pattern key (payload::Key) of message `index` of a stream: the seed
+// stands for the connection.
+uint64_t MessageKey(uint64_t seed, uint64_t index);
 
 // Uneven field sizes (each >= 1) summing to len, min(fields, len) of them.
 std::vector<size_t> FieldSizes(size_t len, uint32_t fields, uint64_t seed);
@@ -109,11 +112,12 @@ struct StreamSpec {
 };
 
 // Streams spec.messages messages through the plugin and checks them:
-// every byte as sent; buffers overwritten as soon as they are free again
-// (at once without CS_CAP_ASYNC_RELEASE, when reap() returns their tag with
-// it), so a plugin that releases early corrupts the stream; every tag
-// reaped exactly once. The receiver uses the plugin's recv() when it has
-// CS_CAP_RECV, else plain recv(). Returns "" or the first failure.
+// every byte as sent (payload::Check, where the bytes landed); buffers
+// overwritten as soon as they are free again (at once without
+// CS_CAP_ASYNC_RELEASE, when reap() returns their tag with it), so a plugin
+// that releases early corrupts the stream; every tag reaped exactly once. The
+// receiver uses the plugin's recv() when it has CS_CAP_RECV, else plain recv().
+// Returns "" or the first failure.
 std::string RunStream(const cs_transport* t, const StreamSpec& spec);
 
 // recv() exactly len bytes from fd without any plugin, bounded by

@@ -110,6 +110,21 @@ rr_row=$(sed -n 2p "$rr_dir/summary.csv")
   fail "rr row has no latency: $rr_row"
 [[ "$(col "$rr_dir/summary.csv" mode "$rr_row")" == rr ]] || fail "rr mode: $rr_row"
 
+# --- --verify: every transport's bytes checked, and the plan says so ----------
+verify_dir="$tmp/verify"
+"$bin" run --verify --messages=500 --sizes=16K --fields=3 --threads=2 --reps=1 \
+  --out="$verify_dir" >"$tmp/verify.out" 2>"$tmp/verify.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "--verify run exited $rc: $(cat "$tmp/verify.err")"
+while IFS= read -r row; do
+  [[ "$(col "$verify_dir/summary.csv" status "$row")" == ok ]] ||
+    fail "--verify: $row"
+done < <(tail -n +2 "$verify_dir/summary.csv")
+grep -q '"verify":true' "$verify_dir/run.jsonl" ||
+  fail "--verify: the plan does not record it"
+grep -q '"verify":true' "$rr_dir/run.jsonl" &&
+  fail "the plan records verify without --verify"
+
 # --- --recv: the receive side as one more dimension ----------------------------
 recv_dir="$tmp/recv"
 "$bin" run --transports=two_copy,zero_copy --recv=copy,uring,zerocopy \

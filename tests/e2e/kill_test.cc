@@ -4,8 +4,9 @@
 // `ip netns list`, and no process.
 //
 // Readiness is a handshake: the run prints "isolation: netns+veth (...)" on
-// stderr once its namespaces exist, and is mid-cell once its worker threads
-// sit inside both of them (a bounded wait on that condition).
+// stderr once its namespaces exist, and is mid-cell once its agents (the
+// processes that run each side's workers) sit inside both of them (a
+// bounded wait on that condition). The agents must die with the run.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -108,6 +109,32 @@ std::string AwaitLine(Child* c, const std::string& prefix) {
   }
 }
 
+// The namespaces the threads of pid's children are in.
+std::set<uint64_t> NamespacesOfChildren(pid_t pid) {
+  std::set<uint64_t> out;
+  for (pid_t c : ChildrenOf(pid)) {
+    std::set<uint64_t> ns = NamespacesOfThreads(c);
+    out.insert(ns.begin(), ns.end());
+  }
+  return out;
+}
+
+// Gone, or a zombie waiting for its new parent to reap it (it holds
+// nothing then).
+bool Ended(pid_t pid) {
+  std::string stat;
+  char buf[512];
+  int fd = open(absl::StrCat("/proc/", pid, "/stat").c_str(), O_RDONLY);
+  if (fd < 0) return true;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0) return true;
+  stat.assign(buf, static_cast<size_t>(n));
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() &&
+         stat[paren + 2] == 'Z';
+}
+
 bool Includes(const std::set<uint64_t>& a, const std::set<uint64_t>& b) {
   for (uint64_t x : b) {
     if (!a.count(x)) return false;
@@ -147,11 +174,11 @@ TEST(KillTest, SigkillMidRunLeavesNoNamespaceVethOrProcess) {
   const std::set<uint64_t> held = NamespacesHeldBy(run.pid);
   ASSERT_EQ(held.size(), 2u) << "the run should hold its two namespaces";
 
-  // Handshake 2: mid-cell, worker threads sit inside both namespaces.
+  // Handshake 2: mid-cell, the agents sit inside both namespaces.
   const absl::Time deadline = absl::Now() + kStartBound;
-  while (!Includes(NamespacesOfThreads(run.pid), held)) {
+  while (!Includes(NamespacesOfChildren(run.pid), held)) {
     ASSERT_LT(absl::Now(), deadline)
-        << "no worker thread entered both namespaces; stderr: " << run.text;
+        << "no agent entered both namespaces; stderr: " << run.text;
     absl::SleepFor(absl::Milliseconds(5));  // polling a condition, bounded
   }
   const std::vector<pid_t> children = ChildrenOf(run.pid);
@@ -176,11 +203,16 @@ TEST(KillTest, SigkillMidRunLeavesNoNamespaceVethOrProcess) {
   const pid_t dead = run.pid;
   run.pid = -1;
 
-  // No process left: the run itself, or anything it started.
+  // No process left: the run itself, or anything it started (the agents
+  // get SIGKILL when their parent dies: a bounded wait for that).
   EXPECT_EQ(kill(dead, 0), -1);
+  ASSERT_FALSE(children.empty()) << "the run started no agent";
+  const absl::Time gone = absl::Now() + kStartBound;
   for (pid_t c : children) {
-    EXPECT_TRUE(kill(c, 0) == -1 && errno == ESRCH)
-        << "child " << c << " alive";
+    while (!Ended(c) && absl::Now() < gone) {
+      absl::SleepFor(absl::Milliseconds(5));  // polling a condition, bounded
+    }
+    EXPECT_TRUE(Ended(c)) << "agent " << c << " alive after the run died";
   }
   EXPECT_TRUE(ChildrenOf(dead).empty());
   // Nothing refers to the namespaces, and the kernel destroyed them.

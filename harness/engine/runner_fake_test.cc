@@ -1,0 +1,195 @@
+// Cells over transports built in the test (fake_transport_testing.h): what
+// the runner makes of a plugin that misbehaves.
+#include <cstdint>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "harness/engine/fake_transport_testing.h"
+#include "harness/engine/network.h"
+#include "harness/engine/runner.h"
+
+namespace copyscope::engine {
+namespace {
+
+using config::CellSpec;
+
+CellSpec Spec(uint64_t size, uint32_t fields) {
+  CellSpec s;
+  s.transport = "fake";
+  s.size = size;
+  s.fields = fields;
+  s.threads = 1;
+  return s;
+}
+
+// Count mode: exactly `messages` after `warmup` ones, whatever the machine.
+RunnerConfig Counted(uint64_t messages, uint64_t warmup = 10) {
+  RunnerConfig c;
+  c.messages = messages;
+  c.warmup_messages = warmup;
+  return c;
+}
+
+TEST(FakeCellTest, AWellBehavedFakeRunsACell) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(4096, 3), {&t, nullptr}, Counted(200), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.status(), "ok");
+  EXPECT_EQ(r.sample.connections(0).messages(), 200u);
+}
+
+TEST(FakeCellTest, CountersBeyondTheirBoundFailTheCell) {
+  cs_transport t = FakeTransport();
+  t.counters = [](const cs_endpoint*, cs_counter*, uint32_t) -> uint32_t {
+    return 100000;
+  };
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(1024, 1), {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_TRUE(absl::StrContains(
+      r.status.message(), "counters() reports 100000 counters, more than 256"))
+      << r.status;
+  EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: "));
+}
+
+TEST(FakeCellTest, MessagesReturnedInPlaceAreChecked) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(4096, 2);
+  spec.options = {{"segments", "3"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Counted(100), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // The same, one byte short in its last segment.
+  t.recv = [](cs_endpoint* ep, cs_recv_args* args) {
+    int rc = FakeRecv(ep, args);
+    if (rc == 0) --Fake(ep)->out.back().iov_len;
+    return rc;
+  };
+  r = RunCell(spec, {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_EQ(r.status.message(),
+            "client 0: fake client: recv() returned segments of 4095 bytes "
+            "for a 4096-byte message");
+}
+
+TEST(FakeCellTest, ATagNotInFlightFailsTheCell) {
+  cs_transport t = FakeTransportAsync();
+  t.reap = [](cs_endpoint* ep, uint64_t* tags, uint32_t max, int) {
+    int n = FakeReap(ep, tags, max, 0);
+    if (n > 0) tags[0] += 1000;
+    return n;
+  };
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(512, 1), {&t, nullptr}, Counted(500), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kInternal) << r.status;
+  EXPECT_TRUE(absl::StartsWith(r.status.message(),
+                               "server 0: fake server: reap() returned tag 10"))
+      << r.status;
+  EXPECT_TRUE(absl::EndsWith(r.status.message(), " that is not in flight"))
+      << r.status;
+}
+
+// --verify.
+
+RunnerConfig Verifying(uint64_t messages, uint64_t warmup = 10) {
+  RunnerConfig c = Counted(messages, warmup);
+  c.verify = true;
+  return c;
+}
+
+TEST(VerifyTest, AFlippedByteIsFoundAtItsMessageAndOffset) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(4096, 3);  // fields of 1366, 1365, 1365 bytes
+  spec.options = {{"flip_message", "37"}, {"flip_offset", "3000"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(100), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_EQ(r.status.message(), "corrupt: message 37 offset 3000");
+  EXPECT_EQ(r.sample.status(), "corrupt: message 37 offset 3000");
+}
+
+TEST(VerifyTest, OffByDefault) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(4096, 3);
+  spec.options = {{"flip_message", "37"}, {"flip_offset", "3000"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_TRUE(r.status.ok()) << r.status;  // nobody looked
+}
+
+TEST(VerifyTest, ClientToServerAndOddSizes) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(1001, 7);
+  spec.direction = config::Direction::kClientToServer;
+  spec.options = {{"flip_message", "0"}, {"flip_offset", "1000"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(50), net, nullptr);
+  EXPECT_EQ(r.status.message(), "corrupt: message 0 offset 1000");
+  EXPECT_EQ(r.sample.status(), "corrupt: message 0 offset 1000");
+}
+
+TEST(VerifyTest, MessagesReturnedInPlaceAreCheckedToo) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(4096, 2);
+  spec.threads = 3;
+  spec.options = {{"segments", "5"}};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(300), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  for (const record::Connection& c : r.sample.connections()) {
+    EXPECT_EQ(c.messages(), 300u);
+  }
+  spec.threads = 1;
+  spec.options = {
+      {"segments", "4"}, {"flip_message", "3"}, {"flip_offset", "4095"}};
+  r = RunCell(spec, {&t, nullptr}, Verifying(100), net, nullptr);
+  EXPECT_EQ(r.sample.status(), "corrupt: message 3 offset 4095");
+}
+
+TEST(VerifyTest, AsyncReleaseRefillsReapedBuffers) {
+  cs_transport t = FakeTransportAsync();
+  CellSpec spec = Spec(65536, 4);
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(500), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // The pool holds fewer messages than were sent: every reused buffer got
+  // its new message's pattern, or the receiver would have said so.
+  spec.options = {{"flip_message", "321"}, {"flip_offset", "65535"}};
+  r = RunCell(spec, {&t, nullptr}, Verifying(500), net, nullptr);
+  EXPECT_EQ(r.sample.status(), "corrupt: message 321 offset 65535");
+}
+
+TEST(VerifyTest, RequestResponseChecksBothDirections) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(64, 2);
+  spec.mode = config::Mode::kRequestResponse;
+  spec.request_size = 100;
+  spec.response_size = 3000;
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(200), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // Each side flips its own 6th message: the server sees request 5 first.
+  spec.options = {{"flip_message", "5"}, {"flip_offset", "50"}};
+  r = RunCell(spec, {&t, nullptr}, Verifying(200), net, nullptr);
+  EXPECT_EQ(r.status.message(), "corrupt: message 5 offset 50");
+  EXPECT_EQ(r.sample.status(), "corrupt: message 5 offset 50");
+}
+
+TEST(VerifyTest, AReflectedRequestIsNotAResponse) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(512, 1);
+  spec.mode = config::Mode::kRequestResponse;
+  spec.options = {{"reflect", "1"}};  // the server echoes each request
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(50), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
+  EXPECT_TRUE(absl::StartsWith(r.sample.status(), "corrupt: message 0 offset "))
+      << r.sample.status();
+}
+
+}  // namespace
+}  // namespace copyscope::engine

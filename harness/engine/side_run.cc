@@ -1,0 +1,594 @@
+#include "harness/engine/side_run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "harness/engine/cell_driver.h"
+#include "harness/engine/endpoint.h"
+#include "harness/engine/flow.h"
+#include "harness/engine/histogram.h"
+#include "harness/engine/message_pool.h"
+#include "harness/engine/payload.h"
+#include "harness/engine/side.h"
+#include "harness/engine/socket.h"
+#include "harness/engine/tcp_info.h"
+
+namespace copyscope::engine {
+namespace {
+
+using config::CellSpec;
+using config::Mode;
+
+using Counters = std::vector<std::pair<std::string, uint64_t>>;
+
+// The start barrier of a side: its workers wait until Go() opens it (or an
+// abort), all woken at once through an eventfd. A mutex's waiters would be
+// woken one after another, and with dozens of connections on a busy machine
+// the last ones would start hundreds of milliseconds late.
+class Gate {
+ public:
+  void Open() {
+    open_.store(true, std::memory_order_release);
+    signal_.Cancel();
+  }
+  void Abort() { signal_.Cancel(); }
+
+  // True once opened; false on abort or timeout (timed_out then says so).
+  bool Wait(absl::Duration timeout, bool* timed_out) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!signal_.cancelled()) {
+      const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
+      if (left <= 0) {
+        *timed_out = true;
+        return false;
+      }
+      pollfd p = {signal_.fd(), POLLIN, 0};
+      poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)) + 1);
+    }
+    return open_.load(std::memory_order_acquire);
+  }
+
+ private:
+  std::atomic<bool> open_{false};
+  CancelSignal signal_;  // readable once opened or aborted
+};
+
+// What one connection's worker measured; written by the worker, read after
+// it returned.
+struct ConnState {
+  uint16_t port = 0;        // server: set before `listening` counts it
+  std::atomic<int> fd{-1};  // closed by ~State only (see Fail)
+  record::ThreadReport report;
+  // The measuring side's window (stream: the receiver; rr: the client) and
+  // what it counted in it; rr bytes are request + response.
+  absl::Duration window = absl::ZeroDuration();
+  uint64_t bytes = 0;
+  uint64_t messages = 0;
+  uint64_t tx_messages_total = 0;
+  uint64_t rx_messages_total = 0;
+  Counters counters;
+  std::optional<Histogram> latency;  // rr client: round trips (ns)
+  // TCP_INFO at the window's edges (read on the worker's own thread).
+  std::optional<absl::StatusOr<TcpInfo>> tcp_before;
+  std::optional<absl::StatusOr<TcpInfo>> tcp_after;
+  std::atomic<bool> window_marked{false};
+  std::atomic<bool> done{false};
+};
+
+}  // namespace
+
+struct SideRun::State {
+  explicit State(const SideSetup& s) : setup(s) {
+    for (int i = 0; i < s.spec.threads; ++i) {
+      conns.push_back(std::make_unique<ConnState>());
+    }
+    changed.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  }
+  ~State() {
+    for (auto& c : conns) {
+      int f = c->fd.exchange(-1);
+      if (f >= 0) close(f);
+    }
+  }
+
+  void Signal() {
+    uint64_t one = 1;
+    ssize_t n = write(changed.get(), &one, sizeof(one));
+    (void)n;  // a full counter is still readable
+  }
+
+  void Count(std::atomic<int>& counter) {
+    counter.fetch_add(1, std::memory_order_acq_rel);
+    Signal();
+  }
+
+  // A worker's window is over (closed, or the worker returned): once each.
+  void MarkWindow(int connection) {
+    if (!conns[connection]->window_marked.exchange(true)) Count(windows);
+  }
+
+  void Fail(absl::Status s) {
+    {
+      absl::MutexLock lock(&mu);
+      if (!first_error.ok()) return;
+      first_error = std::move(s);
+    }
+    phase.store(kStop, std::memory_order_release);
+    cancel.Cancel();
+    gate.Abort();
+    for (auto& c : conns) {
+      int f = c->fd.load();
+      if (f >= 0) shutdown(f, SHUT_RDWR);
+    }
+    Signal();
+  }
+
+  bool count_mode() const { return setup.config.messages > 0; }
+  absl::Duration setup_timeout() const {
+    return setup.config.io_timeout + setup.config.margin;
+  }
+  int parties() const { return setup.spec.threads; }
+
+  const SideSetup setup;
+  alignas(64) std::atomic<int> phase{kWarmup};
+  Gate gate;
+  CancelSignal cancel;  // wakes accept/connect on failure
+  UniqueFd changed;     // eventfd: some state changed
+  std::vector<std::unique_ptr<ConnState>> conns;
+  std::atomic<int> listening{0};
+  std::atomic<int> ready{0};
+  std::atomic<int> windows{0};
+  std::atomic<int> finished{0};
+  mutable absl::Mutex mu;
+  absl::Status first_error ABSL_GUARDED_BY(mu);
+};
+
+namespace {
+
+using State = SideRun::State;
+
+// At the window's edges: reads the connection's TCP_INFO (just outside
+// the other hooks' interval), and counts the window as over when it
+// closes; forwards everything.
+class EdgeHooks final : public ThreadHooks {
+ public:
+  EdgeHooks(State& st, ThreadHooks* inner) : st_(st), inner_(inner) {}
+  absl::Status OnThreadStart(const ThreadContext& t) override {
+    return inner_ ? inner_->OnThreadStart(t) : absl::OkStatus();
+  }
+  void OnMeasureStart(const ThreadContext& t) override {
+    ConnState& c = *st_.conns[t.connection];
+    c.tcp_before = ReadTcpInfo(c.fd.load());
+    if (inner_) inner_->OnMeasureStart(t);
+  }
+  void OnMeasureStop(const ThreadContext& t) override {
+    if (inner_) inner_->OnMeasureStop(t);
+    ConnState& c = *st_.conns[t.connection];
+    c.tcp_after = ReadTcpInfo(c.fd.load());
+    st_.MarkWindow(t.connection);
+  }
+  void OnThreadEnd(const ThreadContext& t) override {
+    if (inner_) inner_->OnThreadEnd(t);
+  }
+
+ private:
+  State& st_;
+  ThreadHooks* const inner_;
+};
+
+// Stream sender: duration mode until the phase says stop; count mode
+// exactly warmup_messages + messages. *sent counts accepted messages.
+absl::Status StreamSend(State& st, Window& w, Sender& tx, uint64_t* sent) {
+  for (; w.Next(*sent); ++*sent) {
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
+  }
+  if (st.count_mode() && !w.complete()) return absl::OkStatus();  // failed
+  return tx.Drain();
+}
+
+// Stream receiver, until end of stream.
+absl::Status StreamReceive(State& st, Window& w, Receiver& rx, ConnState* c) {
+  const CellSpec& spec = st.setup.spec;
+  const RunnerConfig& config = st.setup.config;
+  uint64_t messages = 0;
+  for (;;) {
+    w.Next(messages);
+    int rc = rx.RecvOne();
+    if (rc == 0) {
+      ++messages;
+      continue;
+    }
+    if (rc == -EPIPE) break;  // end of stream
+    return rx.Error(rc);
+  }
+  w.Next(messages);  // the last measured message (or the phase) closes it
+  c->rx_messages_total = messages;
+  const uint64_t expected = config.warmup_messages + config.messages;
+  const bool stopping = st.phase.load(std::memory_order_acquire) >= kStop;
+  if (st.count_mode() && messages != expected && !stopping) {
+    return absl::AbortedError(
+        absl::StrCat(spec.Label(), " receiver: the stream ended after ",
+                     messages, " of ", expected, " messages"));
+  }
+  if (!st.count_mode() && !w.complete() && !stopping) {
+    return absl::AbortedError(absl::StrCat(
+        spec.Label(),
+        " receiver: the sender closed the connection before the end of "
+        "the measured interval"));
+  }
+  if (w.complete()) {
+    c->window = w.window();
+    c->messages = w.counted();
+    c->bytes = c->messages * spec.size;
+  }
+  return absl::OkStatus();
+}
+
+// rr client: request, response, round trip into the histogram.
+absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
+                      ConnState* c) {
+  const CellSpec& spec = st.setup.spec;
+  Histogram& h = c->latency.emplace();
+  uint64_t done = 0;
+  while (w.Next(done)) {
+    const int64_t t0 = MonotonicNs();
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
+    ++c->tx_messages_total;
+    int rc = rx.RecvOne();
+    if (rc == -EPIPE) {
+      return absl::AbortedError(absl::StrCat(
+          spec.Label(),
+          " client: the server closed the connection mid-transaction"));
+    }
+    if (rc < 0) return rx.Error(rc);
+    const int64_t t1 = MonotonicNs();
+    ++c->rx_messages_total;
+    ++done;
+    if (w.measuring()) h.Record(static_cast<uint64_t>(t1 - t0));
+  }
+  w.Close(done);
+  if (w.complete()) {
+    c->window = w.window();
+    c->messages = w.counted();
+    c->bytes = c->messages * (spec.RequestSize() + spec.ResponseSize());
+  }
+  return tx.Drain();
+}
+
+// rr server: answers every request until the client closes.
+absl::Status RrServer(Window& w, Sender& tx, Receiver& rx) {
+  uint64_t done = 0;
+  for (;; ++done) {
+    w.Next(done);
+    int rc = rx.RecvOne();
+    if (rc == -EPIPE) break;
+    if (rc < 0) return rx.Error(rc);
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) return s;
+  }
+  w.Close(done);
+  return tx.Drain();
+}
+
+// Everything a worker does once its socket is connected: open the
+// endpoint, wait at the gate, run its loop, collect counters.
+absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
+                  const ThreadContext& ctx) {
+  const SideSetup& setup = st.setup;
+  const CellSpec& spec = setup.spec;
+  const Side side = setup.side;
+  const bool rr = spec.mode == Mode::kRequestResponse;
+  SidePlan plan = PlanSide(spec, setup.plugins, side, setup.config);
+  std::optional<MessagePool> pool;
+  if (plan.sends) pool.emplace(plan.tx_size, spec.fields, plan.pool_count);
+  EndpointSpec& e = plan.endpoint;
+  e.fd = fd;
+  absl::StatusOr<Endpoint> opened = Endpoint::Open(e);
+  if (!opened.ok()) return opened.status();
+  Endpoint& ep = *opened;
+  st.Count(st.ready);
+  bool timed_out = false;
+  if (!st.gate.Wait(st.setup_timeout(), &timed_out)) {
+    if (!timed_out) return absl::OkStatus();  // aborted: a failure elsewhere
+    return absl::DeadlineExceededError(
+        absl::StrCat("the start signal did not come within ",
+                     absl::FormatDuration(st.setup_timeout())));
+  }
+  std::string name = absl::StrCat(e.transport_name, " ", SideName(side));
+  const bool server = side == Side::kServer;
+  const Verify tx_verify{
+      setup.config.verify, static_cast<uint64_t>(ctx.connection),
+      server ? payload::kServerToClient : payload::kClientToServer};
+  Verify rx_verify = tx_verify;
+  rx_verify.stream =
+      server ? payload::kClientToServer : payload::kServerToClient;
+  std::optional<Sender> tx;
+  if (plan.sends) tx.emplace(ep, *pool, plan.async, name, tx_verify);
+  std::optional<Receiver> rx;
+  if (plan.receives) {
+    rx.emplace(ep, plan.rx_size, name, rx_verify);
+    if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
+  }
+  Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
+                hooks, ctx);
+  absl::Status s;
+  if (rr && side == Side::kClient) {
+    s = RrClient(st, window, *tx, *rx, &c);
+    if (s.ok()) shutdown(fd, SHUT_WR);
+  } else if (rr) {
+    s = RrServer(window, *tx, *rx);
+  } else if (plan.sends) {
+    s = StreamSend(st, window, *tx, &c.tx_messages_total);
+    if (s.ok()) shutdown(fd, SHUT_WR);
+  } else {
+    s = StreamReceive(st, window, *rx, &c);
+  }
+  absl::StatusOr<Counters> counters = ep.Counters();
+  if (!counters.ok()) return s.ok() ? counters.status() : s;
+  c.counters = *std::move(counters);
+  return s;
+}
+
+// The server's socket: listen, publish the port, accept.
+absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
+  absl::StatusOr<Listener> l = ListenTcp(st.setup.network->ServerAddress(i));
+  if (!l.ok()) return l.status();
+  c.port = l->port;
+  st.Count(st.listening);
+  absl::StatusOr<UniqueFd> a =
+      AcceptTcp(l->fd.get(), st.cancel, st.setup_timeout());
+  if (!a.ok()) return a.status();
+  return a->release();
+}
+
+absl::StatusOr<int> Connect(State& st, int i) {
+  absl::StatusOr<UniqueFd> a =
+      ConnectTcp(st.setup.network->ServerAddress(i), st.setup.ports[i],
+                 st.cancel, st.setup_timeout());
+  if (!a.ok()) return a.status();
+  return a->release();
+}
+
+// The thread's own reference keeps the state alive should it be detached.
+void Worker(
+    std::shared_ptr<State> stp,  // NOLINT(performance-unnecessary-value-param)
+    int i) {
+  State& st = *stp;
+  ConnState& c = *st.conns[i];
+  const Side side = st.setup.side;
+  EdgeHooks hooks(st, st.setup.hooks);
+  c.report.set_side(SideName(side));
+  c.report.set_connection(i);
+  c.report.set_pinned_cpu(-1);
+  ThreadContext ctx{side, i, st.setup.spec.threads, st.setup.spec.transport,
+                    &c.report};
+  absl::Status s = hooks.OnThreadStart(ctx);
+  if (s.ok()) s = st.setup.network->SetupThread(side, i);
+  absl::StatusOr<int> fd = absl::UnknownError("unset");
+  if (s.ok()) {
+    fd = side == Side::kServer ? Accept(st, c, i) : Connect(st, i);
+    if (fd.ok()) {
+      c.fd.store(*fd);
+    } else {
+      s = fd.status();
+    }
+  }
+  if (side == Side::kServer && c.port == 0) st.Count(st.listening);
+  if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
+  if (std::optional<std::string> corrupt = payload::CorruptText(s)) {
+    st.Fail(Verdict(s.code(), *corrupt));  // the sample's status as it is
+  } else if (!s.ok()) {
+    st.Fail(absl::Status(
+        s.code(), absl::StrCat(SideName(side), " ", i, ": ", s.message())));
+  }
+  hooks.OnThreadEnd(ctx);
+  st.MarkWindow(i);
+  c.done.store(true, std::memory_order_release);
+  st.Count(st.finished);
+}
+
+void SetLatency(const Histogram& h, record::Latency* l) {
+  l->set_count(h.count());
+  l->set_p50_us(h.Percentile(50) / 1e3);
+  l->set_p90_us(h.Percentile(90) / 1e3);
+  l->set_p99_us(h.Percentile(99) / 1e3);
+  l->set_p999_us(h.Percentile(99.9) / 1e3);
+  l->set_max_us(static_cast<double>(h.max()) / 1e3);
+  l->set_min_us(static_cast<double>(h.min()) / 1e3);
+  l->set_mean_us(h.mean() / 1e3);
+  l->set_max_relative_error(Histogram::kMaxRelativeError);
+  for (const Histogram::Bucket& b : h.Buckets()) {
+    record::HistogramBucket* rb = l->add_buckets();
+    rb->set_lower_ns(b.lower);
+    rb->set_upper_ns(b.upper);
+    rb->set_count(b.count);
+  }
+}
+
+// One end's TCP_INFO over its window, for the record.
+void SetTcp(const ConnState& c, record::TcpEnd* end) {
+  for (const auto* r : {&c.tcp_before, &c.tcp_after}) {
+    if (r->has_value() && !(*r)->ok()) {
+      end->set_error(std::string((*r)->status().message()));
+      return;
+    }
+  }
+  if (!c.tcp_before || !c.tcp_after) return;  // the window never closed
+  TcpInfoDelta d = Delta(**c.tcp_before, **c.tcp_after);
+  if (!d.is_tcp) {
+    end->set_not_tcp(d.not_tcp.empty() ? "not TCP" : d.not_tcp);
+    return;
+  }
+  for (const TcpCounterField& f : TcpCounterFields()) {
+    if (const std::optional<uint64_t>& v = d.counters.*f.value) {
+      record::NamedCount* n = end->add_counters();
+      n->set_name(f.name);
+      n->set_value(*v);
+    }
+  }
+  for (const TcpGaugeField& f : TcpGaugeFields()) {
+    if (const std::optional<uint32_t>& v = d.gauges.*f.value) {
+      record::NamedCount* n = end->add_gauges();
+      n->set_name(f.name);
+      n->set_value(*v);
+    }
+  }
+}
+
+void AddCounts(const Counters& in,
+               google::protobuf::RepeatedPtrField<record::NamedCount>* out) {
+  for (const auto& [name, value] : in) {
+    record::NamedCount* n = out->Add();
+    n->set_name(name);
+    n->set_value(value);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
+  auto state = std::make_shared<State>(setup);
+  std::shared_ptr<SideRun> run(new SideRun(state));
+  const CellSpec& spec = setup.spec;
+  absl::Status invalid;
+  if (setup.plugins.transport == nullptr || spec.size == 0 ||
+      spec.threads < 1 || setup.network == nullptr ||
+      (!spec.recv_transport.empty() &&
+       setup.plugins.recv_transport == nullptr)) {
+    invalid = absl::InvalidArgumentError("invalid cell");
+  } else if (setup.side == Side::kClient &&
+             setup.ports.size() != static_cast<size_t>(spec.threads)) {
+    invalid = absl::InvalidArgumentError(
+        absl::StrCat("the client needs ", spec.threads, " server ports, got ",
+                     setup.ports.size()));
+  }
+  if (!invalid.ok()) {
+    state->Fail(invalid);
+    state->finished.store(state->parties());
+    state->listening.store(state->parties());
+    return run;
+  }
+  for (int i = 0; i < spec.threads; ++i) {
+    run->threads_.emplace_back(Worker, state, i);
+  }
+  return run;
+}
+
+SideRun::SideRun(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+SideRun::~SideRun() {
+  if (!collected_) {
+    state_->Fail(absl::CancelledError("abandoned"));
+    Collect();
+  }
+}
+
+int SideRun::fd() const { return state_->changed.get(); }
+
+void SideRun::Acknowledge() {
+  uint64_t n;
+  ssize_t r = read(state_->changed.get(), &n, sizeof(n));
+  (void)r;  // EAGAIN: nothing new
+}
+
+bool SideRun::listening() const {
+  return state_->listening.load() >= state_->parties();
+}
+
+std::vector<uint16_t> SideRun::ports() const {
+  std::vector<uint16_t> out;
+  for (const auto& c : state_->conns) out.push_back(c->port);
+  return out;
+}
+
+bool SideRun::ready() const {
+  return state_->ready.load() >= state_->parties();
+}
+
+bool SideRun::windows_closed() const {
+  return state_->windows.load() >= state_->parties();
+}
+
+bool SideRun::finished() const {
+  return state_->finished.load() >= state_->parties();
+}
+
+absl::Status SideRun::error() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->first_error;
+}
+
+void SideRun::Go() { state_->gate.Open(); }
+
+void SideRun::SetPhase(Phase phase) {
+  // Never backwards: a failure may have set kStop already.
+  int now = state_->phase.load();
+  while (now < phase && !state_->phase.compare_exchange_weak(
+                            now, phase, std::memory_order_release)) {
+  }
+}
+
+void SideRun::Fail(absl::Status status) { state_->Fail(std::move(status)); }
+
+SideOutcome SideRun::Collect() {
+  collected_ = true;
+  SideOutcome out;
+  State& st = *state_;
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (st.conns[i]->done.load(std::memory_order_acquire)) {
+      threads_[i].join();
+    } else {
+      threads_[i].detach();
+      ++out.threads_left;
+    }
+  }
+  threads_.clear();
+  out.status = error();
+  if (out.threads_left > 0) {
+    if (out.status.ok())
+      out.status = absl::InternalError("threads left running");
+    return out;
+  }
+  const bool server = st.setup.side == Side::kServer;
+  std::optional<Histogram> latency;
+  for (size_t i = 0; i < st.conns.size(); ++i) {
+    const ConnState& c = *st.conns[i];
+    record::Connection* rc = out.sample.add_connections();
+    rc->set_index(static_cast<int32_t>(i));
+    *(server ? rc->mutable_server() : rc->mutable_client()) = c.report;
+    rc->set_window_s(absl::ToDoubleSeconds(c.window));
+    rc->set_bytes(c.bytes);
+    rc->set_messages(c.messages);
+    rc->set_tx_messages_total(c.tx_messages_total);
+    rc->set_rx_messages_total(c.rx_messages_total);
+    AddCounts(c.counters, server ? rc->mutable_server_counters()
+                                 : rc->mutable_client_counters());
+    SetTcp(c, server ? rc->mutable_server_tcp() : rc->mutable_client_tcp());
+    if (c.latency) {
+      if (!latency) latency.emplace();
+      latency->Merge(*c.latency);
+    }
+  }
+  if (latency && latency->count() > 0) {
+    SetLatency(*latency, out.sample.mutable_latency());
+  }
+  if (st.setup.hooks != nullptr) {
+    st.setup.hooks->OnSideEnd(st.setup.side, &out.sample);
+  }
+  return out;
+}
+
+}  // namespace copyscope::engine
