@@ -8,6 +8,12 @@
  *   floor --size=65536 --seconds=2 --warmup=0.1 --sender-cpu=0 \
  *         --receiver-cpu=1
  *   floor size=65536 seconds=2.000012 bytes=3843293184 gbps=15.3731 ...
+ *         sender_cpu_s=1.98 receiver_cpu_s=1.21
+ *
+ * sender_cpu_s and receiver_cpu_s are each thread's CPU time within the
+ * measured interval: on a machine shared with other work, bytes per
+ * CPU-second tell the cost of the loop apart from the share of the CPUs
+ * the scheduler gave it.
  *
  * Two switches reproduce what copyscope does differently, one at a time:
  *   --recv=stream   recv(SIZE) of whatever has arrived (the default);
@@ -62,10 +68,19 @@ static atomic_int g_failed;          /* a side failed (the first says why) */
 static atomic_uint_fast64_t g_bytes; /* received so far */
 static int g_recv_mode = kRecvStream;
 
-static double Now(void) {
+static double Clock(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double Now(void) { return Clock(CLOCK_MONOTONIC); }
+
+/* A thread's CPU time so far, user and system (softirq work done in its
+ * context included, as in copyscope's per-thread rusage). */
+static double CpuSeconds(pthread_t thread) {
+  clockid_t clock;
+  return pthread_getcpuclockid(thread, &clock) == 0 ? Clock(clock) : 0;
 }
 
 /* Pins the thread and, if asked, opens its counters; 0 or an errno, with
@@ -213,7 +228,8 @@ static const char kUsage[] =
     "                    whole; waitall: recv(SIZE, MSG_WAITALL)\n"
     "  --counters=WHO    open copyscope's per-thread software counters\n"
     "                    on the sender, the receiver or both\n"
-    "Prints one line: floor size=... seconds=... bytes=... gbps=...\n"
+    "Prints one line: floor size=... seconds=... bytes=... gbps=... and\n"
+    "each thread's CPU seconds in the interval (sender_cpu_s=...).\n"
     "Exit 0; 2 on a bad flag; 1 on a failure (one line on stderr).\n";
 
 static int Usage(const char* why) {
@@ -281,7 +297,7 @@ int main(int argc, char** argv) {
   static const char* const kCounted[] = {"none", "sender", "receiver", "both",
                                          NULL};
   double size = 0, seconds = 2, warmup = 0.1, tx_cpu = -1, rx_cpu = -1;
-  double t0, t1;
+  double t0, t1, tx_cpu0, rx_cpu0, tx_cpu1, rx_cpu1;
   uint_fast64_t b0, b1;
   side tx, rx;
   pthread_t tx_thread, rx_thread;
@@ -327,9 +343,13 @@ int main(int argc, char** argv) {
   SleepFor(warmup);
   b0 = atomic_load(&g_bytes);
   t0 = Now();
+  tx_cpu0 = CpuSeconds(tx_thread);
+  rx_cpu0 = CpuSeconds(rx_thread);
   SleepFor(seconds);
   b1 = atomic_load(&g_bytes);
   t1 = Now();
+  tx_cpu1 = CpuSeconds(tx_thread);
+  rx_cpu1 = CpuSeconds(rx_thread);
   atomic_store(&g_stop, 1);
 
   clock_gettime(CLOCK_REALTIME, &join_by);
@@ -348,10 +368,12 @@ int main(int argc, char** argv) {
   }
   printf(
       "floor size=%zu seconds=%.6f bytes=%llu gbps=%.4f sender_cpu=%d "
-      "receiver_cpu=%d recv=%s counters=%s\n",
+      "receiver_cpu=%d recv=%s counters=%s sender_cpu_s=%.6f "
+      "receiver_cpu_s=%.6f\n",
       tx.size, t1 - t0, (unsigned long long)(b1 - b0),
       (double)(b1 - b0) * 8 / (t1 - t0) / 1e9, tx.cpu, rx.cpu,
-      kRecvModes[g_recv_mode], kCounted[counted]);
+      kRecvModes[g_recv_mode], kCounted[counted], tx_cpu1 - tx_cpu0,
+      rx_cpu1 - rx_cpu0);
   free(tx.buf);
   free(rx.buf);
   close(fds[0]);

@@ -13,7 +13,7 @@ fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
-line='^floor size=([0-9]+) seconds=[0-9.]+ bytes=([0-9]+) gbps=[0-9.]+ '
+line='^floor size=([0-9]+) seconds=[0-9.]+ bytes=([0-9]+) gbps=[0-9.]+ .* sender_cpu_s=[0-9.]+ receiver_cpu_s=[0-9.]+$'
 
 # One line per run, bytes received, for every receive mode and counter
 # placement, at a size that is a whole number of segments and one that is
