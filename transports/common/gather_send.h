@@ -2,23 +2,14 @@
 // (discard_recv pairs its own receive with it): gather a message's fields
 // with memcpy into one endpoint buffer (copy one), then send() it (copy
 // two, into the socket). A message of one field is sent from its own
-// buffer without the gather. Header-only, over the ABI header.
+// buffer without the gather. GatherSend is that path; GatherSendEndpoint
+// is an endpoint (endpoint.h) that sends with it, to derive from instead of
+// EndpointBase. Header-only, over the ABI header.
 //
-//   struct Endpoint : EndpointBase<Endpoint> {
-//     static int Configure(const cs_endpoint_config& config, Options*,
-//                          char* err, size_t err_size) {
-//       return RequireMaxMessageSize(config, err, err_size);
-//     }
-//     int Setup(const cs_endpoint_config& config, const Options&, char* err,
-//               size_t err_size) {
-//       return is_sender() ? gather.Setup(config, &max_message_len, err,
-//                                         err_size) : 0;
-//     }
-//     int SendMessage(const cs_message& msg) {
-//       return gather.Send(fd, msg, io_timeout_ms, &error);
-//     }
-//     void ListCounters(CounterList* c) const { gather.AddCounters(c); }
-//     GatherSend gather;
+//   struct Endpoint : GatherSendEndpoint<Endpoint> {};  // two_copy
+//   // or, with a receive path of its own (discard_recv):
+//   struct Endpoint : GatherSendEndpoint<Endpoint> {
+//     int Receive(cs_recv_args* args) { ... }
 //   };
 #ifndef COPYSCOPE_TRANSPORTS_COMMON_GATHER_SEND_H_
 #define COPYSCOPE_TRANSPORTS_COMMON_GATHER_SEND_H_
@@ -31,6 +22,7 @@
 
 #include "plugins/copyscope_transport.h"
 #include "transports/common/counters.h"
+#include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
 #include "transports/common/send_loop.h"
 
@@ -65,8 +57,7 @@ class GatherSend {
     if (msg.field_count == 1) {
       ++single_field_sends_;
       return SendAll(fd, static_cast<const char*>(msg.fields[0].iov_base),
-                     msg.fields[0].iov_len, timeout_ms, &send_counters_,
-                     error);
+                     msg.fields[0].iov_len, timeout_ms, &send_counters_, error);
     }
     // Copy one: gather the fields.
     size_t len = 0;
@@ -89,6 +80,32 @@ class GatherSend {
   char* gather_ = nullptr;  // max_message_size bytes (sender roles)
   SendCounters send_counters_;
   uint64_t single_field_sends_ = 0;  // messages sent without the gather
+};
+
+// An endpoint that sends with GatherSend: senders need max_message_size
+// (the gather buffer's size, and the largest message send() accepts).
+template <typename Self>
+struct GatherSendEndpoint : EndpointBase<Self> {
+  using Options = typename EndpointBase<Self>::Options;
+
+  static int Configure(const cs_endpoint_config& config, Options*, char* err,
+                       size_t err_size) {
+    return RequireMaxMessageSize(config, err, err_size);
+  }
+
+  int Setup(const cs_endpoint_config& config, const Options&, char* err,
+            size_t err_size) {
+    if (!this->is_sender()) return 0;
+    return gather.Setup(config, &this->max_message_len, err, err_size);
+  }
+
+  int SendMessage(const cs_message& msg) {
+    return gather.Send(this->fd, msg, this->io_timeout_ms, &this->error);
+  }
+
+  void ListCounters(CounterList* c) const { gather.AddCounters(c); }
+
+  GatherSend gather;
 };
 
 }  // namespace copyscope::transports

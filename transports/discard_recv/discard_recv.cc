@@ -25,13 +25,8 @@
 namespace copyscope::transports {
 namespace {
 
-struct Endpoint : EndpointBase<Endpoint> {
-  static int Configure(const cs_endpoint_config& config, Options*, char* err,
-                       size_t err_size) {
-    return RequireMaxMessageSize(config, err, err_size);
-  }
-
-  int Setup(const cs_endpoint_config& config, const Options&, char* err,
+struct Endpoint : GatherSendEndpoint<Endpoint> {
+  int Setup(const cs_endpoint_config& config, const Options& options, char* err,
             size_t err_size) {
     if (is_receiver()) {
       // MSG_TRUNC discards only on TCP; a Unix stream socket would copy
@@ -54,29 +49,23 @@ struct Endpoint : EndpointBase<Endpoint> {
         return -EPROTONOSUPPORT;
       }
     }
-    if (!is_sender()) return 0;
-    return gather.Setup(config, &max_message_len, err, err_size);
-  }
-
-  int SendMessage(const cs_message& msg) {
-    return gather.Send(fd, msg, io_timeout_ms, &error);
+    return GatherSendEndpoint::Setup(config, options, err, err_size);
   }
 
   // Exactly args->len bytes of the stream, dropped by the kernel: args->buf
   // is never written (the kernel checks its range, copies nothing).
   int Receive(cs_recv_args* args) {
-    int rc = RecvExact(fd, args->buf, args->len, io_timeout_ms, &error,
-                       nullptr, MSG_TRUNC);
+    int rc = RecvExact(fd, args->buf, args->len, io_timeout_ms, &error, nullptr,
+                       MSG_TRUNC);
     if (rc == 0) discarded_bytes += args->len;
     return rc;
   }
 
   void ListCounters(CounterList* c) const {
-    gather.AddCounters(c);
+    GatherSendEndpoint::ListCounters(c);
     c->Add("discarded_bytes", discarded_bytes);
   }
 
-  GatherSend gather;
   uint64_t discarded_bytes = 0;  // received and dropped by the kernel
 };
 
