@@ -33,7 +33,8 @@ TEST(DiscardRecv, DropsExactlyOneMessageWithoutWritingTheBuffer) {
   TcpPair pair;
   OwnedEndpoint sender(t), receiver(t);
   const size_t len = 65536 + 3;
-  ASSERT_NO_FATAL_FAILURE(ConnectSenderReceiver(&pair, &sender, &receiver, len));
+  ASSERT_NO_FATAL_FAILURE(
+      ConnectSenderReceiver(&pair, &sender, &receiver, len));
   std::vector<char> first = Pattern(len, 1), second = Pattern(len, 2);
   std::vector<iovec> a = Split(first, 4), b = Split(second, 1);
   cs_message msgs[2] = {{a.data(), 4, 0, 0}, {b.data(), 1, 0, 1}};
