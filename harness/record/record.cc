@@ -9,7 +9,9 @@
 #include "absl/strings/str_split.h"
 #include "harness/env/build_info.h"
 #include "harness/env/host_info.h"
+#include "harness/record/cell_checks.h"
 #include "harness/record/metrics.h"
+#include "harness/record/robust.h"
 #include "harness/record/stats.h"
 
 namespace copyscope::record {
@@ -185,13 +187,21 @@ void ComputeAggregates(double max_cv, Cell* cell) {
     if (sum.ci95_low) a->set_ci95_low(*sum.ci95_low);
     if (sum.ci95_high) a->set_ci95_high(*sum.ci95_high);
     if (sum.cv) a->set_cv(*sum.cv);
+    if (std::optional<MedianInterval> m = MedianCi(v)) {
+      a->set_median_ci95_low(m->low);
+      a->set_median_ci95_high(m->high);
+    }
   }
-  const bool rr =
-      cell->key().mode() == config::ModeName(config::Mode::kRequestResponse);
-  cell->set_primary_metric(rr ? "transactions_per_sec" : "throughput_gbps");
+  cell->set_primary_metric(PrimaryMetric(cell->key()));
   const Aggregate* primary = FindAggregate(*cell, cell->primary_metric());
   cell->set_unstable(primary != nullptr && primary->has_cv() &&
                      primary->cv() > max_cv);
+  FlagOutliers(cell);
+  uint32_t trending = 0;
+  for (const Sample& s : cell->samples()) {
+    if (s.status() == "ok" && s.trend().verdict() == "trending") ++trending;
+  }
+  cell->set_trending(trending);
 }
 
 const Aggregate* FindAggregate(const Cell& cell, const std::string& metric) {
