@@ -73,9 +73,9 @@ struct SliceMark {
 
 class Window {
  public:
-  // At most this many marks per window (a day of 100 ms slices and more);
-  // past it, the last slice takes the rest of the window.
-  static constexpr size_t kMaxMarks = size_t{1} << 20;
+  // At most this many marks per window (109 minutes of 100 ms slices;
+  // past it, the last slice takes the rest of the window).
+  static constexpr size_t kMaxMarks = size_t{1} << 16;
 
   // messages == 0: duration mode. hooks and tick may be null; ctx and tick
   // must outlive this.
