@@ -54,7 +54,15 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     p->set_duration_s(absl::ToDoubleSeconds(o.duration));
     p->set_warmup_s(absl::ToDoubleSeconds(o.warmup));
   }
-  p->set_reps(o.reps);
+  p->set_reps(o.reps_auto ? 0 : o.reps);
+  if (o.reps_auto) {
+    p->set_reps_auto(true);
+    p->set_min_reps(o.min_reps);
+    p->set_max_reps(o.max_reps);
+    p->set_ci_target(o.ci_target);
+    p->set_time_budget_s(absl::ToDoubleSeconds(o.time_budget));
+  }
+  p->set_interval_s(absl::ToDoubleSeconds(o.interval));
   p->set_request_size(o.request_size);
   p->set_response_size(o.response_size);
   std::map<std::string, bool> seen;
