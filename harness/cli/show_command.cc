@@ -36,6 +36,13 @@ int ShowCommand(const std::string& dir) {
               run.host().cpu_model().c_str(), run.host().cpu_count(),
               run.host().kernel().c_str(), run.isolation().mode().c_str(),
               run.isolation().reason().c_str());
+  if (run.has_peer()) {
+    const record::PeerHost& peer = run.peer();
+    std::printf("host %s, %d CPUs, %s; the peer (%s side) at %s, %s\n",
+                peer.host().cpu_model().c_str(), peer.host().cpu_count(),
+                peer.host().kernel().c_str(), peer.role().c_str(),
+                peer.address().c_str(), peer.target().c_str());
+  }
   if (run.interrupted()) {
     std::printf("interrupted: %d of %u cells kept\n", run.cells_size(),
                 run.cells_planned());

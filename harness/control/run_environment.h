@@ -86,6 +86,7 @@ class RunEnvironment {
   RunEnvironment() = default;
 
   // Flags, validated.
+  std::string peer_;  // --peer: one side on another host, no namespaces
   isolation::Request isolation_request_ = isolation::Request::kAuto;
   isolation::Options isolation_options_;
   perfmon::CounterOptions counter_options_;

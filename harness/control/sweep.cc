@@ -161,6 +161,10 @@ class Sweep {
     Progress(round, k);
     const absl::Time began = config_.now();
     engine::CellResult r = sides_.RunSample(spec, st.request);
+    if (r.fatal) {
+      out_.stopped = r.status;  // nothing measured: not recorded
+      return;
+    }
     if (Cancelled(r)) return;  // cut short: not recorded
     record::Trend trend = record::SliceTrend(r.sample);
     if (config_.retake_trending && !st.retaken && r.status.ok() &&
@@ -168,6 +172,10 @@ class Sweep {
       st.retaken = true;
       st.request = Longer(config_, st.request);
       engine::CellResult again = sides_.RunSample(spec, st.request);
+      if (again.fatal) {
+        out_.stopped = again.status;
+        return;
+      }
       if (!Cancelled(again)) {
         ++out_.retakes;
         r = std::move(again);
