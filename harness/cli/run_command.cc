@@ -173,6 +173,7 @@ int RunCommand(const config::RunOptions& options) {
     if (!p.ok()) return UsageError(p.status());
     peer = *std::move(p);
     run_context.peer = peer->facts();
+    (*env)->SetLocalDataAddress(peer->controller_address());
     std::fprintf(
         stderr, "peer: %s runs the %s side at %s (%s%s)\n",
         options.peer.c_str(), config::SideName(options.peer_role),

@@ -32,6 +32,7 @@
 #include "harness/engine/preflight.h"
 #include "harness/engine/side.h"
 #include "harness/env/host_info.h"
+#include "harness/env/isolation/interface.h"
 #include "harness/env/topology/topology.h"
 #include "harness/record/sha256.h"
 #include "plugins/loader.h"
@@ -229,7 +230,22 @@ class Agent {
   // probed, which must not have changed since.
   void Describe(const DescribeHost& d) {
     FromAgent m;
-    *m.mutable_host()->mutable_host() = env::CollectHost(d.interface());
+    std::string interface = d.interface();
+    std::string why;
+    if (interface.empty() && !d.address().empty()) {
+      absl::StatusOr<std::string> found =
+          isolation::InterfaceWithAddress(d.address());
+      if (found.ok()) {
+        interface = *found;
+      } else {
+        why = std::string(found.status().message());
+      }
+    }
+    *m.mutable_host()->mutable_host() = env::CollectHost(interface);
+    if (!why.empty()) {
+      m.mutable_host()->mutable_host()->add_nic_notes(
+          absl::StrCat("data interface unknown: ", why));
+    }
     absl::StatusOr<topology::Topology> topo = topology::Topology::Load("");
     m.mutable_host()->set_topology(
         topo.ok() ? topo->Summary()

@@ -93,7 +93,7 @@ absl::StatusOr<std::unique_ptr<PeerRun>> PeerRun::Start(
   const std::string& v = p->first_->agent_version();
   f.set_version(v.substr(0, v.find('\n')));
   ToAgent describe;
-  describe.mutable_describe();
+  describe.mutable_describe()->set_address(f.address());
   absl::StatusOr<FromAgent> host = Ask(*p->first_, describe, absl::Seconds(30));
   if (host.ok() && host->has_host()) {
     *f.mutable_host() = host->host().host();

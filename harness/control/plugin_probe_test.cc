@@ -13,8 +13,7 @@ TEST(PluginFilesTest, AnUnreadablePluginDirIsAnErrorNamingTheFlag) {
   config::PluginSources sources;
   sources.plugin_dirs = {"/nonexistent/copyscope/plugins"};
   std::vector<std::string> notes;
-  absl::StatusOr<std::vector<std::string>> files =
-      PluginFiles(sources, &notes);
+  absl::StatusOr<std::vector<std::string>> files = PluginFiles(sources, &notes);
   ASSERT_FALSE(files.ok());
   EXPECT_TRUE(absl::StrContains(files.status().message(),
                                 "--plugin-dir=/nonexistent/copyscope/plugins"))
@@ -25,8 +24,7 @@ TEST(PluginFilesTest, InTreeThenDirectoriesThenFilesInOrder) {
   config::PluginSources sources;
   sources.plugin_files = {"/b/second.so", "/a/first.so"};
   std::vector<std::string> notes;
-  absl::StatusOr<std::vector<std::string>> files =
-      PluginFiles(sources, &notes);
+  absl::StatusOr<std::vector<std::string>> files = PluginFiles(sources, &notes);
   ASSERT_TRUE(files.ok()) << files.status();
   ASSERT_GE(files->size(), 2u);
   // --plugin files come last, as given.

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "harness/control/auth.h"
 #include "harness/control/control.pb.h"
@@ -26,6 +27,17 @@ namespace copyscope::control {
 namespace {
 
 constexpr size_t kTailLines = 200;
+
+// `copyscope --version` text on one line: "copyscope 0.1.0 (commit ...,
+// compiler gcc 12.2.0, compilation mode opt)".
+std::string OneLine(const std::string& version_text) {
+  std::vector<absl::string_view> lines = absl::StrSplit(
+      absl::StripAsciiWhitespace(version_text), '\n', absl::SkipEmpty());
+  if (lines.size() <= 1)
+    return std::string(absl::StripAsciiWhitespace(version_text));
+  return absl::StrCat(lines[0], " (",
+                      absl::StrJoin(lines.begin() + 1, lines.end(), ", "), ")");
+}
 
 void Watch(int epoll, int fd) {
   if (fd < 0) return;
@@ -180,8 +192,8 @@ absl::Status RemoteAgent::Handshake(const PeerTarget& target,
   agent_version_ = h.version();
   if (h.version() != options.version && !options.allow_mismatch) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the agent at ", where_, " is copyscope ", h.version(), ", this is ",
-        options.version,
+        "the agent at ", where_, " is ", OneLine(h.version()), "; this is ",
+        OneLine(options.version),
         "; run the same build on both hosts (--deploy) or --allow-mismatch"));
   }
   ToAgent mine;

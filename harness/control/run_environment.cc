@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/env/isolation/interface.h"
 #include "harness/env/topology/affinity.h"
 #include "perfmon/cpu_scope.h"
 #include "perfmon/summary.h"
@@ -198,6 +199,18 @@ absl::Status RunEnvironment::Start(record::RunContext* context) {
       peer_.empty() ? isolation::ModeName(isolation_->mode()) : "two-hosts";
   context->isolation_reason = isolation_->reason();
   context->isolation_details = IsolationDetails(*isolation_);
+  if (!peer_.empty()) {
+    // The data leave through the interface holding this host's address on
+    // the peer's path, not through lo.
+    absl::StatusOr<std::string> here =
+        isolation::InterfaceWithAddress(local_data_address_);
+    context->isolation_details = {{"interface", here.ok() ? *here : "unknown"},
+                                  {"local_address", local_data_address_}};
+    if (!here.ok()) {
+      context->notes.push_back(absl::StrCat(
+          "the data interface here is unknown: ", here.status().message()));
+    }
+  }
 
   // Topology and pinning; placement is recorded even when nothing is pinned.
   context->topology_summary = topology_

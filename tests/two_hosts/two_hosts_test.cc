@@ -3,8 +3,9 @@
 // namespace (198.18.0.2), joined by a veth. Over TCP with a token: a run,
 // a wrong token, a busy agent, the agent killed mid-run, the controller
 // killed mid-run, the link going down mid-run, a plugin that differs
-// between the hosts. Over ssh: a real sshd started by the test in the peer
-// namespace with temporary keys, with and without --deploy.
+// between the hosts, an agent of another version. Over ssh: a real sshd
+// started by the test in the peer namespace with temporary keys, with and
+// without --deploy.
 //
 // Readiness is a handshake: the agent prints "agent: listening on ..."
 // and "agent: serving ADDR" on stderr; sshd "Server listening on ...".
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -182,6 +184,39 @@ std::string Slurp(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
+// A copy of copyscope that calls itself another version: the one string
+// constant holding the version ("0.1.0", from the first line of
+// --version) rewritten in place to nines of the same shape. Empty (with a
+// failure) when the binary does not hold that constant exactly once.
+std::string OtherVersion(std::string* version, std::string* other) {
+  std::string binary = Slurp(Copyscope());
+  std::string ours;
+  if (FILE* f = popen((Copyscope() + " --version").c_str(), "r")) {
+    char line[256];
+    if (fgets(line, sizeof(line), f) != nullptr) ours = line;  // "copyscope V"
+    pclose(f);
+  }
+  ours = ours.substr(ours.find(' ') + 1);
+  *version = ours.substr(0, ours.find_first_of(" \n"));
+  *other = *version;
+  for (char& c : *other) {
+    if (c >= '0' && c <= '8') c = '9';
+  }
+  const std::string needle = std::string(1, '\0') + *version + '\0';
+  const size_t at = binary.find(needle);
+  if (at == std::string::npos || *other == *version ||
+      binary.find(needle, at + 1) != std::string::npos) {
+    ADD_FAILURE() << "copyscope does not hold its version \"" << *version
+                  << "\" exactly once as a string constant";
+    return "";
+  }
+  binary.replace(at + 1, version->size(), *other);
+  const std::string path = Tmp() + "/other-version";
+  std::ofstream(path, std::ios::binary) << binary;
+  chmod(path.c_str(), 0700);
+  return path;
+}
+
 // Short cells, no counters (what the tests look at is the plumbing); a
 // flag in `more` replaces its default here.
 std::vector<std::string> RunArgs(const std::string& out,
@@ -219,10 +254,10 @@ class TwoHostsTest : public ::testing::Test {
 
   // The agent on the peer, listening; nullptr (with a failure) if it did
   // not say so.
-  std::unique_ptr<Proc> StartAgent(std::vector<std::string> more = {}) {
-    std::vector<std::string> args = {Copyscope(), "agent",
-                                     "--listen=198.18.0.1:7000",
-                                     "--token-file=" + token_};
+  std::unique_ptr<Proc> StartAgent(std::vector<std::string> more = {},
+                                   const std::string& binary = Copyscope()) {
+    std::vector<std::string> args = {
+        binary, "agent", "--listen=198.18.0.1:7000", "--token-file=" + token_};
     args.insert(args.end(), more.begin(), more.end());
     auto agent = std::make_unique<Proc>(peer_, args);
     if (!agent->AwaitLine("agent: listening on 198.18.0.1:7000")) {
@@ -254,6 +289,15 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
       absl::StrContains(record, "\"peer\":{\"target\":\"198.18.0.1:7000\""))
       << record.substr(0, 2000);
   EXPECT_TRUE(absl::StrContains(record, "\"host\":\"peer\""));  // its load
+  // Each host's data interface is the veth end holding its address, with
+  // the device's facts (a veth: its driver, no IRQs, said so).
+  size_t first = record.find("\"nic_driver\":\"veth\"");
+  ASSERT_NE(first, std::string::npos) << record.substr(0, 3000);
+  EXPECT_NE(record.find("\"nic_driver\":\"veth\"", first + 1),
+            std::string::npos)
+      << record.substr(0, 3000);
+  EXPECT_TRUE(absl::StrContains(record, "\"key\":\"lro\""));
+  EXPECT_TRUE(absl::StrContains(record, "a virtual interface"));
   EXPECT_TRUE(absl::StrContains(run.text(), "runs the server side"));
   // The agent serves the next controller too.
   Proc again(here_, RunArgs(Tmp() + "/tcp2", Tcp()));
@@ -376,6 +420,31 @@ TEST_F(TwoHostsTest, APluginThatDiffersBetweenTheHostsFailsItsCellNamingBoth) {
   more.push_back("--allow-mismatch");
   Proc allowed(here_, RunArgs(Tmp() + "/allowed", more));
   EXPECT_EQ(allowed.Wait(), 0) << allowed.text();
+}
+
+TEST_F(TwoHostsTest, AnAgentOfAnotherVersionIsRefusedNamingBoth) {
+  std::string version, other;
+  const std::string binary = OtherVersion(&version, &other);
+  ASSERT_FALSE(binary.empty());
+  std::unique_ptr<Proc> agent = StartAgent({}, binary);
+  ASSERT_NE(agent, nullptr);
+  Proc run(here_, RunArgs(Tmp() + "/version", Tcp()));
+  EXPECT_EQ(run.Wait(), 2) << run.text();
+  EXPECT_TRUE(absl::StrContains(
+      run.text(), absl::StrCat("is copyscope ", other, " (commit")))
+      << run.text();
+  EXPECT_TRUE(absl::StrContains(
+      run.text(), absl::StrCat("; this is copyscope ", version, " (commit")))
+      << run.text();
+  // Allowed, the run goes on and the record names the peer's version.
+  std::vector<std::string> more = Tcp();
+  more.push_back("--allow-mismatch");
+  Proc allowed(here_, RunArgs(Tmp() + "/version-allowed", more));
+  EXPECT_EQ(allowed.Wait(), 0) << allowed.text();
+  const std::string record = Slurp(Tmp() + "/version-allowed/run.jsonl");
+  EXPECT_TRUE(absl::StrContains(
+      record, absl::StrCat("\"version\":\"copyscope ", other)))
+      << record.substr(0, 3000);
 }
 
 // ssh: a real sshd in the peer namespace, with keys made for the test and
