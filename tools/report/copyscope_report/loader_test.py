@@ -96,17 +96,13 @@ class LoaderTest(unittest.TestCase):
                 "bytes": 400
             }]
         }
+        key = {"transport": "two_copy", "size": "64", "threads": 1}
         with open(p, "w") as f:
-            f.write(json.dumps({"runId": "x", "schemaVersion": 5}) + "\n")
-            f.write(
-                json.dumps({
-                    "key": {
-                        "transport": "two_copy",
-                        "size": "64",
-                        "threads": 1
-                    },
+            for line in ({"runId": "x", "schemaVersion": 5}, {
+                    "key": key,
                     "samples": [sample]
-                }) + "\n")
+            }):
+                f.write(json.dumps(line) + "\n")
         (c,) = loader.load_run(p).cells
         self.assertEqual(c.samples[0].slices, [
             loader.Slice(0.1, 0.1, 1000, 10),
