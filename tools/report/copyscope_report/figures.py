@@ -357,13 +357,20 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
 def slice_rates(cell: Cell, sample) -> Tuple[List[float], List[float]]:
     """(x, y) of a sample's slices: x the middle of each slice (seconds into
     the measured interval), y the cell's primary figure over that slice
-    alone (stream: Gbit/s received; rr: transactions/s). Slices of no
-    length are left out."""
+    alone (stream: Gbit/s received; rr: transactions/s). As in the trend
+    test (harness/record/cell_checks.h), a first or last slice shorter than
+    half the median slice (cut by the window's edge, its rate mostly noise)
+    is left out, and so are slices of no length."""
     gbps = cell.primary() == "throughput_gbps"
+    kept = [sl for sl in sample.slices if sl.length_s > 0]
+    if kept:
+        half = stats.median([sl.length_s for sl in kept]) / 2.0
+        if kept[-1].length_s < half:
+            kept.pop()
+        if kept and kept[0].length_s < half:
+            kept.pop(0)
     xs, ys = [], []
-    for sl in sample.slices:
-        if not sl.length_s > 0:
-            continue
+    for sl in kept:
         xs.append(sl.start_s + sl.length_s / 2.0)
         ys.append(sl.bytes * 8 / sl.length_s / 1e9 if gbps else sl.messages /
                   sl.length_s)
@@ -409,9 +416,11 @@ def build(run: Run) -> Tuple[List[FigureSpec], List[Omitted]]:
                 FigureSpec(
                     fid, title,
                     "Per cell, the primary figure over each --interval slice "
-                    "of the measured interval, one line per repetition: a "
-                    "line that climbs or falls was not in a steady state "
-                    "(the record's trend test says which were).", panels,
+                    "of the measured interval, one line per repetition (a "
+                    "first or last slice cut short by the window's edge is "
+                    "left out): a line that climbs or falls was not in a "
+                    "steady state (the record's trend test says which "
+                    "were).", panels,
                     foot))
         else:
             omitted.append(
@@ -489,9 +498,12 @@ def draw(spec: FigureSpec):
                loc="center right",
                fontsize=8,
                frameon=False)
-    fig.suptitle(spec.title, fontsize=12)
+    height = 3.4 * nrows + 0.9
+    # The title and the room for it in inches, the same at any height.
+    fig.suptitle(spec.title, fontsize=12, y=1 - 0.08 / height, va="top")
     fig.text(0.01, 0.005, spec.footer, fontsize=8, color="#444", va="bottom")
-    fig.tight_layout(rect=(0, 0.55 / (3.4 * nrows + 0.9), 1 - 1.8 / width, 1))
+    fig.tight_layout(rect=(0, 0.55 / height, 1 - 1.8 / width,
+                           1 - 0.4 / height))
     return fig
 
 

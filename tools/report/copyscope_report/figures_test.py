@@ -230,10 +230,11 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(s.lo, [None, None])  # one repetition: no interval
 
     def test_rate_over_time_from_the_slices(self):
-        # 0.05 s cut by the window's start, two whole 0.1 s slices, one of
-        # no length (left out): 8, 10 and 11 Gbit/s; rr counts messages.
+        # 0.05 s cut by the window's start (half the median: kept), two
+        # whole 0.1 s slices, 0.01 s cut by its end (under half: left out):
+        # 8, 10 and 11 Gbit/s.
         slices = [(0.0, 0.05, 50_000_000, 5), (0.1, 0.1, 125_000_000, 10),
-                  (0.2, 0.1, 137_500_000, 11), (0.3, 0.0, 0, 0)]
+                  (0.2, 0.1, 137_500_000, 11), (0.3, 0.01, 99_000_000, 1)]
         cells = {
             ("two_copy", 4096, 1): [{
                 "throughput_gbps": 10.0,
