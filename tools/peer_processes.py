@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -98,6 +99,28 @@ def cleanup():
         signal.signal(sig, signal.SIG_IGN)  # finish cleaning up first
     for p in list(CHILDREN):
         stop(p)
+
+
+def find_copyscope(path, root, prog):
+    """path when given, else the binary of `bazel build -c opt` in root;
+    exits naming prog when the build fails."""
+    if path:
+        return path
+    print("building copyscope (bazel build -c opt //harness:copyscope)...",
+          flush=True)
+    r = subprocess.run(["bazel", "build", "-c", "opt", "--noshow_progress",
+                        "//harness:copyscope"], cwd=root,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout.decode("utf-8", "replace")[-3000:])
+        sys.exit("%s: the copyscope build failed (see above); fix it, or "
+                 "point --copyscope=PATH at a built binary" % prog)
+    r = subprocess.run(["bazel", "info", "-c", "opt", "bazel-bin"], cwd=root,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    found = os.path.join(r.stdout.decode().strip(), "harness", "copyscope")
+    if r.returncode != 0 or not os.access(found, os.X_OK):
+        sys.exit("%s: built copyscope not found at %s" % (prog, found))
+    return found
 
 
 def free_port(host="127.0.0.1"):

@@ -68,8 +68,32 @@ engine::RunnerConfig RunnerConfigOf(const config::RunOptions& options,
   runner.messages = options.messages;
   runner.warmup_messages = options.warmup_messages;
   runner.verify = options.verify;
+  runner.interval = options.interval;
   runner.interrupt = interrupt;
   return runner;
+}
+
+control::SweepConfig SweepConfigOf(const config::RunOptions& options) {
+  control::SweepConfig config;
+  config.reps = options.reps;
+  config.reps_auto = options.reps_auto;
+  config.rule.ci_target = options.ci_target;
+  config.rule.min_reps = options.min_reps;
+  config.rule.max_reps = std::max(options.max_reps, options.min_reps);
+  config.time_budget = options.time_budget;
+  config.max_cv = options.max_cv;
+  config.warmup = options.warmup;
+  config.duration = options.duration;
+  config.messages = options.messages;
+  config.warmup_messages = options.warmup_messages;
+  return config;
+}
+
+// A run of one cell whose samples are long enough for several slices
+// prints each sample's slices as it ends, like `iperf3 -i`.
+bool PrintsSlices(const config::RunOptions& options, const config::Plan& plan) {
+  return plan.cells.size() == 1 && options.interval > absl::ZeroDuration() &&
+         (options.messages > 0 || options.duration >= absl::Seconds(1));
 }
 
 // Writes the record. While the run goes on, room for a record of the same
@@ -112,7 +136,12 @@ int RunCommand(const config::RunOptions& options) {
   absl::StatusOr<std::unique_ptr<control::RunEnvironment>> env =
       control::RunEnvironment::Prepare(options, *plan);
   if (!env.ok()) return UsageError(env.status());
-  if (options.dry_run) return (*env)->DryRun(*plan);
+  const std::string repetitions =
+      control::RepetitionsPlan(*plan, SweepConfigOf(options));
+  if (options.dry_run) {
+    std::printf("%s\n", repetitions.c_str());
+    return (*env)->DryRun(*plan);
+  }
   const std::atomic<bool>& interrupted = WatchInterrupts();
   const engine::RunnerConfig runner = RunnerConfigOf(options, &interrupted);
   absl::Status s =
@@ -129,6 +158,7 @@ int RunCommand(const config::RunOptions& options) {
   PrintNotes(notes);
   PrintNotes(plan->notes);
   PrintNotes(options.notes);
+  PrintNotes({repetitions});
   // Isolation (once for the run), pinning and counters; fills the record's
   // context. Only --isolation=netns can fail, before anything is written.
   record::RunContext run_context;
@@ -181,11 +211,18 @@ int RunCommand(const config::RunOptions& options) {
     }
   }
   control::AgentSides sides(std::move(settings));
-  control::SweepConfig config;
-  config.reps = options.reps;
-  config.max_cv = options.max_cv;
+  control::SweepConfig config = SweepConfigOf(options);
   config.progress = isatty(STDERR_FILENO) == 1;
   config.interrupt = &interrupted;
+  if (PrintsSlices(options, *plan)) {
+    FILE* to = options.json ? stderr : stdout;
+    config.on_sample = [&, to](const config::CellSpec& spec,
+                               const record::Sample& sample) {
+      if (config.progress) std::fprintf(stderr, "\r\033[K");
+      std::fputs(FormatSlices(record::KeyOf(spec), sample).c_str(), to);
+      std::fflush(to);
+    };
+  }
   s = Save(**dir, run, "");
   control::SweepOutcome outcome;
   if (s.ok()) {

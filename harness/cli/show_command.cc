@@ -56,9 +56,11 @@ int ShowCommand(const std::string& dir) {
                  dir.c_str(), run.schema_version(), record::kSchemaVersion);
   }
   const record::Plan& p = run.plan();
-  std::printf("run %s  profile %s  mode %s  reps %d  started %s\n",
+  const std::string reps =
+      p.reps_auto() ? std::string("auto") : absl::StrCat(p.reps());
+  std::printf("run %s  profile %s  mode %s  reps %s  started %s\n",
               run.run_id().c_str(), p.profile().c_str(), p.mode().c_str(),
-              p.reps(), run.started_utc().c_str());
+              reps.c_str(), run.started_utc().c_str());
   std::printf("host %s, %d CPUs, %s; isolation %s (%s)\n",
               run.host().cpu_model().c_str(), run.host().cpu_count(),
               run.host().kernel().c_str(), run.isolation().mode().c_str(),

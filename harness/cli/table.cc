@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "harness/config/text_table.h"
 #include "harness/config/units.h"
 #include "harness/record/record.h"
@@ -32,6 +33,41 @@ std::string Interval(const record::Aggregate* a, double scale, int decimals) {
                          decimals, a->ci95_high() * scale);
 }
 
+// The median's order-statistic interval; "n/a" below 6 samples, where none
+// reaches 95%.
+std::string MedianInterval(const record::Aggregate* a, double scale,
+                           int decimals) {
+  if (a == nullptr) return "-";
+  if (!a->has_median_ci95_low()) return "n/a";
+  return absl::StrFormat("[%.*f, %.*f]", decimals, a->median_ci95_low() * scale,
+                         decimals, a->median_ci95_high() * scale);
+}
+
+std::string Mean(const record::Aggregate* a, double scale, int decimals) {
+  return a ? absl::StrFormat("%.*f", decimals, a->mean() * scale) : "-";
+}
+
+// 117.8 MiB, 12.0 KiB, 300 B.
+std::string Bytes(uint64_t b) {
+  const double v = static_cast<double>(b);
+  if (b >= (uint64_t{1} << 30))
+    return absl::StrFormat("%.2f GiB", v / (1 << 30));
+  if (b >= (uint64_t{1} << 20))
+    return absl::StrFormat("%.1f MiB", v / (1 << 20));
+  if (b >= 1024) return absl::StrFormat("%.1f KiB", v / 1024);
+  return absl::StrCat(b, " B");
+}
+
+// --reps=auto judged the cell and it did not converge.
+bool Unconverged(const record::Run& run, const record::Cell& c) {
+  return run.plan().reps_auto() && c.status() == "ok" && !c.converged();
+}
+
+// The "!" of a figure that is not to be trusted as it stands.
+std::string Mark(const record::Run& run, const record::Cell& c) {
+  return c.unstable() || Unconverged(run, c) ? "!" : "";
+}
+
 std::string Cv(const record::Aggregate* a) {
   return a && a->has_cv() ? absl::StrFormat("%.1f", a->cv() * 100) : "-";
 }
@@ -46,9 +82,22 @@ std::string Cpu(const record::Cell& c) {
   return absl::StrCat(f(s), "/", f(k));
 }
 
-std::string Status(const record::Cell& c) {
+std::string Status(const record::Run& run, const record::Cell& c) {
   if (c.status() != "ok") return c.status();
   std::string out = c.unstable() ? "ok, unstable" : "ok";
+  if (Unconverged(run, c)) {
+    const record::Convergence& v = c.convergence();
+    absl::StrAppend(&out, ", unconverged");
+    if (v.has_relative_half_width()) {
+      absl::StrAppendFormat(&out, " (+-%.1f%%)", v.relative_half_width() * 100);
+    }
+    if (v.decision() == "time budget") absl::StrAppend(&out, " at the budget");
+  }
+  if (c.outliers() > 0) {
+    absl::StrAppend(&out, ", ", c.outliers(),
+                    c.outliers() == 1 ? " outlier" : " outliers");
+  }
+  if (c.trending() > 0) absl::StrAppend(&out, ", ", c.trending(), " trending");
   const record::Aggregate* starved = Find(c, "starved_connections");
   if (starved != nullptr && starved->max() > 0) {
     absl::StrAppend(&out, ", starved: up to ",
@@ -58,7 +107,8 @@ std::string Status(const record::Cell& c) {
   return out;
 }
 
-std::string StreamTable(const std::vector<const record::Cell*>& cells) {
+std::string StreamTable(const record::Run& run,
+                        const std::vector<const record::Cell*>& cells) {
   std::vector<std::vector<std::string>> rows;
   for (const record::Cell* c : cells) {
     const record::Aggregate* t = Find(*c, "throughput_gbps");
@@ -67,23 +117,27 @@ std::string StreamTable(const std::vector<const record::Cell*>& cells) {
         FormatSize(c->key().size()),
         absl::StrCat(c->key().threads()),
         absl::StrCat(c->samples_size()),
-        Median(*c, "throughput_gbps", 1, 2) + (c->unstable() ? "!" : ""),
+        Median(*c, "throughput_gbps", 1, 2) + Mark(run, *c),
+        MedianInterval(t, 1, 2),
+        Mean(t, 1, 2),
         Interval(t, 1, 2),
         Cv(t),
         Median(*c, "messages_per_sec", 1e-6, 3),
         Cpu(*c),
         Median(*c, "zc_copied_fraction", 100, 1),
-        Status(*c),
+        Status(run, *c),
     });
   }
   return FormatColumns(
-      {"transport", "size", "threads", "reps", "Gbit/s", "95% CI", "cv %",
-       "Mmsg/s", "cpu srv/cli", "zc copied %", "status"},
+      {"transport", "size", "threads", "reps", "Gbit/s", "95% CI", "mean",
+       "mean 95% CI", "cv %", "Mmsg/s", "cpu srv/cli", "zc copied %", "status"},
       rows,
-      {false, true, true, true, true, true, true, true, true, true, false});
+      {false, true, true, true, true, true, true, true, true, true, true, true,
+       false});
 }
 
-std::string RrTable(const std::vector<const record::Cell*>& cells) {
+std::string RrTable(const record::Run& run,
+                    const std::vector<const record::Cell*>& cells) {
   std::vector<std::vector<std::string>> rows;
   for (const record::Cell* c : cells) {
     const record::Aggregate* t = Find(*c, "transactions_per_sec");
@@ -98,8 +152,9 @@ std::string RrTable(const std::vector<const record::Cell*>& cells) {
         size,
         absl::StrCat(k.threads()),
         absl::StrCat(c->samples_size()),
-        Median(*c, "transactions_per_sec", 1e-3, 2) +
-            (c->unstable() ? "!" : ""),
+        Median(*c, "transactions_per_sec", 1e-3, 2) + Mark(run, *c),
+        MedianInterval(t, 1e-3, 2),
+        Mean(t, 1e-3, 2),
         Interval(t, 1e-3, 2),
         Cv(t),
         Median(*c, "latency_p50_us", 1, 1),
@@ -108,42 +163,129 @@ std::string RrTable(const std::vector<const record::Cell*>& cells) {
         Median(*c, "latency_p999_us", 1, 1),
         Median(*c, "latency_max_us", 1, 1),
         Cpu(*c),
-        Status(*c),
+        Status(run, *c),
     });
   }
-  return FormatColumns({"transport", "size", "threads", "reps", "ktrans/s",
-                        "95% CI", "cv %", "p50 us", "p90 us", "p99 us",
-                        "p99.9 us", "max us", "cpu srv/cli", "status"},
-                       rows,
-                       {false, true, true, true, true, true, true, true, true,
-                        true, true, true, true, false});
+  return FormatColumns(
+      {"transport", "size", "threads", "reps", "ktrans/s", "95% CI", "mean",
+       "mean 95% CI", "cv %", "p50 us", "p90 us", "p99 us", "p99.9 us",
+       "max us", "cpu srv/cli", "status"},
+      rows,
+      {false, true, true, true, true, true, true, true, true, true, true, true,
+       true, true, true, false});
 }
 
 }  // namespace
 
 std::string FormatTable(const record::Run& run) {
   std::vector<const record::Cell*> stream, rr;
-  bool unstable = false;
+  int unstable = 0, unconverged = 0, converged = 0, outliers = 0;
   for (const record::Cell& c : run.cells()) {
     (c.key().mode() == "rr" ? rr : stream).push_back(&c);
-    unstable = unstable || c.unstable();
+    unstable += c.unstable() ? 1 : 0;
+    unconverged += Unconverged(run, c) ? 1 : 0;
+    converged += c.converged() ? 1 : 0;
+    outliers += static_cast<int>(c.outliers());
   }
   std::string out;
-  if (!stream.empty() || rr.empty()) out += StreamTable(stream);
+  if (!stream.empty() || rr.empty()) out += StreamTable(run, stream);
   if (!rr.empty()) {
     if (!out.empty() && !stream.empty()) out += "\n";
-    out += RrTable(rr);
+    out += RrTable(run, rr);
   }
   if (!run.cells().empty()) {
     absl::StrAppend(&out,
-                    "medians over the repetitions; 95% CI of the mean "
+                    "medians over the repetitions with their 95% CI (order "
+                    "statistics; n/a below 6 samples), means with theirs "
                     "(Student t); latency = client round trip (rr only)\n");
   }
-  if (unstable) {
+  const record::Plan& p = run.plan();
+  if (p.reps_auto() && !run.cells().empty()) {
+    absl::StrAppendFormat(
+        &out,
+        "repetitions: auto, %d to %d per cell until the 95%% CI is within "
+        "+-%g%% (--ci-target): %d of %d cells converged\n",
+        p.min_reps(), p.max_reps(), p.ci_target() * 100, converged,
+        run.cells_size());
+  }
+  if (unstable > 0) {
     absl::StrAppend(&out, "! unstable: CV above ",
-                    absl::StrFormat("%g", run.plan().max_cv() * 100),
+                    absl::StrFormat("%g", p.max_cv() * 100),
                     "% (--max-cv); rerun with more --reps or a quieter "
                     "machine\n");
+  }
+  if (unconverged > 0) {
+    absl::StrAppend(&out,
+                    "! unconverged: the 95% CI is wider than the target after "
+                    "the samples taken (--max-reps, --time-budget)\n");
+  }
+  if (outliers > 0) {
+    absl::StrAppend(&out,
+                    "outliers: samples outside median +- 3 scaled MAD, flagged "
+                    "in the record (Sample.outlier) and kept in the "
+                    "figures\n");
+  }
+  return out;
+}
+
+std::string FormatSlices(const record::CellKey& key,
+                         const record::Sample& sample) {
+  const bool rr = key.mode() == "rr";
+  std::vector<std::vector<std::string>> rows;
+  for (const record::Slice& s : sample.slices()) {
+    const double len = s.length_s();
+    std::vector<std::string> row = {
+        absl::StrFormat("%.2f-%.2f s", s.start_s(), s.start_s() + len),
+        Bytes(s.bytes()),
+    };
+    if (len <= 0) {
+      row.insert(row.end(), rr ? 4 : 2, "-");
+    } else if (rr) {
+      row.push_back(absl::StrFormat(
+          "%.2f", static_cast<double>(s.messages()) / len / 1e3));
+      const bool has = s.has_latency_p50_us();  // with p99 and max
+      row.push_back(has ? absl::StrFormat("%.1f", s.latency_p50_us()) : "-");
+      row.push_back(has ? absl::StrFormat("%.1f", s.latency_p99_us()) : "-");
+      row.push_back(has ? absl::StrFormat("%.1f", s.latency_max_us()) : "-");
+    } else {
+      row.push_back(absl::StrFormat(
+          "%.2f", static_cast<double>(s.bytes()) * 8 / len / 1e9));
+      row.push_back(absl::StrFormat(
+          "%.3f", static_cast<double>(s.messages()) / len / 1e6));
+    }
+    rows.push_back(std::move(row));
+  }
+  std::string out =
+      absl::StrFormat("%s %s x%d, sample %d:\n", CellLabel(key),
+                      FormatSize(key.size()), key.threads(), sample.rep());
+  const std::string table =
+      rr ? FormatColumns({"interval", "transfer", "ktrans/s", "p50 us",
+                          "p99 us", "max us"},
+                         rows, {false, true, true, true, true, true})
+         : FormatColumns({"interval", "transfer", "Gbit/s", "Mmsg/s"}, rows,
+                         {false, true, true, true});
+  for (absl::string_view line :
+       absl::StrSplit(table, '\n', absl::SkipEmpty())) {
+    absl::StrAppend(&out, "  ", line, "\n");
+  }
+  const record::Trend& t = sample.trend();
+  if (!t.verdict().empty()) {
+    absl::StrAppend(&out, "  ", t.verdict());
+    if (t.verdict() == "untested") {
+      absl::StrAppend(&out, ": ", t.reason());
+    } else {
+      absl::StrAppendFormat(&out, " (Mann-Kendall tau %.2f, p %.2g", t.tau(),
+                            t.p());
+      if (t.has_relative_change()) {
+        absl::StrAppendFormat(&out, ", %+.0f%% over the sample",
+                              t.relative_change() * 100);
+      }
+      absl::StrAppend(&out, ")");
+    }
+    if (sample.has_retaken_trend()) {
+      absl::StrAppend(&out, "; retaken with a longer warm-up");
+    }
+    absl::StrAppend(&out, "\n");
   }
   return out;
 }

@@ -60,21 +60,118 @@ TEST(FormatTableTest, StreamRowsWithIntervalsAndUnstableMarker) {
   std::string table = FormatTable(run);
   // beta: mean 7.5, sd 3.5355, t(2) 12.706: 7.5 +- 31.765.
   EXPECT_EQ(table,
-            "transport  size  threads  reps  Gbit/s           95% CI  cv %  "
-            "Mmsg/s  cpu srv/cli  zc copied %  status\n"
-            "alpha        4K        1     3   21.00   [20.75, 21.25]   0.5   "
-            "0.642            -            -  ok\n"
-            "beta        64K        1     2   7.50!  [-24.26, 39.27]  47.1   "
-            "0.642            -            -  ok, unstable\n"
-            "gamma       256        1     1    1.00                -     -   "
-            "0.642            -            -  ok\n"
-            "delta       256        1     1       -                -     -    "
-            "   -            -            -  failed: delta client: recv "
-            "failed: boom\n"
-            "medians over the repetitions; 95% CI of the mean (Student t); "
-            "latency = client round trip (rr only)\n"
+            "transport  size  threads  reps  Gbit/s  95% CI   mean      mean "
+            "95% CI  cv %  Mmsg/s  cpu srv/cli  zc copied %  status\n"
+            "alpha        4K        1     3   21.00     n/a  21.00   [20.75, "
+            "21.25]   0.5   0.642            -            -  ok\n"
+            "beta        64K        1     2   7.50!     n/a   7.50  [-24.26, "
+            "39.27]  47.1   0.642            -            -  ok, unstable\n"
+            "gamma       256        1     1    1.00     n/a   1.00           "
+            "     -     -   0.642            -            -  ok\n"
+            "delta       256        1     1       -       -      -           "
+            "     -     -       -            -            -  failed: delta "
+            "client: recv failed: boom\n"
+            "medians over the repetitions with their 95% CI (order "
+            "statistics; n/a below 6 samples), means with theirs (Student "
+            "t); latency = client round trip (rr only)\n"
             "! unstable: CV above 5% (--max-cv); rerun with more --reps or a "
             "quieter machine\n");
+}
+
+// --reps=auto: an unconverged cell is marked like an unstable one, with
+// the width of its interval; outliers and trending samples are counted.
+TEST(FormatTableTest, AutoRepetitionsMarkUnconvergedCells) {
+  record::Run run;
+  record::Plan* p = run.mutable_plan();
+  p->set_max_cv(0.5);  // nothing unstable here
+  p->set_reps_auto(true);
+  p->set_min_reps(3);
+  p->set_max_reps(10);
+  p->set_ci_target(0.02);
+  record::Cell* good = AddCell(&run, "alpha", 4096,
+                               {Stream(20.0), Stream(20.1), Stream(19.9),
+                                Stream(20.0), Stream(20.05), Stream(19.95)});
+  good->set_converged(true);
+  good->mutable_convergence()->set_decision("converged");
+  record::Cell* bad = AddCell(&run, "beta", 4096,
+                              {Stream(20.0), Stream(22.0), Stream(18.0),
+                               Stream(20.5), Stream(19.5), Stream(29.0)});
+  bad->mutable_convergence()->set_decision("gave up");
+  bad->mutable_convergence()->set_relative_half_width(0.45);
+  bad->mutable_samples(0)->mutable_trend()->set_verdict("trending");
+  record::ComputeAggregates(0.5, bad);
+  std::string table = FormatTable(run);
+  // n = 6: the median's interval is [min, max].
+  EXPECT_TRUE(absl::StrContains(
+      table, "alpha        4K        1     6   20.00  [19.90, 20.10]  20.00"))
+      << table;
+  EXPECT_TRUE(
+      absl::StrContains(table, "beta         4K        1     6  20.25!"))
+      << table;
+  EXPECT_TRUE(absl::StrContains(
+      table, "ok, unconverged (+-45.0%), 1 outlier, 1 trending\n"))
+      << table;
+  EXPECT_TRUE(absl::StrContains(
+      table,
+      "repetitions: auto, 3 to 10 per cell until the 95% CI is within +-2% "
+      "(--ci-target): 1 of 2 cells converged\n"))
+      << table;
+  EXPECT_TRUE(absl::StrContains(table, "! unconverged: ")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "outliers: samples outside")) << table;
+  EXPECT_FALSE(absl::StrContains(table, "! unstable")) << table;
+}
+
+TEST(FormatSlicesTest, StreamSlicesLikeIperf) {
+  record::CellKey k;
+  k.set_transport("alpha");
+  k.set_size(4096);
+  k.set_threads(1);
+  k.set_mode("stream");
+  record::Sample s;
+  s.set_rep(2);
+  for (int i = 0; i < 2; ++i) {
+    record::Slice* slice = s.add_slices();
+    slice->set_start_s(0.1 * i);
+    slice->set_length_s(0.1);
+    slice->set_messages(30000);
+    slice->set_bytes(30000 * 4096);
+  }
+  s.mutable_trend()->set_verdict("untested");
+  s.mutable_trend()->set_reason("2 whole slices, the test needs 5");
+  EXPECT_EQ(FormatSlices(k, s),
+            "alpha 4K x1, sample 2:\n"
+            "  interval      transfer  Gbit/s  Mmsg/s\n"
+            "  0.00-0.10 s  117.2 MiB    9.83   0.300\n"
+            "  0.10-0.20 s  117.2 MiB    9.83   0.300\n"
+            "  untested: 2 whole slices, the test needs 5\n");
+}
+
+TEST(FormatSlicesTest, RrSlicesWithTheirRoundTrips) {
+  record::CellKey k;
+  k.set_transport("alpha");
+  k.set_size(64);
+  k.set_threads(1);
+  k.set_mode("rr");
+  record::Sample s;
+  s.set_rep(1);
+  record::Slice* slice = s.add_slices();
+  slice->set_length_s(0.1);
+  slice->set_messages(7000);
+  slice->set_bytes(7000 * 128);
+  slice->set_latency_p50_us(13.4);
+  slice->set_latency_p99_us(18.25);
+  slice->set_latency_max_us(40.1);
+  s.mutable_trend()->set_verdict("steady");
+  s.mutable_trend()->set_tau(0.07);
+  s.mutable_trend()->set_p(0.86);
+  s.mutable_trend()->set_relative_change(0.012);
+  s.mutable_retaken_trend()->set_verdict("trending");
+  EXPECT_EQ(FormatSlices(k, s),
+            "alpha 64 x1, sample 1:\n"
+            "  interval      transfer  ktrans/s  p50 us  p99 us  max us\n"
+            "  0.00-0.10 s  875.0 KiB     70.00    13.4    18.2    40.1\n"
+            "  steady (Mann-Kendall tau 0.07, p 0.86, +1% over the sample); "
+            "retaken with a longer warm-up\n");
 }
 
 TEST(FormatTableTest, RrRowsShowPercentiles) {

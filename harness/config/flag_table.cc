@@ -17,6 +17,7 @@ namespace {
 
 constexpr uint64_t kMaxSize = uint64_t{1} << 30;  // 1 GiB per message
 constexpr absl::Duration kMaxDuration = absl::Hours(1);
+constexpr absl::Duration kMaxBudget = absl::Hours(168);
 
 absl::Status Problem(absl::string_view text) {
   return absl::InvalidArgumentError(text);
@@ -142,6 +143,11 @@ const char* Unpinned(const RunOptions& o) {
                  o.pin.client.kind == PolicyKind::kNone
              ? "nothing is pinned (--pin-server and --pin-client are none)"
              : nullptr;
+}
+const char* FixedReps(const RunOptions& o) {
+  return o.reps_auto ? nullptr
+                     : "the repetitions are fixed (--reps=N), not repeated "
+                       "until they converge (--reps=auto)";
 }
 const char* NoCounters(const RunOptions& o) {
   return o.counters.kind == CounterSelection::Kind::kNone
@@ -307,6 +313,20 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return absl::FormatDuration(o.warmup); },
        CountMode},
+      {"interval", "duration with a unit", "100ms", "--interval=1s",
+       "Every sample is also recorded in slices this long (bytes, messages; "
+       "rr: the round trips' percentiles), which the steady-state check "
+       "tests for a trend; a run of one cell prints them",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<absl::Duration> d =
+             Duration(v, absl::Milliseconds(1), /*min_inclusive=*/true);
+         if (!d.ok()) return d.status();
+         o->interval = *d;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::FormatDuration(o.interval); },
+       nullptr},
       {"request-size", "size", "", "--request-size=64",
        "rr request size in bytes (default: the cell's size)", kForRun, false,
        false,
@@ -328,16 +348,74 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return OptionalSize(o.response_size); },
        NotRr},
-      {"reps", "whole number", "3", "--reps=5",
-       "Repetitions of every cell, interleaved across cells", kForRun, false,
-       false,
+      {"reps", "auto or a whole number", "auto", "--reps=5",
+       "Repetitions of every cell, in interleaved rounds: auto (repeat each "
+       "cell until the 95% CI of its figure is within --ci-target, 3 to "
+       "--max-reps times, within --time-budget) or a fixed number",
+       kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v == "auto") {
+           o->reps_auto = true;
+           return absl::OkStatus();
+         }
          absl::StatusOr<int64_t> n = Count(v, 1, 1000, "");
          if (!n.ok()) return n.status();
          o->reps = static_cast<int>(*n);
+         o->reps_auto = false;
          return absl::OkStatus();
        },
-       [](const RunOptions& o) { return absl::StrCat(o.reps); }, nullptr},
+       [](const RunOptions& o) {
+         return o.reps_auto ? std::string("auto") : absl::StrCat(o.reps);
+       },
+       nullptr},
+      {"max-reps", "whole number", "10", "--max-reps=20",
+       "--reps=auto: the most samples of a cell; a cell that has not "
+       "converged by then is marked unconverged",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<int64_t> n = Count(v, o->min_reps, 1000, "");
+         if (!n.ok()) return n.status();
+         o->max_reps = static_cast<int>(*n);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::StrCat(o.max_reps); }, FixedReps},
+      {"ci-target", "number (percent)", "2", "--ci-target=1",
+       "--reps=auto: a cell has converged when the 95% CI of its figure "
+       "(the median's from 6 samples, the mean's before) lies within this "
+       "many percent of the estimate",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         double pct = 0;
+         if (!absl::SimpleAtod(v, &pct)) return Problem("not a number");
+         if (!(pct > 0 && pct <= 100)) {
+           return Problem("must be a percentage above 0 (at most 100)");
+         }
+         o->ci_target = pct / 100;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::StrCat(o.ci_target * 100); },
+       FixedReps},
+      {"time-budget", "duration with a unit", "", "--time-budget=10m",
+       "--reps=auto: the time the whole run may take; a further round of "
+       "the cells still repeating starts only if it fits (every cell gets "
+       "its first 3 samples)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::Duration d;
+         if (!absl::ParseDuration(std::string(v), &d)) {
+           return Problem("not a duration with a unit");
+         }
+         if (d <= absl::ZeroDuration()) return Problem("must be above 0s");
+         if (d > kMaxBudget) return Problem("must be at most 168h");
+         o->time_budget = d;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return o.time_budget > absl::ZeroDuration()
+                    ? absl::FormatDuration(o.time_budget)
+                    : std::string();
+       },
+       FixedReps},
       {"max-cv", "number (percent)", "5", "--max-cv=5",
        "Coefficient of variation, in percent, above which a cell is marked "
        "unstable",

@@ -73,6 +73,18 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
         "counted, use e.g. --messages=5000 alone");
   }
   o->warmup_messages = o->messages / 10;
+  // Within the marks a window keeps (window.h: 65536).
+  constexpr double kMaxSlices = 60000;
+  if (o->messages == 0 &&
+      absl::FDivDuration(o->duration, o->interval) > kMaxSlices) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--interval=", absl::FormatDuration(o->interval), ": ",
+        absl::FDivDuration(o->duration, o->interval),
+        " slices per sample of --duration=", absl::FormatDuration(o->duration),
+        ", more than ", kMaxSlices,
+        "; use a longer --interval, e.g. "
+        "--interval=1s"));
+  }
   if (o->mode != Mode::kRequestResponse) {
     o->request_size = 0;
     o->response_size = 0;

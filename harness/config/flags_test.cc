@@ -51,7 +51,12 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_EQ(o.mode, Mode::kStream);
   EXPECT_EQ(o.direction, Direction::kServerToClient);
   EXPECT_EQ(o.messages, 0u);
-  EXPECT_EQ(o.reps, 3);
+  EXPECT_TRUE(o.reps_auto);
+  EXPECT_EQ(o.min_reps, 3);
+  EXPECT_EQ(o.max_reps, 10);
+  EXPECT_DOUBLE_EQ(o.ci_target, 0.02);
+  EXPECT_EQ(o.time_budget, absl::ZeroDuration());
+  EXPECT_EQ(o.interval, absl::Milliseconds(100));
   EXPECT_DOUBLE_EQ(o.max_cv, 0.05);
   EXPECT_FALSE(o.json);
   EXPECT_FALSE(o.verify);
@@ -209,6 +214,7 @@ TEST_F(OptionsTest, ProfileFillsWhatTheCommandLineLeavesOut) {
   EXPECT_EQ(o.sizes, (std::vector<uint64_t>{256, 1024, 4096, 16384}));
   EXPECT_EQ(o.threads, (std::vector<int>{1, 2}));  // explicit wins
   EXPECT_EQ(o.reps, 2);
+  EXPECT_FALSE(o.reps_auto);
   EXPECT_EQ(o.messages, 5000u);
   EXPECT_EQ(o.warmup_messages, 500u);
   EXPECT_EQ(o.mode, Mode::kStream);
@@ -254,6 +260,64 @@ TEST_F(OptionsTest, VerifyIsABooleanFlag) {
   ASSERT_TRUE(inv.ok()) << inv.status();
   EXPECT_FALSE(inv->run.verify);
   Error({"run", "--verify=sometimes"}, "--verify");
+}
+
+TEST_F(OptionsTest, RepetitionsAutoOrFixed) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--reps=auto", "--max-reps=20", "--ci-target=1.5",
+             "--time-budget=10m"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_TRUE(o.reps_auto);
+  EXPECT_EQ(o.max_reps, 20);
+  EXPECT_DOUBLE_EQ(o.ci_target, 0.015);
+  EXPECT_EQ(o.time_budget, absl::Minutes(10));
+  std::map<std::string, std::string> e(o.effective.begin(), o.effective.end());
+  EXPECT_EQ(e["reps"], "auto");
+  EXPECT_EQ(e["max-reps"], "20");
+  EXPECT_EQ(e["ci-target"], "1.5");
+  EXPECT_EQ(e["time-budget"], "10m");
+  EXPECT_EQ(e["interval"], "100ms");
+
+  inv = Parse({"run", "--reps=4"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_FALSE(inv->run.reps_auto);
+  EXPECT_EQ(inv->run.reps, 4);
+  e = std::map<std::string, std::string>(inv->run.effective.begin(),
+                                         inv->run.effective.end());
+  EXPECT_EQ(e["reps"], "4");
+  EXPECT_EQ(e["time-budget"], "");
+  // Every profile repeats until converged.
+  for (const char* p : {"quick", "copy-matrix", "copy-matrix-wide"}) {
+    inv = Parse({"run", std::string("--profile=") + p});
+    ASSERT_TRUE(inv.ok()) << inv.status();
+    EXPECT_TRUE(inv->run.reps_auto) << p;
+  }
+}
+
+TEST_F(OptionsTest, TheStoppingRuleDoesNothingWithFixedRepetitions) {
+  Error({"run", "--reps=5", "--max-reps=20"}, "--max-reps");
+  Error({"run", "--reps=5", "--ci-target=1"}, "--ci-target");
+  Error({"run", "--reps=5", "--time-budget=1m"}, "--time-budget");
+  absl::StatusOr<Invocation> inv = Parse({"run", "--reps=5", "--max-reps=20"});
+  EXPECT_TRUE(absl::StrContains(inv.status().message(), "does nothing here"))
+      << inv.status();
+}
+
+TEST_F(OptionsTest, BadRepetitionsAndIntervals) {
+  Error({"run", "--reps=sometimes"}, "--reps");
+  Error({"run", "--max-reps=2"}, "--max-reps");  // below the minimum of 3
+  Error({"run", "--ci-target=0"}, "--ci-target");
+  Error({"run", "--ci-target=nan"}, "--ci-target");
+  Error({"run", "--time-budget=0s"}, "--time-budget");
+  Error({"run", "--time-budget=10"}, "--time-budget");
+  Error({"run", "--interval=0s"}, "--interval");
+  // Too many slices per sample.
+  Error({"run", "--duration=1h", "--interval=1ms"}, "--interval");
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--duration=2s", "--interval=10ms"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.interval, absl::Milliseconds(10));
 }
 
 TEST_F(OptionsTest, StreamDirection) {

@@ -72,7 +72,18 @@ struct RunOptions {
   Direction direction = Direction::kServerToClient;
   uint64_t request_size = 0;   // rr; 0: the cell's size
   uint64_t response_size = 0;  // rr; 0: the cell's size
-  int reps = 3;
+  int reps = 3;                // --reps=N: every cell exactly N times
+  // --reps=auto: every cell min_reps to max_reps times, in rounds, until
+  // its primary figure's 95% CI is within ci_target (a fraction) of the
+  // estimate, within time_budget for the run (zero: none).
+  bool reps_auto = false;
+  int min_reps = 3;
+  int max_reps = 10;
+  double ci_target = 0.02;
+  absl::Duration time_budget = absl::ZeroDuration();
+  // --interval: the slices of every sample's measured interval (zero:
+  // none).
+  absl::Duration interval = absl::ZeroDuration();
   double max_cv = 0.05;  // a fraction
   // --verify: every byte received is checked against the pattern its
   // sender wrote (costs CPU on both sides).

@@ -21,7 +21,7 @@ const std::vector<Profile>& Table() {
         {"mode", "stream"},
         {"direction", "server-to-client"},
         {"messages", "5000"},
-        {"reps", "3"}}},
+        {"reps", "auto"}}},
       {"copy-matrix-wide",
        "3 copy transports x 64B-64K x 1-8 connections, request-response, "
        "5 s per sample",
@@ -32,7 +32,7 @@ const std::vector<Profile>& Table() {
         {"mode", "rr"},
         {"duration", "5s"},
         {"warmup", "500ms"},
-        {"reps", "3"}}},
+        {"reps", "auto"}}},
   };
   return *table;
 }

@@ -6,13 +6,13 @@
 //   p->Value("sizes");                // "256,1K,4K,16K"
 //
 //   quick             the default: every usable transport, 4K and 64K,
-//                     1 and 2 connections, stream, 0.3 s per sample, 3 reps;
-//                     under a minute on 2 cores
+//                     1 and 2 connections, stream, 0.3 s per sample,
+//                     repetitions auto (3 to 10); about a minute on 2 cores
 //   copy-matrix       two_copy, one_copy, zero_copy x 256, 1K, 4K, 16K x
 //                     1, 2, 4, 8 connections; 5000 messages per client;
-//                     server sends, client receives; 8 fields; 3 reps
+//                     server sends, client receives; 8 fields; reps auto
 //   copy-matrix-wide  the same transports x 64, 512, 4K, 64K x 1, 2, 4, 8;
-//                     request-response, 5 s per sample; 3 reps
+//                     request-response, 5 s per sample; reps auto
 //
 // Transport names in this table are data (the designs of the reference
 // studies); the harness code never depends on them. So are the short names

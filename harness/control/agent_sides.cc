@@ -48,12 +48,12 @@ uint64_t AgentSides::Capabilities(const std::string& plugin) const {
   return 0;
 }
 
-Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
-                               engine::Side side) const {
+Prepare AgentSides::PrepareFor(const config::CellSpec& cell, engine::Side side,
+                               const engine::RunnerConfig& runner) const {
   Prepare p;
   *p.mutable_cell() = CellOf(cell);
   p.set_side(engine::SideName(side));
-  *p.mutable_runner() = RunnerOf(settings_.runner);
+  *p.mutable_runner() = RunnerOf(runner);
   for (const record::PluginInfo& info : settings_.plugins) {
     if (info.status() != "ok") continue;
     if (info.name() != cell.transport && info.name() != cell.recv_transport) {
@@ -92,7 +92,11 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
   return p;
 }
 
-engine::CellResult AgentSides::RunSample(const config::CellSpec& cell) {
+engine::CellResult AgentSides::RunSample(const config::CellSpec& cell,
+                                         const SampleRequest& request) {
+  engine::RunnerConfig runner = settings_.runner;  // this sample's warm-up
+  runner.warmup = request.warmup;
+  runner.warmup_messages = request.warmup_messages;
   for (auto [agent, launch, factory, side] :
        {std::make_tuple(&server_, &settings_.server_launch,
                         &settings_.server_factory, "server"),
@@ -120,11 +124,13 @@ engine::CellResult AgentSides::RunSample(const config::CellSpec& cell) {
     return engine::PlanSide(cell, caps, side, settings_.runner)
         .endpoint.transport_name;
   };
-  AgentSide server(server_.get(), PrepareFor(cell, engine::Side::kServer),
+  AgentSide server(server_.get(),
+                   PrepareFor(cell, engine::Side::kServer, runner),
                    plugin(engine::Side::kServer), engine::Side::kServer);
-  AgentSide client(client_.get(), PrepareFor(cell, engine::Side::kClient),
+  AgentSide client(client_.get(),
+                   PrepareFor(cell, engine::Side::kClient, runner),
                    plugin(engine::Side::kClient), engine::Side::kClient);
-  engine::CellResult r = engine::DriveCell(settings_.runner, server, client);
+  engine::CellResult r = engine::DriveCell(runner, server, client);
   for (auto [agent, side] : {std::make_pair(server_.get(), "server"),
                              std::make_pair(client_.get(), "client")}) {
     agent->Poll();

@@ -66,13 +66,15 @@ class AgentSides final : public Sides {
   explicit AgentSides(AgentRunSettings settings);
   ~AgentSides() override;
 
-  engine::CellResult RunSample(const config::CellSpec& cell) override;
+  engine::CellResult RunSample(const config::CellSpec& cell,
+                               const SampleRequest& request) override;
 
   // Agents started so far (the first two, plus one per replacement).
   int agents_started() const { return started_; }
 
  private:
-  Prepare PrepareFor(const config::CellSpec& cell, engine::Side side) const;
+  Prepare PrepareFor(const config::CellSpec& cell, engine::Side side,
+                     const engine::RunnerConfig& runner) const;
   uint64_t Capabilities(const std::string& plugin) const;
 
   const AgentRunSettings settings_;

@@ -81,6 +81,7 @@ Runner RunnerOf(const engine::RunnerConfig& config) {
   r.set_messages(config.messages);
   r.set_warmup_messages(config.warmup_messages);
   r.set_verify(config.verify);
+  r.set_interval_s(absl::ToDoubleSeconds(config.interval));
   return r;
 }
 
@@ -93,6 +94,7 @@ engine::RunnerConfig RunnerConfigOf(const Runner& r) {
   config.messages = r.messages();
   config.warmup_messages = r.warmup_messages();
   config.verify = r.verify();
+  config.interval = SecondsOf(r.interval_s());
   return config;
 }
 

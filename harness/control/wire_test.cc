@@ -42,6 +42,7 @@ TEST(WireTest, RunnerSettingsSurviveTheTrip) {
   config.messages = 500;
   config.warmup_messages = 50;
   config.verify = true;
+  config.interval = absl::Milliseconds(100);
   engine::RunnerConfig back = RunnerConfigOf(RunnerOf(config));
   EXPECT_EQ(back.io_timeout, config.io_timeout);
   EXPECT_EQ(back.margin, config.margin);
@@ -50,8 +51,12 @@ TEST(WireTest, RunnerSettingsSurviveTheTrip) {
   EXPECT_EQ(back.messages, config.messages);
   EXPECT_EQ(back.warmup_messages, config.warmup_messages);
   EXPECT_TRUE(back.verify);
+  EXPECT_EQ(back.interval, absl::Milliseconds(100));
   config.verify = false;
-  EXPECT_FALSE(RunnerConfigOf(RunnerOf(config)).verify);
+  config.interval = absl::ZeroDuration();
+  back = RunnerConfigOf(RunnerOf(config));
+  EXPECT_FALSE(back.verify);
+  EXPECT_EQ(back.interval, absl::ZeroDuration());
 }
 
 TEST(WireTest, ABadCellIsRefused) {

@@ -220,6 +220,7 @@ absl::Status MergeSides(const record::Sample& server,
   for (const record::Sample* part : {&server, &client}) {
     if (part->has_latency()) *out->mutable_latency() = part->latency();
     out->mutable_cpu_load()->MergeFrom(part->cpu_load());
+    out->mutable_slices()->MergeFrom(part->slices());  // the measuring side's
   }
   if (starved == static_cast<size_t>(out->connections_size())) {
     return absl::InternalError(

@@ -72,7 +72,8 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
                      SideHandle& client);
 
 // Joins the two parts of a sample (each side's reports, counters and
-// measurements per connection), sums the plugin counters, and checks that
+// measurements per connection, the measuring side's slices), sums the
+// plugin counters, and checks that
 // some connection measured something (a connection that received nothing
 // while others did was starved of CPU: record/metrics.h counts it).
 absl::Status MergeSides(const record::Sample& server,

@@ -123,6 +123,10 @@ struct RunnerConfig {
   // the first wrong byte ends the cell "corrupt: message N offset M".
   // Costs CPU on both sides, so off by default.
   bool verify = false;
+  // --interval: the measuring side (stream: the receiver; rr: the client)
+  // cuts its window into slices this long (slice_clock.h, window.h) and the
+  // sample holds them (Sample.slices); zero: no slices.
+  absl::Duration interval = absl::ZeroDuration();
 };
 
 struct CellResult {

@@ -1,5 +1,6 @@
 // Cells over transports built in the test (fake_transport_testing.h): what
 // the runner makes of a plugin that misbehaves.
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/match.h"
@@ -189,6 +190,86 @@ TEST(VerifyTest, AReflectedRequestIsNotAResponse) {
   EXPECT_EQ(r.status.code(), absl::StatusCode::kDataLoss) << r.status;
   EXPECT_TRUE(absl::StartsWith(r.sample.status(), "corrupt: message 0 offset "))
       << r.sample.status();
+}
+
+// --interval: the measuring side's slices account for every message of the
+// window, in time order, whatever the timing.
+
+void ExpectSlicesAccountForTheWindow(const record::Sample& s,
+                                     uint64_t bytes_per_message) {
+  uint64_t messages = 0;
+  for (const record::Connection& c : s.connections()) messages += c.messages();
+  ASSERT_GT(s.slices_size(), 0);
+  uint64_t sliced = 0;
+  double last_start = -1;
+  for (const record::Slice& slice : s.slices()) {
+    sliced += slice.messages();
+    EXPECT_EQ(slice.bytes(), slice.messages() * bytes_per_message);
+    EXPECT_GT(slice.start_s(), last_start);
+    EXPECT_GE(slice.length_s(), 0);
+    last_start = slice.start_s();
+  }
+  EXPECT_EQ(sliced, messages);
+}
+
+TEST(SlicesTest, CountModeStreamSlicesSumToTheWindow) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(1024, 1);
+  spec.threads = 2;
+  RunnerConfig config = Counted(20000, 100);
+  config.interval = absl::Microseconds(500);
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, config, net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.connections(0).messages(), 20000u);
+  ExpectSlicesAccountForTheWindow(r.sample, 1024);
+}
+
+TEST(SlicesTest, DurationModeClientToServer) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(512, 1);
+  spec.direction = config::Direction::kClientToServer;
+  RunnerConfig config;
+  config.warmup = absl::Milliseconds(5);
+  config.duration = absl::Milliseconds(30);
+  config.interval = absl::Milliseconds(5);
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, config, net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ExpectSlicesAccountForTheWindow(r.sample, 512);
+}
+
+TEST(SlicesTest, RequestResponseSlicesCarryTheirRoundTrips) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(64, 1);
+  spec.mode = config::Mode::kRequestResponse;
+  RunnerConfig config = Counted(3000, 100);
+  config.interval = absl::Microseconds(500);
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, config, net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ExpectSlicesAccountForTheWindow(r.sample, 128);
+  uint64_t max_ns = 0;
+  for (const record::Slice& slice : r.sample.slices()) {
+    if (slice.messages() == 0) continue;
+    ASSERT_TRUE(slice.has_latency_p50_us());
+    EXPECT_LE(slice.latency_p50_us(), slice.latency_p99_us());
+    EXPECT_LE(slice.latency_max_us(), r.sample.latency().max_us());
+    max_ns = std::max<uint64_t>(
+        max_ns, static_cast<uint64_t>(slice.latency_max_us() * 1e3 + 0.5));
+  }
+  // The slowest round trip of the sample is the slowest of some slice.
+  EXPECT_EQ(max_ns,
+            static_cast<uint64_t>(r.sample.latency().max_us() * 1e3 + 0.5));
+}
+
+TEST(SlicesTest, NoIntervalNoSlices) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Spec(1024, 1), {&t, nullptr}, Counted(100), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.slices_size(), 0);
 }
 
 }  // namespace

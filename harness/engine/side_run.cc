@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "harness/engine/message_pool.h"
 #include "harness/engine/payload.h"
 #include "harness/engine/side.h"
+#include "harness/engine/slice_clock.h"
 #include "harness/engine/socket.h"
 #include "harness/engine/tcp_info.h"
 
@@ -64,6 +66,13 @@ class Gate {
   CancelSignal signal_;  // readable once opened or aborted
 };
 
+// The round trips of one slice of an rr client's window (Window::marks()
+// segment): its non-empty buckets and exact maximum.
+struct SliceLatency {
+  std::vector<Histogram::Bucket> buckets;
+  uint64_t max = 0;
+};
+
 // What one connection's worker measured; written by the worker, read after
 // it returned.
 struct ConnState {
@@ -79,6 +88,10 @@ struct ConnState {
   uint64_t rx_messages_total = 0;
   Counters counters;
   std::optional<Histogram> latency;  // rr client: round trips (ns)
+  // The measuring loop's slice marks (window.h), and for the rr client the
+  // round trips between each mark and the next.
+  std::vector<SliceMark> marks;
+  std::vector<SliceLatency> slice_latency;
   // TCP_INFO at the window's edges (read on the worker's own thread).
   std::optional<absl::StatusOr<TcpInfo>> tcp_before;
   std::optional<absl::StatusOr<TcpInfo>> tcp_after;
@@ -94,6 +107,9 @@ struct SideRun::State {
       conns.push_back(std::make_unique<ConnState>());
     }
     changed.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (s.config.interval > absl::ZeroDuration() && Measures()) {
+      clock = std::make_unique<SliceClock>(s.config.interval);
+    }
   }
   ~State() {
     for (auto& c : conns) {
@@ -139,6 +155,18 @@ struct SideRun::State {
     return setup.config.io_timeout + setup.config.margin;
   }
   int parties() const { return setup.spec.threads; }
+  // This side measures: the stream receiver, the rr client.
+  bool Measures() const {
+    if (setup.spec.mode == Mode::kRequestResponse) {
+      return setup.side == Side::kClient;
+    }
+    const bool server_sends =
+        setup.spec.direction == config::Direction::kServerToClient;
+    return (setup.side == Side::kServer) != server_sends;
+  }
+  const std::atomic<uint32_t>* tick() const {
+    return clock ? &clock->tick() : nullptr;
+  }
 
   const SideSetup setup;
   alignas(64) std::atomic<int> phase{kWarmup};
@@ -146,6 +174,9 @@ struct SideRun::State {
   CancelSignal cancel;  // wakes accept/connect on failure
   UniqueFd changed;     // eventfd: some state changed
   std::vector<std::unique_ptr<ConnState>> conns;
+  // --interval on the measuring side: started with the measurement
+  // (duration mode: kMeasure; count mode: Go), stopped by Collect.
+  std::unique_ptr<SliceClock> clock;
   std::atomic<int> listening{0};
   std::atomic<int> ready{0};
   std::atomic<int> windows{0};
@@ -232,17 +263,42 @@ absl::Status StreamReceive(State& st, Window& w, Receiver& rx, ConnState* c) {
     c->window = w.window();
     c->messages = w.counted();
     c->bytes = c->messages * spec.size;
+    c->marks = w.marks();
   }
   return absl::OkStatus();
 }
+
+// rr client with slices: the round trips since the last cut belong to the
+// segment before the newest mark; segments without any get none.
+class SliceCutter {
+ public:
+  void Record(uint64_t ns) { h_.Record(ns); }
+  void Cut(const Window& w, std::vector<SliceLatency>* out) {
+    const size_t marks = w.marks().size();
+    if (marks == seen_) return;
+    if (seen_ > 0) {
+      out->push_back({h_.Buckets(), h_.max()});
+      h_ = Histogram();
+    }
+    while (out->size() + 1 < marks) out->emplace_back();
+    seen_ = marks;
+  }
+
+ private:
+  Histogram h_;
+  size_t seen_ = 0;
+};
 
 // rr client: request, response, round trip into the histogram.
 absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
                       ConnState* c) {
   const CellSpec& spec = st.setup.spec;
   Histogram& h = c->latency.emplace();
+  std::optional<SliceCutter> slices;
+  if (st.tick() != nullptr) slices.emplace();
   uint64_t done = 0;
   while (w.Next(done)) {
+    if (slices) slices->Cut(w, &c->slice_latency);
     const int64_t t0 = MonotonicNs();
     absl::Status s = tx.SendOne();
     if (!s.ok()) return s;
@@ -257,13 +313,18 @@ absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
     const int64_t t1 = MonotonicNs();
     ++c->rx_messages_total;
     ++done;
-    if (w.measuring()) h.Record(static_cast<uint64_t>(t1 - t0));
+    if (w.measuring()) {
+      h.Record(static_cast<uint64_t>(t1 - t0));
+      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
+    }
   }
   w.Close(done);
+  if (slices) slices->Cut(w, &c->slice_latency);
   if (w.complete()) {
     c->window = w.window();
     c->messages = w.counted();
     c->bytes = c->messages * (spec.RequestSize() + spec.ResponseSize());
+    c->marks = w.marks();
   }
   return tx.Drain();
 }
@@ -329,7 +390,7 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
   Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
-                hooks, ctx);
+                hooks, ctx, st.tick());
   absl::Status s;
   if (rr && side == Side::kClient) {
     s = RrClient(st, window, *tx, *rx, &c);
@@ -421,6 +482,57 @@ void SetLatency(const Histogram& h, record::Latency* l) {
     rb->set_lower_ns(b.lower);
     rb->set_upper_ns(b.upper);
     rb->set_count(b.count);
+  }
+}
+
+// The sample's slices: per tick, what every connection counted from a mark
+// of that tick to the next, summed; the length is the mean of the
+// connections' parts; rr adds the round trips of the slice, merged.
+void SetSlices(const State& st, record::Sample* out) {
+  struct Acc {
+    uint64_t messages = 0;
+    int64_t ns = 0;
+    int parts = 0;
+    std::optional<Histogram> latency;
+    uint64_t ns_max = 0;  // the slowest round trip
+  };
+  const CellSpec& spec = st.setup.spec;
+  const bool rr = spec.mode == Mode::kRequestResponse;
+  const uint64_t bytes_per =
+      rr ? spec.RequestSize() + spec.ResponseSize() : spec.size;
+  std::map<uint32_t, Acc> slices;
+  for (const auto& c : st.conns) {
+    for (size_t j = 0; j + 1 < c->marks.size(); ++j) {
+      const SliceMark& a = c->marks[j];
+      const SliceMark& b = c->marks[j + 1];
+      Acc& acc = slices[a.tick];
+      acc.messages += b.done - a.done;
+      acc.ns += b.ns - a.ns;
+      ++acc.parts;
+      if (!rr || j >= c->slice_latency.size()) continue;
+      const SliceLatency& l = c->slice_latency[j];
+      if (l.buckets.empty()) continue;
+      Histogram h;
+      for (const Histogram::Bucket& bucket : l.buckets) {
+        h.AddBucket(bucket.lower, bucket.count);
+      }
+      if (!acc.latency) acc.latency.emplace();
+      acc.latency->Merge(h);
+      acc.ns_max = std::max(acc.ns_max, l.max);
+    }
+  }
+  const double interval = absl::ToDoubleSeconds(st.setup.config.interval);
+  for (const auto& [tick, acc] : slices) {
+    record::Slice* s = out->add_slices();
+    s->set_start_s(tick * interval);
+    s->set_length_s(static_cast<double>(acc.ns) / acc.parts / 1e9);
+    s->set_messages(acc.messages);
+    s->set_bytes(acc.messages * bytes_per);
+    if (acc.latency && acc.latency->count() > 0) {
+      s->set_latency_p50_us(acc.latency->Percentile(50) / 1e3);
+      s->set_latency_p99_us(acc.latency->Percentile(99) / 1e3);
+      s->set_latency_max_us(static_cast<double>(acc.ns_max) / 1e3);
+    }
   }
 }
 
@@ -537,9 +649,15 @@ absl::Status SideRun::error() const {
   return state_->first_error;
 }
 
-void SideRun::Go() { state_->gate.Open(); }
+void SideRun::Go() {
+  if (state_->clock && state_->count_mode()) state_->clock->Start();
+  state_->gate.Open();
+}
 
 void SideRun::SetPhase(Phase phase) {
+  if (phase == kMeasure && state_->clock && !state_->count_mode()) {
+    state_->clock->Start();
+  }
   // Never backwards: a failure may have set kStop already.
   int now = state_->phase.load();
   while (now < phase && !state_->phase.compare_exchange_weak(
@@ -553,6 +671,7 @@ SideOutcome SideRun::Collect() {
   collected_ = true;
   SideOutcome out;
   State& st = *state_;
+  if (st.clock) st.clock->Stop();
   for (size_t i = 0; i < threads_.size(); ++i) {
     if (st.conns[i]->done.load(std::memory_order_acquire)) {
       threads_[i].join();
@@ -591,6 +710,7 @@ SideOutcome SideRun::Collect() {
   if (latency && latency->count() > 0) {
     SetLatency(*latency, out.sample.mutable_latency());
   }
+  SetSlices(st, &out.sample);
   if (st.setup.hooks != nullptr) {
     st.setup.hooks->OnSideEnd(st.setup.side, &out.sample);
   }

@@ -24,6 +24,12 @@
 // receiver, rr client or server) under a Window (window.h) that follows
 // this side's phase; count mode needs no phase but kStop (abort).
 //
+// Slices (config.interval > 0). The measuring side (stream: the receiver;
+// rr: the client) runs a SliceClock (slice_clock.h) from the measurement's
+// start (duration mode: SetPhase(kMeasure); count mode: Go()) and its loops
+// mark each tick in their Window; Collect() sums the connections' parts of
+// each slice into the sample's `slices` (rr: with the slice's round trips).
+//
 // Failure. The first error of any worker (or Fail()) is kept, the phase
 // goes to kStop, the gate aborts, and every socket of the side is shut down
 // so that no worker stays blocked in the kernel; the peer side then sees

@@ -138,5 +138,80 @@ TEST(WindowTest, CloseBeforeOpenDoesNothing) {
   EXPECT_FALSE(f.report.has_window_s());
 }
 
+// Slices: a tick counter driven by hand stands for the slice clock.
+
+std::vector<std::pair<uint32_t, uint64_t>> TicksAndCounts(const Window& w) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (const SliceMark& m : w.marks()) out.emplace_back(m.tick, m.done);
+  return out;
+}
+
+TEST(WindowSlicesTest, MarksTheEdgesAndEveryTickWhileOpen) {
+  Fixture f;
+  std::atomic<uint32_t> tick{0};
+  Window w(f.phase, 0, 0, &f.hooks, f.ctx, &tick);
+  EXPECT_TRUE(w.Next(0));
+  tick.store(1);  // a tick during the warm-up is not marked
+  EXPECT_TRUE(w.Next(3));
+  EXPECT_TRUE(w.marks().empty());
+  f.phase.store(kMeasure);
+  EXPECT_TRUE(w.Next(5));  // opens at 5, in slice 1
+  EXPECT_TRUE(w.Next(9));  // no tick: no mark
+  tick.store(2);
+  EXPECT_TRUE(w.Next(12));  // slice 2 from 12
+  tick.store(4);            // two ticks between two steps: one mark
+  EXPECT_TRUE(w.Next(20));
+  f.phase.store(kCooldown);
+  EXPECT_TRUE(w.Next(26));  // closes at 26
+  tick.store(5);            // after the window: not marked
+  EXPECT_TRUE(w.Next(30));
+  EXPECT_EQ(TicksAndCounts(w), (std::vector<std::pair<uint32_t, uint64_t>>{
+                                   {1, 5}, {2, 12}, {4, 20}, {4, 26}}));
+  for (size_t i = 1; i < w.marks().size(); ++i) {
+    EXPECT_LE(w.marks()[i - 1].ns, w.marks()[i].ns) << i;
+  }
+  // The edges are the window's own clock reads.
+  EXPECT_EQ(w.marks().back().ns - w.marks().front().ns,
+            absl::ToInt64Nanoseconds(w.window()));
+}
+
+TEST(WindowSlicesTest, ATickAndTheCloseInOneStep) {
+  Fixture f;
+  std::atomic<uint32_t> tick{0};
+  Window w(f.phase, 0, 0, nullptr, f.ctx, &tick);
+  f.phase.store(kMeasure);
+  EXPECT_TRUE(w.Next(0));
+  tick.store(1);
+  f.phase.store(kStop);
+  EXPECT_FALSE(w.Next(7));  // the tick first, then the close
+  EXPECT_EQ(TicksAndCounts(w), (std::vector<std::pair<uint32_t, uint64_t>>{
+                                   {0, 0}, {1, 7}, {1, 7}}));
+}
+
+TEST(WindowSlicesTest, CountModeMarksFromTheWarmupsEnd) {
+  Fixture f;
+  std::atomic<uint32_t> tick{0};
+  Window w(f.phase, /*warmup_messages=*/2, /*messages=*/6, nullptr, f.ctx,
+           &tick);
+  uint64_t done = 0;
+  for (; w.Next(done); ++done) {
+    if (done == 1 || done == 4) tick.fetch_add(1);
+  }
+  EXPECT_EQ(done, 8u);
+  // Opens at 2 in slice 1 (the tick at 1 was seen before it opened), ticks
+  // to 2 at 5, closes at 8.
+  EXPECT_EQ(TicksAndCounts(w), (std::vector<std::pair<uint32_t, uint64_t>>{
+                                   {1, 2}, {2, 5}, {2, 8}}));
+}
+
+TEST(WindowSlicesTest, NoCounterNoMarks) {
+  Fixture f;
+  Window w(f.phase, 0, 3, nullptr, f.ctx);
+  for (uint64_t done = 0; w.Next(done); ++done) {
+  }
+  EXPECT_TRUE(w.complete());
+  EXPECT_TRUE(w.marks().empty());
+}
+
 }  // namespace
 }  // namespace copyscope::engine

@@ -27,7 +27,10 @@ constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "throughput_ci95_low",
                                              "throughput_ci95_high",
                                              "primary_cv",
-                                             "unstable"};
+                                             "unstable",
+                                             "converged",
+                                             "outliers",
+                                             "trending"};
 constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv"};
 // Reference columns after the leading three, filled from the catalogue.
 constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
@@ -151,6 +154,12 @@ std::string Row(const Cell& cell) {
                         : "");
     } else if (name == "unstable") {
       row.push_back(cell.unstable() ? "1" : "0");
+    } else if (name == "converged") {
+      row.push_back(cell.converged() ? "1" : "0");
+    } else if (name == "outliers") {
+      row.push_back(absl::StrCat(cell.outliers()));
+    } else if (name == "trending") {
+      row.push_back(absl::StrCat(cell.trending()));
     } else if (name == "status") {
       row.push_back(CsvField(cell.status()));
     } else if (name == "plugin_counters") {

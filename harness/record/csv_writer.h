@@ -6,7 +6,10 @@
 // client over the measured interval (from perf events cycles,
 // L1-dcache-load-misses and cache-misses) and empty when not counted; cs is
 // the context switches of both roles' threads in the measured interval.
-// Empty means not measured, never zero. The rest: see SummaryCsvHeader()
+// Empty means not measured, never zero. converged is 1 when the primary
+// figure's 95% CI met the stopping rule (record.proto Cell.converged),
+// outliers the samples outside its MAD fences, trending the samples whose
+// slices still trended. The rest: see SummaryCsvHeader()
 // and the README; plugin_counters is "server.NAME=V;client.NAME=V" summed
 // over connections and repetitions; the last, recv, is the receiving side's
 // plugin when --recv chose one other than impl (else empty).

@@ -1,7 +1,10 @@
 #include "harness/record/csv_writer.h"
 
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "harness/record/record.h"
 
@@ -15,7 +18,8 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "impl,size,threads,throughput_gbps,latency_us,cycles,l1_misses,"
             "llc_misses,cs,mode,direction,fields,request_size,response_size,"
             "reps,throughput_ci95_low,throughput_ci95_high,primary_cv,"
-            "unstable,messages_per_sec,mean_us_per_msg,transactions_per_sec,"
+            "unstable,converged,outliers,trending,messages_per_sec,mean_us_per_"
+            "msg,transactions_per_sec,"
             "latency_p90_us,latency_p99_us,latency_p999_us,latency_max_us,"
             "server_cpu_util,client_cpu_util,server_bytes_per_cpu_s,"
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
@@ -85,11 +89,12 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 3u);  // header, row, ""
   // mean 11, sd 1, t(2) 4.303: CI 11 +- 2.4843; CV 1/11.
-  EXPECT_EQ(lines[1],
-            "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-            "13.4843,0.0909,1,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,ok,"
-            "server.send_calls=30;server.zerocopy_copied=9;"
-            "client.recv_calls=21,");
+  EXPECT_EQ(
+      lines[1],
+      "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
+      "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,ok,"
+      "server.send_calls=30;server.zerocopy_copied=9;"
+      "client.recv_calls=21,");
 }
 
 TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
@@ -125,11 +130,32 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1],
-            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,,,50000.0,30.000,"
+            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
+            "30.000,"
             "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,ok,,");
   EXPECT_EQ(lines[2],
-            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,,,,,,,,,,,,,,,,,,,,,,,,,"
+            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,"
             "\"failed: t client: send failed: \"\"x\"\", y\",,");
+}
+
+TEST(CsvWriterTest, ConvergedOutliersAndTrending) {
+  record::Run run;
+  Cell* cell = NewCell(&run, Key());
+  for (int i = 0; i < 6; ++i) {
+    Sample s = Stream(i == 5 ? 30 : 10 + 0.01 * i, 4);
+    if (i == 2) s.mutable_trend()->set_verdict("trending");
+    AddSample(s, i + 1, 0.05, cell);
+  }
+  cell->set_converged(true);
+  std::vector<std::string> header = absl::StrSplit(SummaryCsvHeader(), ',');
+  std::vector<std::string> row =
+      absl::StrSplit(absl::StripSuffix(SummaryCsv(run), "\n"), '\n');
+  std::vector<std::string> fields = absl::StrSplit(row[1], ',');
+  std::map<std::string, std::string> by_name;
+  for (size_t i = 0; i < header.size(); ++i) by_name[header[i]] = fields[i];
+  EXPECT_EQ(by_name["converged"], "1");
+  EXPECT_EQ(by_name["outliers"], "1");  // the 30 among the 10s
+  EXPECT_EQ(by_name["trending"], "1");
 }
 
 TEST(CsvWriterTest, CsvField) {

@@ -9,7 +9,9 @@
 #include "absl/strings/str_split.h"
 #include "harness/env/build_info.h"
 #include "harness/env/host_info.h"
+#include "harness/record/cell_checks.h"
 #include "harness/record/metrics.h"
+#include "harness/record/robust.h"
 #include "harness/record/stats.h"
 
 namespace copyscope::record {
@@ -52,7 +54,15 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     p->set_duration_s(absl::ToDoubleSeconds(o.duration));
     p->set_warmup_s(absl::ToDoubleSeconds(o.warmup));
   }
-  p->set_reps(o.reps);
+  p->set_reps(o.reps_auto ? 0 : o.reps);
+  if (o.reps_auto) {
+    p->set_reps_auto(true);
+    p->set_min_reps(o.min_reps);
+    p->set_max_reps(o.max_reps);
+    p->set_ci_target(o.ci_target);
+    p->set_time_budget_s(absl::ToDoubleSeconds(o.time_budget));
+  }
+  p->set_interval_s(absl::ToDoubleSeconds(o.interval));
   p->set_request_size(o.request_size);
   p->set_response_size(o.response_size);
   std::map<std::string, bool> seen;
@@ -186,13 +196,21 @@ void ComputeAggregates(double max_cv, Cell* cell) {
     if (sum.ci95_low) a->set_ci95_low(*sum.ci95_low);
     if (sum.ci95_high) a->set_ci95_high(*sum.ci95_high);
     if (sum.cv) a->set_cv(*sum.cv);
+    if (std::optional<MedianInterval> m = MedianCi(v)) {
+      a->set_median_ci95_low(m->low);
+      a->set_median_ci95_high(m->high);
+    }
   }
-  const bool rr =
-      cell->key().mode() == config::ModeName(config::Mode::kRequestResponse);
-  cell->set_primary_metric(rr ? "transactions_per_sec" : "throughput_gbps");
+  cell->set_primary_metric(PrimaryMetric(cell->key()));
   const Aggregate* primary = FindAggregate(*cell, cell->primary_metric());
   cell->set_unstable(primary != nullptr && primary->has_cv() &&
                      primary->cv() > max_cv);
+  FlagOutliers(cell);
+  uint32_t trending = 0;
+  for (const Sample& s : cell->samples()) {
+    if (s.status() == "ok" && s.trend().verdict() == "trending") ++trending;
+  }
+  cell->set_trending(trending);
 }
 
 const Aggregate* FindAggregate(const Cell& cell, const std::string& metric) {

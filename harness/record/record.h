@@ -11,8 +11,10 @@
 //   const record::Aggregate* a = FindAggregate(cell, "throughput_gbps");
 //
 // Statistics: per metric, over the samples whose status is ok (see
-// stats.h); the cell is unstable when its primary metric (stream:
-// throughput_gbps, rr: transactions_per_sec) has a CV above max_cv.
+// stats.h), with the median's order-statistic interval from 6 samples
+// (robust.h); the cell is unstable when its primary metric (stream:
+// throughput_gbps, rr: transactions_per_sec) has a CV above max_cv; its
+// outliers are flagged and its trending samples counted (cell_checks.h).
 #ifndef COPYSCOPE_HARNESS_RECORD_RECORD_H_
 #define COPYSCOPE_HARNESS_RECORD_RECORD_H_
 
@@ -30,7 +32,7 @@
 namespace copyscope::record {
 
 // Bumped whenever record.proto gains fields (its header lists revisions).
-inline constexpr uint32_t kSchemaVersion = 4;
+inline constexpr uint32_t kSchemaVersion = 5;
 // Run.trailer: "copyscop" in ASCII.
 inline constexpr uint64_t kRecordTrailer = 0x636f707973636f70ull;
 
@@ -68,7 +70,9 @@ std::string CellLabel(const CellKey& key);
 // with threshold max_cv. The cell's key must be set.
 void AddSample(Sample sample, int rep, double max_cv, Cell* cell);
 
-// Recomputes status, aggregates, primary metric and unstable flag.
+// Recomputes status, aggregates, primary metric, unstable flag, outlier
+// flags and the count of trending samples. Convergence is judged apart
+// (cell_checks.h JudgeConvergence), with the run's stopping rule.
 void ComputeAggregates(double max_cv, Cell* cell);
 
 // The aggregate of that metric, or nullptr.

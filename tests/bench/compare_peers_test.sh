@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Tests tools/compare-peers.
-#   compare_peers_test.sh self-test COMPARE_PEERS
-#       the output parsers, on iperf3/sockperf/copyscope outputs captured
-#       from real runs (tests/bench/testdata/)
+# Tests tools/compare-peers (and tools/cv-compare's self-test).
+#   compare_peers_test.sh self-test SCRIPT [BAD_FLAG REASON]
+#       SCRIPT --self-test passes (compare-peers: the output parsers, on
+#       iperf3/sockperf/copyscope outputs captured from real runs in
+#       tests/bench/testdata/; cv-compare: its arithmetic), and SCRIPT
+#       BAD_FLAG (default --pairs=0) exits 2 saying REASON
 #   compare_peers_test.sh quick COMPARE_PEERS COPYSCOPE
 #       a real --quick run (root; iperf3 and sockperf installed or
 #       installable): every case measured, the summary line printed, the
@@ -25,11 +27,13 @@ case "$mode" in
     [[ $rc -eq 0 ]] || fail "--self-test exited $rc"
     grep -q '^self-test: passed$' <<<"$out" || fail "--self-test did not pass"
     # Bad usage: exit 2 and a one-line reason.
-    "$script" --pairs=0 >/dev/null 2>"${TEST_TMPDIR:?}/err"
+    bad="${3:---pairs=0}"
+    reason="${4:-pairs must be within}"
+    "$script" "$bad" >/dev/null 2>"${TEST_TMPDIR:?}/err"
     rc=$?
-    [[ $rc -eq 2 ]] || fail "--pairs=0 exited $rc, want 2"
-    grep -q 'pairs must be within' "$TEST_TMPDIR/err" ||
-      fail "--pairs=0: no reason: $(cat "$TEST_TMPDIR/err")"
+    [[ $rc -eq 2 ]] || fail "$bad exited $rc, want 2"
+    grep -q "$reason" "$TEST_TMPDIR/err" ||
+      fail "$bad: no reason: $(cat "$TEST_TMPDIR/err")"
     ;;
   quick)
     copyscope="$3"

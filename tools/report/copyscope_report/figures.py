@@ -45,7 +45,8 @@ class Panel:
     xlabel: str
     ylabel: str
     series: List[Series]
-    xkind: str  # "size" or "threads": log2 axis with labelled ticks
+    # "size" or "threads": log2 axis with labelled ticks; "time": linear
+    xkind: str
 
 
 @dataclasses.dataclass
@@ -353,15 +354,79 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
     return specs, omitted
 
 
+def slice_rates(cell: Cell, sample) -> Tuple[List[float], List[float]]:
+    """(x, y) of a sample's slices: x the middle of each slice (seconds into
+    the measured interval), y the cell's primary figure over that slice
+    alone (stream: Gbit/s received; rr: transactions/s). As in the trend
+    test (harness/record/cell_checks.h), a first or last slice shorter than
+    half the median slice (cut by the window's edge, its rate mostly noise)
+    is left out, and so are slices of no length."""
+    gbps = cell.primary() == "throughput_gbps"
+    kept = [sl for sl in sample.slices if sl.length_s > 0]
+    if kept:
+        half = stats.median([sl.length_s for sl in kept]) / 2.0
+        if kept[-1].length_s < half:
+            kept.pop()
+        if kept and kept[0].length_s < half:
+            kept.pop(0)
+    xs, ys = [], []
+    for sl in kept:
+        xs.append(sl.start_s + sl.length_s / 2.0)
+        ys.append(sl.bytes * 8 / sl.length_s / 1e9 if gbps else sl.messages /
+                  sl.length_s)
+    return xs, ys
+
+
+def _time_series(run: Run, mode: str) -> List[Panel]:
+    """One panel per cell of mode (plan order), one line per repetition."""
+    panels = []
+    for c in run.cells:
+        if c.mode != mode:
+            continue
+        series = []
+        for i, sample in enumerate(c.samples):
+            xs, ys = slice_rates(c, sample)
+            if xs:
+                series.append(
+                    Series(f"rep {sample.rep}", xs, ys, [None] * len(xs),
+                           [None] * len(xs), [1] * len(xs), "-",
+                           PALETTE[i % len(PALETTE)]))
+        if series:
+            metric = c.primary()
+            panels.append(
+                Panel(f"{c.transport} {size_label(c.size)} x{c.threads}",
+                      "time in the measured interval (s)",
+                      METRIC_LABEL.get(metric, metric), series, "time"))
+    return panels
+
+
 def build(run: Run) -> Tuple[List[FigureSpec], List[Omitted]]:
     specs, omitted = [], []
     modes = run.modes()
     foot = footer(run)
     for mode in modes:
-        s, o = _build_mode(run, mode, "" if len(modes) == 1 else f"_{mode}",
-                           foot)
+        suffix = "" if len(modes) == 1 else f"_{mode}"
+        s, o = _build_mode(run, mode, suffix, foot)
         specs += s
         omitted += o
+        fid, title = "rate_over_time" + suffix, "each cell over time"
+        panels = _time_series(run, mode)
+        if panels:
+            specs.append(
+                FigureSpec(
+                    fid, title,
+                    "Per cell, the primary figure over each --interval slice "
+                    "of the measured interval, one line per repetition (a "
+                    "first or last slice cut short by the window's edge is "
+                    "left out): a line that climbs or falls was not in a "
+                    "steady state (the record's trend test says which "
+                    "were).", panels,
+                    foot))
+        else:
+            omitted.append(
+                Omitted(
+                    fid, title, "the record has no interval slices (run "
+                    "with --interval=0, or recorded before they were)"))
     return specs, omitted
 
 
@@ -414,7 +479,8 @@ def draw(spec: FigureSpec):
                         markersize=4,
                         label=s.label,
                         color=s.color)
-        _log2_axis(ax, panel.xkind, xs)
+        if panel.xkind != "time":
+            _log2_axis(ax, panel.xkind, xs)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel, fontsize=9)
         ax.set_ylabel(panel.ylabel, fontsize=9)
@@ -432,9 +498,12 @@ def draw(spec: FigureSpec):
                loc="center right",
                fontsize=8,
                frameon=False)
-    fig.suptitle(spec.title, fontsize=12)
+    height = 3.4 * nrows + 0.9
+    # The title and the room for it in inches, the same at any height.
+    fig.suptitle(spec.title, fontsize=12, y=1 - 0.08 / height, va="top")
     fig.text(0.01, 0.005, spec.footer, fontsize=8, color="#444", va="bottom")
-    fig.tight_layout(rect=(0, 0.55 / (3.4 * nrows + 0.9), 1 - 1.8 / width, 1))
+    fig.tight_layout(rect=(0, 0.55 / height, 1 - 1.8 / width,
+                           1 - 0.4 / height))
     return fig
 
 

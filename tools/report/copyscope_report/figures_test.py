@@ -229,6 +229,68 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(s.y, [5.0, 5.0])
         self.assertEqual(s.lo, [None, None])  # one repetition: no interval
 
+    def test_rate_over_time_from_the_slices(self):
+        # 0.05 s cut by the window's start (half the median: kept), two
+        # whole 0.1 s slices, 0.01 s cut by its end (under half: left out):
+        # 8, 10 and 11 Gbit/s.
+        slices = [(0.0, 0.05, 50_000_000, 5), (0.1, 0.1, 125_000_000, 10),
+                  (0.2, 0.1, 137_500_000, 11), (0.3, 0.01, 99_000_000, 1)]
+        cells = {
+            ("two_copy", 4096, 1): [{
+                "throughput_gbps": 10.0,
+                "_slices": slices
+            }, {
+                "throughput_gbps": 10.0,
+                "_slices": slices[1:3]
+            }],
+            ("one_copy", 4096, 1): [{
+                "throughput_gbps": 9.0
+            }],
+        }
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "ts"),
+                                cells)
+        specs, _ = figures.build(loader.load_run(d))
+        spec = next(s for s in specs if s.id == "rate_over_time")
+        # one_copy has no slices: no panel.
+        self.assertEqual([p.title for p in spec.panels],
+                         ["two_copy 4 KiB x1"])
+        (panel,) = spec.panels
+        self.assertEqual(panel.xkind, "time")
+        first, second = panel.series
+        self.assertEqual((first.label, second.label), ("rep 1", "rep 2"))
+        for got, want in zip(first.x, [0.025, 0.15, 0.25]):
+            self.assertAlmostEqual(got, want)
+        for got, want in zip(first.y, [8.0, 10.0, 11.0]):
+            self.assertAlmostEqual(got, want)
+        self.assertEqual(len(first.y), 3)
+        self.assertEqual(len(second.y), 2)
+        fig = figures.draw(spec)
+        try:
+            self.assertEqual(fig.axes[0].get_xscale(), "linear")
+            (line, _) = fig.axes[0].get_lines()[:2]
+            self.assertEqual(len(line.get_xdata()), 3)
+        finally:
+            figures.plt.close(fig)
+
+    def test_rr_rate_over_time_is_transactions_per_second(self):
+        cells = {("two_copy", 64, 1): [{
+            "transactions_per_sec": 1e4,
+            "_slices": [(0.0, 0.1, 12_800, 1000), (0.1, 0.1, 25_600, 2000)]
+        }]}
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "rr"),
+                                cells,
+                                mode="rr")
+        specs, _ = figures.build(loader.load_run(d))
+        spec = next(s for s in specs if s.id == "rate_over_time")
+        self.assertEqual(spec.panels[0].ylabel, "transactions/s")
+        for got, want in zip(spec.panels[0].series[0].y, [1e4, 2e4]):
+            self.assertAlmostEqual(got, want)
+
+    def test_no_slices_no_time_series(self):
+        self.assertNotIn("rate_over_time", self.specs)
+        self.assertIn("no interval slices",
+                      self.omitted["rate_over_time"].reason)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -62,10 +62,21 @@ PERF_EVENT_METRIC = {
 _NAME = re.compile(r"[A-Za-z0-9_.+-]{1,64}\Z")  # modes: used in file names
 
 
+@dataclasses.dataclass(frozen=True)
+class Slice:
+    """One --interval slice of a sample's measured interval (record.proto
+    Slice): what the measuring side counted from start_s for length_s."""
+    start_s: float
+    length_s: float
+    bytes: int
+    messages: int
+
+
 @dataclasses.dataclass
 class Sample:
     rep: int
     metrics: Dict[str, float]  # recorded metrics plus the derived ones
+    slices: List[Slice] = dataclasses.field(default_factory=list)
 
 
 CellKey = Tuple[str, str, str, int, int, int, int, int]
@@ -192,7 +203,11 @@ def _sample(s: Obj, i: int, unmeasured: Dict[str, str]) -> Sample:
         if name:
             metrics[name] = m.num("value")
     _unmeasured_reasons(s.objs("connections"), unmeasured)
-    return Sample(s.int("rep", INT32, i + 1), metrics)
+    slices = [
+        Slice(x.num("start_s"), x.num("length_s"), x.int("bytes", UINT64),
+              x.int("messages", UINT64)) for x in s.objs("slices")
+    ]
+    return Sample(s.int("rep", INT32, i + 1), metrics, slices)
 
 
 def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:

@@ -79,6 +79,35 @@ class LoaderTest(unittest.TestCase):
         self.assertEqual(c.values("zc_copied_fraction"), [0.0])
         self.assertEqual(c.failed, ["failed: connection reset"])
         self.assertEqual(c.primary(), "throughput_gbps")
+        self.assertEqual(c.samples[0].slices, [])
+
+    def test_slices_in_either_spelling(self):
+        p = os.path.join(self.tmp, "slices.jsonl")
+        sample = {
+            "rep": 1,
+            "slices": [{
+                "start_s": 0.1,
+                "length_s": 0.1,
+                "bytes": "1000",
+                "messages": 10
+            }, {
+                "startS": 0.2,
+                "lengthS": 0.05,
+                "bytes": 400
+            }]
+        }
+        key = {"transport": "two_copy", "size": "64", "threads": 1}
+        with open(p, "w") as f:
+            for line in ({"runId": "x", "schemaVersion": 5}, {
+                    "key": key,
+                    "samples": [sample]
+            }):
+                f.write(json.dumps(line) + "\n")
+        (c,) = loader.load_run(p).cells
+        self.assertEqual(c.samples[0].slices, [
+            loader.Slice(0.1, 0.1, 1000, 10),
+            loader.Slice(0.2, 0.05, 400, 0)
+        ])
 
     def test_a_separate_receive_plugin_joins_the_transport_label(self):
         p = os.path.join(self.tmp, "recv.jsonl")
@@ -235,6 +264,11 @@ class MalformedRecordTest(unittest.TestCase):
          "2: samples[0].metrics[1].name: expected a string, got a number"),
         ("rep object", None, lambda c: _sample0(c).update(rep={}),
          "2: samples[0].rep: expected a whole number, got an object"),
+        ("slices object", None, lambda c: _sample0(c).update(slices={}),
+         "2: samples[0].slices: expected a list, got an object"),
+        ("slice bytes negative", None,
+         lambda c: _sample0(c).update(slices=[{"bytes": "-1"}]),
+         '2: samples[0].slices[0].bytes: "-1" is out of range'),
         ("perf not a list", None,
          lambda c: _sample0(c)["connections"][0]["server"].update(perf="x"),
          "2: samples[0].connections[0].server.perf: expected a list, got a "

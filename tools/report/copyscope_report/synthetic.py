@@ -62,14 +62,15 @@ def run_cli(*argv, stdout=None):
 
 
 def _sample(rep: int, metrics: Dict[str, float], window_s: float,
-            nbytes: Optional[float], perf: List[dict]) -> dict:
+            nbytes: Optional[float], perf: List[dict],
+            slices: List[Tuple[float, float, int, int]]) -> dict:
     conn = {"index": 0, "window_s": window_s, "messages": "1000"}
     if nbytes is not None:
         conn["bytes"] = str(int(nbytes))
     if perf:
         conn["server"] = {"side": "server", "perf": perf}
         conn["client"] = {"side": "client", "perf": perf}
-    return {
+    out = {
         "rep": rep,
         "status": "ok",
         "metrics": [{
@@ -78,6 +79,14 @@ def _sample(rep: int, metrics: Dict[str, float], window_s: float,
         } for k, v in sorted(metrics.items())],
         "connections": [conn],
     }
+    if slices:
+        out["slices"] = [{
+            "startS": start,
+            "lengthS": length,
+            "bytes": str(b),
+            "messages": str(m)
+        } for start, length, b, m in slices]
+    return out
 
 
 def cell_json(transport: str,
@@ -91,9 +100,11 @@ def cell_json(transport: str,
     for i, m in enumerate(reps, 1):
         window = 1.0
         nbytes = m.pop("_bytes", None)
+        # (start_s, length_s, bytes, messages) of each --interval slice
+        slices = m.pop("_slices", [])
         if nbytes is None and "throughput_gbps" in m:
             nbytes = m["throughput_gbps"] * 1e9 / 8 * window
-        samples.append(_sample(i, m, window, nbytes, perf or []))
+        samples.append(_sample(i, m, window, nbytes, perf or [], slices))
     key = {
         "transport": transport,
         "size": str(size),
