@@ -283,6 +283,11 @@ absl::StatusOr<Invocation> ParseCommandLine(
     absl::Status s = Set(*flag, value, &o);
     if (!s.ok()) return s;
   }
+  // A profile's budget bounds repetitions until converged; fixed --reps
+  // leave it nothing to bound.
+  if (!o.reps_auto && !given.count("time-budget")) {
+    o.time_budget = absl::ZeroDuration();
+  }
   absl::Status s = Finish(given, &o);
   if (!s.ok()) return s;
   o.command_line = args;

@@ -55,8 +55,8 @@ TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   EXPECT_EQ(o.min_reps, 3);
   EXPECT_EQ(o.max_reps, 10);
   EXPECT_DOUBLE_EQ(o.ci_target, 0.02);
-  EXPECT_EQ(o.time_budget, absl::ZeroDuration());
-  EXPECT_EQ(o.interval, absl::Milliseconds(100));
+  EXPECT_EQ(o.time_budget, absl::Seconds(80));  // the quick profile's
+  EXPECT_EQ(o.interval, absl::Milliseconds(40));
   EXPECT_DOUBLE_EQ(o.max_cv, 0.05);
   EXPECT_FALSE(o.json);
   EXPECT_FALSE(o.verify);
@@ -277,7 +277,7 @@ TEST_F(OptionsTest, RepetitionsAutoOrFixed) {
   EXPECT_EQ(e["max-reps"], "20");
   EXPECT_EQ(e["ci-target"], "1.5");
   EXPECT_EQ(e["time-budget"], "10m");
-  EXPECT_EQ(e["interval"], "100ms");
+  EXPECT_EQ(e["interval"], "40ms");  // the quick profile's
 
   inv = Parse({"run", "--reps=4"});
   ASSERT_TRUE(inv.ok()) << inv.status();

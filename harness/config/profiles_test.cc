@@ -10,7 +10,10 @@ TEST(ProfilesTest, TheReferenceDesigns) {
                                                       "copy-matrix-wide"}));
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
-  EXPECT_TRUE(quick->values.empty());  // the flags' defaults are its design
+  // The flags' defaults are its design, within a budget.
+  EXPECT_EQ(quick->Value("time-budget"), "80s");
+  EXPECT_EQ(quick->Value("interval"), "40ms");
+  EXPECT_EQ(quick->Value("sizes"), "");
   const Profile* cm = FindProfile("copy-matrix");
   ASSERT_NE(cm, nullptr);
   EXPECT_EQ(cm->Value("transports"), "two_copy,one_copy,zero_copy");
