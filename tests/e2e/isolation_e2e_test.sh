@@ -169,12 +169,16 @@ cell = next(c for c in cells if c["key"]["transport"] == first)
 s = cell["samples"][0]
 load = s["cpu_load"][0]
 assert load["host"] == "local" and load["wall_s"] > 0, load
-assert load["total"].get("softirq_s", 0) > 0, load["total"]
+# softirq time is counted in ticks here (no CONFIG_IRQ_TIME_ACCOUNTING), so
+# one 0.3 s sample on busy CPUs may see none: the run as a whole must.
+loads = [l for c in cells for x in c["samples"] for l in x.get("cpu_load", [])]
+assert sum(l["total"].get("softirq_s", 0) for l in loads) > 0, loads
 tcp = {c["name"]: int(c.get("value", 0))
        for c in s["connections"][0]["server_tcp"]["counters"]}
 assert tcp["segs_out"] > 0 and tcp["bytes_acked"] > 0, tcp
-row = next(r for r in csv.DictReader(open(d + "/summary.csv")) if r["impl"] == first)
-assert float(row["softirq_cpu_s"]) > 0, row["softirq_cpu_s"]
+rows = list(csv.DictReader(open(d + "/summary.csv")))
+assert sum(float(r["softirq_cpu_s"]) for r in rows) > 0, rows
+row = next(r for r in rows if r["impl"] == first)
 assert row["tcp_retrans"] != "" and row["tcp_rtt_us"] != "", row
 PY
 
