@@ -20,10 +20,11 @@ namespace copyscope::cli {
 // `copyscope run`: plan, check, claim the results directory, sweep, write.
 int RunCommand(const config::RunOptions& options);
 
-// `copyscope show DIR`: the table of a saved run, after what its record
-// says of itself (exit 0 for a record that ends with its trailer, whatever
-// ended the run; 1 for an incomplete one; 2 damaged or unreadable).
-int ShowCommand(const std::string& dir);
+// `copyscope show DIR`: the table of a saved run (with `env`: its recorded
+// environment instead), after what its record says of itself (exit 0 for a
+// record that ends with its trailer, whatever ended the run; 1 for an
+// incomplete one; 2 damaged or unreadable).
+int ShowCommand(const std::string& dir, bool env = false);
 
 // `copyscope list`: the plugins found.
 int ListCommand(const config::RunOptions& options);

@@ -363,8 +363,8 @@ const std::vector<FlagDef>& Table() {
        nullptr},
       {"json", "boolean", "false", "--json",
        "Print the summary (statistics per cell) as JSON on stdout instead of "
-       "the table",
-       kForRun, false, true,
+       "the table (--version: the build facts)",
+       kForRun | kForVersion, false, true,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<bool> b = Bool(v);
          if (!b.ok()) return b.status();
@@ -551,6 +551,20 @@ const std::vector<FlagDef>& Table() {
          return std::string(CountersScopeName(o.counters_scope));
        },
        NoCounters},
+      {"env", "boolean", "false", "--env",
+       "The recorded environment (host, build, plugins, isolation, topology) "
+       "instead of the tables",
+       kForShow, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->show_env = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.show_env ? "true" : "false");
+       },
+       nullptr},
   };
   return *table;
 }

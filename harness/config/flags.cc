@@ -59,6 +59,10 @@ unsigned CommandBit(Command c) {
       return kForList;
     case Command::kTopo:
       return kForTopo;
+    case Command::kShow:
+      return kForShow;
+    case Command::kVersion:
+      return kForVersion;
     default:
       return 0;
   }
@@ -147,21 +151,20 @@ absl::StatusOr<Invocation> ParseCommandLine(
     inv.command = Command::kHelp;
     return inv;
   }
-  if (i < args.size() && args[i] == "--version") {
-    inv.command = Command::kVersion;
-    return inv;
-  }
+  // `--version` takes flags of its own (--json), as the command `version`.
+  const bool version_flag = i < args.size() && args[i] == "--version";
   if (i >= args.size()) {
     return absl::InvalidArgumentError(
         "no command given; use `copyscope run` or `copyscope list` (see "
         "copyscope --help)");
   }
-  if (absl::StartsWith(args[i], "-")) {
+  if (!version_flag && absl::StartsWith(args[i], "-")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected a command before ", args[i], "; use e.g. `copyscope run ",
         args[i], "` (see copyscope --help)"));
   }
-  absl::StatusOr<Command> command = ParseCommandName(args[i]);
+  absl::StatusOr<Command> command =
+      version_flag ? Command::kVersion : ParseCommandName(args[i]);
   if (!command.ok()) return command.status();
   inv.command = *command;
   const std::string& command_name = args[i++];
@@ -264,6 +267,23 @@ absl::StatusOr<Invocation> ParseCommandLine(
   return inv;
 }
 
+namespace {
+
+// "run, list" for a flag of those commands.
+std::string CommandNames(unsigned commands) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {kForRun, "run"},   {kForList, "list"},         {kForShow, "show"},
+      {kForTopo, "topo"}, {kForVersion, "--version"},
+  };
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : kNames) {
+    if (commands & bit) names.push_back(name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
 std::string UsageText() {
   std::string text =
       "copyscope: measures how Linux moves network data, one transport "
@@ -273,15 +293,17 @@ std::string UsageText() {
       "threads\n"
       "  copyscope list [flags]   the plugins found, their status and "
       "options\n"
-      "  copyscope show DIR       the table of a saved run (DIR/run.pb)\n"
+      "  copyscope show DIR [--env]  the table of a saved run (DIR/run.pb), "
+      "or its environment\n"
       "  copyscope topo [--topology-xml=FILE]  the CPUs: package, NUMA "
       "node, core, SMT siblings, P/E kind\n"
       "  copyscope netns check    whether netns isolation works here, and "
       "what is missing if not\n"
-      "  copyscope --version      build provenance\n\n"
-      "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
+      "  copyscope --version [--json]  build provenance\n\n"
+      "Flags, each with the commands that take it:\n";
   for (const FlagDef& flag : Flags()) {
-    absl::StrAppend(&text, "  --", flag.name, "\n      ", flag.help,
+    absl::StrAppend(&text, "  --", flag.name, "  [",
+                    CommandNames(flag.commands), "]\n      ", flag.help,
                     flag.default_value[0] == '\0'
                         ? ""
                         : absl::StrCat(" (default: ", flag.default_value, ")"),

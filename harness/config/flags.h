@@ -39,6 +39,8 @@ enum CommandBits : unsigned {
   kForRun = 1u << 0,
   kForList = 1u << 1,
   kForTopo = 1u << 2,
+  kForShow = 1u << 3,
+  kForVersion = 1u << 4,  // `--version`, `version`
 };
 
 struct FlagDef {

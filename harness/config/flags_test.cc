@@ -341,7 +341,9 @@ TEST_F(OptionsTest, EffectiveValuesNameEveryRunFlag) {
   ASSERT_TRUE(inv.ok()) << inv.status();
   std::map<std::string, std::string> e(inv->run.effective.begin(),
                                        inv->run.effective.end());
-  EXPECT_EQ(e.size(), Flags().size());
+  size_t run_flags = 0;
+  for (const FlagDef& f : Flags()) run_flags += (f.commands & kForRun) != 0;
+  EXPECT_EQ(e.size(), run_flags);
   EXPECT_EQ(e["profile"], "copy-matrix");
   EXPECT_EQ(e["transports"], "two_copy,one_copy,zero_copy");
   EXPECT_EQ(e["sizes"], "256,1K,4K,16K");
@@ -395,5 +397,30 @@ TEST_F(OptionsTest, ShowTakesADirectory) {
   Error({"show"}, "results directory");
   Error({"show", "a", "--reps=2"}, "--reps");
 }
+
+TEST_F(OptionsTest, VersionAndShowTakeTheirFlags) {
+  absl::StatusOr<Invocation> inv = Parse({"--version", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kVersion);
+  EXPECT_TRUE(inv->run.json);
+  inv = Parse({"version", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.json);
+  Error({"--version", "--reps=2"}, "--reps");
+  inv = Parse({"show", "results/x", "--env"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.show_env);
+  EXPECT_EQ(inv->show_dir, "results/x");
+}
+
+TEST(UsageTextTest, NamesTheCommandsOfEachFlag) {
+  std::string text = UsageText();
+  for (const char* s :
+       {"--sizes  [run]", "--plugin  [run, list]", "--env  [show]",
+        "--json  [run, --version]", "--version [--json]"}) {
+    EXPECT_TRUE(absl::StrContains(text, s)) << s;
+  }
+}
+
 }  // namespace
 }  // namespace copyscope::config

@@ -77,6 +77,8 @@ struct RunOptions {
   // --verify: every byte received is checked against the pattern its
   // sender wrote (costs CPU on both sides).
   bool verify = false;
+  // show --env: the recorded environment instead of the tables.
+  bool show_env = false;
   bool json = false;  // --json: the summary as JSON on stdout
   std::string out;    // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
