@@ -122,6 +122,9 @@ const char* Unpinned(const RunOptions& o) {
              ? "nothing is pinned (--pin-server and --pin-client are none)"
              : nullptr;
 }
+const char* NoHistory(const RunOptions& o) {
+  return o.history.off ? "--no-history turns the history off" : nullptr;
+}
 const char* NoCounters(const RunOptions& o) {
   return o.counters.kind == CounterSelection::Kind::kNone
              ? "no counters are counted (--counters=none)"
@@ -551,6 +554,29 @@ const std::vector<FlagDef>& Table() {
          return std::string(CountersScopeName(o.counters_scope));
        },
        NoCounters},
+      {"history", "path", "", "--history=results/history.sqlite",
+       "The results history (SQLite) every complete run is appended to; "
+       "default: $XDG_DATA_HOME/copyscope/history.sqlite, "
+       "~/.local/share/copyscope/history.sqlite when XDG_DATA_HOME is unset",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty path");
+         o->history.path = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.history.path; }, NoHistory},
+      {"no-history", "boolean", "false", "--no-history",
+       "Do not append this run to the results history", kForRun, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->history.off = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.history.off ? "true" : "false");
+       },
+       nullptr},
       {"env", "boolean", "false", "--env",
        "The recorded environment (host, build, plugins, isolation, topology) "
        "instead of the tables",

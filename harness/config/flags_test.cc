@@ -422,5 +422,22 @@ TEST(UsageTextTest, NamesTheCommandsOfEachFlag) {
   }
 }
 
+TEST_F(OptionsTest, RunTakesAHistoryOrNone) {
+  absl::StatusOr<Invocation> inv = Parse({"run", "--history=h.sqlite"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.history.path, "h.sqlite");
+  EXPECT_FALSE(inv->run.history.off);
+  inv = Parse({"run", "--no-history"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.history.off);
+  std::map<std::string, std::string> effective(inv->run.effective.begin(),
+                                               inv->run.effective.end());
+  EXPECT_EQ(effective["no-history"], "true");
+  EXPECT_EQ(effective["history"], "");
+  Error({"run", "--history=h.sqlite", "--no-history"}, "--history");
+  Error({"run", "--history="}, "--history");
+  Error({"list", "--no-history"}, "--no-history");
+}
+
 }  // namespace
 }  // namespace copyscope::config

@@ -49,6 +49,12 @@ struct CounterSelection {
   std::string ToString() const;
 };
 
+// The results history: where it is, and whether run appends to it.
+struct HistoryOptions {
+  std::string path;  // --history; "": the default (cli/history_store.h)
+  bool off = false;  // --no-history: run appends nothing
+};
+
 struct RunOptions {
   PluginSources sources;
   std::vector<std::string> transports;  // empty: every usable plugin
@@ -91,6 +97,8 @@ struct RunOptions {
   bool dry_run = false;      // --dry-run: print the plan, run nothing
   CounterSelection counters;
   CountersScope counters_scope = CountersScope::kThread;
+  // The results history run appends to.
+  HistoryOptions history;
   // What the options decided that a user should hear (printed on stderr and
   // kept in the record's notes).
   std::vector<std::string> notes;
