@@ -115,6 +115,10 @@ int Main(int argc, char** argv) {
       return TopoCommand(inv->run.topology_xml);
     case config::Command::kNetnsCheck:
       return NetnsCheckCommand();
+    case config::Command::kHistory:
+      return HistoryCommand(*inv);
+    case config::Command::kHistoryImport:
+      return HistoryImportCommand(*inv);
   }
   return kExitUsage;
 }

@@ -26,6 +26,14 @@ int RunCommand(const config::RunOptions& options);
 // incomplete one; 2 damaged or unreadable).
 int ShowCommand(const std::string& dir, bool env = false);
 
+// `copyscope history [--check]`: each cell's figures across runs, or the
+// regression check of the latest run (exit 1 when a cell regressed).
+int HistoryCommand(const config::Invocation& inv);
+
+// `copyscope history import DIR...`: complete records added to the
+// history; exit 2, nothing imported, when one cannot be.
+int HistoryImportCommand(const config::Invocation& inv);
+
 // `copyscope list`: the plugins found.
 int ListCommand(const config::RunOptions& options);
 

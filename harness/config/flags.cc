@@ -40,6 +40,7 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "netns") return Command::kNetnsCheck;  // `netns check`
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
+  if (word == "history") return Command::kHistory;
   if (word == "report" || word == "compare") {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", word, "' is not a harness command; use ./tools/copyscope ", word,
@@ -47,8 +48,8 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", word,
-      "'; use one of: run, list, show, topo, netns check, version, help (see "
-      "copyscope --help)"));
+      "'; use one of: run, list, show, history, topo, netns check, version, "
+      "help (see copyscope --help)"));
 }
 
 unsigned CommandBit(Command c) {
@@ -63,6 +64,10 @@ unsigned CommandBit(Command c) {
       return kForShow;
     case Command::kVersion:
       return kForVersion;
+    case Command::kHistory:
+      return kForHistory;
+    case Command::kHistoryImport:
+      return kForImport;
     default:
       return 0;
   }
@@ -175,6 +180,11 @@ absl::StatusOr<Invocation> ParseCommandLine(
     }
     ++i;
   }
+  if (inv.command == Command::kHistory && i < args.size() &&
+      args[i] == "import") {
+    inv.command = Command::kHistoryImport;
+    ++i;
+  }
 
   // The command line's flags, by name, in order.
   std::vector<std::pair<const FlagDef*, std::string>> values;
@@ -188,6 +198,10 @@ absl::StatusOr<Invocation> ParseCommandLine(
     if (inv.command == Command::kShow && inv.show_dir.empty() &&
         !absl::StartsWith(arg, "-")) {
       inv.show_dir = arg;
+      continue;
+    }
+    if (inv.command == Command::kHistoryImport && !absl::StartsWith(arg, "-")) {
+      inv.dirs.push_back(arg);
       continue;
     }
     if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
@@ -233,6 +247,11 @@ absl::StatusOr<Invocation> ParseCommandLine(
         "`copyscope show` needs a results directory; use e.g. copyscope show "
         "results/20250101T120000Z-3f9a2c");
   }
+  if (inv.command == Command::kHistoryImport && inv.dirs.empty()) {
+    return absl::InvalidArgumentError(
+        "`copyscope history import` needs results directories; use e.g. "
+        "copyscope history import results/*");
+  }
 
   RunOptions& o = inv.run;
   for (const FlagDef& flag : Flags()) {
@@ -264,6 +283,7 @@ absl::StatusOr<Invocation> ParseCommandLine(
   absl::Status s = Finish(given, &o);
   if (!s.ok()) return s;
   o.command_line = args;
+  inv.given.assign(given.begin(), given.end());
   return inv;
 }
 
@@ -272,8 +292,13 @@ namespace {
 // "run, list" for a flag of those commands.
 std::string CommandNames(unsigned commands) {
   static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {kForRun, "run"},   {kForList, "list"},         {kForShow, "show"},
-      {kForTopo, "topo"}, {kForVersion, "--version"},
+      {kForRun, "run"},
+      {kForList, "list"},
+      {kForShow, "show"},
+      {kForHistory, "history"},
+      {kForImport, "history import"},
+      {kForTopo, "topo"},
+      {kForVersion, "--version"},
   };
   std::vector<std::string> names;
   for (const auto& [bit, name] : kNames) {
@@ -295,6 +320,10 @@ std::string UsageText() {
       "options\n"
       "  copyscope show DIR [--env]  the table of a saved run (DIR/run.pb), "
       "or its environment\n"
+      "  copyscope history [flags]  each cell's figures across the runs of "
+      "one testbed\n"
+      "  copyscope history --check  exit 1 when the latest run regressed\n"
+      "  copyscope history import DIR...  add earlier runs to the history\n"
       "  copyscope topo [--topology-xml=FILE]  the CPUs: package, NUMA "
       "node, core, SMT siblings, P/E kind\n"
       "  copyscope netns check    whether netns isolation works here, and "

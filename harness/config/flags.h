@@ -41,6 +41,8 @@ enum CommandBits : unsigned {
   kForTopo = 1u << 2,
   kForShow = 1u << 3,
   kForVersion = 1u << 4,  // `--version`, `version`
+  kForHistory = 1u << 5,  // `history`, `history --check`
+  kForImport = 1u << 6,   // `history import`
 };
 
 struct FlagDef {

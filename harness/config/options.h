@@ -20,7 +20,17 @@
 
 namespace copyscope::config {
 
-enum class Command { kHelp, kVersion, kList, kRun, kShow, kTopo, kNetnsCheck };
+enum class Command {
+  kHelp,
+  kVersion,
+  kList,
+  kRun,
+  kShow,
+  kTopo,
+  kNetnsCheck,
+  kHistory,        // `history` (with --check: the regression check)
+  kHistoryImport,  // `history import DIR...`
+};
 
 // One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
 // is meant for every selected transport (each must accept the key).
@@ -49,10 +59,18 @@ struct CounterSelection {
   std::string ToString() const;
 };
 
-// The results history: where it is, and whether run appends to it.
+// The results history: where it is (run, history) and what `history`
+// shows or checks.
 struct HistoryOptions {
   std::string path;  // --history; "": the default (cli/history_store.h)
   bool off = false;  // --no-history: run appends nothing
+  // `history` filters; empty: every value.
+  std::string transport;
+  uint64_t size = 0;
+  int last = 0;           // the most recent runs with a matching cell; 0: all
+  std::string testbed;    // "all", a fingerprint or its prefix; "": latest's
+  bool check = false;     // --check
+  double fail_above = 0;  // --fail-above, a fraction
 };
 
 struct RunOptions {
@@ -97,7 +115,7 @@ struct RunOptions {
   bool dry_run = false;      // --dry-run: print the plan, run nothing
   CounterSelection counters;
   CountersScope counters_scope = CountersScope::kThread;
-  // The results history run appends to.
+  // The results history run appends to; what `history` shows or checks.
   HistoryOptions history;
   // What the options decided that a user should hear (printed on stderr and
   // kept in the record's notes).
@@ -112,6 +130,11 @@ struct Invocation {
   Command command = Command::kHelp;
   RunOptions run;        // for kList only run.sources is meaningful
   std::string show_dir;  // kShow: the results directory to print
+  // kHistoryImport: the run directories.
+  std::vector<std::string> dirs;
+  // The flags the command line gave, by name ("threads"), without the
+  // defaults and the profile's values.
+  std::vector<std::string> given;
 };
 
 }  // namespace copyscope::config
