@@ -119,6 +119,8 @@ int Main(int argc, char** argv) {
       return HistoryCommand(*inv);
     case config::Command::kHistoryImport:
       return HistoryImportCommand(*inv);
+    case config::Command::kRerun:
+      return RerunCommand(*inv);
   }
   return kExitUsage;
 }

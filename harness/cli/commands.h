@@ -20,6 +20,12 @@ namespace copyscope::cli {
 // `copyscope run`: plan, check, claim the results directory, sweep, write.
 int RunCommand(const config::RunOptions& options);
 
+// `copyscope rerun DIR`: the recorded run's options (config/
+// recorded_options.h) run again with --out, --history, --no-history and
+// --json of its own, after printing what differs between the recorded
+// environment and this one.
+int RerunCommand(const config::Invocation& inv);
+
 // `copyscope show DIR`: the table of a saved run (with `env`: its recorded
 // environment instead), after what its record says of itself (exit 0 for a
 // record that ends with its trailer, whatever ended the run; 1 for an

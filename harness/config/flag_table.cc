@@ -372,7 +372,7 @@ const std::vector<FlagDef>& Table() {
        "Print the summary (statistics per cell) as JSON on stdout instead of "
        "the table (--version: the build facts; history: the figures or the "
        "check)",
-       kForRun | kForHistory | kForVersion, false, true,
+       kForRun | kForRerun | kForHistory | kForVersion, false, true,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<bool> b = Bool(v);
          if (!b.ok()) return b.status();
@@ -386,7 +386,7 @@ const std::vector<FlagDef>& Table() {
       {"out", "path", "", "--out=results/mine",
        "Results directory (must not exist or be empty); default: "
        "results/<UTC time>-<id>/ under the working directory",
-       kForRun, false, false,
+       kForRun | kForRerun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          if (v.empty()) return Problem("empty path");
          o->out = std::string(v);
@@ -563,7 +563,7 @@ const std::vector<FlagDef>& Table() {
        "The results history (SQLite) every complete run is appended to and "
        "`history` reads; default: $XDG_DATA_HOME/copyscope/history.sqlite, "
        "~/.local/share/copyscope/history.sqlite when XDG_DATA_HOME is unset",
-       kForRun | kForHistory | kForImport, false, false,
+       kForRun | kForRerun | kForHistory | kForImport, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          if (v.empty()) return Problem("empty path");
          o->history.path = std::string(v);
@@ -571,7 +571,8 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return o.history.path; }, NoHistory},
       {"no-history", "boolean", "false", "--no-history",
-       "Do not append this run to the results history", kForRun, false, true,
+       "Do not append this run to the results history", kForRun | kForRerun,
+       false, true,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<bool> b = Bool(v);
          if (!b.ok()) return b.status();

@@ -41,6 +41,7 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
   if (word == "history") return Command::kHistory;
+  if (word == "rerun") return Command::kRerun;
   if (word == "report" || word == "compare") {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", word, "' is not a harness command; use ./tools/copyscope ", word,
@@ -48,8 +49,8 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", word,
-      "'; use one of: run, list, show, history, topo, netns check, version, "
-      "help (see copyscope --help)"));
+      "'; use one of: run, rerun, list, show, history, topo, netns check, "
+      "version, help (see copyscope --help)"));
 }
 
 unsigned CommandBit(Command c) {
@@ -68,6 +69,8 @@ unsigned CommandBit(Command c) {
       return kForHistory;
     case Command::kHistoryImport:
       return kForImport;
+    case Command::kRerun:
+      return kForRerun;
     default:
       return 0;
   }
@@ -200,7 +203,9 @@ absl::StatusOr<Invocation> ParseCommandLine(
       inv.show_dir = arg;
       continue;
     }
-    if (inv.command == Command::kHistoryImport && !absl::StartsWith(arg, "-")) {
+    if (((inv.command == Command::kRerun && inv.dirs.empty()) ||
+         inv.command == Command::kHistoryImport) &&
+        !absl::StartsWith(arg, "-")) {
       inv.dirs.push_back(arg);
       continue;
     }
@@ -247,6 +252,11 @@ absl::StatusOr<Invocation> ParseCommandLine(
         "`copyscope show` needs a results directory; use e.g. copyscope show "
         "results/20250101T120000Z-3f9a2c");
   }
+  if (inv.command == Command::kRerun && inv.dirs.empty()) {
+    return absl::InvalidArgumentError(
+        "`copyscope rerun` needs the results directory of the run to repeat; "
+        "use e.g. copyscope rerun results/20250101T120000Z-3f9a2c");
+  }
   if (inv.command == Command::kHistoryImport && inv.dirs.empty()) {
     return absl::InvalidArgumentError(
         "`copyscope history import` needs results directories; use e.g. "
@@ -292,13 +302,10 @@ namespace {
 // "run, list" for a flag of those commands.
 std::string CommandNames(unsigned commands) {
   static constexpr std::pair<unsigned, const char*> kNames[] = {
-      {kForRun, "run"},
-      {kForList, "list"},
-      {kForShow, "show"},
-      {kForHistory, "history"},
-      {kForImport, "history import"},
-      {kForTopo, "topo"},
-      {kForVersion, "--version"},
+      {kForRun, "run"},         {kForRerun, "rerun"},
+      {kForList, "list"},       {kForShow, "show"},
+      {kForHistory, "history"}, {kForImport, "history import"},
+      {kForTopo, "topo"},       {kForVersion, "--version"},
   };
   std::vector<std::string> names;
   for (const auto& [bit, name] : kNames) {
@@ -316,6 +323,8 @@ std::string UsageText() {
       "Usage:\n"
       "  copyscope run [flags]    run the sweep: transports x sizes x "
       "threads\n"
+      "  copyscope rerun DIR [--out=DIR]  run a recorded run again, after "
+      "printing what differs from its environment\n"
       "  copyscope list [flags]   the plugins found, their status and "
       "options\n"
       "  copyscope show DIR [--env]  the table of a saved run (DIR/run.pb), "

@@ -43,6 +43,7 @@ enum CommandBits : unsigned {
   kForVersion = 1u << 4,  // `--version`, `version`
   kForHistory = 1u << 5,  // `history`, `history --check`
   kForImport = 1u << 6,   // `history import`
+  kForRerun = 1u << 7,
 };
 
 struct FlagDef {

@@ -398,6 +398,19 @@ TEST_F(OptionsTest, ShowTakesADirectory) {
   Error({"show", "a", "--reps=2"}, "--reps");
 }
 
+TEST_F(OptionsTest, RerunTakesOneDirectory) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"rerun", "results/x", "--out=results/y", "--no-history"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kRerun);
+  EXPECT_EQ(inv->dirs, std::vector<std::string>{"results/x"});
+  EXPECT_EQ(inv->run.out, "results/y");
+  EXPECT_TRUE(inv->run.history.off);
+  Error({"rerun"}, "results directory");
+  Error({"rerun", "a", "b"}, "'b'");
+  Error({"rerun", "a", "--sizes=4K"}, "--sizes");
+}
+
 TEST_F(OptionsTest, VersionAndShowTakeTheirFlags) {
   absl::StatusOr<Invocation> inv = Parse({"--version", "--json"});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -417,8 +430,9 @@ TEST(UsageTextTest, NamesTheCommandsOfEachFlag) {
   std::string text = UsageText();
   for (const char* s :
        {"--sizes  [run]", "--plugin  [run, list]", "--env  [show]",
-        "--json  [run, history, --version]", "--version [--json]",
-        "copyscope history import DIR", "--transport  [history]"}) {
+        "--json  [run, rerun, history, --version]", "--version [--json]",
+        "copyscope history import DIR", "--transport  [history]",
+        "copyscope rerun DIR", "--no-history  [run, rerun]"}) {
     EXPECT_TRUE(absl::StrContains(text, s)) << s;
   }
 }

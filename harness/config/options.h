@@ -30,6 +30,7 @@ enum class Command {
   kNetnsCheck,
   kHistory,        // `history` (with --check: the regression check)
   kHistoryImport,  // `history import DIR...`
+  kRerun,          // `rerun DIR`
 };
 
 // One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
@@ -59,8 +60,8 @@ struct CounterSelection {
   std::string ToString() const;
 };
 
-// The results history: where it is (run, history) and what `history`
-// shows or checks.
+// The results history: where it is (run, rerun, history) and what
+// `history` shows or checks.
 struct HistoryOptions {
   std::string path;  // --history; "": the default (cli/history_store.h)
   bool off = false;  // --no-history: run appends nothing
@@ -130,7 +131,7 @@ struct Invocation {
   Command command = Command::kHelp;
   RunOptions run;        // for kList only run.sources is meaningful
   std::string show_dir;  // kShow: the results directory to print
-  // kHistoryImport: the run directories.
+  // kHistoryImport: the run directories; kRerun: the one to run again.
   std::vector<std::string> dirs;
   // The flags the command line gave, by name ("threads"), without the
   // defaults and the profile's values.
