@@ -16,6 +16,7 @@
 #include "harness/config/options.h"
 #include "harness/control/agent.h"
 #include "harness/control/plugin_probe.h"
+#include "harness/control/relay.h"
 #include "harness/env/build_info.h"
 #include "harness/env/testbed.h"
 
@@ -56,35 +57,73 @@ int ListCommand(const config::RunOptions& options) {
 
 namespace {
 
-// `copyscope agent --control-fd=N [--netns-fd=N] [--parent-pid=N]`: started
-// by a controller (run, list), never by hand.
+// `copyscope agent`: for another host's controller, `--listen=ADDR:PORT
+// --token-file=FILE [--once] [--plugin-dir=DIR] [--data-address=ADDR]` or
+// `--stdio` (over ssh); started by a controller on this host (run, list),
+// `--control-fd=N [--netns-fd=N] [--parent-pid=N]` and, for a session of
+// the former, `--by-name --peer-address=ADDR`.
 int AgentCommand(const std::vector<std::string>& args) {
   control::AgentArgs a;
   a.version = env::VersionText();
+  control::ListenArgs listen;
+  bool stdio = false;
+  auto bad = [](const std::string& arg) {
+    return UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "agent: unknown or bad argument '", arg,
+        "'; serve another host's controller with agent "
+        "--listen=0.0.0.0:7000 --token-file=FILE, or agent --stdio (ssh)")));
+  };
   for (size_t i = 2; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const size_t eq = arg.find('=');
     const std::string name = arg.substr(0, eq);
-    int value = -1;
-    bool ok = eq != std::string::npos &&
-              absl::SimpleAtoi(arg.substr(eq + 1), &value) && value >= 0;
-    if (ok && name == "--control-fd") {
-      a.control_fd = value;
-    } else if (ok && name == "--netns-fd") {
-      a.netns_fd = value;
-    } else if (ok && name == "--parent-pid") {
-      a.parent_pid = value;
+    const std::string value = eq == std::string::npos ? "" : arg.substr(eq + 1);
+    int number = -1;
+    const bool numeric =
+        absl::SimpleAtoi(value, &number) && number >= 0 && !value.empty();
+    if (name == "--control-fd" && numeric) {
+      a.control_fd = number;
+    } else if (name == "--netns-fd" && numeric) {
+      a.netns_fd = number;
+    } else if (name == "--parent-pid" && numeric) {
+      a.parent_pid = number;
+    } else if (arg == "--by-name") {
+      a.by_name = true;
+    } else if (name == "--plugin-dir" && !value.empty()) {
+      a.plugin_dirs.push_back(value);
+      listen.plugin_dirs.push_back(value);
+    } else if (name == "--data-address" && !value.empty()) {
+      a.data_address = value;
+      listen.data_address = value;
+    } else if (name == "--peer-address" && !value.empty()) {
+      a.peer_address = value;
+    } else if (name == "--listen" && !value.empty()) {
+      listen.listen = value;
+    } else if (name == "--token-file" && !value.empty()) {
+      listen.token_file = value;
+    } else if (arg == "--once") {
+      listen.once = true;
+    } else if (arg == "--stdio") {
+      stdio = true;
     } else {
-      return UsageError(absl::InvalidArgumentError(absl::StrCat(
-          "agent: unknown or bad argument '", arg,
-          "'; the agent is started by `copyscope run` and `copyscope list`, "
-          "e.g. agent --control-fd=3")));
+      return bad(arg);
     }
   }
+  listen.version = a.version;
+  if (!listen.listen.empty()) {
+    if (listen.token_file.empty()) {
+      return UsageError(absl::InvalidArgumentError(
+          "agent --listen needs --token-file=FILE, a secret only its owner "
+          "can read, shared with the controllers (--token-file there too)"));
+    }
+    return control::ServeListen(listen);
+  }
+  if (stdio) return control::ServeStdio(listen);
   if (a.control_fd < 0) {
     return UsageError(absl::InvalidArgumentError(
-        "agent: --control-fd is required; the agent is started by `copyscope "
-        "run` and `copyscope list`"));
+        "agent: give --listen=ADDR:PORT --token-file=FILE (for a controller "
+        "on another host) or --stdio (over ssh); --control-fd is for "
+        "`copyscope run` and `copyscope list` themselves"));
   }
   return control::AgentMain(a);
 }

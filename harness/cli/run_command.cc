@@ -27,6 +27,7 @@
 #include "harness/cli/table.h"
 #include "harness/config/plan.h"
 #include "harness/control/agent_sides.h"
+#include "harness/control/peer.h"
 #include "harness/control/plugin_probe.h"
 #include "harness/control/run_environment.h"
 #include "harness/control/sweep.h"
@@ -161,6 +162,26 @@ int RunCommand(const config::RunOptions& options) {
   // context. Only --isolation=netns can fail, before anything is written.
   record::RunContext run_context;
   run_context.notes = options.notes;
+  // Two hosts: the peer's agent is reached (and, with --deploy, this build
+  // copied there) before anything is written.
+  std::unique_ptr<control::PeerRun> peer;
+  if (!options.peer.empty()) {
+    absl::StatusOr<std::unique_ptr<control::PeerRun>> p =
+        control::PeerRun::Start(options, plugins, *plan,
+                                ProbeOptions().launch.version);
+    if (!p.ok()) return UsageError(p.status());
+    peer = *std::move(p);
+    run_context.peer = peer->facts();
+    (*env)->SetLocalDataAddress(peer->controller_address());
+    std::fprintf(
+        stderr, "peer: %s runs the %s side at %s (%s%s)\n",
+        options.peer.c_str(), config::SideName(options.peer_role),
+        peer->facts().address().c_str(), peer->facts().version().c_str(),
+        peer->facts().deployed_to().empty()
+            ? ""
+            : absl::StrCat(", deployed to ", peer->facts().deployed_to())
+                  .c_str());
+  }
   s = (*env)->Start(&run_context);
   if (!s.ok()) return UsageError(s);
   absl::StatusOr<std::unique_ptr<record::OutputDir>> dir =
@@ -172,6 +193,22 @@ int RunCommand(const config::RunOptions& options) {
   control::AgentRunSettings settings = (*env)->AgentSettings(runner, plugins);
   settings.server_launch.version = settings.client_launch.version =
       ProbeOptions().launch.version;
+  if (peer != nullptr) {
+    // Each host's load is measured by its own agent.
+    settings.server_host_load = settings.client_host_load = true;
+    settings.allow_mismatch = options.allow_mismatch;
+    if (options.peer_role == config::Side::kServer) {
+      settings.server_factory = peer->Factory();
+      settings.server_host = "peer";
+      settings.server_remote = true;
+    } else {
+      settings.client_factory = peer->Factory();
+      settings.client_host = "peer";
+      settings.client_remote = true;
+      // The local server listens where the peer reaches this host.
+      settings.server_address = peer->controller_address();
+    }
+  }
   control::AgentSides sides(std::move(settings));
   control::SweepConfig config;
   config.reps = options.reps;

@@ -111,6 +111,27 @@ const char* NotStream(const RunOptions& o) {
              ? "in request-response mode both sides send and receive"
              : nullptr;
 }
+const char* OneHost(const RunOptions& o) {
+  return o.peer.empty() ? "it applies to a run with --peer" : nullptr;
+}
+const char* NotSsh(const RunOptions& o) {
+  return o.peer.rfind("ssh://", 0) != 0
+             ? "it applies to --peer=ssh://..., the agent reached over ssh"
+             : nullptr;
+}
+const char* NotTcp(const RunOptions& o) {
+  return o.peer.empty() || o.peer.rfind("ssh://", 0) == 0
+             ? "it applies to --peer=ADDR:PORT, an agent listening on TCP "
+               "(ssh authenticates by itself)"
+             : nullptr;
+}
+const char* DataAddressIdle(const RunOptions& o) {
+  if (o.peer.empty()) return "it applies to a run with --peer";
+  return o.peer.rfind("ssh://", 0) != 0
+             ? "an agent listening on TCP offers its own data address: give "
+               "it --data-address where it is started"
+             : nullptr;
+}
 const char* Loopback(const RunOptions& o) {
   return o.isolation == Isolation::kLoopback
              ? "it sets the veth's MTU, and --isolation=loopback has none"
@@ -465,6 +486,108 @@ const std::vector<FlagDef>& Table() {
          return absl::OkStatus();
        },
        [](const RunOptions& o) { return absl::StrCat(o.mtu); }, Loopback},
+      {"peer", "peer", "", "--peer=198.18.0.1:7000",
+       "Run one side on another host, in an agent there: ADDR:PORT reaches "
+       "`copyscope agent --listen` (with --token-file), ssh://[user@]host"
+       "[:port] starts `copyscope agent --stdio` over ssh. The peer runs "
+       "the server side unless --peer-role=client; isolation and pinning "
+       "apply to this host's side",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty peer");
+         o->peer = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.peer; }, nullptr},
+      {"token-file", "path", "", "--token-file=/root/copyscope.token",
+       "The secret shared with the peer's `agent --listen` (a file only its "
+       "owner can read); it never crosses the wire",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty path");
+         o->token_file = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.token_file; }, NotTcp},
+      {"peer-role", "side", "server", "--peer-role=client",
+       "Which side runs on the peer: server or client", kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v == "server") {
+           o->peer_role = Side::kServer;
+         } else if (v == "client") {
+           o->peer_role = Side::kClient;
+         } else {
+           return Problem("not server or client");
+         }
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return std::string(SideName(o.peer_role)); },
+       OneHost},
+      {"ssh", "command", "ssh",
+       "--ssh=\"ssh -i ~/.ssh/lab -F ~/.ssh/lab.conf\"",
+       "The ssh command and its options for --peer=ssh://... (e.g. -F, -i, "
+       "-J for a jump host)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (absl::StripAsciiWhitespace(v).empty()) return Problem("empty");
+         o->ssh = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.ssh; }, NotSsh},
+      {"remote-copyscope", "path", "copyscope",
+       "--remote-copyscope=/opt/copyscope/bin/copyscope",
+       "The copyscope binary on the ssh peer (its in-tree plugins come with "
+       "it)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty path");
+         o->remote_copyscope = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.remote_copyscope; }, NotSsh},
+      {"deploy", "boolean", "false", "--deploy",
+       "Copy this build's copyscope and the run's plugins to the ssh peer "
+       "(a private temporary directory), run them there, remove them at "
+       "the end",
+       kForRun, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->deploy = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.deploy ? "true" : "false");
+       },
+       NotSsh},
+      {"data-address", "IPv4 address", "", "--data-address=10.0.0.2",
+       "The peer's address for data connections when it differs from the "
+       "one the control connection reached (a management network beside "
+       "the fast NIC)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty() ||
+             v.find_first_not_of("0123456789.") != absl::string_view::npos) {
+           return Problem("not an IPv4 address");
+         }
+         o->data_address = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.data_address; }, DataAddressIdle},
+      {"allow-mismatch", "boolean", "false", "--allow-mismatch",
+       "Run although the peer's copyscope or a plugin differs from this "
+       "host's (a different build); the record says so",
+       kForRun, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->allow_mismatch = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.allow_mismatch ? "true" : "false");
+       },
+       OneHost},
       {"pin-server", "policy", "none", "--pin-server=pcore",
        "CPUs of the server threads: none, pcore, ecore, cpus:LIST, spread, "
        "compact or smt-pair (see copyscope topo)",

@@ -108,6 +108,19 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
           "round trips being measured");
     }
   }
+  if (!o->peer.empty() && o->peer.rfind("ssh://", 0) != 0 &&
+      o->token_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--peer=", o->peer,
+        " needs --token-file, the secret of the agent listening there (or "
+        "reach it with --peer=ssh://host)"));
+  }
+  if (!o->peer.empty() && given.count("isolation") &&
+      o->isolation == Isolation::kNetns) {
+    return absl::InvalidArgumentError(
+        "--isolation=netns with --peer: the two sides are on two hosts "
+        "already; leave out --isolation");
+  }
   for (const std::string& name : given) {
     const FlagDef* flag = FindFlag(name);
     const char* why = flag->idle != nullptr ? flag->idle(*o) : nullptr;

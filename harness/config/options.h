@@ -111,6 +111,15 @@ struct RunOptions {
   // by control/run_environment.h.
   Isolation isolation = Isolation::kAuto;
   int mtu = 0;  // of the veth; 0: kernel default
+  // Two hosts: one side runs in an agent on the peer.
+  std::string peer;        // "ADDR:PORT" or "ssh://[user@]host[:port]"; ""
+  std::string token_file;  // --peer=ADDR:PORT: the agent's token
+  Side peer_role = Side::kServer;  // which side runs on the peer
+  std::string ssh = "ssh";         // the ssh command, with its options
+  std::string remote_copyscope = "copyscope";  // the peer's binary
+  bool deploy = false;          // copy this build to the peer for the run
+  std::string data_address;     // where data reaches the peer; "": as control
+  bool allow_mismatch = false;  // another build on the peer
   PinOptions pin;
   std::string topology_xml;  // --topology-xml: plan for another machine
   bool dry_run = false;      // --dry-run: print the plan, run nothing

@@ -31,6 +31,9 @@
 #include "harness/engine/plugins.h"
 #include "harness/engine/preflight.h"
 #include "harness/engine/side.h"
+#include "harness/env/host_info.h"
+#include "harness/env/isolation/interface.h"
+#include "harness/env/topology/topology.h"
 #include "harness/record/sha256.h"
 #include "plugins/loader.h"
 
@@ -144,7 +147,8 @@ absl::StatusOr<std::unique_ptr<SideHooks>> MakeHooks(const Prepare& p,
 
 class Agent {
  public:
-  explicit Agent(Channel& channel) : channel_(channel) {}
+  Agent(Channel& channel, const AgentArgs& args)
+      : channel_(channel), args_(args) {}
 
   // Serves requests until the controller closes the channel.
   int Run() {
@@ -208,6 +212,8 @@ class Agent {
       case ToAgent::kCommand:
         if (side_ != nullptr) side_->Command(CommandFrom(m.command().kind()));
         return;
+      case ToAgent::kDescribe:
+        return Describe(m.describe());
       default:
         return;  // Hello again, or a newer controller's request: ignored
     }
@@ -222,9 +228,72 @@ class Agent {
 
   // The plugins a cell names, each loaded from the file the controller
   // probed, which must not have changed since.
+  void Describe(const DescribeHost& d) {
+    FromAgent m;
+    std::string interface = d.interface();
+    std::string why;
+    if (interface.empty() && !d.address().empty()) {
+      absl::StatusOr<std::string> found =
+          isolation::InterfaceWithAddress(d.address());
+      if (found.ok()) {
+        interface = *found;
+      } else {
+        why = std::string(found.status().message());
+      }
+    }
+    *m.mutable_host()->mutable_host() = env::CollectHost(interface);
+    if (!why.empty()) {
+      m.mutable_host()->mutable_host()->add_nic_notes(
+          absl::StrCat("data interface unknown: ", why));
+    }
+    absl::StatusOr<topology::Topology> topo = topology::Topology::Load("");
+    m.mutable_host()->set_topology(
+        topo.ok() ? topo->Summary()
+                  : absl::StrCat("unknown: ", topo.status().message()));
+    Send(m);
+  }
+
+  // By name, among this host's own plugins: the controller's file names
+  // mean nothing here.
+  absl::StatusOr<engine::CellPlugins> ResolveByName(
+      const google::protobuf::RepeatedPtrField<PluginRef>& refs,
+      const config::CellSpec& spec, bool allow_mismatch) {
+    if (!own_loaded_) {
+      own_loaded_ = true;
+      const std::string in_tree = plugins::DefaultPluginDirectory();
+      std::string error;
+      if (!in_tree.empty()) set_.LoadDirectory(in_tree, &error);
+      for (const std::string& dir : args_.plugin_dirs) {
+        set_.LoadDirectory(dir, &error);
+      }
+    }
+    for (const PluginRef& ref : refs) {
+      std::optional<plugins::Plugin> p = set_.Find(ref.name());
+      if (!p || p->status != plugins::PluginStatus::kOk) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            ref.name(), " is not ",
+            p ? absl::StrCat("usable on this host (", p->reason, ")")
+              : "installed on this host",
+            "; use --deploy, or install the same build here"));
+      }
+      absl::StatusOr<std::string> sha = record::Sha256File(p->path);
+      if (!sha.ok()) return sha.status();
+      if (*sha != ref.sha256() && !allow_mismatch) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            ref.name(), " differs between the hosts: SHA-256 ",
+            sha->substr(0, 16), "... here (", p->path, "), ",
+            ref.sha256().substr(0, 16),
+            "... on the controller's; use the same build on both or "
+            "--allow-mismatch"));
+      }
+    }
+    return engine::Resolve(set_, spec);
+  }
+
   absl::StatusOr<engine::CellPlugins> Resolve(
       const google::protobuf::RepeatedPtrField<PluginRef>& refs,
-      const config::CellSpec& spec) {
+      const config::CellSpec& spec, bool allow_mismatch = false) {
+    if (args_.by_name) return ResolveByName(refs, spec, allow_mismatch);
     for (const PluginRef& ref : refs) {
       if (loaded_.count(ref.path()) > 0) continue;
       absl::StatusOr<std::string> sha = record::Sha256File(ref.path());
@@ -274,21 +343,34 @@ class Agent {
     absl::StatusOr<config::CellSpec> spec = SpecOf(p.cell());
     absl::StatusOr<Side> side = SideFrom(p.side());
     absl::StatusOr<engine::CellPlugins> plugins =
-        spec.ok() ? Resolve(p.plugins(), *spec)
+        spec.ok() ? Resolve(p.plugins(), *spec, p.allow_mismatch())
                   : absl::StatusOr<engine::CellPlugins>(spec.status());
+    // An agent for another host listens where its controller reached it,
+    // and connects nowhere but to its controller.
+    std::string address = p.server_address();
+    absl::Status where;
+    if (side.ok() && *side == Side::kServer && !args_.data_address.empty()) {
+      address = args_.data_address;
+    } else if (side.ok() && *side == Side::kClient &&
+               !args_.peer_address.empty() && address != args_.peer_address) {
+      where = absl::PermissionDeniedError(absl::StrCat(
+          "this agent opens data connections only to its controller's "
+          "address ",
+          args_.peer_address, ", not to ", address));
+    }
     absl::StatusOr<std::unique_ptr<SideHooks>> hooks =
         spec.ok() && side.ok() ? MakeHooks(p, *side, spec->threads)
                                : absl::StatusOr<std::unique_ptr<SideHooks>>(
                                      absl::InvalidArgumentError("bad cell"));
-    for (const absl::Status& s :
-         {spec.status(), side.status(), plugins.status(), hooks.status()}) {
+    for (const absl::Status& s : {spec.status(), side.status(),
+                                  plugins.status(), hooks.status(), where}) {
       if (!s.ok()) {
         failed.status = s;
         return SendEvent(failed);
       }
     }
     hooks_ = *std::move(hooks);
-    network_ = std::make_unique<FixedNetwork>(p.server_address());
+    network_ = std::make_unique<FixedNetwork>(address);
     engine::SideSetup setup;
     setup.spec = *spec;
     setup.plugins = *plugins;
@@ -301,7 +383,7 @@ class Agent {
     for (uint32_t port : p.ports()) {
       ports.push_back(static_cast<uint16_t>(port));
     }
-    side_->Start(ports);
+    side_->Start("", ports);
   }
 
   void PumpSide() {
@@ -317,6 +399,8 @@ class Agent {
   }
 
   Channel& channel_;
+  const AgentArgs args_;
+  bool own_loaded_ = false;  // by name: this host's plugins loaded
   plugins::PluginSet set_;
   std::set<std::string> loaded_;  // paths checked and loaded
   std::unique_ptr<SideHooks> hooks_;
@@ -361,7 +445,7 @@ int AgentMain(const AgentArgs& args) {
                  std::string(s.message()).c_str());
     return 3;
   }
-  Agent agent(channel);
+  Agent agent(channel, args);
   return agent.Run();
 }
 

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace copyscope::control {
 
@@ -26,6 +27,15 @@ struct AgentArgs {
   int netns_fd = -1;     // -1: stay in the current network namespace
   pid_t parent_pid = 0;  // 0: not checked
   std::string version;   // this build's, for Hello
+  // An agent serving a controller on another host (started by `agent
+  // --listen` or `--stdio`, relay.h): it loads its own plugins (the
+  // in-tree ones and plugin_dirs) by name and checks each against the
+  // controller's SHA-256 (--by-name); a server listens on data_address; a
+  // client connects only to peer_address, its controller's.
+  bool by_name = false;
+  std::vector<std::string> plugin_dirs;
+  std::string data_address;
+  std::string peer_address;
 };
 
 // Runs the agent until the controller closes the channel. Exit status: 0,

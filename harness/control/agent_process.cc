@@ -91,6 +91,7 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Spawn(
   std::vector<std::string> args = {binary, "agent", "--control-fd=3",
                                    absl::StrCat("--parent-pid=", getpid())};
   if (child_ns.valid()) args.push_back("--netns-fd=4");
+  args.insert(args.end(), launch.extra_args.begin(), launch.extra_args.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -173,6 +174,8 @@ void AgentProcess::Pump() {
     ssize_t n = read(output_.get(), chunk, sizeof(chunk));
     if (n > 0) {
       tail_.append(chunk, static_cast<size_t>(n));
+      if (fresh_.size() < kTailBytes)
+        fresh_.append(chunk, static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -209,6 +212,22 @@ std::vector<std::string> AgentProcess::OutputTail(size_t n) const {
 
 void AgentProcess::ClearOutput() { tail_.clear(); }
 
+std::vector<std::string> AgentProcess::TakeLines() {
+  std::vector<std::string> lines;
+  size_t start = 0, nl;
+  while ((nl = fresh_.find('\n', start)) != std::string::npos) {
+    if (nl > start) lines.push_back(fresh_.substr(start, nl - start));
+    start = nl + 1;
+  }
+  // A partial last line waits for its end, unless the agent is gone.
+  fresh_.erase(0, start);
+  if (!output_.valid() && !fresh_.empty()) {
+    lines.push_back(fresh_);
+    fresh_.clear();
+  }
+  return lines;
+}
+
 bool AgentProcess::Reap(int options) {
   if (wait_status_) return true;
   int status = 0;
@@ -238,13 +257,22 @@ std::optional<int> AgentProcess::WaitEnd(absl::Duration timeout) {
   return wait_status_;
 }
 
-int AgentProcess::Kill() {
+void AgentProcess::Kill() {
   if (!wait_status_) {
     kill(pid_, SIGKILL);
     Reap(0);
   }
   Pump();
-  return wait_status_.value_or(0);
+}
+
+absl::Status AgentProcess::Send(const ToAgent& message,
+                                absl::Duration timeout) {
+  return channel_->Send(message, timeout);
+}
+
+absl::StatusOr<bool> AgentProcess::Next(FromAgent* message) {
+  Pump();
+  return channel_->Next(message);
 }
 
 }  // namespace copyscope::control

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "harness/control/agent_connection.h"
 #include "harness/control/channel.h"
 #include "harness/engine/socket.h"
 
@@ -37,6 +38,8 @@ struct AgentLaunch {
   int netns_fd = -1;    // the namespace the agent enters; -1: this one
   std::string version;  // this build's, for Hello
   absl::Duration hello_timeout = absl::Seconds(10);
+  // More arguments of `copyscope agent` (e.g. --by-name, --plugin-dir=).
+  std::vector<std::string> extra_args;
 };
 
 // How a process ended, from its wait status: "killed by SIGSEGV",
@@ -45,30 +48,39 @@ std::string WaitStatusText(int wait_status);
 // "SIGSEGV" for SIGSEGV.
 std::string SignalName(int signal);
 
-class AgentProcess {
+class AgentProcess final : public AgentConnection {
  public:
   // Starts the agent and exchanges Hello with it.
   static absl::StatusOr<std::unique_ptr<AgentProcess>> Spawn(
       const AgentLaunch& launch);
-  ~AgentProcess();
+  ~AgentProcess() override;
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;
 
   pid_t pid() const { return pid_; }
   Channel& channel() { return *channel_; }
-  int fd() const { return epoll_.get(); }
 
-  // Reads what the agent printed (never blocks).
+  std::string where() const override { return "here"; }
+  absl::Status Send(const ToAgent& message,
+                    absl::Duration timeout = absl::Seconds(10)) override;
+  absl::StatusOr<bool> Next(FromAgent* message) override;
+  bool ended() const override { return channel_->eof(); }
+  int fd() const override { return epoll_.get(); }
+  std::vector<std::string> OutputTail(size_t n = 20) const override;
+  void ClearOutput() override;
+  // The whole lines printed since the last call (for relaying them).
+  std::vector<std::string> TakeLines();
+  // Waits up to `timeout` for the process to end; empty if it still runs.
+  std::optional<int> WaitEnd(absl::Duration timeout) override;
+  // SIGKILL, then reaps it.
+  void Kill() override;
+  // The wait status, once it ended.
+  std::optional<int> wait_status() const { return wait_status_; }
+
+  void Poll() override { Pump(); }
+  // Reads what the agent printed and what arrived on the channel (never
+  // blocks); Next() does it too.
   void Pump();
-  // The last lines it printed since the last ClearOutput(), at most `n`.
-  std::vector<std::string> OutputTail(size_t n = 20) const;
-  void ClearOutput();
-
-  // After the channel ended: waits up to `timeout` for the process to end
-  // and returns its wait status; empty if it is still running.
-  std::optional<int> WaitEnd(absl::Duration timeout);
-  // SIGKILL, then reaps it. Returns the wait status.
-  int Kill();
 
  private:
   AgentProcess() = default;
@@ -80,7 +92,8 @@ class AgentProcess {
   engine::UniqueFd output_;
   engine::UniqueFd pidfd_;
   engine::UniqueFd epoll_;
-  std::string tail_;  // the last bytes printed (bounded)
+  std::string tail_;   // the last bytes printed (bounded)
+  std::string fresh_;  // printed since TakeLines() (bounded)
   size_t dropped_lines_ = 0;
 };
 

@@ -5,12 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/control/agent_process.h"
 #include "harness/control/wire.h"
 
 namespace copyscope::control {
 
-AgentSide::AgentSide(AgentProcess* agent, Prepare prepare, std::string plugin,
-                     engine::Side side)
+AgentSide::AgentSide(AgentConnection* agent, Prepare prepare,
+                     std::string plugin, engine::Side side)
     : agent_(agent),
       prepare_(std::move(prepare)),
       plugin_(std::move(plugin)),
@@ -22,12 +23,14 @@ std::string AgentSide::Where() const {
 
 void AgentSide::Send(const ToAgent& m) {
   // A failed send means the agent is gone: NextEvent() says how it ended.
-  (void)agent_->channel().Send(m, absl::Seconds(5));
+  (void)agent_->Send(m, absl::Seconds(5));
 }
 
-void AgentSide::Start(const std::vector<uint16_t>& ports) {
+void AgentSide::Start(const std::string& address,
+                      const std::vector<uint16_t>& ports) {
   ToAgent m;
   *m.mutable_prepare() = prepare_;
+  if (!address.empty()) m.mutable_prepare()->set_server_address(address);
   for (uint16_t p : ports) m.mutable_prepare()->add_ports(p);
   Send(m);
 }
@@ -46,12 +49,11 @@ engine::SideEvent AgentSide::Ended() {
   e.spent = true;
   std::optional<int> status = agent_->WaitEnd(absl::Seconds(2));
   if (!status) {
-    int killed = agent_->Kill();
+    agent_->Kill();
     e.status = engine::Verdict(
         absl::StatusCode::kAborted,
-        absl::StrCat("exited: ", Where(),
-                     " closed its control channel and was killed (",
-                     WaitStatusText(killed), ")"));
+        absl::StrCat("exited: ", Where(), " ended its control connection (",
+                     agent_->where(), ")"));
   } else if (WIFSIGNALED(*status)) {
     e.status =
         engine::Verdict(absl::StatusCode::kAborted,
@@ -69,9 +71,8 @@ engine::SideEvent AgentSide::Ended() {
 
 std::optional<engine::SideEvent> AgentSide::NextEvent() {
   if (done_) return std::nullopt;
-  agent_->Pump();
   FromAgent m;
-  absl::StatusOr<bool> got = agent_->channel().Next(&m);
+  absl::StatusOr<bool> got = agent_->Next(&m);
   if (!got.ok()) {
     agent_->Kill();
     done_ = spent_ = true;
@@ -92,7 +93,7 @@ std::optional<engine::SideEvent> AgentSide::NextEvent() {
     }
     return e;
   }
-  if (agent_->channel().eof()) return Ended();
+  if (agent_->ended()) return Ended();
   return std::nullopt;
 }
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/control/agent_process.h"
+#include "harness/control/agent_connection.h"
 #include "harness/control/control.pb.h"
 #include "harness/engine/cell_driver.h"
 #include "harness/engine/network.h"
@@ -29,10 +29,11 @@ class AgentSide final : public engine::SideHandle {
  public:
   // `agent` must outlive this object. `prepare` has everything but the
   // client's ports, which Start() adds.
-  AgentSide(AgentProcess* agent, Prepare prepare, std::string plugin,
+  AgentSide(AgentConnection* agent, Prepare prepare, std::string plugin,
             engine::Side side);
 
-  void Start(const std::vector<uint16_t>& ports) override;
+  void Start(const std::string& address,
+             const std::vector<uint16_t>& ports) override;
   void Command(engine::SideCommand command) override;
   int fd() override { return agent_->fd(); }
   std::optional<engine::SideEvent> NextEvent() override;
@@ -46,7 +47,7 @@ class AgentSide final : public engine::SideHandle {
   engine::SideEvent Ended();
   std::string Where() const;
 
-  AgentProcess* const agent_;
+  AgentConnection* const agent_;
   Prepare prepare_;
   const std::string plugin_;
   const engine::Side side_;

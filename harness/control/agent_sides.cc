@@ -70,12 +70,18 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
     auto it = by_count.find(cell.threads);
     if (it != by_count.end()) out->Add(it->second.begin(), it->second.end());
   };
-  cpus(settings_.server_cpus, p.mutable_server_cpus());
-  cpus(settings_.client_cpus, p.mutable_client_cpus());
+  if (!settings_.server_remote) {
+    cpus(settings_.server_cpus, p.mutable_server_cpus());
+  }
+  if (!settings_.client_remote) {
+    cpus(settings_.client_cpus, p.mutable_client_cpus());
+  }
   *p.mutable_counters() = settings_.counters;
-  // One host: its load is measured once, by the server's agent.
-  p.set_host_load(side == engine::Side::kServer);
-  p.set_host("local");
+  const bool server = side == engine::Side::kServer;
+  p.set_host_load(server ? settings_.server_host_load
+                         : settings_.client_host_load);
+  p.set_host(server ? settings_.server_host : settings_.client_host);
+  p.set_allow_mismatch(settings_.allow_mismatch);
   // CPU scope counts the CPUs each role is pinned to.
   for (int cpu : p.server_cpus()) {
     if (cpu >= 0) p.mutable_counters()->add_server_cpus(cpu);
@@ -87,16 +93,22 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell,
 }
 
 engine::CellResult AgentSides::RunSample(const config::CellSpec& cell) {
-  for (auto [agent, launch, side] :
-       {std::make_tuple(&server_, &settings_.server_launch, "server"),
-        std::make_tuple(&client_, &settings_.client_launch, "client")}) {
+  for (auto [agent, launch, factory, side] :
+       {std::make_tuple(&server_, &settings_.server_launch,
+                        &settings_.server_factory, "server"),
+        std::make_tuple(&client_, &settings_.client_launch,
+                        &settings_.client_factory, "client")}) {
     if (*agent != nullptr) continue;
-    absl::StatusOr<std::unique_ptr<AgentProcess>> a =
-        AgentProcess::Spawn(*launch);
+    absl::StatusOr<std::unique_ptr<AgentConnection>> a =
+        *factory ? (*factory)()
+                 : absl::StatusOr<std::unique_ptr<AgentConnection>>(
+                       AgentProcess::Spawn(*launch));
     if (!a.ok()) {
-      return Failed(absl::Status(
+      engine::CellResult r = Failed(absl::Status(
           a.status().code(), absl::StrCat("could not start the ", side,
                                           " agent: ", a.status().message())));
+      r.fatal = true;
+      return r;
     }
     *agent = *std::move(a);
     ++started_;
@@ -115,7 +127,7 @@ engine::CellResult AgentSides::RunSample(const config::CellSpec& cell) {
   engine::CellResult r = engine::DriveCell(settings_.runner, server, client);
   for (auto [agent, side] : {std::make_pair(server_.get(), "server"),
                              std::make_pair(client_.get(), "client")}) {
-    agent->Pump();
+    agent->Poll();
     for (const std::string& line : agent->OutputTail(settings_.output_lines)) {
       r.sample.add_output(absl::StrCat(side, ": ", line));
     }

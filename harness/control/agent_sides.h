@@ -11,11 +11,13 @@
 #ifndef COPYSCOPE_HARNESS_CONTROL_AGENT_SIDES_H_
 #define COPYSCOPE_HARNESS_CONTROL_AGENT_SIDES_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "harness/control/agent_connection.h"
 #include "harness/control/agent_process.h"
 #include "harness/control/control.pb.h"
 #include "harness/control/sweep.h"
@@ -24,9 +26,28 @@
 
 namespace copyscope::control {
 
+// Starts or reaches one side's agent.
+using AgentFactory =
+    std::function<absl::StatusOr<std::unique_ptr<AgentConnection>>()>;
+
 struct AgentRunSettings {
   AgentLaunch server_launch;  // netns_fd: the server's namespace
   AgentLaunch client_launch;
+  // When set, instead of starting a child with the launch above (an agent
+  // on another host).
+  AgentFactory server_factory;
+  AgentFactory client_factory;
+  // The host each side runs on, as the CPU load is recorded; a host's load
+  // is measured by one agent only.
+  std::string server_host = "local";
+  std::string client_host = "local";
+  bool server_host_load = true;
+  bool client_host_load = false;
+  // A side on the peer: this host's CPUs mean nothing there.
+  bool server_remote = false;
+  bool client_remote = false;
+  // A peer's plugin may differ from this host's (--allow-mismatch).
+  bool allow_mismatch = false;
   std::string server_address;
   engine::RunnerConfig runner;
   // The run's plugins (as probed); cells name them.
@@ -55,8 +76,8 @@ class AgentSides final : public Sides {
   uint64_t Capabilities(const std::string& plugin) const;
 
   const AgentRunSettings settings_;
-  std::unique_ptr<AgentProcess> server_;
-  std::unique_ptr<AgentProcess> client_;
+  std::unique_ptr<AgentConnection> server_;
+  std::unique_ptr<AgentConnection> client_;
   int started_ = 0;
 };
 

@@ -16,9 +16,23 @@
 
 namespace copyscope::control {
 
+namespace {
+
+void NonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+}  // namespace
+
 Channel::Channel(engine::UniqueFd fd) : fd_(std::move(fd)) {
-  int flags = fcntl(fd_.get(), F_GETFL);
-  if (flags >= 0) fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
+  NonBlocking(fd_.get());
+}
+
+Channel::Channel(engine::UniqueFd in, engine::UniqueFd out)
+    : fd_(std::move(in)), out_(std::move(out)), socket_(false) {
+  NonBlocking(fd_.get());
+  NonBlocking(out_.get());
 }
 
 absl::Status Channel::Send(const google::protobuf::MessageLite& message,
@@ -38,8 +52,10 @@ absl::Status Channel::Send(const google::protobuf::MessageLite& message,
   const absl::Time deadline = absl::Now() + timeout;
   size_t done = 0;
   while (done < out.size()) {
-    ssize_t n =
-        send(fd_.get(), out.data() + done, out.size() - done, MSG_NOSIGNAL);
+    const char* at = out.data() + done;
+    const size_t left_bytes = out.size() - done;
+    ssize_t n = socket_ ? send(fd_.get(), at, left_bytes, MSG_NOSIGNAL)
+                        : write(out_.get(), at, left_bytes);
     if (n > 0) {
       done += static_cast<size_t>(n);
       continue;
@@ -54,7 +70,7 @@ absl::Status Channel::Send(const google::protobuf::MessageLite& message,
       return absl::DeadlineExceededError(
           "control channel: the peer does not read");
     }
-    pollfd p = {fd_.get(), POLLOUT, 0};
+    pollfd p = {socket_ ? fd_.get() : out_.get(), POLLOUT, 0};
     poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
   }
   return absl::OkStatus();
@@ -63,7 +79,7 @@ absl::Status Channel::Send(const google::protobuf::MessageLite& message,
 void Channel::Fill() {
   char chunk[65536];
   while (!eof_) {
-    ssize_t n = recv(fd_.get(), chunk, sizeof(chunk), 0);
+    ssize_t n = read(fd_.get(), chunk, sizeof(chunk));
     if (n > 0) {
       buffer_.append(chunk, static_cast<size_t>(n));
       continue;

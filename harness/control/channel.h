@@ -30,13 +30,17 @@ namespace copyscope::control {
 
 // The protocol a controller and an agent must share (Hello.protocol). 2:
 // Runner.verify, which an agent of protocol 1 would silently ignore.
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 inline constexpr size_t kMaxMessageBytes = size_t{64} << 20;
 
 class Channel {
  public:
+  // A connected stream socket, both ways.
   explicit Channel(engine::UniqueFd fd);
+  // Two one-way fds, e.g. stdin and stdout (`copyscope agent --stdio`).
+  Channel(engine::UniqueFd in, engine::UniqueFd out);
 
+  // Readable when Fill() may find something.
   int fd() const { return fd_.get(); }
 
   // Writes the whole message within `timeout`.
@@ -59,6 +63,8 @@ class Channel {
 
  private:
   engine::UniqueFd fd_;
+  engine::UniqueFd out_;  // the write end, when not fd_
+  bool socket_ = true;    // fd_ is a socket written with send()
   std::string buffer_;
   bool eof_ = false;
 };

@@ -21,15 +21,14 @@ namespace {
 
 // The agent's next message within `deadline`: Unavailable once it ended,
 // DeadlineExceeded when it did not answer.
-absl::StatusOr<FromAgent> Await(AgentProcess& agent, absl::Duration within) {
+absl::StatusOr<FromAgent> Await(AgentConnection& agent, absl::Duration within) {
   const absl::Time deadline = absl::Now() + within;
   for (;;) {
-    agent.Pump();
     FromAgent m;
-    absl::StatusOr<bool> got = agent.channel().Next(&m);
+    absl::StatusOr<bool> got = agent.Next(&m);
     if (!got.ok()) return got.status();
     if (*got) return m;
-    if (agent.channel().eof()) {
+    if (agent.ended()) {
       return absl::UnavailableError("the agent ended");
     }
     const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
@@ -41,7 +40,7 @@ absl::StatusOr<FromAgent> Await(AgentProcess& agent, absl::Duration within) {
 
 // How an agent that stopped answering ended: "crashed (SIGABRT)",
 // "exited (status 3)", or "did not answer in 5s" (it is then killed).
-std::string HowItEnded(AgentProcess& agent, const absl::Status& why,
+std::string HowItEnded(AgentConnection& agent, const absl::Status& why,
                        absl::Duration deadline) {
   if (absl::IsDeadlineExceeded(why)) {
     agent.Kill();
@@ -113,7 +112,7 @@ std::vector<record::PluginInfo> ProbePlugins(
     if (agent != nullptr) {
       ToAgent probe;
       probe.mutable_probe()->set_path(file);
-      absl::Status sent = agent->channel().Send(probe);
+      absl::Status sent = agent->Send(probe);
       absl::StatusOr<FromAgent> reply = sent.ok()
                                             ? Await(*agent, options.deadline)
                                             : absl::StatusOr<FromAgent>(sent);
@@ -186,7 +185,7 @@ absl::Status CheckPlan(const config::Plan& plan,
       ref->set_path(p.path());
       ref->set_sha256(p.sha256());
     }
-    absl::Status sent = agent->channel().Send(m);
+    absl::Status sent = agent->Send(m);
     absl::StatusOr<FromAgent> reply =
         sent.ok() ? Await(*agent, within) : absl::StatusOr<FromAgent>(sent);
     if (!reply.ok() || !reply->has_checked()) {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/env/isolation/interface.h"
 #include "harness/env/topology/affinity.h"
 #include "perfmon/cpu_scope.h"
 #include "perfmon/summary.h"
@@ -48,6 +49,7 @@ std::string PinFlags(const topology::PinOptions& o) {
 absl::StatusOr<std::unique_ptr<RunEnvironment>> RunEnvironment::Prepare(
     const config::RunOptions& options, const config::Plan& plan) {
   std::unique_ptr<RunEnvironment> env(new RunEnvironment);
+  env->peer_ = options.peer;
   env->isolation_request_ = options.isolation;
   env->isolation_options_.mtu = options.mtu;
 
@@ -177,16 +179,38 @@ int RunEnvironment::DryRun(const config::Plan& plan) const {
 
 absl::Status RunEnvironment::Start(record::RunContext* context) {
   // Isolation: once for the run.
-  absl::StatusOr<std::unique_ptr<isolation::Isolation>> iso =
-      isolation::Isolation::Setup(isolation_request_, isolation_options_);
-  if (!iso.ok()) return iso.status();
-  isolation_ = *std::move(iso);
+  if (!peer_.empty()) {
+    // Two hosts: the peer's side is elsewhere, this host's in its own
+    // namespace.
+    isolation_ = isolation::Isolation::Loopback(
+        absl::StrCat("two hosts (--peer=", peer_, ")"));
+  } else {
+    absl::StatusOr<std::unique_ptr<isolation::Isolation>> iso =
+        isolation::Isolation::Setup(isolation_request_, isolation_options_);
+    if (!iso.ok()) return iso.status();
+    isolation_ = *std::move(iso);
+  }
   network_ = std::make_unique<NetnsNetwork>(*isolation_);
-  std::fprintf(stderr, "isolation: %s: %s\n", network_->Describe().c_str(),
+  std::fprintf(stderr, "isolation: %s: %s\n",
+               peer_.empty() ? network_->Describe().c_str()
+                             : "this host's side runs here, unisolated",
                isolation_->reason().c_str());
-  context->isolation_mode = isolation::ModeName(isolation_->mode());
+  context->isolation_mode =
+      peer_.empty() ? isolation::ModeName(isolation_->mode()) : "two-hosts";
   context->isolation_reason = isolation_->reason();
   context->isolation_details = IsolationDetails(*isolation_);
+  if (!peer_.empty()) {
+    // The data leave through the interface holding this host's address on
+    // the peer's path, not through lo.
+    absl::StatusOr<std::string> here =
+        isolation::InterfaceWithAddress(local_data_address_);
+    context->isolation_details = {{"interface", here.ok() ? *here : "unknown"},
+                                  {"local_address", local_data_address_}};
+    if (!here.ok()) {
+      context->notes.push_back(absl::StrCat(
+          "the data interface here is unknown: ", here.status().message()));
+    }
+  }
 
   // Topology and pinning; placement is recorded even when nothing is pinned.
   context->topology_summary = topology_

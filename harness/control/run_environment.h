@@ -64,6 +64,12 @@ class RunEnvironment {
   // be had (FailedPrecondition, pointing at `copyscope netns check`).
   absl::Status Start(record::RunContext* context);
 
+  // Two hosts: this host's address on the path to the peer, set before
+  // Start(), so the record names the interface the data crosses here.
+  void SetLocalDataAddress(const std::string& address) {
+    local_data_address_ = address;
+  }
+
   // Valid after Start(), for as long as this object lives.
   engine::Network& network() { return *network_; }
   const isolation::Isolation& isolation() const { return *isolation_; }
@@ -86,6 +92,8 @@ class RunEnvironment {
   RunEnvironment() = default;
 
   // Flags, validated.
+  std::string peer_;  // --peer: one side on another host, no namespaces
+  std::string local_data_address_;
   isolation::Request isolation_request_ = isolation::Request::kAuto;
   isolation::Options isolation_options_;
   perfmon::CounterOptions counter_options_;

@@ -54,6 +54,10 @@ SweepOutcome RunSweep(
       }
       engine::CellResult r = sides.RunSample(spec);
       ++done;
+      if (r.fatal) {
+        out.stopped = r.status;  // nothing measured: not recorded
+        break;
+      }
       if (r.status.code() == absl::StatusCode::kCancelled && interrupted()) {
         break;  // the sample was cut short: not recorded
       }

@@ -47,8 +47,9 @@ struct SweepOutcome {
   int failed_samples = 0;  // of which failed
   bool interrupted = false;
   int cells_kept = 0;  // cells with at least one sample
-  // The callback's error that stopped the sweep (e.g. a full disk); OK if
-  // none did.
+  // What stopped the sweep: the callback's error (e.g. a full disk) or a
+  // sample that could not run at all (e.g. the peer's agent is gone); OK
+  // if nothing did.
   absl::Status stopped;
 };
 

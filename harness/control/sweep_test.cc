@@ -20,7 +20,10 @@ class FakeSides : public Sides {
     ++calls;
     order.push_back(cell.size);
     engine::CellResult r;
-    if (calls == fail_at) {
+    if (calls == fatal_at) {
+      r.status = absl::UnavailableError("could not start the server agent");
+      r.fatal = true;
+    } else if (calls == fail_at) {
       r.status = absl::UnavailableError("boom");
     } else if (calls == cancel_at) {
       r.status = absl::CancelledError("interrupted");
@@ -36,6 +39,7 @@ class FakeSides : public Sides {
   }
   int calls = 0;
   int fail_at = 0;
+  int fatal_at = 0;
   int cancel_at = 0;
   std::atomic<bool>* interrupt = nullptr;
   std::vector<uint64_t> order;
@@ -153,6 +157,25 @@ TEST(SweepTest, AnErrorOfTheCallbackStopsTheSweepAtOnce) {
   EXPECT_EQ(out.samples, 2);
   EXPECT_EQ(out.stopped.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_FALSE(out.interrupted);
+}
+
+TEST(SweepTest, ASampleThatCannotRunStopsTheSweepUnrecorded) {
+  FakeSides sides;
+  sides.fatal_at = 3;
+  SweepConfig config;
+  config.reps = 3;
+  record::Run run;
+  int saved = 0;
+  SweepOutcome out =
+      RunSweep(TwoCells(), config, sides, &run, [&](const record::Run&) {
+        ++saved;
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(sides.calls, 3);  // nothing after it
+  EXPECT_EQ(out.samples, 2);
+  EXPECT_EQ(saved, 2);
+  EXPECT_EQ(out.stopped.message(), "could not start the server agent");
+  EXPECT_EQ(run.cells_size(), 2);
 }
 
 TEST(SweepTest, AnInterruptBeforeTheStartRecordsNothing) {

@@ -117,6 +117,7 @@ Event EventOf(const engine::SideEvent& e) {
   Event out;
   out.set_kind(static_cast<Event::Kind>(e.kind));
   for (uint16_t p : e.ports) out.add_ports(p);
+  out.set_address(e.address);
   *out.mutable_status() = StatusOf(e.status);
   if (e.kind == engine::SideEvent::kResult) *out.mutable_sample() = e.sample;
   out.set_spent(e.spent);
@@ -143,6 +144,7 @@ engine::SideEvent EventFrom(const Event& e) {
       break;
   }
   for (uint32_t p : e.ports()) out.ports.push_back(static_cast<uint16_t>(p));
+  out.address = e.address();
   out.status = StatusFrom(e.status());
   out.sample = e.sample();
   out.spent = e.spent();

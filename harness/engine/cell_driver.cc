@@ -22,7 +22,9 @@ constexpr char kVerdictUrl[] = "copyscope/verdict";
 struct Track {
   explicit Track(SideHandle* h) : handle(h) {}
   SideHandle* handle;
+  bool started = false;
   bool listening = false;
+  std::string address;
   std::vector<uint16_t> ports;
   bool ready = false;
   bool windows_closed = false;
@@ -64,15 +66,27 @@ class Driver {
     return o == kTimeout ? kDone : o;
   }
 
+  void Start(Track& t, const std::string& address,
+             const std::vector<uint16_t>& ports) {
+    t.started = true;
+    t.handle->Start(address, ports);
+  }
+
   void Command(SideCommand c) {
-    for (Track& t : sides_) t.handle->Command(c);
+    for (Track& t : sides_) {
+      if (t.started) t.handle->Command(c);
+    }
   }
 
   bool Both(bool Track::*flag) const {
     return sides_[0].*flag && sides_[1].*flag;
   }
+  // A side never started has nothing to give.
   bool BothResults() const {
-    return sides_[0].result.has_value() && sides_[1].result.has_value();
+    for (const Track& t : sides_) {
+      if (t.started && !t.result.has_value()) return false;
+    }
+    return true;
   }
 
   Track& server() { return sides_[0]; }
@@ -93,6 +107,7 @@ class Driver {
     switch (e.kind) {
       case SideEvent::kListening:
         t.listening = true;
+        t.address = std::move(e.address);
         t.ports = std::move(e.ports);
         break;
       case SideEvent::kReady:
@@ -228,12 +243,12 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
     return true;
   };
 
-  server.Start({});
+  d.Start(d.server(), "", {});
   bool stop = stopped(d.WaitFor([&] { return d.server().listening; }, setup),
                       absl::StrCat("the server did not listen within ",
                                    absl::FormatDuration(setup)));
   if (!stop) {
-    client.Start(d.server().ports);
+    d.Start(d.client(), d.server().address, d.server().ports);
     stop = stopped(d.WaitFor([&] { return d.Both(&Track::ready); }, setup),
                    absl::StrCat("connections were not set up within ",
                                 absl::FormatDuration(setup)));
@@ -264,11 +279,13 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
   }
   if (stop) d.Command(SideCommand::kAbort);
 
-  const absl::Duration finish = config.io_timeout + 2 * config.margin;
+  // The sides' own bound after stop (local_side.h) is io_timeout + 2 x
+  // margin; a side still silent after one more margin is killed.
+  const absl::Duration finish = config.io_timeout + 3 * config.margin;
   d.WaitFor([&] { return d.BothResults(); }, finish,
             /*stop_on_failure=*/false);
   for (Track* t : {&d.server(), &d.client()}) {
-    if (t->result) continue;
+    if (t->result || !t->started) continue;
     SideEvent e = t->handle->Kill(
         absl::StrCat("did not finish within ", absl::FormatDuration(finish),
                      " after the cell ", stop ? "failed" : "ended"));
@@ -277,8 +294,11 @@ CellResult DriveCell(const RunnerConfig& config, SideHandle& server,
 
   CellResult result;
   result.status = Choose(driver, d.failures());
-  const record::Sample& s = d.server().result->sample;
-  const record::Sample& c = d.client().result->sample;
+  const record::Sample none;
+  const record::Sample& s =
+      d.server().result ? d.server().result->sample : none;
+  const record::Sample& c =
+      d.client().result ? d.client().result->sample : none;
   // A failed sample keeps what both sides measured, for the record.
   if (result.status.ok() || s.connections_size() == c.connections_size()) {
     absl::Status merged = MergeSides(s, c, &result.sample);

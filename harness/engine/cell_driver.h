@@ -7,8 +7,8 @@
 //   CellResult r = DriveCell(config, server, client);
 //
 // The protocol of a sample, for either kind of side:
-//   server.Start({})              -> kListening(ports)
-//   client.Start(ports)           -> (both) kReady
+//   server.Start("", {})          -> kListening(address, ports)
+//   client.Start(address, ports)  -> (both) kReady
 //   Go                            -> the loops start, in warm-up
 //   duration mode: Measure after config.warmup; Cooldown after
 //     config.duration -> (both) kWindowsClosed; then Stop
@@ -17,7 +17,7 @@
 // Any kFailed or failed kResult makes the driver Abort both sides and wait
 // for both results. Every wait is bounded: set-up and the windows by
 // io_timeout + margin, count mode by count_timeout, the results after stop
-// by io_timeout + 2 x margin; a side that misses its deadline is killed
+// by io_timeout + 3 x margin; a side that misses its deadline is killed
 // (Kill) and its result says why.
 #ifndef COPYSCOPE_HARNESS_ENGINE_CELL_DRIVER_H_
 #define COPYSCOPE_HARNESS_ENGINE_CELL_DRIVER_H_
@@ -42,6 +42,7 @@ struct SideEvent {
   explicit SideEvent(Kind k) : kind(k) {}
   Kind kind = kFailed;
   std::vector<uint16_t> ports;  // kListening
+  std::string address;          // kListening: where the ports are
   absl::Status status;          // kFailed; kResult: the side's verdict
   record::Sample sample;        // kResult: the side's part (if status ok)
   // kResult: the side's process cannot run another cell (e.g. threads
@@ -53,9 +54,11 @@ class SideHandle {
  public:
   virtual ~SideHandle() = default;
 
-  // Starts this side of the sample (the client with the server's ports).
-  // Failures arrive as events.
-  virtual void Start(const std::vector<uint16_t>& ports) = 0;
+  // Starts this side of the sample (the client with the server's address
+  // and ports; "" keeps the address it was set up with). Failures arrive
+  // as events.
+  virtual void Start(const std::string& address,
+                     const std::vector<uint16_t>& ports) = 0;
   virtual void Command(SideCommand command) = 0;
   // poll()able: readable when NextEvent() may have something.
   virtual int fd() = 0;

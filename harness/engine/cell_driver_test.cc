@@ -31,15 +31,19 @@ class FakeSide : public SideHandle {
   // What happened.
   std::vector<SideCommand> commands;
   std::vector<uint16_t> started_with;
+  std::string started_at;
   bool started = false;
   bool killed = false;
 
-  void Start(const std::vector<uint16_t>& ports) override {
+  void Start(const std::string& address,
+             const std::vector<uint16_t>& ports) override {
     started = true;
     started_with = ports;
+    started_at = address;
     if (side_ == Side::kServer) {
       SideEvent l(SideEvent::kListening);
       l.ports = {40001};
+      l.address = "198.18.0.1";
       Push(std::move(l));
     }
     Push(SideEvent(SideEvent::kReady));
@@ -135,6 +139,7 @@ TEST(DriveCellTest, DurationModeRunsThePhasesInOrderAndJoinsTheParts) {
   EXPECT_EQ(r.sample.status(), "ok");
   EXPECT_TRUE(server.started_with.empty());
   EXPECT_EQ(client.started_with, std::vector<uint16_t>{40001});
+  EXPECT_EQ(client.started_at, "198.18.0.1");
   const std::vector<SideCommand> phases = {
       SideCommand::kGo, SideCommand::kMeasure, SideCommand::kCooldown,
       SideCommand::kStop};
@@ -245,6 +250,32 @@ TEST(DriveCellTest, ThePeersBrokenPipeIsASymptomNotTheCause) {
   client.fail_after_go = absl::InternalError("client 0: recv() returned junk");
   CellResult r = DriveCell(Quick(), server, client);
   EXPECT_EQ(r.status.message(), "client 0: recv() returned junk");
+}
+
+}  // namespace
+}  // namespace copyscope::engine
+
+namespace copyscope::engine {
+namespace {
+
+TEST(DriveCellTest, AServerThatCannotStartLeavesTheClientUnstarted) {
+  FakeSide client(Side::kClient);
+  // The server's Start fails at once: its only event is its result.
+  class RefusingServer : public FakeSide {
+   public:
+    RefusingServer() : FakeSide(Side::kServer) {}
+    void Start(const std::string&, const std::vector<uint16_t>&) override {
+      started = true;
+      result_status = absl::FailedPreconditionError("x differs between hosts");
+      Command(SideCommand::kAbort);
+      commands.clear();
+    }
+  } refusing;
+  CellResult r = DriveCell(Quick(), refusing, client);
+  EXPECT_EQ(r.status.message(), "x differs between hosts");
+  EXPECT_FALSE(client.started);
+  EXPECT_FALSE(client.killed);
+  EXPECT_TRUE(client.commands.empty());
 }
 
 }  // namespace

@@ -22,8 +22,34 @@ LocalSide::~LocalSide() {
   }
 }
 
-void LocalSide::Start(const std::vector<uint16_t>& ports) {
+namespace {
+
+// The set-up network, with the server at another address.
+class Elsewhere final : public Network {
+ public:
+  Elsewhere(Network* inner, std::string address)
+      : inner_(inner), address_(std::move(address)) {}
+  std::string Describe() const override { return inner_->Describe(); }
+  absl::Status SetupThread(Side side, int connection) override {
+    return inner_->SetupThread(side, connection);
+  }
+  std::string ServerAddress(int) const override { return address_; }
+
+ private:
+  Network* const inner_;
+  const std::string address_;
+};
+
+}  // namespace
+
+void LocalSide::Start(const std::string& address,
+                      const std::vector<uint16_t>& ports) {
   setup_.ports = ports;
+  if (!address.empty() && setup_.network != nullptr &&
+      address != setup_.network->ServerAddress(0)) {
+    elsewhere_ = std::make_unique<Elsewhere>(setup_.network, address);
+    setup_.network = elsewhere_.get();
+  }
   run_ = SideRun::Start(setup_);
 }
 
@@ -90,6 +116,7 @@ std::optional<SideEvent> LocalSide::NextEvent() {
     SideEvent e;
     e.kind = SideEvent::kListening;
     e.ports = run_->ports();
+    e.address = setup_.network->ServerAddress(0);
     return e;
   }
   if (!sent_ready_ && error.ok() && run_->ready()) {
@@ -102,11 +129,23 @@ std::optional<SideEvent> LocalSide::NextEvent() {
   }
   if (run_->finished()) return Result(run_->Collect(), "");
   if (stop_deadline_ && absl::Now() >= *stop_deadline_) {
-    return Result(run_->Collect(),
-                  absl::StrCat("for ",
-                               absl::FormatDuration(setup_.config.io_timeout +
-                                                    setup_.config.margin),
-                               " after the cell stopped"));
+    const absl::Duration waited =
+        setup_.config.io_timeout + setup_.config.margin;
+    if (!unblocked_) {
+      // A worker may only be blocked in the kernel (a send to a peer that
+      // stopped reading): shut the sockets down, and give it the margin.
+      unblocked_ = true;
+      run_->Fail(absl::DeadlineExceededError(
+          absl::StrCat("did not finish within ", absl::FormatDuration(waited),
+                       " after the cell stopped")));
+      stop_deadline_ = absl::Now() + setup_.config.margin;
+      return std::nullopt;
+    }
+    return Result(
+        run_->Collect(),
+        absl::StrCat("for ",
+                     absl::FormatDuration(waited + setup_.config.margin),
+                     " after the cell stopped"));
   }
   return std::nullopt;
 }

@@ -8,9 +8,11 @@
 //   while (auto e = server.NextEvent()) ...   // after poll(server.fd())
 //
 // After Stop or Abort the side's workers get io_timeout + margin to
-// return; a worker still inside its plugin then makes the result the
-// verdict "hung: <plugin> (<side>): ..." with `spent` set (the process
-// must not run another cell, nor unload the plugin).
+// return; then the side's sockets are shut down (a worker blocked in the
+// kernel, e.g. sending to a peer that stopped reading, returns) and they
+// get one more margin; a worker still inside its plugin then makes the
+// result the verdict "hung: <plugin> (<side>): ..." with `spent` set (the
+// process must not run another cell, nor unload the plugin).
 #ifndef COPYSCOPE_HARNESS_ENGINE_LOCAL_SIDE_H_
 #define COPYSCOPE_HARNESS_ENGINE_LOCAL_SIDE_H_
 
@@ -31,7 +33,8 @@ class LocalSide final : public SideHandle {
   explicit LocalSide(SideSetup setup);
   ~LocalSide() override;
 
-  void Start(const std::vector<uint16_t>& ports) override;
+  void Start(const std::string& address,
+             const std::vector<uint16_t>& ports) override;
   void Command(SideCommand command) override;
   int fd() override;
   std::optional<SideEvent> NextEvent() override;
@@ -45,10 +48,12 @@ class LocalSide final : public SideHandle {
   SideEvent Result(SideOutcome outcome, absl::string_view why);
 
   SideSetup setup_;
+  std::unique_ptr<Network> elsewhere_;  // the client's, given an address
   std::string plugin_;
   std::shared_ptr<SideRun> run_;
   UniqueFd idle_;  // fd() before Start: never readable
   bool cooldown_ = false;
+  bool unblocked_ = false;  // sockets shut down after the stop deadline
   std::optional<absl::Time> stop_deadline_;
   bool sent_listening_ = false;
   bool sent_ready_ = false;

@@ -32,32 +32,6 @@ absl::StatusOr<const cs_transport*> Usable(const plugins::PluginSet& set,
 
 }  // namespace
 
-absl::Status LoadPlugins(const config::PluginSources& sources,
-                         plugins::PluginSet* set,
-                         std::vector<std::string>* notes) {
-  const std::string in_tree = plugins::DefaultPluginDirectory();
-  if (in_tree.empty()) {
-    notes->push_back(
-        "note: no in-tree plugins (not started from Bazel runfiles); use "
-        "--plugin-dir or --plugin");
-  } else {
-    std::string error;
-    if (!set->LoadDirectory(in_tree, &error)) {
-      notes->push_back(absl::StrCat("note: in-tree plugins: ", error));
-    }
-  }
-  for (const std::string& dir : sources.plugin_dirs) {
-    std::string error;
-    if (!set->LoadDirectory(dir, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--plugin-dir=", dir, ": ", error,
-                       "; give a readable directory of *.so plugins"));
-    }
-  }
-  for (const std::string& file : sources.plugin_files) set->LoadFile(file);
-  return absl::OkStatus();
-}
-
 std::vector<std::string> CapabilityNames(uint64_t capabilities) {
   static constexpr struct {
     uint64_t bit;
@@ -109,12 +83,6 @@ record::PluginInfo Describe(const plugins::Plugin& p) {
   info.set_sha256(
       sha.ok() ? *sha : absl::StrCat("unreadable: ", sha.status().message()));
   return info;
-}
-
-std::vector<record::PluginInfo> DescribePlugins(const plugins::PluginSet& set) {
-  std::vector<record::PluginInfo> out;
-  for (const plugins::Plugin& p : set.plugins()) out.push_back(Describe(p));
-  return out;
 }
 
 absl::StatusOr<CellPlugins> Resolve(const plugins::PluginSet& set,

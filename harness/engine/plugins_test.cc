@@ -13,21 +13,13 @@
 namespace copyscope::engine {
 namespace {
 
-TEST(LoadPluginsTest, UnreadablePluginDirIsAnError) {
-  config::PluginSources sources;
-  sources.plugin_dirs = {"/nonexistent/copyscope/plugins"};
-  plugins::PluginSet set;
-  std::vector<std::string> notes;
-  absl::Status s = LoadPlugins(sources, &set, &notes);
-  EXPECT_FALSE(s.ok());
-  EXPECT_TRUE(absl::StrContains(s.message(), "--plugin-dir=")) << s;
-}
-
 TEST(DescribePluginsTest, TheInTreePluginsAsThePlanSeesThem) {
   plugins::PluginSet set;
-  std::vector<std::string> notes;
-  ASSERT_TRUE(LoadPlugins({}, &set, &notes).ok());
-  std::vector<record::PluginInfo> info = DescribePlugins(set);
+  std::string error;
+  ASSERT_TRUE(set.LoadDirectory(plugins::DefaultPluginDirectory(), &error))
+      << error;
+  std::vector<record::PluginInfo> info;
+  for (const plugins::Plugin& p : set.plugins()) info.push_back(Describe(p));
   ASSERT_EQ(info.size(), set.plugins().size());
   ASSERT_FALSE(info.empty());
   for (size_t i = 0; i < info.size(); ++i) {
@@ -112,8 +104,9 @@ TEST(CapabilityNamesTest, KnownBitsByNameTheRestInHex) {
 
 TEST(ResolveTest, NamesBecomeDescriptorsOrAClearError) {
   plugins::PluginSet set;
-  std::vector<std::string> notes;
-  ASSERT_TRUE(LoadPlugins({}, &set, &notes).ok());
+  std::string error;
+  ASSERT_TRUE(set.LoadDirectory(plugins::DefaultPluginDirectory(), &error))
+      << error;
   const plugins::Plugin* usable = nullptr;
   for (const plugins::Plugin& p : set.plugins()) {
     if (p.status == plugins::PluginStatus::kOk) usable = &p;

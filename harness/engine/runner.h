@@ -67,7 +67,7 @@
 //
 // Failure. Every wait is bounded: accept/connect and the gate by
 // config.io_timeout plus a margin, every plugin wait by the endpoint's
-// io_timeout_ms, and the driver gives the sides io_timeout + 2 x margin to
+// io_timeout_ms, and the driver gives the sides io_timeout + 3 x margin to
 // finish after stop. The first error of any thread (a plugin's errno and
 // message as an absl::Status naming transport and role) fails its side:
 // every socket of that side is shut down so no thread stays blocked, the
@@ -133,6 +133,9 @@ struct CellResult {
   // of one connection from 0); no metrics (record/metrics.h derives them),
   // rep unset (the caller numbers it).
   record::Sample sample;
+  // The run cannot go on (a side's agent cannot be started or reached):
+  // the sample was not measured and the sweep stops with `status`.
+  bool fatal = false;
 };
 
 // Runs one cell and returns its result. Never throws or aborts on a

@@ -1,6 +1,7 @@
 #include "harness/env/host_info.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "harness/env/isolation/interface.h"
 
 namespace copyscope::env {
 namespace {
@@ -46,6 +48,25 @@ std::string CpuModel() {
     }
   }
   return "unknown";
+}
+
+void AddNicFacts(const isolation::NicFacts& nic, record::Host* h) {
+  h->set_nic_driver(nic.driver);
+  if (nic.speed_mbps) h->set_link_speed_mbps(*nic.speed_mbps);
+  for (const auto& [name, value] : nic.offloads.Pairs()) {
+    record::KeyValue* kv = h->add_offloads();
+    kv->set_key(name);
+    kv->set_value(value);
+  }
+  for (const auto& [irq, cpus] : nic.irqs) {
+    record::KeyValue* kv = h->add_irq_affinity();
+    kv->set_key(absl::StrCat(irq));
+    kv->set_value(cpus);
+  }
+  for (const std::string& note : nic.notes) h->add_nic_notes(note);
+  if (!nic.offloads.error.empty()) {
+    h->add_nic_notes(absl::StrCat("offloads: ", nic.offloads.error));
+  }
 }
 
 }  // namespace
@@ -87,6 +108,15 @@ record::Host CollectHost(const std::string& interface, std::optional<int> mtu) {
                     : absl::StrCat("unreadable: ", error));
   }
   h.set_interface(interface);
+  // By index, not /sys/class/net: sysfs shows the namespace it was mounted
+  // in, the ioctls this one.
+  if (if_nametoindex(interface.c_str()) != 0) {
+    AddNicFacts(isolation::ReadNicFacts(interface), &h);
+  } else {
+    h.add_nic_notes(absl::StrCat(
+        "no interface ", interface,
+        " in this host's namespace (a run namespace's own: see isolation)"));
+  }
   if (mtu) {
     h.set_mtu(*mtu);
   } else {

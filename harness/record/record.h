@@ -17,6 +17,7 @@
 #define COPYSCOPE_HARNESS_RECORD_RECORD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,7 @@ struct RunContext {
   std::string topology_summary;
   std::string pin_plan;
   std::vector<std::string> notes;
+  std::optional<PeerHost> peer;  // a run on two hosts
 };
 
 std::string Rfc3339(absl::Time t);

@@ -237,12 +237,17 @@ static const char* last_error(const cs_endpoint* ep) {
   return ((const endpoint*)ep)->error;
 }
 
+/* A build may give its own version: cc -DMINIMAL_VERSION='"1.1"' ... */
+#ifndef MINIMAL_VERSION
+#define MINIMAL_VERSION "1.0"
+#endif
+
 static const cs_transport kTransport = {
     CS_TRANSPORT_STRUCT_SIZE,
     CS_ABI_MAJOR,
     CS_ABI_MINOR,
     "minimal",
-    "1.0",
+    MINIMAL_VERSION,
     "out-of-tree example: sendmsg() over the fields, recv() until whole",
     CS_CAP_SCATTER_GATHER | CS_CAP_RECV,
     NULL,

@@ -159,6 +159,24 @@ else
   cs show "$tmp/ns"
   grep -q 'isolation netns (requested --isolation=netns)' "$tmp/out" ||
     fail "show does not say netns: $(head -3 "$tmp/out")"
+  # Where the cycles and the packets went: the host's softirq time and the
+  # sender's TCP_INFO over the interval, in the record and summary.csv.
+  python3 - "$tmp/ns" "${expected[0]}" <<'PY' || fail "netns run: no CPU load or TCP_INFO (the assertion above)"
+import csv, json, sys
+d, first = sys.argv[1], sys.argv[2]
+cells = [json.loads(l) for l in open(d + "/run.jsonl")][1:-1]
+cell = next(c for c in cells if c["key"]["transport"] == first)
+s = cell["samples"][0]
+load = s["cpu_load"][0]
+assert load["host"] == "local" and load["wall_s"] > 0, load
+assert load["total"].get("softirq_s", 0) > 0, load["total"]
+tcp = {c["name"]: int(c.get("value", 0))
+       for c in s["connections"][0]["server_tcp"]["counters"]}
+assert tcp["segs_out"] > 0 and tcp["bytes_acked"] > 0, tcp
+row = next(r for r in csv.DictReader(open(d + "/summary.csv")) if r["impl"] == first)
+assert float(row["softirq_cpu_s"]) > 0, row["softirq_cpu_s"]
+assert row["tcp_retrans"] != "" and row["tcp_rtt_us"] != "", row
+PY
 
   # auto picks netns where it works, and --mtu reaches the veth.
   cs run --isolation=auto --mtu=9000 --transports="${expected[0]}" \

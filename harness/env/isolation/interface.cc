@@ -1,14 +1,23 @@
 #include "harness/env/isolation/interface.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <ifaddrs.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "harness/env/isolation/errors.h"
 
 namespace copyscope::isolation {
@@ -73,13 +82,46 @@ const char* OnOff(const std::optional<bool>& v) {
   return *v ? "on" : "off";
 }
 
+// The first line of a small file, trimmed; nullopt if it cannot be read.
+std::optional<std::string> FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return std::nullopt;
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+// The numeric entries of a directory (msi_irqs/), sorted.
+std::vector<int> NumberedEntries(const std::string& dir) {
+  std::vector<int> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    int n = 0;
+    if (absl::SimpleAtoi(e->d_name, &n)) out.push_back(n);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> Offloads::Pairs() const {
+  return {{"tso", OnOff(tso)},
+          {"gso", OnOff(gso)},
+          {"gro", OnOff(gro)},
+          {"lro", OnOff(lro)},
+          {"sg", OnOff(sg)},
+          {"tx-csum", OnOff(tx_checksum)},
+          {"rx-csum", OnOff(rx_checksum)}};
+}
+
 std::string Offloads::ToString() const {
-  return absl::StrCat("tso=", OnOff(tso), " gso=", OnOff(gso),
-                      " gro=", OnOff(gro), " sg=", OnOff(sg),
-                      " tx-csum=", OnOff(tx_checksum),
-                      " rx-csum=", OnOff(rx_checksum));
+  std::string out;
+  for (const auto& [name, value] : Pairs()) {
+    absl::StrAppend(&out, out.empty() ? "" : " ", name, "=", value);
+  }
+  return out;
 }
 
 Offloads ReadOffloads(const std::string& ifname) {
@@ -87,6 +129,14 @@ Offloads ReadOffloads(const std::string& ifname) {
   ReadOne(ifname, ETHTOOL_GTSO, "ETHTOOL_GTSO", &out.tso, &out.error);
   ReadOne(ifname, ETHTOOL_GGSO, "ETHTOOL_GGSO", &out.gso, &out.error);
   ReadOne(ifname, ETHTOOL_GGRO, "ETHTOOL_GGRO", &out.gro, &out.error);
+  uint32_t flags = 0;
+  absl::Status s =
+      EthtoolValue(ifname, ETHTOOL_GFLAGS, "ETHTOOL_GFLAGS", &flags);
+  if (s.ok()) {
+    out.lro = (flags & ETH_FLAG_LRO) != 0;
+  } else if (out.error.empty()) {
+    out.error = std::string(s.message());
+  }
   ReadOne(ifname, ETHTOOL_GSG, "ETHTOOL_GSG", &out.sg, &out.error);
   ReadOne(ifname, ETHTOOL_GTXCSUM, "ETHTOOL_GTXCSUM", &out.tx_checksum,
           &out.error);
@@ -106,6 +156,88 @@ absl::Status SetOffload(const std::string& ifname, Offload which, bool on) {
       return EthtoolValue(ifname, ETHTOOL_SGRO, "ETHTOOL_SGRO", &value);
   }
   return absl::InvalidArgumentError("unknown offload");
+}
+
+void ReadNicFiles(const std::string& ifname, const std::string& sys,
+                  const std::string& proc, NicFacts* out) {
+  const std::string base = absl::StrCat(sys, "/class/net/", ifname);
+  // Virtual interfaces and links that are down say -1 or refuse the read.
+  int speed = 0;
+  std::optional<std::string> text = FirstLine(base + "/speed");
+  if (text && absl::SimpleAtoi(*text, &speed) && speed > 0) {
+    out->speed_mbps = speed;
+  } else {
+    out->notes.push_back("link speed unknown: the driver does not say");
+  }
+  std::vector<int> irqs = NumberedEntries(base + "/device/msi_irqs");
+  if (irqs.empty()) {
+    int line = 0;
+    text = FirstLine(base + "/device/irq");
+    if (text && absl::SimpleAtoi(*text, &line) && line > 0) {
+      irqs.push_back(line);
+    }
+  }
+  if (irqs.empty()) {
+    // A virtual interface (lo, veth) has no device behind it.
+    out->notes.push_back(
+        access((base + "/device").c_str(), F_OK) != 0
+            ? "no IRQs: a virtual interface (its packets are processed in "
+              "softirq context on the CPUs that send them)"
+            : "no IRQs found for the device");
+  }
+  for (int irq : irqs) {
+    std::optional<std::string> cpus =
+        FirstLine(absl::StrCat(proc, "/irq/", irq, "/smp_affinity_list"));
+    out->irqs.emplace_back(irq, cpus ? *cpus : "unreadable");
+  }
+}
+
+NicFacts ReadNicFacts(const std::string& ifname) {
+  NicFacts out;
+  out.offloads = ReadOffloads(ifname);
+  struct ifreq ifr;
+  struct ethtool_drvinfo info = {};
+  info.cmd = ETHTOOL_GDRVINFO;
+  IoctlSocket sock;
+  if (FillName(ifname, &ifr).ok() && sock.fd() >= 0) {
+    ifr.ifr_data = reinterpret_cast<char*>(&info);
+    if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) == 0) {
+      out.driver =
+          std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+    } else {
+      out.notes.push_back(absl::StrCat(
+          "driver unknown: ",
+          ErrnoError(absl::StrCat("SIOCETHTOOL ETHTOOL_GDRVINFO on ", ifname))
+              .message()));
+    }
+  }
+  ReadNicFiles(ifname, "/sys", "/proc", &out);
+  return out;
+}
+
+absl::StatusOr<std::string> InterfaceWithAddress(const std::string& address) {
+  in_addr want = {};
+  if (inet_pton(AF_INET, address.c_str(), &want) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", address, "\" is not an IPv4 address"));
+  }
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return ErrnoError("getifaddrs");
+  std::string found;
+  for (ifaddrs* a = all; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto* in = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+    if (in->sin_addr.s_addr == want.s_addr) {
+      found = a->ifa_name;
+      break;
+    }
+  }
+  freeifaddrs(all);
+  if (found.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no interface here holds ", address));
+  }
+  return found;
 }
 
 absl::StatusOr<int> ReadMtu(const std::string& ifname) {

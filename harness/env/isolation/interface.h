@@ -14,6 +14,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,14 +28,43 @@ struct Offloads {
   std::optional<bool> tso;          // TCP segmentation offload
   std::optional<bool> gso;          // generic segmentation offload
   std::optional<bool> gro;          // generic receive offload
+  std::optional<bool> lro;          // large receive offload
   std::optional<bool> sg;           // scatter-gather
   std::optional<bool> tx_checksum;  // transmit checksum offload
   std::optional<bool> rx_checksum;  // receive checksum offload
   std::string error;                // why a field is unset; empty if none
 
-  // "tso=on gso=on gro=off sg=on tx-csum=on rx-csum=on"; "?" where unread.
+  // "tso=on gso=on gro=off lro=off sg=on tx-csum=on rx-csum=on"; "?" where
+  // unread.
   std::string ToString() const;
+  // The same, as (name, "on"/"off"/"?") pairs in that order.
+  std::vector<std::pair<std::string, std::string>> Pairs() const;
 };
+
+// What the kernel says about the device behind an interface: its driver,
+// link speed and interrupts. Unread facts stay unset and `notes` says why;
+// nothing is guessed.
+struct NicFacts {
+  std::string driver;             // ETHTOOL_GDRVINFO: "veth", "mlx5_core"
+  std::optional<int> speed_mbps;  // /sys/class/net/IF/speed
+  // The device's IRQs (its MSI vectors, else its legacy line) with the CPUs
+  // each may run on (/proc/irq/N/smp_affinity_list).
+  std::vector<std::pair<int, std::string>> irqs;
+  std::vector<std::string> notes;  // "no IRQs: a virtual interface", ...
+  Offloads offloads;
+};
+
+// Everything above for `ifname` in the calling thread's namespace.
+NicFacts ReadNicFacts(const std::string& ifname);
+
+// The file-backed part (speed and IRQs) under `sys` (normally "/sys") and
+// `proc` (normally "/proc"), so a fake tree can stand in for a real NIC.
+void ReadNicFiles(const std::string& ifname, const std::string& sys,
+                  const std::string& proc, NicFacts* out);
+
+// The interface holding IPv4 address `address` in the calling thread's
+// namespace; NotFound if none does.
+absl::StatusOr<std::string> InterfaceWithAddress(const std::string& address);
 
 // Reads every field with the legacy ETHTOOL_G* queries on SIOCETHTOOL.
 Offloads ReadOffloads(const std::string& ifname);

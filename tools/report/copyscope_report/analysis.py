@@ -361,6 +361,15 @@ def zero_copy(run: Run, sc: Scope) -> List[ZeroCopy]:
         elif x != REFERENCE:
             text += f". No {REFERENCE} cells to compare its cost with"
         text += "."
+        softirq = [
+            v for v in (_median(c, "softirq_cpu_s_per_gb")
+                        for k, c in idx.items() if k[0] == x) if v is not None
+        ]
+        if softirq:
+            text += (f" Softirq time per GB moved (the hosts' CPUs): "
+                     f"{min(softirq):.2f}"
+                     f"{'' if len(softirq) == 1 else f' to {max(softirq):.2f}'}"
+                     " CPU-s.")
         if ratios and z.untested < len(ratios):
             if z.higher == 0 and lo >= 0.99:
                 text += (
@@ -403,6 +412,51 @@ class Scaling:
         default_factory=list)
 
 
+# What held TCP back (the senders' TCP_INFO; harness/record/tcp_limits.h).
+RETRANSMIT_NOTABLE_PCT = 0.1
+LIMITED_NOTABLE_PCT = 10.0
+
+
+def _median(c: Cell, metric: str) -> Optional[float]:
+    s = c.summary(metric)
+    return s.median if s is not None else None
+
+
+def _pct_text(p: float) -> str:
+    if p >= 10:
+        return f"{p:.0f}%"
+    if p >= 1:
+        return f"{p:.1f}%"
+    return f"{p:.2g}%"
+
+
+def held_back(c: Cell) -> str:
+    """What stood out in a cell's TCP_INFO, e.g. "3.1% of segments
+    retransmitted, rwnd-limited 40% of the time"; "" when nothing did."""
+    notes = []
+    r = _median(c, "tcp_retrans_pct")
+    if r is not None and r > RETRANSMIT_NOTABLE_PCT:
+        notes.append(f"{_pct_text(r)} of segments retransmitted")
+    for metric, what in (("tcp_rwnd_limited_pct", "rwnd-limited"),
+                         ("tcp_sndbuf_limited_pct", "sndbuf-limited")):
+        v = _median(c, metric)
+        if v is not None and v > LIMITED_NOTABLE_PCT:
+            notes.append(f"{what} {_pct_text(v)} of the time")
+    return ", ".join(notes)
+
+
+def tcp_limits(run: Run, sc: Scope) -> List[str]:
+    """One line per cell whose connections TCP held back."""
+    where = run.isolation.get("mode", "")
+    out = []
+    for (tr, s, t), c in sorted(sc.idx.items()):
+        why = held_back(c)
+        if why:
+            out.append(f"{tr} {size_label(s)} {threads_label(t)}"
+                       f"{f' ({where})' if where else ''}: {why}")
+    return out
+
+
 def per_flow_limits(run: Run) -> str:
     """The likely per-flow limits that make 1 thread slow, for run's path."""
     if run.isolation.get("mode") == "netns":
@@ -417,9 +471,16 @@ def _superlinear_text(sc: Scope, cells: Dict[int, Cell],
     """The naming of superlinear efficiency and its likely cause."""
     where = ", ".join(f"{threads_label(t)}: efficiency {e * 100:.0f}%"
                       for t, e in sl)
-    text = (f"superlinear ({where}): more than the threads alone can give, "
-            f"so the 1-thread cell was likely held back by a per-flow limit "
-            f"other than CPU ({limits}), not sped up by threads")
+    # What the 1-thread cell's own TCP_INFO says comes before any guess.
+    seen = held_back(cells[1])
+    if seen:
+        text = (f"superlinear ({where}): more than the threads alone can "
+                f"give; the 1-thread cell was held back: {seen}")
+    else:
+        text = (f"superlinear ({where}): more than the threads alone can "
+                f"give, so the 1-thread cell was likely held back by a "
+                f"per-flow limit other than CPU ({limits}), not sped up by "
+                f"threads")
     base = cells[1].summary(sc.metric)
     within = []
     for t, _ in sl:
@@ -499,6 +560,7 @@ class Analysis:
     zero_copy: List[ZeroCopy]
     scaling: List[Scaling]
     notes: List[str]
+    limits: List[str] = dataclasses.field(default_factory=list)
 
 
 def analyze(run: Run) -> List[Analysis]:
@@ -528,7 +590,7 @@ def analyze(run: Run) -> List[Analysis]:
         out.append(
             Analysis(mode, sc.metric, sc.floor, best_per_cell(sc),
                      crossovers(sc), zero_copy(run, sc), scaling(run, sc),
-                     notes))
+                     notes, tcp_limits(run, sc)))
     return out
 
 
@@ -563,6 +625,9 @@ def to_text(analyses: List[Analysis]) -> str:
         lines.extend(f"  {z.text}" for z in a.zero_copy)
         if not a.zero_copy:
             lines.append("  no transport reported zero-copy completions")
+        if a.limits:
+            lines.append("What held TCP back (the senders' TCP_INFO):")
+            lines.extend(f"  {line}" for line in a.limits)
         lines.append("Thread scaling:")
         lines.extend(f"  {s.text}." for s in a.scaling)
         if not a.scaling:

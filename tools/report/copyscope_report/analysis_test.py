@@ -144,6 +144,39 @@ class ScalingTest(unittest.TestCase):
             "limit), not sped up by threads")
         self.assertNotIn("(efficiency", s.text)
 
+    def test_superlinear_names_what_the_1_thread_cells_tcp_info_saw(self):
+        # The same speedup, with the 1-thread cell's retransmissions and
+        # receive window recorded: they are named, before any guess.
+        cells = {
+            ("two_copy", 4096, 1):
+                reps(2.0, tcp_retrans_pct=3.1, tcp_rwnd_limited_pct=40.0),
+            ("two_copy", 4096, 2):
+                reps(9.0, tcp_retrans_pct=0.01, tcp_rwnd_limited_pct=1.0),
+        }
+        a = analysis.analyze(load(cells, isolation="netns"))[0]
+        (s,) = a.scaling
+        self.assertTrue(
+            s.text.endswith(
+                "superlinear (2 threads: efficiency 225%): more than the "
+                "threads alone can give; the 1-thread cell was held back: "
+                "3.1% of segments retransmitted, rwnd-limited 40% of the "
+                "time"), s.text)
+        self.assertEqual(a.limits, [
+            "two_copy 4 KiB 1 thread (netns): 3.1% of segments "
+            "retransmitted, rwnd-limited 40% of the time"
+        ])
+        self.assertIn("What held TCP back", analysis.to_text([a]))
+
+    def test_softirq_per_gb_joins_the_zero_copy_verdict(self):
+        cells = {
+            ("two_copy", 65536, 1): reps(10.0),
+            ("zero_copy", 65536, 1):
+                reps(9.0, zc_copied_fraction=1.0, softirq_cpu_s_per_gb=0.25),
+        }
+        (z,) = analysis.analyze(load(cells, isolation="netns"))[0].zero_copy
+        self.assertIn("Softirq time per GB moved (the hosts' CPUs): 0.25 "
+                      "CPU-s.", z.text)
+
     def test_superlinear_at_a_middle_count_within_the_noise(self):
         cells = {
             ("one_copy", 64, 1): reps(10.0, (0.9, 0.95, 1.0, 1.05, 1.1)),

@@ -74,7 +74,15 @@ METRIC_LABEL = {
     "l1_misses_per_kib": "L1-dcache load misses per KiB",
     "cs_per_s": "context switches/s",
     "zc_copied_fraction": "sends copied by the kernel (%)",
+    "user_cpu_s_per_gb": "user",
+    "system_cpu_s_per_gb": "system",
+    "softirq_cpu_s_per_gb": "softirq",
+    "irq_cpu_s_per_gb": "irq",
 }
+
+# The kinds of CPU time per GB moved, each its own line style.
+CPU_KINDS = [("user_cpu_s_per_gb", "-"), ("system_cpu_s_per_gb", "--"),
+             ("softirq_cpu_s_per_gb", ":"), ("irq_cpu_s_per_gb", "-.")]
 
 
 def footer(run: Run) -> str:
@@ -180,6 +188,25 @@ class _Grid:
                 panels.append(
                     Panel(size_label(s), "threads (connections)", ylabel,
                           series, "threads"))
+        return panels
+
+    def by_kind(self, kinds: List[Tuple[str, str]], ylabel) -> List[Panel]:
+        """One panel per transport at its fewest threads: one series per
+        metric of `kinds` (with its line style) vs message size."""
+        panels = []
+        for tr in self.transports:
+            t = min(k[2] for k in self.idx if k[0] == tr)
+            cells = {s: self.idx.get((tr, s, t)) for s in self.sizes}
+            series = []
+            for metric, style in kinds:
+                sr = _series(METRIC_LABEL.get(metric, metric), self.sizes,
+                             cells, metric, style=style, color=self.color[tr])
+                if sr:
+                    series.append(sr)
+            if series:
+                panels.append(
+                    Panel(f"{tr}, {t} thread{'s' if t > 1 else ''}",
+                          "message size", ylabel, series, "size"))
         return panels
 
     def speedup(self, metric, efficiency: bool) -> List[Panel]:
@@ -315,6 +342,14 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         "Fraction of zero-copy completions the kernel flagged as copied.",
         lambda: g.vs_size("zc_copied_fraction", 100.0, zc),
         None if zc else "no transport reported zero-copy completions")
+    add("cpu_per_gb_by_kind", "CPU time per GB moved, by kind, vs size",
+        "Every CPU of the host(s) over the measured interval (/proc/stat), "
+        "per GB received: user, system, softirq (protocol work, often the "
+        "receive copy) and irq; their sum is the whole cost of moving the "
+        "bytes, the worker threads' and the kernel's alike.",
+        lambda: g.by_kind(CPU_KINDS, "CPU seconds per GB"),
+        None if g.has("softirq_cpu_s_per_gb") else
+        "the record has no per-CPU load (recorded from this version on)")
     return specs, omitted
 
 

@@ -41,6 +41,12 @@ def known_stream():
                     if tr == "two_copy":
                         v["cycles"] = 2.0 * (m + d) * 1e9 / 8
                         v["cycles_per_byte"] = 2.0
+                        # CPU time per GB by kind, as the per-CPU load
+                        # gives it: softirq twice the user time.
+                        v["user_cpu_s_per_gb"] = 0.1
+                        v["system_cpu_s_per_gb"] = 0.3
+                        v["softirq_cpu_s_per_gb"] = 0.2
+                        v["irq_cpu_s_per_gb"] = 0.01
                     cells[(tr, size, t)].append(v)
         cells[("zero_copy", size, 1)] = [{
             "throughput_gbps": 9.0,
@@ -137,6 +143,17 @@ class FiguresTest(unittest.TestCase):
             self.assertAlmostEqual(y, 50.0)
         panels = self.specs["zc_copied_vs_size"].panels
         self.assertEqual([p.title for p in panels], ["1 thread"])
+
+    def test_cpu_per_gb_by_kind(self):
+        spec = self.specs["cpu_per_gb_by_kind"]
+        self.assertEqual([p.title for p in spec.panels],
+                         ["two_copy, 1 thread"])  # one_copy has no load
+        kinds = {
+            s.label: s.y[0] for s in spec.panels[0].series
+        }
+        self.assertEqual(set(kinds), {"user", "system", "softirq", "irq"})
+        self.assertAlmostEqual(kinds["softirq"], 0.2)
+        self.assertAlmostEqual(kinds["system"], 0.3)
 
     def test_rr_latency_figure(self):
         cells = {("two_copy", 64, t): [{
