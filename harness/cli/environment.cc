@@ -33,9 +33,7 @@ std::string Commit(const record::Build& b) {
   return absl::StrCat(b.git_commit(), dirty);
 }
 
-void HostFacts(const record::Run& run, Facts* f) {
-  const record::Host& h = run.host();
-  const std::string s = "host";
+void HostFacts(const record::Host& h, const std::string& s, Facts* f) {
   f->Add(s, "hostname", h.hostname());
   f->Add(s, "kernel", h.kernel());
   f->Add(s, "kernel release", h.kernel_release());
@@ -57,8 +55,36 @@ void HostFacts(const record::Run& run, Facts* f) {
   for (const record::KeyValue& kv : h.sysctls()) {
     f->Add(s, absl::StrCat("sysctl ", kv.key()), kv.value());
   }
+}
+
+// The interface the data crossed and the device behind it.
+void DataPathFacts(const record::Host& h, const std::string& s, Facts* f) {
   f->Add(s, "interface", h.interface());
   if (h.has_mtu()) f->Add(s, "mtu", absl::StrCat(h.mtu()));
+  f->Add(s, "nic driver", h.nic_driver());
+  if (h.has_link_speed_mbps()) {
+    f->Add(s, "link speed", absl::StrCat(h.link_speed_mbps(), " Mb/s"));
+  }
+  for (const record::KeyValue& kv : h.offloads()) {
+    f->Add(s, absl::StrCat("offload ", kv.key()), kv.value());
+  }
+  for (const record::KeyValue& kv : h.irq_affinity()) {
+    f->Add(s, absl::StrCat("irq ", kv.key(), " cpus"), kv.value());
+  }
+  for (size_t i = 0; i < static_cast<size_t>(h.nic_notes_size()); ++i) {
+    f->Add(s, absl::StrCat("note ", i + 1), h.nic_notes(static_cast<int>(i)));
+  }
+}
+
+void PeerFacts(const record::PeerHost& p, Facts* f) {
+  f->Add("peer", "target", p.target());
+  f->Add("peer", "role", p.role());
+  f->Add("peer", "address", p.address());
+  f->Add("peer", "version", p.version());
+  f->Add("peer", "deployed to", p.deployed_to());
+  f->Add("peer", "topology", p.topology());
+  HostFacts(p.host(), "peer host", f);
+  DataPathFacts(p.host(), "peer data path", f);
 }
 
 void BuildFacts(const record::Build& b, Facts* f) {
@@ -104,7 +130,9 @@ std::vector<Fact> EnvironmentFacts(const record::Run& run) {
         run.host().testbed_fingerprint().empty()
             ? absl::StrCat(fp, " (computed: the record predates it)")
             : fp);
-  HostFacts(run, &f);
+  HostFacts(run.host(), "host", &f);
+  DataPathFacts(run.host(), "data path", &f);
+  if (run.has_peer()) PeerFacts(run.peer(), &f);
   BuildFacts(run.build(), &f);
   for (const record::PluginInfo& p : run.plugins()) PluginFacts(p, &f);
   const record::Isolation& iso = run.isolation();
@@ -145,9 +173,7 @@ std::vector<FactChange> DiffEnvironment(const record::Run& recorded,
   used.insert(recorded.plan().recv_transports().begin(),
               recorded.plan().recv_transports().end());
   auto relevant = [&](const Fact& f) {
-    if (f.section == "host") {
-      return f.name != "interface" && f.name != "mtu";
-    }
+    if (f.section == "host") return true;
     if (f.section == "build") return true;
     if (f.section.rfind("plugin ", 0) == 0) {
       return used.count(f.section.substr(7)) > 0 && f.name != "path";

@@ -1,8 +1,10 @@
 // The environment a record describes, as named facts: the testbed
-// fingerprint, the host (machine facts, sysctls), the build (stamp, Bazel,
-// flags, libraries, the binary's SHA-256), the plugins, the isolation and
-// the topology. `show DIR --env` prints them; `rerun` prints those that
-// differ between a record and this machine before it runs.
+// fingerprint, the host (machine facts, sysctls), the data path (interface,
+// MTU, NIC driver, speed, offloads, IRQs), on two hosts the peer (its
+// agent, host and data path), the build (stamp, Bazel, flags, libraries,
+// the binary's SHA-256), the plugins, the isolation and the topology. `show DIR
+// --env` prints them; `rerun` prints those that differ between a record and
+// this machine before it runs.
 //
 //   std::fputs(FormatEnvironment(run).c_str(), stdout);
 //   std::vector<FactChange> d = DiffEnvironment(recorded, now);
@@ -42,8 +44,8 @@ struct FactChange {
 };
 
 // The facts of the build, the host and the plugins the recorded run used
-// that differ between `recorded` and `now` (the isolation, the topology
-// and the interface the data crossed are left out: the run decides those,
+// that differ between `recorded` and `now` (the isolation, the topology,
+// the data path and the peer are left out: the run decides or finds those,
 // and its record holds them).
 std::vector<FactChange> DiffEnvironment(const record::Run& recorded,
                                         const record::Run& now);

@@ -93,6 +93,32 @@ TEST(EnvironmentTest, ShowsEveryRecordedFactBySection) {
   }
 }
 
+TEST(EnvironmentTest, ShowsTheDataPathAndThePeer) {
+  record::Run run = Recorded();
+  record::Host* h = run.mutable_host();
+  h->set_nic_driver("veth");
+  h->set_link_speed_mbps(10000);
+  record::KeyValue* kv = h->add_offloads();
+  kv->set_key("gro");
+  kv->set_value("on");
+  record::PeerHost* peer = run.mutable_peer();
+  peer->set_target("198.18.0.1:7000");
+  peer->set_role("server");
+  peer->mutable_host()->set_cpu_model("Peer CPU");
+  peer->mutable_host()->set_interface("eth1");
+  const std::string text = FormatEnvironment(run);
+  for (const char* want :
+       {"data path\n  interface: lo\n  mtu: 65536\n  nic driver: veth\n"
+        "  link speed: 10000 Mb/s\n  offload gro: on\n",
+        "peer\n  target: 198.18.0.1:7000\n  role: server\n",
+        "peer host\n  cpu model: Peer CPU\n",
+        "peer data path\n  interface: eth1\n"}) {
+    EXPECT_THAT(text, HasSubstr(want));
+  }
+  // The run finds those: a rerun does not call them differences.
+  EXPECT_THAT(DiffEnvironment(run, Recorded()), IsEmpty());
+}
+
 TEST(EnvironmentTest, AnOldRecordShowsWhatItHolds) {
   record::Run old;
   old.mutable_host()->set_kernel("Linux 5.10.0 #1 SMP x86_64");

@@ -9,6 +9,7 @@
 #include "harness/env/build_facts.h"
 #include "harness/env/build_info.h"
 #include "harness/env/host_info.h"
+#include "harness/record/sha256.h"
 
 namespace copyscope::env {
 namespace {
@@ -105,7 +106,16 @@ TestbedFacts TestbedFactsOfRecord(const record::Run& run) {
                          ? "veth"
                          : absl::StrCat(OrUnknown(mode), " ", h.interface());
   if (h.has_mtu()) absl::StrAppend(&link, " mtu ", h.mtu());
+  // The device behind it, where the record read it: speed and offloads
+  // change the figures as much as the MTU does.
+  if (h.has_link_speed_mbps()) {
+    absl::StrAppend(&link, " speed ", h.link_speed_mbps(), " Mb/s");
+  }
+  for (const record::KeyValue& kv : h.offloads()) {
+    absl::StrAppend(&link, " ", kv.key(), "=", kv.value());
+  }
   t.nic = link;
+  t.nic_driver = h.nic_driver();
   for (const record::KeyValue& kv : run.isolation().details()) {
     if (absl::StartsWith(kv.key(), "netns_sysctl.")) {
       t.sysctls.emplace_back(kv.key(), kv.value());
@@ -115,7 +125,15 @@ TestbedFacts TestbedFactsOfRecord(const record::Run& run) {
 }
 
 std::string ComputeTestbedFingerprint(const record::Run& run) {
-  return TestbedFingerprint(TestbedFactsOfRecord(run));
+  if (!run.has_peer()) return TestbedFingerprint(TestbedFactsOfRecord(run));
+  // Two hosts: both machines and the side the peer ran.
+  record::Run peer;
+  *peer.mutable_host() = run.peer().host();
+  *peer.mutable_isolation() = run.isolation();
+  return record::Sha256Hex(
+      absl::StrCat(TestbedCanonicalText(TestbedFactsOfRecord(run)), "peer ",
+                   run.peer().role(), "\n",
+                   TestbedCanonicalText(TestbedFactsOfRecord(peer))));
 }
 
 std::string TestbedFingerprintOf(const record::Run& run) {

@@ -12,10 +12,12 @@
 // isolation), so a record read back, imported into the history years later,
 // gives the fingerprint it was written with. The path the data took is part
 // of the testbed: loopback and a veth pair between namespaces are two
-// testbeds of one machine, and so are two MTUs. A record written before the
-// machine facts were recorded (schema 4 and older) has no fingerprint: one
-// is computed from the facts it has, the others "unknown", so it matches
-// only records like it.
+// testbeds of one machine, and so are two MTUs, link speeds or offload
+// settings. A run on two hosts (--peer) is a testbed of both: the peer's
+// facts, as its agent described them, and the side it ran are hashed too. A
+// record written before the machine facts were recorded (schema 4 and older)
+// has no fingerprint: one is computed from the facts it has, the others
+// "unknown", so it matches only records like it.
 #ifndef COPYSCOPE_HARNESS_ENV_TESTBED_H_
 #define COPYSCOPE_HARNESS_ENV_TESTBED_H_
 

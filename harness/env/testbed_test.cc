@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -140,6 +142,48 @@ TEST(TestbedFingerprintTest, AVethIsOneTestbedWhateverItsName) {
   };
   EXPECT_EQ(netns("cs1234s", "6"), netns("cs9abcs", "6"));
   EXPECT_NE(netns("cs1234s", "6"), netns("cs1234s", "3"));
+}
+
+TEST(TestbedFingerprintTest, TheNicAndThePeerAreOfTheTestbed) {
+  const std::string base = ComputeTestbedFingerprint(LoopbackRun());
+  auto with = [](const std::function<void(record::Run*)>& change) {
+    record::Run r = LoopbackRun();
+    change(&r);
+    return ComputeTestbedFingerprint(r);
+  };
+  const std::string driver =
+      with([](record::Run* r) { r->mutable_host()->set_nic_driver("mlx5"); });
+  const std::string speed = with(
+      [](record::Run* r) { r->mutable_host()->set_link_speed_mbps(25000); });
+  auto offload = [](const std::string& gro) {
+    return [gro](record::Run* r) {
+      record::KeyValue* kv = r->mutable_host()->add_offloads();
+      kv->set_key("gro");
+      kv->set_value(gro);
+    };
+  };
+  auto peer = [](const std::string& cpu, const std::string& role) {
+    return [cpu, role](record::Run* r) {
+      r->mutable_peer()->set_role(role);
+      r->mutable_peer()->mutable_host()->set_cpu_model(cpu);
+      r->mutable_peer()->set_target("ignored");
+    };
+  };
+  const std::set<std::string> all = {base,
+                                     driver,
+                                     speed,
+                                     with(offload("on")),
+                                     with(offload("off")),
+                                     with(peer("A", "server")),
+                                     with(peer("B", "server")),
+                                     with(peer("A", "client"))};
+  EXPECT_EQ(all.size(), 8u);
+  EXPECT_EQ(with(peer("A", "server")), [&] {
+    record::Run r = LoopbackRun();
+    peer("A", "server")(&r);
+    r.mutable_peer()->set_target("another name of it");
+    return ComputeTestbedFingerprint(r);
+  }());
 }
 
 TEST(TestbedFingerprintTest, StoredFingerprintWins) {

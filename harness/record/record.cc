@@ -98,13 +98,13 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     kv->set_key(key);
     kv->set_value(value);
   }
+  if (context.peer) *run.mutable_peer() = *context.peer;
   run.mutable_host()->set_testbed_fingerprint(
       env::ComputeTestbedFingerprint(run));
   run.mutable_topology()->set_summary(context.topology_summary);
   run.mutable_topology()->set_pin_plan(context.pin_plan);
   for (const std::string& n : plan.notes) run.add_notes(n);
   for (const std::string& n : context.notes) run.add_notes(n);
-  if (context.peer) *run.mutable_peer() = *context.peer;
   run.set_cells_planned(static_cast<uint32_t>(plan.cells.size()));
   for (const MetricDef& d : Catalogue()) {
     MetricInfo* mi = run.add_metric_catalogue();
