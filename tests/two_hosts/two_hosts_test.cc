@@ -312,6 +312,12 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
   // The agent serves the next controller too.
   Proc again(here_, RunArgs(Tmp() + "/tcp2", Tcp()));
   EXPECT_EQ(again.Wait(), 0) << again.text();
+  // And a rerun of the record reaches the same peer.
+  Proc rerun(here_, {Copyscope(), "rerun", out, "--out=" + Tmp() + "/tcp3",
+                     "--history=" + Tmp() + "/history.sqlite"});
+  ASSERT_EQ(rerun.Wait(), 0) << rerun.text();
+  EXPECT_TRUE(absl::StrContains(Slurp(Tmp() + "/tcp3/run.jsonl"),
+                                "\"peer\":{\"target\":\"198.18.0.1:7000\""));
 }
 
 TEST_F(TwoHostsTest, AWrongTokenIsRefusedAndTheAgentGoesOn) {
