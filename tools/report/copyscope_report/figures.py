@@ -45,7 +45,10 @@ class Panel:
     xlabel: str
     ylabel: str
     series: List[Series]
-    xkind: str  # "size" or "threads": log2 axis with labelled ticks
+    xkind: str  # "size" or "threads": log2 axis with labelled ticks; "run"
+    # A label per x value for xkind "run" (history_figure.py): a linear
+    # axis, a dashed line before each point whose label is not empty.
+    xticks: List[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -375,6 +378,17 @@ def _log2_axis(ax, xkind: str, values: List[float]) -> None:
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
 
 
+def _run_axis(ax, values: List[float], labels: List[str]) -> None:
+    ax.xaxis.set_major_locator(ticker.FixedLocator(values))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xticklabels(labels[:len(values)] + [""] *
+                       (len(values) - len(labels)))
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    for x, label in zip(values[1:], labels[1:]):
+        if label:
+            ax.axvline(x - 0.5, color="#888", ls="--", lw=0.8)
+
+
 def draw(spec: FigureSpec):
     """A matplotlib Figure for spec; each series is one ErrorbarContainer
     (or Line2D when no point has a CI) labelled with the series label."""
@@ -414,7 +428,10 @@ def draw(spec: FigureSpec):
                         markersize=4,
                         label=s.label,
                         color=s.color)
-        _log2_axis(ax, panel.xkind, xs)
+        if panel.xkind == "run":
+            _run_axis(ax, xs, panel.xticks)
+        else:
+            _log2_axis(ax, panel.xkind, xs)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel, fontsize=9)
         ax.set_ylabel(panel.ylabel, fontsize=9)
