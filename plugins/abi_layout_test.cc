@@ -101,7 +101,7 @@ TEST(AbiLayoutTest, MatchesTheGoldenFile) {
 
 TEST(AbiLayoutTest, VersionMacros) {
   EXPECT_EQ(CS_ABI_MAJOR, 1);
-  EXPECT_EQ(CS_ABI_MINOR, 1);
+  EXPECT_EQ(CS_ABI_MINOR, 2);
   EXPECT_STREQ(CS_ENTRY_SYMBOL, "copyscope_transport_entry");
   EXPECT_EQ(CS_TRANSPORT_STRUCT_SIZE, 128u);
   // 1.1 appended flags; a 1.0 config is still accepted.

@@ -81,7 +81,7 @@ extern "C" {
 #endif
 
 #define CS_ABI_MAJOR 1
-#define CS_ABI_MINOR 1
+#define CS_ABI_MINOR 2
 
 /* The one exported symbol, and its type. */
 #define CS_ENTRY_SYMBOL "copyscope_transport_entry"
@@ -212,6 +212,13 @@ typedef struct cs_counter {
 #define CS_CAP_RECV (1ull << 4)
 /* recv() may return bytes in plugin memory (cs_recv_args.segments). */
 #define CS_CAP_RECV_IN_PLACE (1ull << 5)
+/* ABI 1.2. recv() consumes exactly args->len bytes of the stream (one whole
+ * message, as ever) but delivers none of them: the kernel drops them (e.g.
+ * TCP recv(MSG_TRUNC)), buf is left untouched and segment_count is 0. The
+ * message's bytes cannot be checked, so a host that verifies payloads must
+ * not use such a receiver (copyscope refuses --verify with it); a test can
+ * check that the stream stays framed and that buf was not written. */
+#define CS_CAP_RECV_DISCARDS (1ull << 6)
 
 /* ------------------------------------------------------------------------ */
 /* The descriptor.                                                          */

@@ -193,6 +193,11 @@ std::string ValidateDescriptor(const cs_transport* t) {
   if (t->recv != nullptr && (t->capabilities & CS_CAP_RECV) == 0) {
     return "recv function without the RECV capability";
   }
+  if ((t->capabilities & CS_CAP_RECV_DISCARDS) != 0 &&
+      (t->capabilities & (CS_CAP_RECV | CS_CAP_RECV_IN_PLACE)) != CS_CAP_RECV) {
+    return "capability RECV_DISCARDS needs RECV and excludes RECV_IN_PLACE "
+           "(a discarded message is nowhere)";
+  }
   if (t->send != nullptr && t->reap == nullptr) {
     return "send without reap (reap must exist, even if it never waits)";
   }

@@ -185,6 +185,10 @@ TEST(LoaderTest, ValidateDescriptorChecksRecvCapability) {
   copy.capabilities = 0;
   EXPECT_EQ(ValidateDescriptor(&copy),
             "recv function without the RECV capability");
+  copy.capabilities = CS_CAP_RECV | CS_CAP_RECV_DISCARDS;
+  EXPECT_EQ(ValidateDescriptor(&copy), "");
+  copy.capabilities |= CS_CAP_RECV_IN_PLACE;
+  EXPECT_NE(ValidateDescriptor(&copy).find("RECV_DISCARDS"), std::string::npos);
   copy = *p.transport;
   copy.send = nullptr;
   copy.recv = nullptr;

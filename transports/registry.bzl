@@ -15,4 +15,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/splice:splice.so",
     "//transports/uring_recv:uring_recv.so",
     "//transports/tcp_zerocopy_recv:tcp_zerocopy_recv.so",
+    "//transports/discard_recv:discard_recv.so",
 ]

@@ -21,6 +21,23 @@ bool CanReceive(const Plugin& p) {
   return false;
 }
 
+// Its recv() drops the bytes (CS_CAP_RECV_DISCARDS): nothing to verify.
+bool Discards(const Plugin& p) {
+  for (const std::string& c : p.capabilities()) {
+    if (c == "recv_discards") return true;
+  }
+  return false;
+}
+
+std::string DiscardsText(const std::string& who, const std::string& name,
+                         const std::string& fix) {
+  return absl::StrCat("--verify: ", who, " transport '", name,
+                      "' discards what it receives (capability "
+                      "recv_discards), so none of its bytes could be "
+                      "checked; ",
+                      fix, ", or run without --verify");
+}
+
 std::string OptText(const TransportOpt& o) {
   return absl::StrCat("--transport-opt=", o.scope.empty() ? "" : o.scope,
                       o.scope.empty() ? "" : ".", o.key, "=", o.value);
@@ -167,10 +184,39 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
       selected.push_back(p);
     }
   }
-  for (const Plugin* p : selected) plan.transports.push_back(p->name());
   std::vector<const Plugin*> receivers;
   s = SelectReceivers(options, plugins, &receivers);
   if (!s.ok()) return s;
+  if (options.verify) {
+    // --verify cannot check a receiver that discards: named ones are an
+    // error, ones the default selection took are left out with a note.
+    for (const Plugin* r : receivers) {
+      if (Discards(*r)) {
+        return absl::InvalidArgumentError(
+            DiscardsText("--recv", r->name(), "leave it out of --recv"));
+      }
+    }
+    const bool receive_themselves = receivers.empty();
+    std::vector<const Plugin*> kept;
+    for (const Plugin* p : selected) {
+      if (!receive_themselves || !Discards(*p)) {
+        kept.push_back(p);
+      } else if (!options.transports.empty()) {
+        return absl::InvalidArgumentError(
+            DiscardsText("the", p->name(), "leave it out of --transports"));
+      } else {
+        plan.notes.push_back(
+            absl::StrCat("note: skipping ", p->name(),
+                         " (--verify: it discards what it receives)"));
+      }
+    }
+    if (kept.empty()) {
+      return absl::InvalidArgumentError(
+          "--verify: every usable transport discards what it receives");
+    }
+    selected = kept;
+  }
+  for (const Plugin* p : selected) plan.transports.push_back(p->name());
   for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name());
 
   // Options per plugin, last value of a key wins. A scoped option goes to

@@ -1,6 +1,9 @@
 #include "harness/config/plan.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "harness/config/profiles.h"
 
@@ -227,6 +230,34 @@ TEST(MakePlanTest, RecvErrorsNameTheFix) {
   o.recv = {"beta"};
   msg = RecvError(o, "'beta' cannot receive (no CS_CAP_RECV)");
   EXPECT_TRUE(absl::StrContains(msg, "use one that can: rx, rx2")) << msg;
+}
+
+// A receiver that discards (recv_discards) has nothing --verify could
+// check: named, it is an error; taken by default, it is left out.
+TEST(MakePlanTest, VerifyRefusesReceiversThatDiscard) {
+  std::vector<Plugin> plugins = WithReceivers();
+  plugins.push_back(Info("drop", "ok", "", 0, /*receives=*/true));
+  plugins.back().add_capabilities("recv_discards");
+  RunOptions o = Options();
+  o.verify = true;
+  absl::StatusOr<Plan> plan = MakePlan(o, plugins);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(
+      std::count(plan->transports.begin(), plan->transports.end(), "drop"), 0);
+  EXPECT_TRUE(absl::StrContains(absl::StrJoin(plan->notes, "|"),
+                                "skipping drop (--verify: it discards"));
+  o.transports = {"alpha", "drop"};
+  Error(o, "--verify: the transport 'drop' discards what it receives", plugins);
+  o.recv = {"rx", "drop"};
+  Error(o, "leave it out of --recv", plugins);
+  // It may send to a receiver that keeps the bytes.
+  o.recv = {"rx"};
+  plan = MakePlan(o, plugins);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  o.verify = false;
+  o.recv = {"drop"};
+  plan = MakePlan(o, plugins);
+  ASSERT_TRUE(plan.ok()) << plan.status();
 }
 
 TEST(MakePlanTest, OptionsReachTheReceivePlugin) {

@@ -66,6 +66,9 @@ const std::vector<RecvAlias>& RecvAliases() {
        "io_uring multishot receive into provided buffers, in place"},
       {"zerocopy", "tcp_zerocopy_recv",
        "TCP_ZEROCOPY_RECEIVE: receive-queue pages mapped, not copied"},
+      {"discard", "discard_recv",
+       "TCP recv(MSG_TRUNC): the kernel drops the bytes, nothing copied (the "
+       "receive side's floor; nothing to verify)"},
   };
   return *table;
 }

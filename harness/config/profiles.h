@@ -16,7 +16,7 @@
 //
 // Transport names in this table are data (the designs of the reference
 // studies); the harness code never depends on them. So are the short names
-// of --recv (RecvAliases): copy, uring, zerocopy.
+// of --recv (RecvAliases): copy, uring, zerocopy, discard.
 //
 //   ResolveRecvName("uring");        // "uring_recv"
 //   ResolveRecvName("my_plugin");    // "my_plugin": any other value is a

@@ -40,7 +40,8 @@ TEST(RecvAliasesTest, TheShortNamesOfTheReceiveSides) {
     EXPECT_NE(RecvAliasText().find(a.name + " (" + a.transport + ")"),
               std::string::npos);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"copy", "uring", "zerocopy"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"copy", "uring", "zerocopy", "discard"}));
   EXPECT_EQ(ResolveRecvName("any_plugin"), "any_plugin");
 }
 

@@ -296,6 +296,12 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
   if (plan.sends) pool.emplace(plan.tx_size, spec.fields, plan.pool_count);
   EndpointSpec& e = plan.endpoint;
   e.fd = fd;
+  if (plan.receives && setup.config.verify && e.transport != nullptr &&
+      (e.transport->capabilities & CS_CAP_RECV_DISCARDS) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--verify cannot check what ", e.transport_name,
+        " receives: it discards the bytes (CS_CAP_RECV_DISCARDS)"));
+  }
   absl::StatusOr<Endpoint> opened = Endpoint::Open(e);
   if (!opened.ok()) return opened.status();
   Endpoint& ep = *opened;

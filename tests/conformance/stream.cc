@@ -29,6 +29,8 @@ namespace payload = ::copyscope::engine::payload;
 
 // What a free buffer is overwritten with.
 constexpr uint8_t kScribble = 0xEE;
+// What a discarding receiver's buffer holds before, and must hold after.
+constexpr uint8_t kUntouched = 0xA5;
 
 uint64_t SplitMix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
@@ -115,6 +117,25 @@ std::string Compare(uint32_t index, uint64_t key, size_t len,
       got == kScribble
           ? " (the overwrite pattern: a buffer was released too early?)"
           : "");
+}
+
+// A message a discarding plugin received (CS_CAP_RECV_DISCARDS): no
+// segments, and the buffer as it was before; "" or what is wrong.
+std::string Untouched(uint32_t index, const std::vector<uint8_t>& buf,
+                      const std::vector<struct iovec>& segments) {
+  if (!segments.empty()) {
+    return absl::StrFormat(
+        "message %u: a discarding recv() returned %zu segments", index,
+        segments.size());
+  }
+  for (size_t i = 0; i < buf.size(); ++i) {
+    if (buf[i] != kUntouched) {
+      return absl::StrFormat(
+          "message %u: a discarding recv() wrote byte %zu of its buffer", index,
+          i);
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -279,6 +300,7 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
   const bool async = (t->capabilities & CS_CAP_ASYNC_RELEASE) != 0;
   const bool plugin_recv =
       (t->capabilities & CS_CAP_RECV) != 0 && t->recv != nullptr;
+  const bool discards = plugin_recv && (t->capabilities & CS_CAP_RECV_DISCARDS);
   const std::vector<size_t> sizes =
       FieldSizes(spec.message_size, spec.fields, spec.seed);
   const uint32_t max_batch = std::max<uint32_t>(1, spec.max_batch);
@@ -315,17 +337,23 @@ std::string RunStream(const cs_transport* t, const StreamSpec& spec) {
     std::vector<uint8_t> buf(spec.message_size);
     std::vector<struct iovec> segments;
     for (uint32_t i = 0; i < spec.messages && recv_failure.empty(); ++i) {
-      int r = plugin_recv
+      // A discarding plugin receives every other message (never the
+      // last); the others, read plainly, prove its framing and the sender.
+      const bool discard = discards && i % 2 == 0 && i + 1 < spec.messages;
+      const bool through_plugin = plugin_recv && (!discards || discard);
+      if (discard) memset(buf.data(), kUntouched, buf.size());
+      int r = through_plugin
                   ? receiver.Recv(buf.data(), buf.size(), &segments)
                   : PlainRecvAll(link.receiver_fd(), buf.data(), buf.size());
       if (r != 0) {
         recv_failure = absl::StrCat(
             "recv() of message ", i, " returned ", r,
-            plugin_recv ? absl::StrCat(": ", receiver.LastError()) : "");
+            through_plugin ? absl::StrCat(": ", receiver.LastError()) : "");
         break;
       }
-      recv_failure = Compare(i, MessageKey(spec.seed, i), buf.size(),
-                             buf.data(), segments);
+      recv_failure = discard ? Untouched(i, buf, segments)
+                             : Compare(i, MessageKey(spec.seed, i), buf.size(),
+                                       buf.data(), segments);
     }
     if (!recv_failure.empty()) {
       // Unblock the sender at once.

@@ -117,6 +117,10 @@ struct StreamSpec {
 // CS_CAP_ASYNC_RELEASE, when reap() returns their tag with it), so a plugin
 // that releases early corrupts the stream; every tag reaped exactly once. The
 // receiver uses the plugin's recv() when it has CS_CAP_RECV, else plain recv().
+// A plugin whose recv() discards (CS_CAP_RECV_DISCARDS) cannot show its
+// bytes: it receives every other message, never the last, and must leave
+// the buffer untouched; the messages between, read with plain recv() and
+// checked byte for byte, prove that it took exactly one message each time.
 // Returns "" or the first failure.
 std::string RunStream(const cs_transport* t, const StreamSpec& spec);
 

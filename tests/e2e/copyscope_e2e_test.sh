@@ -165,6 +165,23 @@ grep -q '^two_copy/uring_recv ' "$tmp/recv.out" ||
 grep -q '"recv_transports":\["two_copy","uring_recv","tcp_zerocopy_recv"\]' \
   "$recv_dir/run.jsonl" || fail "--recv: the plan does not record it"
 
+# --- --recv=discard: the receive side without the copy ------------------------
+# discard_recv drops the bytes in the kernel; --verify has nothing to check
+# there, so a run without --transports leaves it out (with a note).
+grep -q 'note: skipping discard_recv (--verify: it discards' "$tmp/verify.err" ||
+  fail "--verify: no note that discard_recv was left out: $(cat "$tmp/verify.err")"
+disc_dir="$tmp/discard"
+"$bin" run --transports=two_copy --recv=copy,discard --sizes=64K --threads=1 \
+  --reps=1 --duration=0.2s --out="$disc_dir" >"$tmp/disc.out" 2>"$tmp/disc.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "--recv=discard run exited $rc: $(cat "$tmp/disc.err")"
+disc_row=$(grep ',discard_recv$' "$disc_dir/summary.csv")
+[[ "$(col "$disc_dir/summary.csv" status "$disc_row")" == ok ]] ||
+  fail "--recv=discard: $disc_row"
+grep -q 'client\.discarded_bytes=[1-9]' \
+  <<<"$(col "$disc_dir/summary.csv" plugin_counters "$disc_row")" ||
+  fail "--recv=discard: no discarded bytes: $disc_row"
+
 # --- Ctrl-C keeps the finished cells -------------------------------------------
 int_dir="$tmp/int"
 "$bin" run --sizes=256,512,1K,2K,4K,8K --threads=1,2 --duration=0.3s --reps=3 \
@@ -214,6 +231,8 @@ expect_usage_error "malformed transport-opt" run --transport-opt=novalue
 expect_usage_error "unknown transport-opt key" run --transport-opt=no_such_key=1
 expect_usage_error "unknown --recv" run --recv=no_such_receiver
 expect_usage_error "--recv in rr mode" run --mode=rr --recv=uring
+expect_usage_error "--verify with a discarding receiver" run --verify \
+  --recv=discard
 expect_usage_error "option of no plugin in the run" run --transports=two_copy \
   --transport-opt=uring_recv.multishot=0
 

@@ -1,7 +1,7 @@
-// The in-tree receive variants (uring_recv, tcp_zerocopy_recv) as the
-// receiving side of other transports' senders, as `copyscope run --recv`
-// pairs them: the bytes arrive and the receiver's counters are the receive
-// plugin's own.
+// The in-tree receive variants (uring_recv, tcp_zerocopy_recv,
+// discard_recv) as the receiving side of other transports' senders, as
+// `copyscope run --recv` pairs them: the bytes arrive and the receiver's
+// counters are the receive plugin's own.
 #include <string>
 
 #include "absl/strings/match.h"
@@ -106,6 +106,23 @@ TEST_F(RecvPairsTest, TwoCopySenderTcpZerocopyReceiver) {
                 Get(r.sample.client_counters(), "copied_bytes"),
             c.rx_messages_total() * 65536);
   EXPECT_FALSE(Has(r.sample.server_counters(), "mapped_bytes"));
+}
+
+// discard_recv drops what it receives in the kernel: every byte the sender
+// sent is counted as discarded, none delivered.
+TEST_F(RecvPairsTest, TwoCopySenderDiscardReceiver) {
+  FIND_OR_SKIP(tx, "two_copy");
+  FIND_OR_SKIP(rx, "discard_recv");
+  CellResult r = RunPair(Pair(*tx, *rx, 65536), *tx, *rx);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(record::CellLabel(record::KeyOf(Pair(*tx, *rx, 65536))),
+            "two_copy/discard_recv");
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  EXPECT_EQ(c.rx_messages_total(), c.tx_messages_total());
+  EXPECT_EQ(Get(r.sample.client_counters(), "discarded_bytes"),
+            c.rx_messages_total() * 65536);
+  EXPECT_FALSE(Has(r.sample.server_counters(), "discarded_bytes"));
 }
 
 // A MSG_ZEROCOPY sender's pages reach the loopback receive queue as whole

@@ -300,6 +300,11 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
             std::string::npos)
       << record.substr(0, 3000);
   EXPECT_TRUE(absl::StrContains(record, "\"key\":\"lro\""));
+  // Read in each host's own namespace (a veth says 10000 Mb/s).
+  first = record.find("\"link_speed_mbps\":10000");
+  ASSERT_NE(first, std::string::npos) << record.substr(0, 3000);
+  EXPECT_NE(record.find("\"link_speed_mbps\":10000", first + 1),
+            std::string::npos);
   EXPECT_TRUE(absl::StrContains(record, "a virtual interface"));
   EXPECT_TRUE(absl::StrContains(run.text(), "runs the server side"));
   // The peer's machine facts, as for this host, and the run in the

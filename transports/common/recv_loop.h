@@ -62,13 +62,15 @@ inline int RecvEnded(int e, size_t got, size_t len, ErrorText* err) {
 
 // recv() exactly len bytes into buf. Returns 0; -EPIPE if the peer closed
 // (or reset) the connection first; -ETIMEDOUT if a wait ran out; another
-// negative errno otherwise.
+// negative errno otherwise. recv_flags go to every recv() call: MSG_TRUNC
+// on a TCP socket consumes the bytes without copying them into buf.
 inline int RecvExact(int fd, void* buf, size_t len, int timeout_ms,
-                     ErrorText* err, const IoHooks* hooks = nullptr) {
+                     ErrorText* err, const IoHooks* hooks = nullptr,
+                     int recv_flags = 0) {
   char* p = static_cast<char*>(buf);
   size_t got = 0;
   while (got < len) {
-    ssize_t n = recv(fd, p + got, len - got, 0);
+    ssize_t n = recv(fd, p + got, len - got, recv_flags);
     if (n > 0) {
       got += (size_t)n;
       continue;

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -195,10 +196,15 @@ void ReadNicFiles(const std::string& ifname, const std::string& sys,
 NicFacts ReadNicFacts(const std::string& ifname) {
   NicFacts out;
   out.offloads = ReadOffloads(ifname);
+  IoctlSocket sock;
   struct ifreq ifr;
+  // Both by ioctl on this thread's namespace (sysfs shows the namespace it
+  // was mounted in); the speed falls back to sysfs below.
   struct ethtool_drvinfo info = {};
   info.cmd = ETHTOOL_GDRVINFO;
-  IoctlSocket sock;
+  struct ethtool_cmd link = {};
+  link.cmd = ETHTOOL_GSET;
+  std::optional<int> speed;
   if (FillName(ifname, &ifr).ok() && sock.fd() >= 0) {
     ifr.ifr_data = reinterpret_cast<char*>(&info);
     if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) == 0) {
@@ -210,8 +216,21 @@ NicFacts ReadNicFacts(const std::string& ifname) {
           ErrnoError(absl::StrCat("SIOCETHTOOL ETHTOOL_GDRVINFO on ", ifname))
               .message()));
     }
+    ifr.ifr_data = reinterpret_cast<char*>(&link);
+    if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) == 0 &&
+        ethtool_cmd_speed(&link) != 0 &&
+        ethtool_cmd_speed(&link) != static_cast<uint32_t>(SPEED_UNKNOWN)) {
+      speed = static_cast<int>(ethtool_cmd_speed(&link));
+    }
   }
-  ReadNicFiles(ifname, "/sys", "/proc", &out);
+  NicFacts files;
+  ReadNicFiles(ifname, "/sys", "/proc", &files);
+  out.speed_mbps = speed ? speed : files.speed_mbps;
+  out.irqs = std::move(files.irqs);
+  for (std::string& note : files.notes) {
+    if (speed && absl::StartsWith(note, "link speed")) continue;
+    out.notes.push_back(std::move(note));
+  }
   return out;
 }
 

@@ -393,6 +393,87 @@ def zero_copy(run: Run, sc: Scope) -> List[ZeroCopy]:
 
 
 # ---------------------------------------------------------------------------
+# What the receive copy costs: two_copy's recv() against discard_recv's
+# recv(MSG_TRUNC), which does all of TCP's receive work but the copy.
+
+COPY_RECEIVER = "two_copy"
+RECV_COPY_TITLE = ("What the receive copy costs (recv() against "
+                   "recv(MSG_TRUNC), receiving side's CPU per GB)")
+DISCARD_RECEIVER = "discard_recv"
+# discard_recv sends exactly as two_copy does (transports/common/
+# gather_send.h), so its own cells pair with two_copy's.
+_SENDS_AS = {DISCARD_RECEIVER: COPY_RECEIVER}
+
+
+def receiving_role(c: Cell) -> str:
+    return "server" if c.direction == "client-to-server" else "client"
+
+
+def recv_cpu_s_per_gb(c: Cell) -> List[float]:
+    """CPU seconds of the receiving role's threads per GB it received, one
+    value per repetition (from {role}_bytes_per_cpu_s)."""
+    return [
+        1e9 / v
+        for v in c.values(f"{receiving_role(c)}_bytes_per_cpu_s")
+        if v > 0
+    ]
+
+
+@dataclasses.dataclass
+class RecvCopy:
+    size: int
+    threads: int
+    sender: str
+    copy_cpu: float  # medians, CPU-s per GB of the receiving side
+    discard_cpu: float
+    cost: float  # copy_cpu - discard_cpu
+    p: Optional[float]  # rank test of the two cells' values, None untested
+    text: str
+
+
+def recv_copy(run: Run) -> List[RecvCopy]:
+    """One finding per (sender, size, threads, direction, fields) of stream
+    mode where one cell received with two_copy and one with discard_recv."""
+    groups: Dict[tuple, Dict[str, Cell]] = {}
+    for c in run.cells:
+        if c.mode != "stream" or not c.samples:
+            continue
+        sender = c.transport.split("+")[0]
+        receiver = c.recv_transport or sender
+        if receiver not in (COPY_RECEIVER, DISCARD_RECEIVER):
+            continue
+        key = (_SENDS_AS.get(sender, sender), c.size, c.threads, c.direction,
+               c.fields)
+        groups.setdefault(key, {})[receiver] = c
+    out = []
+    for (sender, size, threads, _, _), pair in sorted(groups.items()):
+        if len(pair) != 2:
+            continue
+        a, b = pair[COPY_RECEIVER], pair[DISCARD_RECEIVER]
+        va, vb = recv_cpu_s_per_gb(a), recv_cpu_s_per_gb(b)
+        if not va or not vb:
+            continue
+        ma, mb = stats.median(va), stats.median(vb)
+        cost = ma - mb
+        test = stats.mann_whitney(va, vb)
+        text = (f"{size_label(size)}, {threads_label(threads)} ({sender} "
+                f"sending): the receiving side used {ma:.3f} CPU-s per GB "
+                f"with the copy ({a.transport}) and {mb:.3f} without it "
+                f"({b.transport}): the receive copy costs {cost:.3f} CPU-s "
+                f"per GB ({cost:.3f} ns per byte), {cost / ma * 100:.0f}% of "
+                f"the receiving side's CPU")
+        ta, tb = _median(a, "throughput_gbps"), _median(b, "throughput_gbps")
+        if ta and tb:
+            text += (f"; throughput {ta:.2f} against {tb:.2f} Gbit/s "
+                     f"({tb / ta:.2f}x)")
+        tested = pval(test.p) if test.p is not None else stats.NOT_ENOUGH_REPS
+        text += f" ({tested})."
+        out.append(
+            RecvCopy(size, threads, sender, ma, mb, cost, test.p, text))
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Thread scaling.
 
 
@@ -561,6 +642,7 @@ class Analysis:
     scaling: List[Scaling]
     notes: List[str]
     limits: List[str] = dataclasses.field(default_factory=list)
+    recv_copy: List[RecvCopy] = dataclasses.field(default_factory=list)
 
 
 def analyze(run: Run) -> List[Analysis]:
@@ -590,7 +672,8 @@ def analyze(run: Run) -> List[Analysis]:
         out.append(
             Analysis(mode, sc.metric, sc.floor, best_per_cell(sc),
                      crossovers(sc), zero_copy(run, sc), scaling(run, sc),
-                     notes, tcp_limits(run, sc)))
+                     notes, tcp_limits(run, sc),
+                     recv_copy(run) if mode == "stream" else []))
     return out
 
 
@@ -625,6 +708,9 @@ def to_text(analyses: List[Analysis]) -> str:
         lines.extend(f"  {z.text}" for z in a.zero_copy)
         if not a.zero_copy:
             lines.append("  no transport reported zero-copy completions")
+        if a.recv_copy:
+            lines.append(f"{RECV_COPY_TITLE}:")
+            lines.extend(f"  {r.text}" for r in a.recv_copy)
         if a.limits:
             lines.append("What held TCP back (the senders' TCP_INFO):")
             lines.extend(f"  {line}" for line in a.limits)

@@ -278,5 +278,47 @@ class TooFewRepsTest(unittest.TestCase):
             self.assertNotIn("p=", text)
 
 
+
+class RecvCopyTest(unittest.TestCase):
+    """Receive cost: client_bytes_per_cpu_s (the receiving role, server to
+    client) of 4e9 B/CPU-s is 0.25 CPU-s per GB; 1e10 is 0.1."""
+
+    def cells(self, copy_rx, discard_rx):
+        return {
+            (copy_rx, 65536, 1):
+                reps(20.0, client_bytes_per_cpu_s=4e9),
+            (discard_rx, 65536, 1):
+                reps(30.0, JITTER_B, client_bytes_per_cpu_s=1e10),
+            ("one_copy", 65536, 1):
+                reps(25.0, client_bytes_per_cpu_s=5e9),
+        }
+
+    def test_states_the_cost_per_byte(self):
+        for copy_rx, discard_rx, sender in (
+            ("two_copy", "discard_recv", "two_copy"),  # each its own plugin
+            ("zero_copy+two_copy", "zero_copy+discard_recv", "zero_copy"),
+        ):
+            a = analysis.analyze(load(self.cells(copy_rx, discard_rx)))[0]
+            (r,) = a.recv_copy
+            self.assertEqual((r.size, r.threads, r.sender),
+                             (65536, 1, sender))
+            self.assertAlmostEqual(r.copy_cpu, 0.25)
+            self.assertAlmostEqual(r.discard_cpu, 0.1)
+            self.assertAlmostEqual(r.cost, 0.15)
+            self.assertIn(
+                "the receive copy costs 0.150 CPU-s per GB (0.150 ns per "
+                "byte), 60% of the receiving side's CPU", r.text)
+            self.assertIn("throughput 20.00 against 30.15 Gbit/s (1.51x)",
+                          r.text)
+            self.assertIn("What the receive copy costs", analysis.to_text([a]))
+
+    def test_nothing_without_both_receivers(self):
+        cells = self.cells("two_copy", "discard_recv")
+        del cells[("discard_recv", 65536, 1)]
+        a = analysis.analyze(load(cells))[0]
+        self.assertEqual(a.recv_copy, [])
+        self.assertNotIn("receive copy", analysis.to_text([a]))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

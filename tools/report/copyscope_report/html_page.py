@@ -87,6 +87,9 @@ def _analysis(a: analysis.Analysis) -> str:
     out.append(
         lst("Zero-copy verdict", [z.text for z in a.zero_copy],
             "no transport reported zero-copy completions"))
+    if a.recv_copy:
+        out.append(
+            lst(analysis.RECV_COPY_TITLE, [r.text for r in a.recv_copy], ""))
     out.append(
         lst("Thread scaling", [s.text + "." for s in a.scaling],
             "one thread count only"))

@@ -94,15 +94,18 @@ def cell_json(transport: str,
         if nbytes is None and "throughput_gbps" in m:
             nbytes = m["throughput_gbps"] * 1e9 / 8 * window
         samples.append(_sample(i, m, window, nbytes, perf or []))
+    key = {
+        "transport": transport,
+        "size": str(size),
+        "threads": threads,
+        "fields": 1,
+        "mode": mode,
+        "direction": "server-to-client",
+    }
+    if "+" in transport:  # "sender+receiver": a cell of --recv
+        key["transport"], key["recv_transport"] = transport.split("+", 1)
     return {
-        "key": {
-            "transport": transport,
-            "size": str(size),
-            "threads": threads,
-            "fields": 1,
-            "mode": mode,
-            "direction": "server-to-client",
-        },
+        "key": key,
         "status": "ok",
         "samples": samples,
         "primary_metric": primary,
