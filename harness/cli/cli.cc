@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/env_commands.h"
+#include "harness/cli/environment.h"
 #include "harness/cli/plugin_list.h"
 #include "harness/config/flags.h"
 #include "harness/config/options.h"
@@ -17,6 +18,7 @@
 #include "harness/control/plugin_probe.h"
 #include "harness/control/relay.h"
 #include "harness/env/build_info.h"
+#include "harness/env/testbed.h"
 
 namespace copyscope::cli {
 
@@ -138,18 +140,26 @@ int Main(int argc, char** argv) {
       std::fputs(config::UsageText().c_str(), stdout);
       return kExitOk;
     case config::Command::kVersion:
-      std::fputs(env::VersionText().c_str(), stdout);
+      std::fputs(inv->run.json ? BuildJson(env::CollectBuild()).c_str()
+                               : env::VersionText().c_str(),
+                 stdout);
       return kExitOk;
     case config::Command::kList:
       return ListCommand(inv->run);
     case config::Command::kRun:
       return RunCommand(inv->run);
     case config::Command::kShow:
-      return ShowCommand(inv->show_dir);
+      return ShowCommand(inv->show_dir, inv->run.show_env);
     case config::Command::kTopo:
       return TopoCommand(inv->run.topology_xml);
     case config::Command::kNetnsCheck:
       return NetnsCheckCommand();
+    case config::Command::kHistory:
+      return HistoryCommand(*inv);
+    case config::Command::kHistoryImport:
+      return HistoryImportCommand(*inv);
+    case config::Command::kRerun:
+      return RerunCommand(*inv);
   }
   return kExitUsage;
 }

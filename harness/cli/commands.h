@@ -20,10 +20,25 @@ namespace copyscope::cli {
 // `copyscope run`: plan, check, claim the results directory, sweep, write.
 int RunCommand(const config::RunOptions& options);
 
-// `copyscope show DIR`: the table of a saved run, after what its record
-// says of itself (exit 0 for a record that ends with its trailer, whatever
-// ended the run; 1 for an incomplete one; 2 damaged or unreadable).
-int ShowCommand(const std::string& dir);
+// `copyscope rerun DIR`: the recorded run's options (config/
+// recorded_options.h) run again with --out, --history, --no-history and
+// --json of its own, after printing what differs between the recorded
+// environment and this one.
+int RerunCommand(const config::Invocation& inv);
+
+// `copyscope show DIR`: the table of a saved run (with `env`: its recorded
+// environment instead), after what its record says of itself (exit 0 for a
+// record that ends with its trailer, whatever ended the run; 1 for an
+// incomplete one; 2 damaged or unreadable).
+int ShowCommand(const std::string& dir, bool env = false);
+
+// `copyscope history [--check]`: each cell's figures across runs, or the
+// regression check of the latest run (exit 1 when a cell regressed).
+int HistoryCommand(const config::Invocation& inv);
+
+// `copyscope history import DIR...`: complete records added to the
+// history; exit 2, nothing imported, when one cannot be.
+int HistoryImportCommand(const config::Invocation& inv);
 
 // `copyscope list`: the plugins found.
 int ListCommand(const config::RunOptions& options);

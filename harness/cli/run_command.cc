@@ -6,6 +6,8 @@
 // rewritten after every sample without a trailer; the last write ends it
 // "complete", "interrupted" or "stopped: <why>" (a write error, e.g. a full
 // disk, stops the sweep at once and the record still ends consistently).
+// A complete run is then added to the results history (history_store.h);
+// a history that cannot take it is a warning, never the run's failure.
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/history_store.h"
 #include "harness/cli/interrupt.h"
 #include "harness/cli/perf_report.h"
 #include "harness/cli/table.h"
@@ -121,6 +124,32 @@ std::string Why(const absl::Status& s) {
   std::string why = colon == std::string::npos ? m : m.substr(colon + 2);
   if (!why.empty()) why[0] = static_cast<char>(std::tolower(why[0]));
   return why;
+}
+
+// Adds a complete run to the history, or says on stderr, in one line, why
+// it did not.
+void AddToHistory(const config::RunOptions& options, const record::Run& run,
+                  const std::string& state) {
+  if (options.history.off) return;
+  if (state != "complete") {
+    std::fprintf(stderr,
+                 "note: the run is %s: the history keeps complete runs only\n",
+                 state.c_str());
+    return;
+  }
+  absl::StatusOr<std::string> path = HistoryPath(options.history.path);
+  absl::Status s = path.status();
+  if (s.ok()) {
+    absl::StatusOr<record::History> history = OpenHistory(*path);
+    s = history.ok() ? AddRecord(&*history, run) : history.status();
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr,
+                 "copyscope: warning: the run is not in the history: %s\n",
+                 std::string(s.message()).c_str());
+    return;
+  }
+  std::fprintf(options.json ? stderr : stdout, "history: %s\n", path->c_str());
 }
 
 }  // namespace
@@ -258,6 +287,7 @@ int RunCommand(const config::RunOptions& options) {
   std::fprintf(options.json ? stderr : stdout,
                "results: %s/summary.csv (record: run.pb, run.jsonl)\n",
                path.c_str());
+  AddToHistory(options, run, state);
   if (outcome.interrupted) {
     std::fprintf(stderr, "interrupted: %d of %zu cells kept in %s\n",
                  outcome.cells_kept, plan->cells.size(), path.c_str());

@@ -1,5 +1,6 @@
 // `copyscope show DIR`: what the record says of itself first (complete,
-// interrupted, stopped, incomplete), then the tables of `run`.
+// interrupted, stopped, incomplete), then the tables of `run`, or with
+// --env the environment it recorded.
 #include <cstdio>
 #include <string>
 
@@ -7,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "harness/cli/cli.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/environment.h"
 #include "harness/cli/perf_report.h"
 #include "harness/cli/table.h"
 #include "harness/record/files.h"
@@ -43,7 +45,7 @@ void PrintDataPath(const char* whose, const record::Host& h) {
 
 }  // namespace
 
-int ShowCommand(const std::string& dir) {
+int ShowCommand(const std::string& dir, bool env) {
   absl::StatusOr<record::RunFile> file = record::ReadRunFile(dir);
   if (!file.ok()) return UsageError(file.status());
   const std::string note = record::CompletenessNote(*file);
@@ -78,8 +80,12 @@ int ShowCommand(const std::string& dir) {
     std::printf("interrupted: %d of %u cells kept\n", run.cells_size(),
                 run.cells_planned());
   }
-  std::fputs(FormatTable(run).c_str(), stdout);
-  std::fputs(FormatRunReport(run).c_str(), stdout);
+  if (env) {
+    std::fputs(FormatEnvironment(run).c_str(), stdout);
+  } else {
+    std::fputs(FormatTable(run).c_str(), stdout);
+    std::fputs(FormatRunReport(run).c_str(), stdout);
+  }
   // A record that ends with a trailer is whole, whatever ended the run.
   return file->state == record::kIncomplete ? kExitFailed : kExitOk;
 }

@@ -149,6 +149,13 @@ const char* FixedReps(const RunOptions& o) {
                      : "the repetitions are fixed (--reps=N), not repeated "
                        "until they converge (--reps=auto)";
 }
+const char* NoHistory(const RunOptions& o) {
+  return o.history.off ? "--no-history turns the history off" : nullptr;
+}
+const char* NoCheck(const RunOptions& o) {
+  return !o.history.check ? "it applies to --check, which is not given"
+                          : nullptr;
+}
 const char* NoCounters(const RunOptions& o) {
   return o.counters.kind == CounterSelection::Kind::kNone
              ? "no counters are counted (--counters=none)"
@@ -223,8 +230,8 @@ const std::vector<FlagDef>& Table() {
        [](const RunOptions& o) { return Sizes(o.sizes); }, nullptr},
       {"threads", "list", "1,2", "--threads=1,2,4",
        "Connection counts, comma-separated; each connection has one server "
-       "thread and one client thread",
-       kForRun, false, false,
+       "thread and one client thread (history: the cells of one count)",
+       kForRun | kForHistory, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<std::vector<std::string>> items = Items(v, "count");
          if (!items.ok()) return items.status();
@@ -462,8 +469,9 @@ const std::vector<FlagDef>& Table() {
        nullptr},
       {"json", "boolean", "false", "--json",
        "Print the summary (statistics per cell) as JSON on stdout instead of "
-       "the table",
-       kForRun, false, true,
+       "the table (--version: the build facts; history: the figures or the "
+       "check)",
+       kForRun | kForRerun | kForHistory | kForVersion, false, true,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<bool> b = Bool(v);
          if (!b.ok()) return b.status();
@@ -477,7 +485,7 @@ const std::vector<FlagDef>& Table() {
       {"out", "path", "", "--out=results/mine",
        "Results directory (must not exist or be empty); default: "
        "results/<UTC time>-<id>/ under the working directory",
-       kForRun, false, false,
+       kForRun | kForRerun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          if (v.empty()) return Problem("empty path");
          o->out = std::string(v);
@@ -752,6 +760,122 @@ const std::vector<FlagDef>& Table() {
          return std::string(CountersScopeName(o.counters_scope));
        },
        NoCounters},
+      {"history", "path", "", "--history=results/history.sqlite",
+       "The results history (SQLite) every complete run is appended to and "
+       "`history` reads; default: $XDG_DATA_HOME/copyscope/history.sqlite, "
+       "~/.local/share/copyscope/history.sqlite when XDG_DATA_HOME is unset",
+       kForRun | kForRerun | kForHistory | kForImport, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty path");
+         o->history.path = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.history.path; }, NoHistory},
+      {"no-history", "boolean", "false", "--no-history",
+       "Do not append this run to the results history", kForRun | kForRerun,
+       false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->history.off = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.history.off ? "true" : "false");
+       },
+       nullptr},
+      {"transport", "transport name", "", "--transport=two_copy",
+       "The cells of one transport (the sending plugin)", kForHistory, false,
+       false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         if (v.empty()) return Problem("empty name");
+         o->history.transport = std::string(v);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.history.transport; }, nullptr},
+      {"size", "size", "", "--size=64K", "The cells of one message size",
+       kForHistory, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<uint64_t> s = Size(v);
+         if (!s.ok()) return s.status();
+         o->history.size = *s;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return OptionalSize(o.history.size); },
+       nullptr},
+      {"last", "whole number", "0", "--last=10",
+       "Only the N most recent runs that have a matching cell; 0: every run",
+       kForHistory, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<int64_t> n = Count(v, 0, 1000000, "runs");
+         if (!n.ok()) return n.status();
+         o->history.last = static_cast<int>(*n);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::StrCat(o.history.last); },
+       nullptr},
+      {"testbed", "testbed", "", "--testbed=all",
+       "The testbed whose runs are shown or checked: all, or a fingerprint "
+       "(its first 8 or more hex digits do); default: the latest run's",
+       kForHistory, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         const std::string t = absl::AsciiStrToLower(v);
+         const bool hex =
+             t.size() >= 8 && t.size() <= 64 &&
+             t.find_first_not_of("0123456789abcdef") == std::string::npos;
+         if (t != "all" && !hex) {
+           return Problem("not all nor 8 to 64 hex digits of a fingerprint");
+         }
+         o->history.testbed = t;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return o.history.testbed; }, nullptr},
+      {"check", "boolean", "false", "--check",
+       "Test the latest run's cells against their earlier runs on its "
+       "testbed (rank test and change points); exit 1, one line per cell "
+       "that got worse beyond the noise",
+       kForHistory, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->history.check = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.history.check ? "true" : "false");
+       },
+       nullptr},
+      {"fail-above", "number (percent)", "0", "--fail-above=10",
+       "With --check: a regression counts only when even the favourable end "
+       "of its 95% interval is worse than this many percent",
+       kForHistory, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         double pct = 0;
+         if (!absl::SimpleAtod(v, &pct)) return Problem("not a number");
+         if (!(pct >= 0 && pct < 100)) {
+           return Problem("must be a percentage from 0 to below 100");
+         }
+         o->history.fail_above = pct / 100;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return absl::StrCat(o.history.fail_above * 100);
+       },
+       NoCheck},
+      {"env", "boolean", "false", "--env",
+       "The recorded environment (host, build, plugins, isolation, topology) "
+       "instead of the tables",
+       kForShow, false, true,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<bool> b = Bool(v);
+         if (!b.ok()) return b.status();
+         o->show_env = *b;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         return std::string(o.show_env ? "true" : "false");
+       },
+       nullptr},
   };
   return *table;
 }

@@ -40,6 +40,8 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   if (word == "netns") return Command::kNetnsCheck;  // `netns check`
   if (word == "version") return Command::kVersion;
   if (word == "help") return Command::kHelp;
+  if (word == "history") return Command::kHistory;
+  if (word == "rerun") return Command::kRerun;
   if (word == "report" || word == "compare") {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", word, "' is not a harness command; use ./tools/copyscope ", word,
@@ -47,8 +49,8 @@ absl::StatusOr<Command> ParseCommandName(absl::string_view word) {
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown command '", word,
-      "'; use one of: run, list, show, topo, netns check, version, help (see "
-      "copyscope --help)"));
+      "'; use one of: run, rerun, list, show, history, topo, netns check, "
+      "version, help (see copyscope --help)"));
 }
 
 unsigned CommandBit(Command c) {
@@ -59,6 +61,16 @@ unsigned CommandBit(Command c) {
       return kForList;
     case Command::kTopo:
       return kForTopo;
+    case Command::kShow:
+      return kForShow;
+    case Command::kVersion:
+      return kForVersion;
+    case Command::kHistory:
+      return kForHistory;
+    case Command::kHistoryImport:
+      return kForImport;
+    case Command::kRerun:
+      return kForRerun;
     default:
       return 0;
   }
@@ -172,21 +184,20 @@ absl::StatusOr<Invocation> ParseCommandLine(
     inv.command = Command::kHelp;
     return inv;
   }
-  if (i < args.size() && args[i] == "--version") {
-    inv.command = Command::kVersion;
-    return inv;
-  }
+  // `--version` takes flags of its own (--json), as the command `version`.
+  const bool version_flag = i < args.size() && args[i] == "--version";
   if (i >= args.size()) {
     return absl::InvalidArgumentError(
         "no command given; use `copyscope run` or `copyscope list` (see "
         "copyscope --help)");
   }
-  if (absl::StartsWith(args[i], "-")) {
+  if (!version_flag && absl::StartsWith(args[i], "-")) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected a command before ", args[i], "; use e.g. `copyscope run ",
         args[i], "` (see copyscope --help)"));
   }
-  absl::StatusOr<Command> command = ParseCommandName(args[i]);
+  absl::StatusOr<Command> command =
+      version_flag ? Command::kVersion : ParseCommandName(args[i]);
   if (!command.ok()) return command.status();
   inv.command = *command;
   const std::string& command_name = args[i++];
@@ -195,6 +206,11 @@ absl::StatusOr<Invocation> ParseCommandLine(
       return absl::InvalidArgumentError(
           "`copyscope netns` has one subcommand: use `copyscope netns check`");
     }
+    ++i;
+  }
+  if (inv.command == Command::kHistory && i < args.size() &&
+      args[i] == "import") {
+    inv.command = Command::kHistoryImport;
     ++i;
   }
 
@@ -210,6 +226,12 @@ absl::StatusOr<Invocation> ParseCommandLine(
     if (inv.command == Command::kShow && inv.show_dir.empty() &&
         !absl::StartsWith(arg, "-")) {
       inv.show_dir = arg;
+      continue;
+    }
+    if (((inv.command == Command::kRerun && inv.dirs.empty()) ||
+         inv.command == Command::kHistoryImport) &&
+        !absl::StartsWith(arg, "-")) {
+      inv.dirs.push_back(arg);
       continue;
     }
     if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
@@ -255,6 +277,16 @@ absl::StatusOr<Invocation> ParseCommandLine(
         "`copyscope show` needs a results directory; use e.g. copyscope show "
         "results/20250101T120000Z-3f9a2c");
   }
+  if (inv.command == Command::kRerun && inv.dirs.empty()) {
+    return absl::InvalidArgumentError(
+        "`copyscope rerun` needs the results directory of the run to repeat; "
+        "use e.g. copyscope rerun results/20250101T120000Z-3f9a2c");
+  }
+  if (inv.command == Command::kHistoryImport && inv.dirs.empty()) {
+    return absl::InvalidArgumentError(
+        "`copyscope history import` needs results directories; use e.g. "
+        "copyscope history import results/*");
+  }
 
   RunOptions& o = inv.run;
   for (const FlagDef& flag : Flags()) {
@@ -291,8 +323,28 @@ absl::StatusOr<Invocation> ParseCommandLine(
   absl::Status s = Finish(given, &o);
   if (!s.ok()) return s;
   o.command_line = args;
+  inv.given.assign(given.begin(), given.end());
   return inv;
 }
+
+namespace {
+
+// "run, list" for a flag of those commands.
+std::string CommandNames(unsigned commands) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {kForRun, "run"},         {kForRerun, "rerun"},
+      {kForList, "list"},       {kForShow, "show"},
+      {kForHistory, "history"}, {kForImport, "history import"},
+      {kForTopo, "topo"},       {kForVersion, "--version"},
+  };
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : kNames) {
+    if (commands & bit) names.push_back(name);
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
 
 std::string UsageText() {
   std::string text =
@@ -301,17 +353,25 @@ std::string UsageText() {
       "Usage:\n"
       "  copyscope run [flags]    run the sweep: transports x sizes x "
       "threads\n"
+      "  copyscope rerun DIR [--out=DIR]  run a recorded run again, after "
+      "printing what differs from its environment\n"
       "  copyscope list [flags]   the plugins found, their status and "
       "options\n"
-      "  copyscope show DIR       the table of a saved run (DIR/run.pb)\n"
+      "  copyscope show DIR [--env]  the table of a saved run (DIR/run.pb), "
+      "or its environment\n"
+      "  copyscope history [flags]  each cell's figures across the runs of "
+      "one testbed\n"
+      "  copyscope history --check  exit 1 when the latest run regressed\n"
+      "  copyscope history import DIR...  add earlier runs to the history\n"
       "  copyscope topo [--topology-xml=FILE]  the CPUs: package, NUMA "
       "node, core, SMT siblings, P/E kind\n"
       "  copyscope netns check    whether netns isolation works here, and "
       "what is missing if not\n"
-      "  copyscope --version      build provenance\n\n"
-      "Flags of `run` (`list` takes --plugin-dir and --plugin):\n";
+      "  copyscope --version [--json]  build provenance\n\n"
+      "Flags, each with the commands that take it:\n";
   for (const FlagDef& flag : Flags()) {
-    absl::StrAppend(&text, "  --", flag.name, "\n      ", flag.help,
+    absl::StrAppend(&text, "  --", flag.name, "  [",
+                    CommandNames(flag.commands), "]\n      ", flag.help,
                     flag.default_value[0] == '\0'
                         ? ""
                         : absl::StrCat(" (default: ", flag.default_value, ")"),

@@ -39,6 +39,11 @@ enum CommandBits : unsigned {
   kForRun = 1u << 0,
   kForList = 1u << 1,
   kForTopo = 1u << 2,
+  kForShow = 1u << 3,
+  kForVersion = 1u << 4,  // `--version`, `version`
+  kForHistory = 1u << 5,  // `history`, `history --check`
+  kForImport = 1u << 6,   // `history import`
+  kForRerun = 1u << 7,
 };
 
 struct FlagDef {

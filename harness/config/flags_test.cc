@@ -406,7 +406,9 @@ TEST_F(OptionsTest, EffectiveValuesNameEveryRunFlag) {
   ASSERT_TRUE(inv.ok()) << inv.status();
   std::map<std::string, std::string> e(inv->run.effective.begin(),
                                        inv->run.effective.end());
-  EXPECT_EQ(e.size(), Flags().size());
+  size_t run_flags = 0;
+  for (const FlagDef& f : Flags()) run_flags += (f.commands & kForRun) != 0;
+  EXPECT_EQ(e.size(), run_flags);
   EXPECT_EQ(e["profile"], "copy-matrix");
   EXPECT_EQ(e["transports"], "two_copy,one_copy,zero_copy");
   EXPECT_EQ(e["sizes"], "256,1K,4K,16K");
@@ -469,5 +471,105 @@ TEST_F(OptionsTest, ShowTakesADirectory) {
   Error({"show"}, "results directory");
   Error({"show", "a", "--reps=2"}, "--reps");
 }
+
+TEST_F(OptionsTest, RerunTakesOneDirectory) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"rerun", "results/x", "--out=results/y", "--no-history"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kRerun);
+  EXPECT_EQ(inv->dirs, std::vector<std::string>{"results/x"});
+  EXPECT_EQ(inv->run.out, "results/y");
+  EXPECT_TRUE(inv->run.history.off);
+  Error({"rerun"}, "results directory");
+  Error({"rerun", "a", "b"}, "'b'");
+  Error({"rerun", "a", "--sizes=4K"}, "--sizes");
+}
+
+TEST_F(OptionsTest, VersionAndShowTakeTheirFlags) {
+  absl::StatusOr<Invocation> inv = Parse({"--version", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kVersion);
+  EXPECT_TRUE(inv->run.json);
+  inv = Parse({"version", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.json);
+  Error({"--version", "--reps=2"}, "--reps");
+  inv = Parse({"show", "results/x", "--env"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.show_env);
+  EXPECT_EQ(inv->show_dir, "results/x");
+}
+
+TEST(UsageTextTest, NamesTheCommandsOfEachFlag) {
+  std::string text = UsageText();
+  for (const char* s :
+       {"--sizes  [run]", "--plugin  [run, list]", "--env  [show]",
+        "--json  [run, rerun, history, --version]", "--version [--json]",
+        "copyscope history import DIR", "--transport  [history]",
+        "copyscope rerun DIR", "--no-history  [run, rerun]"}) {
+    EXPECT_TRUE(absl::StrContains(text, s)) << s;
+  }
+}
+
+TEST_F(OptionsTest, HistoryTakesFiltersAndTheCheck) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"history", "--transport=two_copy", "--size=64K", "--threads=2",
+             "--last=5", "--testbed=ABCDEF0123", "--json"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kHistory);
+  const HistoryOptions& h = inv->run.history;
+  EXPECT_EQ(h.transport, "two_copy");
+  EXPECT_EQ(h.size, 65536u);
+  EXPECT_EQ(inv->run.threads, std::vector<int>{2});
+  EXPECT_EQ(h.last, 5);
+  EXPECT_EQ(h.testbed, "abcdef0123");
+  EXPECT_TRUE(inv->run.json);
+  EXPECT_FALSE(h.check);
+  EXPECT_EQ(inv->given,
+            (std::vector<std::string>{"json", "last", "size", "testbed",
+                                      "threads", "transport"}));
+  inv = Parse({"history", "--check", "--fail-above=10"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.history.check);
+  EXPECT_DOUBLE_EQ(inv->run.history.fail_above, 0.1);
+  Error({"history", "--fail-above=10"}, "--fail-above");
+  Error({"history", "--check", "--fail-above=-1"}, "--fail-above");
+  Error({"history", "--testbed=nothex"}, "--testbed");
+  Error({"history", "--testbed=abc"}, "--testbed");
+  Error({"history", "--last=-2"}, "--last");
+  Error({"history", "--reps=2"}, "--reps");
+  Error({"history", "--no-history"}, "--no-history");
+  Error({"history", "extra"}, "extra");
+}
+
+TEST_F(OptionsTest, HistoryImportTakesDirectories) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"history", "import", "a", "b", "--history=h.sqlite"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command, Command::kHistoryImport);
+  EXPECT_EQ(inv->dirs, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(inv->run.history.path, "h.sqlite");
+  Error({"history", "import"}, "results directories");
+  Error({"history", "import", "a", "--check"}, "--check");
+}
+
+TEST_F(OptionsTest, RunTakesAHistoryOrNone) {
+  absl::StatusOr<Invocation> inv = Parse({"run", "--history=h.sqlite"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.history.path, "h.sqlite");
+  EXPECT_FALSE(inv->run.history.off);
+  inv = Parse({"run", "--no-history"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.history.off);
+  std::map<std::string, std::string> effective(inv->run.effective.begin(),
+                                               inv->run.effective.end());
+  EXPECT_EQ(effective["no-history"], "true");
+  EXPECT_EQ(effective["history"], "");
+  EXPECT_EQ(effective.count("transport"), 0u);  // not a flag of run
+  Error({"run", "--history=h.sqlite", "--no-history"}, "--history");
+  Error({"run", "--history="}, "--history");
+  Error({"list", "--no-history"}, "--no-history");
+}
+
 }  // namespace
 }  // namespace copyscope::config

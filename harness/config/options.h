@@ -20,7 +20,18 @@
 
 namespace copyscope::config {
 
-enum class Command { kHelp, kVersion, kList, kRun, kShow, kTopo, kNetnsCheck };
+enum class Command {
+  kHelp,
+  kVersion,
+  kList,
+  kRun,
+  kShow,
+  kTopo,
+  kNetnsCheck,
+  kHistory,        // `history` (with --check: the regression check)
+  kHistoryImport,  // `history import DIR...`
+  kRerun,          // `rerun DIR`
+};
 
 // One --transport-opt: "[TRANSPORT.]KEY=VALUE". scope is "" when the option
 // is meant for every selected transport (each must accept the key).
@@ -47,6 +58,20 @@ struct CounterSelection {
 
   // "auto", "none", "default" or the comma-separated events.
   std::string ToString() const;
+};
+
+// The results history: where it is (run, rerun, history) and what
+// `history` shows or checks.
+struct HistoryOptions {
+  std::string path;  // --history; "": the default (cli/history_store.h)
+  bool off = false;  // --no-history: run appends nothing
+  // `history` filters; empty: every value.
+  std::string transport;
+  uint64_t size = 0;
+  int last = 0;           // the most recent runs with a matching cell; 0: all
+  std::string testbed;    // "all", a fingerprint or its prefix; "": latest's
+  bool check = false;     // --check
+  double fail_above = 0;  // --fail-above, a fraction
 };
 
 struct RunOptions {
@@ -88,6 +113,8 @@ struct RunOptions {
   // --verify: every byte received is checked against the pattern its
   // sender wrote (costs CPU on both sides).
   bool verify = false;
+  // show --env: the recorded environment instead of the tables.
+  bool show_env = false;
   bool json = false;  // --json: the summary as JSON on stdout
   std::string out;    // results directory; "" = default
   std::vector<TransportOpt> transport_opts;
@@ -109,6 +136,8 @@ struct RunOptions {
   bool dry_run = false;      // --dry-run: print the plan, run nothing
   CounterSelection counters;
   CountersScope counters_scope = CountersScope::kThread;
+  // The results history run appends to; what `history` shows or checks.
+  HistoryOptions history;
   // What the options decided that a user should hear (printed on stderr and
   // kept in the record's notes).
   std::vector<std::string> notes;
@@ -122,6 +151,11 @@ struct Invocation {
   Command command = Command::kHelp;
   RunOptions run;        // for kList only run.sources is meaningful
   std::string show_dir;  // kShow: the results directory to print
+  // kHistoryImport: the run directories; kRerun: the one to run again.
+  std::vector<std::string> dirs;
+  // The flags the command line gave, by name ("threads"), without the
+  // defaults and the profile's values.
+  std::vector<std::string> given;
 };
 
 }  // namespace copyscope::config

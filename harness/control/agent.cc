@@ -31,8 +31,8 @@
 #include "harness/engine/plugins.h"
 #include "harness/engine/preflight.h"
 #include "harness/engine/side.h"
-#include "harness/env/host_info.h"
 #include "harness/env/isolation/interface.h"
+#include "harness/env/testbed.h"
 #include "harness/env/topology/topology.h"
 #include "harness/record/sha256.h"
 #include "plugins/loader.h"
@@ -241,7 +241,7 @@ class Agent {
         why = std::string(found.status().message());
       }
     }
-    *m.mutable_host()->mutable_host() = env::CollectHost(interface);
+    *m.mutable_host()->mutable_host() = env::CollectHostProvenance(interface);
     if (!why.empty()) {
       m.mutable_host()->mutable_host()->add_nic_notes(
           absl::StrCat("data interface unknown: ", why));

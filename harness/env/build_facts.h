@@ -20,9 +20,9 @@
 // only a stamped build (--stamp) knows it; others say "unknown (unstamped
 // build)". Compile and link flags: build_flags.bzl.
 //
-// In the record (record.proto, once it gains the fields): record::Build
-// gains bazel_version, compile_flags, link_flags and libraries (a repeated
-// message of name, version, api, source).
+// In the record (schema 5; testbed.h's CollectBuild): record::Build's
+// bazel_version, compiler_path, compile_flags, link_flags and libraries
+// (record::LibraryVersion: name, version, api, source).
 #ifndef COPYSCOPE_HARNESS_ENV_BUILD_FACTS_H_
 #define COPYSCOPE_HARNESS_ENV_BUILD_FACTS_H_
 

@@ -15,11 +15,10 @@
 // default), so tests give a tree of their own. A fact that cannot be read is
 // "unknown" (or an empty list, or 0 for a count), never a guess.
 //
-// In the record (record.proto, once it gains the fields): kernel_cmdline,
-// governor (the summary), turbo (state, source), mitigations (KeyValue per
-// name), thp_enabled, thp_defrag and irqbalance belong to record::Host,
-// beside governor and sysctls; the fingerprint to record::Host too; the
-// binary's SHA-256 to record::Build.
+// In the record (schema 5; testbed.h copies them): record::Host holds
+// kernel_release, kernel_cmdline, cpu_cores, governors (the summary), turbo
+// and turbo_source, mitigations, thp_enabled, thp_defrag, irqbalance and
+// testbed_fingerprint; record::Build the binary's SHA-256.
 #ifndef COPYSCOPE_HARNESS_ENV_PROVENANCE_H_
 #define COPYSCOPE_HARNESS_ENV_PROVENANCE_H_
 

@@ -139,6 +139,25 @@ TEST(FilesTest, WriteThenReadGivesBackEveryField) {
   EXPECT_EQ(ReadAll(dir->path() + "/summary.csv"), SummaryCsv(run));
 }
 
+TEST(FilesTest, TheHeaderHoldsTheProvenanceOfMachineAndBuild) {
+  record::Run run = FullRun();
+  EXPECT_EQ(run.schema_version(), kSchemaVersion);
+  EXPECT_EQ(run.host().testbed_fingerprint().size(), 64u);
+  EXPECT_FALSE(run.host().kernel_release().empty());
+  EXPECT_FALSE(run.host().thp_enabled().empty());
+  EXPECT_FALSE(run.host().irqbalance().empty());
+  // The running test binary, hashed.
+  EXPECT_EQ(run.build().binary_sha256(), *Sha256File("/proc/self/exe"));
+  EXPECT_EQ(run.build().libraries_size(), 8);
+  EXPECT_FALSE(run.build().bazel_version().empty());
+  std::unique_ptr<OutputDir> dir = Claim("provenance");
+  ASSERT_TRUE(WriteRunFiles(*dir, run, "complete").ok());
+  absl::StatusOr<RunFile> back = ReadRunFile(dir->path());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(MessageDifferencer::Equals(run.host(), back->run.host()));
+  EXPECT_TRUE(MessageDifferencer::Equals(run.build(), back->run.build()));
+}
+
 TEST(FilesTest, EveryEndingReadsBackAsWritten) {
   record::Run run = FullRun();
   for (const char* state :

@@ -163,11 +163,14 @@ CellCheck CheckCell(const CellHistory& cell, bool higher_is_better,
   std::vector<ChangePoint> cps = FindChangePoints(estimates, cpo);
   for (const ChangePoint& cp : cps) out.change_points.push_back(cp.index);
 
-  // The baseline: the earlier runs since the last change point before the
-  // latest run.
+  // The baseline: the earlier runs since their last change point, found
+  // among them alone. Over every estimate, a latest run far off can pull a
+  // change point to the run before it (a side of one is too short), which
+  // would leave that run alone as the baseline.
   int begin = 0;
-  for (const ChangePoint& cp : cps) {
-    if (cp.index <= t - 2) begin = cp.index;
+  for (const ChangePoint& cp : FindChangePoints(
+           std::vector<double>(estimates.begin(), estimates.end() - 1), cpo)) {
+    begin = cp.index;
   }
   std::vector<double> pooled;
   std::vector<double> baseline_estimates;

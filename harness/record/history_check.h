@@ -12,8 +12,9 @@
 //
 // 1. The latest run against its baseline: a Mann-Whitney test (rank_test.h)
 //    of the latest run's repetitions against the pooled repetitions of the
-//    earlier runs since the last change point (all earlier runs when there
-//    is none), with the Hodges-Lehmann shift and its interval.
+//    earlier runs since their last change point (found among the earlier
+//    runs alone; all of them when there is none), with the Hodges-Lehmann
+//    shift and its interval.
 // 2. Change points of the run estimates (change_point.h: E-divisive with a
 //    permutation test, the run as the unit), of which the most recent says
 //    when the level the latest run belongs to began: the step, sized by

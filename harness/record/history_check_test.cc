@@ -147,6 +147,21 @@ TEST(HistoryCheckTest, AStepTenRunsAgoIsTheRegressionAndItsBuilds) {
                                   "c9 (0.1.0)): throughput_gbps -10"));
 }
 
+// A run far off right after one a little low: a change point over all the
+// estimates puts the two together (a side of one is too short), which must
+// not shrink the latest run's baseline to the run before it.
+TEST(HistoryCheckTest, ALatestRunFarOffIsTestedAgainstEveryEarlierRun) {
+  CellHistory h = Series(Concat(Levels(7, 10), {8.5, 1}), 0.02, 3, 11);
+  CellCheck c = CheckCell(h, true);
+  EXPECT_EQ(c.verdict, Verdict::kRegressed) << c.reason;
+  ASSERT_TRUE(c.latest.has_value()) << c.latest_untestable;
+  EXPECT_EQ(c.latest->n_before, 24);
+  EXPECT_EQ(c.latest->before.run_id, "r7");
+  EXPECT_EQ(c.latest->after.run_id, "r8");
+  EXPECT_THAT(c.reason, HasSubstr("latest run r8 (c8 (0.1.0)) against 8 "
+                                  "earlier runs since r0: "));
+}
+
 TEST(HistoryCheckTest, TheDirectionComesFromTheMetric) {
   CellHistory up = Series(Concat(Levels(19, 10), {11}), 0.01, 5, 4);
   EXPECT_EQ(CheckCell(up, true).verdict, Verdict::kImproved);

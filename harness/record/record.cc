@@ -7,8 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "harness/env/build_info.h"
-#include "harness/env/host_info.h"
+#include "harness/env/testbed.h"
 #include "harness/record/cell_checks.h"
 #include "harness/record/metrics.h"
 #include "harness/record/robust.h"
@@ -96,16 +95,8 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     int m = 0;
     if (key == "mtu" && absl::SimpleAtoi(value, &m)) mtu = m;
   }
-  *run.mutable_host() = env::CollectHost(interface, mtu);
-
-  const env::BuildInfo& b = env::GetBuildInfo();
-  Build* rb = run.mutable_build();
-  rb->set_version(b.version);
-  rb->set_stamped(b.stamped);
-  rb->set_git_commit(b.git_commit);
-  rb->set_git_dirty(b.git_dirty);
-  rb->set_compiler(b.compiler);
-  rb->set_compilation_mode(b.compilation_mode);
+  *run.mutable_host() = env::CollectHostProvenance(interface, mtu);
+  *run.mutable_build() = env::CollectBuild();
 
   for (const PluginInfo& info : plugins) *run.add_plugins() = info;
 
@@ -117,11 +108,13 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
     kv->set_key(key);
     kv->set_value(value);
   }
+  if (context.peer) *run.mutable_peer() = *context.peer;
+  run.mutable_host()->set_testbed_fingerprint(
+      env::ComputeTestbedFingerprint(run));
   run.mutable_topology()->set_summary(context.topology_summary);
   run.mutable_topology()->set_pin_plan(context.pin_plan);
   for (const std::string& n : plan.notes) run.add_notes(n);
   for (const std::string& n : context.notes) run.add_notes(n);
-  if (context.peer) *run.mutable_peer() = *context.peer;
   run.set_cells_planned(static_cast<uint32_t>(plan.cells.size()));
   for (const MetricDef& d : Catalogue()) {
     MetricInfo* mi = run.add_metric_catalogue();

@@ -13,6 +13,8 @@ set -uo pipefail
 
 mode="$1"
 script="$2"
+# Whatever copyscope writes stays under the test's directory.
+export XDG_DATA_HOME="${TEST_TMPDIR:?}/xdg-data"
 failures=0
 fail() {
   echo "FAIL: $*" >&2

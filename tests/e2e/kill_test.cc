@@ -153,6 +153,10 @@ TEST(KillTest, SigkillMidRunLeavesNoNamespaceVethOrProcess) {
   ASSERT_TRUE(watching.ok()) << watching;
 
   const char* tmp = std::getenv("TEST_TMPDIR");
+  // Whatever the run writes stays under the test's directory, its results
+  // history included.
+  ASSERT_EQ(setenv("XDG_DATA_HOME", absl::StrCat(tmp, "/xdg-data").c_str(), 1),
+            0);
   Child run;
   Spawn({CopyscopePath(), "run", "--isolation=netns", "--sizes=64K",
          "--threads=2", "--duration=30s", "--warmup=100ms", "--reps=1",

@@ -5,6 +5,9 @@
 #   finish                     # exit 1 if anything failed, else PASS
 tmp="${TEST_TMPDIR:?}"
 failures=0
+# The results history every `copyscope run` appends to: under the test's
+# directory, never the user's.
+export XDG_DATA_HOME="$tmp/xdg-data"
 
 fail() {
   echo "FAIL: $*" >&2

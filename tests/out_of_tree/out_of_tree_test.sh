@@ -7,6 +7,8 @@ set -euo pipefail
 r="$TEST_SRCDIR/copyscope"
 work="$TEST_TMPDIR/oot"
 mkdir -p "$work/include"
+# The run's results history stays under the test's directory.
+export XDG_DATA_HOME="$TEST_TMPDIR/xdg-data"
 cp "$r/plugins/copyscope_transport.h" "$work/include/"
 cp "$r/plugins/examples/minimal_transport.c" "$work/"
 cc -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -fvisibility=hidden \

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -217,8 +218,9 @@ std::string OtherVersion(std::string* version, std::string* other) {
   return path;
 }
 
-// Short cells, no counters (what the tests look at is the plumbing); a
-// flag in `more` replaces its default here.
+// Short cells, no counters (what the tests look at is the plumbing), the
+// results history under the test's directory; a flag in `more` replaces its
+// default here.
 std::vector<std::string> RunArgs(const std::string& out,
                                  const std::vector<std::string>& more) {
   std::vector<std::string> args = {Copyscope(), "run"};
@@ -231,6 +233,7 @@ std::vector<std::string> RunArgs(const std::string& out,
       given = given || absl::StartsWith(m, name);
     if (!given) args.push_back(d);
   }
+  args.push_back("--history=" + Tmp() + "/history.sqlite");
   args.push_back("--out=" + out);
   args.insert(args.end(), more.begin(), more.end());
   return args;
@@ -304,9 +307,22 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
             std::string::npos);
   EXPECT_TRUE(absl::StrContains(record, "a virtual interface"));
   EXPECT_TRUE(absl::StrContains(run.text(), "runs the server side"));
+  // The peer's machine facts, as for this host, and the run in the
+  // history.
+  const size_t peer = record.find("\"peer\":{");
+  ASSERT_NE(peer, std::string::npos);
+  EXPECT_NE(record.find("\"thp_enabled\":", peer), std::string::npos)
+      << record.substr(peer, 3000);
+  EXPECT_TRUE(std::filesystem::exists(Tmp() + "/history.sqlite"));
   // The agent serves the next controller too.
   Proc again(here_, RunArgs(Tmp() + "/tcp2", Tcp()));
   EXPECT_EQ(again.Wait(), 0) << again.text();
+  // And a rerun of the record reaches the same peer.
+  Proc rerun(here_, {Copyscope(), "rerun", out, "--out=" + Tmp() + "/tcp3",
+                     "--history=" + Tmp() + "/history.sqlite"});
+  ASSERT_EQ(rerun.Wait(), 0) << rerun.text();
+  EXPECT_TRUE(absl::StrContains(Slurp(Tmp() + "/tcp3/run.jsonl"),
+                                "\"peer\":{\"target\":\"198.18.0.1:7000\""));
 }
 
 TEST_F(TwoHostsTest, AWrongTokenIsRefusedAndTheAgentGoesOn) {

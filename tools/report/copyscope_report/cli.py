@@ -19,8 +19,8 @@ import re
 import sys
 from typing import List, Optional
 
-from copyscope_report import (analysis, compare, figures, html_page, loader,
-                              outdir)
+from copyscope_report import (analysis, compare, figures, history_figure,
+                              html_page, loader, outdir)
 
 
 class UsageError(Exception):
@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="where to write the report (default DIR/report): "
                    "a new path, an empty directory or an earlier report of "
                    "the same run; anything else is refused")
+    r.add_argument("--history",
+                   metavar="PATH",
+                   help="the results history whose earlier runs of each "
+                   "cell are drawn (default: copyscope run's, "
+                   "$XDG_DATA_HOME/copyscope/history.sqlite); read only")
     c = sub.add_parser("compare", help="what changed from run A to run B")
     c.add_argument("a", help="results directory of the baseline run")
     c.add_argument("b", help="results directory of the new run")
@@ -72,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def write_report(run_dir: str, out: Optional[str] = None) -> str:
+def write_report(run_dir: str,
+                 out: Optional[str] = None,
+                 history: Optional[str] = None) -> str:
     """Writes the report of run_dir; returns the report.html path.
 
     `out` (default run_dir/report) must be absent, an empty directory or an
@@ -88,6 +95,11 @@ def write_report(run_dir: str, out: Optional[str] = None) -> str:
         note = loader.completeness_note(run, "figures cover")
         text = (f"{note}\n" if note else "") + analysis.to_text(analyses)
         specs, omitted = figures.build(run)
+        more, left_out = history_figure.build(
+            run, history or history_figure.default_path(),
+            figures.footer(run))
+        specs += more
+        omitted += left_out
         pngs = {}
         for spec in specs:
             paths = figures.save(spec, tmp)
@@ -146,7 +158,7 @@ def _run(argv: List[str]) -> int:
         raise UsageError("copyscope: give a command: report DIR or "
                          "compare A B (see --help)")
     if args.command == "report":
-        page = write_report(args.dir, args.out)
+        page = write_report(args.dir, args.out, args.history)
         with open(os.path.join(os.path.dirname(page), "analysis.txt"),
                   encoding="utf-8") as f:
             _write(f.read() + f"report: {page}\n")

@@ -45,8 +45,12 @@ class Panel:
     xlabel: str
     ylabel: str
     series: List[Series]
-    # "size" or "threads": log2 axis with labelled ticks; "time": linear
+    # "size" or "threads": log2 axis with labelled ticks; "time": linear;
+    # "run": linear, a label per x value (history_figure.py)
     xkind: str
+    # A label per x value for xkind "run": a dashed line before each point
+    # whose label is not empty.
+    xticks: List[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -440,6 +444,17 @@ def _log2_axis(ax, xkind: str, values: List[float]) -> None:
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
 
 
+def _run_axis(ax, values: List[float], labels: List[str]) -> None:
+    ax.xaxis.set_major_locator(ticker.FixedLocator(values))
+    ax.xaxis.set_minor_locator(ticker.NullLocator())
+    ax.set_xticklabels(labels[:len(values)] + [""] *
+                       (len(values) - len(labels)))
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    for x, label in zip(values[1:], labels[1:]):
+        if label:
+            ax.axvline(x - 0.5, color="#888", ls="--", lw=0.8)
+
+
 def draw(spec: FigureSpec):
     """A matplotlib Figure for spec; each series is one ErrorbarContainer
     (or Line2D when no point has a CI) labelled with the series label."""
@@ -479,7 +494,9 @@ def draw(spec: FigureSpec):
                         markersize=4,
                         label=s.label,
                         color=s.color)
-        if panel.xkind != "time":
+        if panel.xkind == "run":
+            _run_axis(ax, xs, panel.xticks)
+        elif panel.xkind != "time":
             _log2_axis(ax, panel.xkind, xs)
         ax.set_title(panel.title, fontsize=10)
         ax.set_xlabel(panel.xlabel, fontsize=9)

@@ -127,6 +127,7 @@ class Cell:
 class Run:
     path: str
     run_id: str = ""
+    started_utc: str = ""
     schema_version: int = 0
     # The header's fields the report uses, type-checked; absent ones absent.
     plan: Dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -158,7 +159,8 @@ HOST_FIELDS = {
     "cpu_model": str,
     "cpu_count": INT32,
     "governor": str,
-    "interface": str
+    "interface": str,
+    "testbed_fingerprint": str
 }
 BUILD_FIELDS = {
     "version": str,
@@ -264,6 +266,7 @@ def _json(line: bytes, at: str) -> Any:
 
 def _header(run: Run, h: Obj) -> None:
     run.run_id = h.name("run_id")
+    run.started_utc = h.str("started_utc")
     run.schema_version = h.int("schema_version", UINT32)
     run.plan = h.obj("plan").pick(PLAN_FIELDS)
     run.host = h.obj("host").pick(HOST_FIELDS)
