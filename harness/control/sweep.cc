@@ -304,14 +304,16 @@ std::string RepetitionsPlan(const config::Plan& plan,
       fit = record::RoundsWithinBudget(
           absl::ToDoubleSeconds(config.time_budget), {*per}, cells);
     }
-    if (fit) {
+    if (fit && fit->rounds >= rule.max_reps) {
+      absl::StrAppend(&out, "; --time-budget=", budget, " allows all of them");
+    } else if (fit) {
       absl::StrAppendFormat(
           &out,
           "; --time-budget=%s allows about %d samples (%d rounds of all "
-          "%d cells)%s",
+          "%d %s)%s",
           budget,
           static_cast<int>(absl::ToDoubleSeconds(config.time_budget) / *per),
-          fit->rounds, cells,
+          fit->rounds, cells, cells == 1 ? "cell" : "cells",
           fit->rounds < rule.min_reps
               ? absl::StrCat(", less than the first ", rule.min_reps,
                              " every cell gets")

@@ -433,6 +433,9 @@ TEST(RepetitionsPlanTest, FixedAutoBudgetAndCountMode) {
             "+-2%: 6 to 20 samples, about 00:03 to 00:10 (est. 0.50 s per "
             "sample); --time-budget=4s allows about 8 samples (4 rounds of "
             "all 2 cells)");
+  config.time_budget = absl::Seconds(60);  // more than 10 rounds take
+  EXPECT_TRUE(absl::EndsWith(RepetitionsPlan(TwoCells(), config),
+                             "; --time-budget=1m allows all of them"));
   config.time_budget = absl::Seconds(2);
   EXPECT_TRUE(absl::EndsWith(
       RepetitionsPlan(TwoCells(), config),
