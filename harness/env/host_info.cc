@@ -117,16 +117,11 @@ record::Host CollectHost(const std::string& interface, std::optional<int> mtu) {
         "no interface ", interface,
         " in this host's namespace (a run namespace's own: see isolation)"));
   }
-  absl::StatusOr<int> here = isolation::ReadMtu(interface);
   if (mtu) {
     h.set_mtu(*mtu);
-  } else if (here.ok()) {
-    h.set_mtu(*here);  // by ioctl: this namespace's interface
-  } else {
-    int value = 0;
-    std::optional<std::string> text =
-        ReadTrimmed(absl::StrCat("/sys/class/net/", interface, "/mtu"));
-    if (text && absl::SimpleAtoi(*text, &value)) h.set_mtu(value);
+  } else if (absl::StatusOr<int> here = isolation::ReadMtu(interface);
+             here.ok()) {
+    h.set_mtu(*here);  // by ioctl, like the facts above
   }
   return h;
 }

@@ -3,7 +3,7 @@
 // buffer limits, TCP memory, congestion control, optmem for zero-copy),
 // and the MTU of the interface the data crossed.
 //
-//   record::Host host = CollectHost("lo");   // MTU read from sysfs
+//   record::Host host = CollectHost("lo");   // MTU read by ioctl
 //   host.governor();                         // "performance" or "unknown"
 //
 // A value that cannot be read is recorded as such ("unknown", or
@@ -23,8 +23,9 @@ namespace copyscope::env {
 // The sysctls recorded, by their dotted names.
 const std::vector<std::string>& RecordedSysctls();
 
-// The host of this process. mtu, when given, is used instead of
-// /sys/class/net/<interface>/mtu (e.g. an interface inside a namespace).
+// The host of this process and the device behind `interface` (its MTU,
+// driver, speed, offloads and IRQs, read in this thread's namespace). mtu,
+// when given, is used instead (e.g. an interface inside a run namespace).
 record::Host CollectHost(const std::string& interface,
                          std::optional<int> mtu = std::nullopt);
 

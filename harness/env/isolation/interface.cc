@@ -50,21 +50,28 @@ absl::Status FillName(const std::string& ifname, struct ifreq* ifr) {
   return absl::OkStatus();
 }
 
-absl::Status EthtoolValue(const std::string& ifname, uint32_t cmd,
-                          const char* cmd_name, uint32_t* value) {
+// One SIOCETHTOOL request; `data` is the ethtool struct, its cmd set.
+absl::Status Ethtool(const std::string& ifname, void* data,
+                     const char* cmd_name) {
   struct ifreq ifr;
   if (absl::Status s = FillName(ifname, &ifr); !s.ok()) return s;
   IoctlSocket sock;
   if (sock.fd() < 0) return ErrnoError("socket(AF_INET, SOCK_DGRAM)");
-  struct ethtool_value ev = {};
-  ev.cmd = cmd;
-  ev.data = *value;
-  ifr.ifr_data = reinterpret_cast<char*>(&ev);
+  ifr.ifr_data = static_cast<char*>(data);
   if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) != 0) {
     return ErrnoError(absl::StrCat("SIOCETHTOOL ", cmd_name, " on ", ifname));
   }
-  *value = ev.data;
   return absl::OkStatus();
+}
+
+absl::Status EthtoolValue(const std::string& ifname, uint32_t cmd,
+                          const char* cmd_name, uint32_t* value) {
+  struct ethtool_value ev = {};
+  ev.cmd = cmd;
+  ev.data = *value;
+  absl::Status s = Ethtool(ifname, &ev, cmd_name);
+  if (s.ok()) *value = ev.data;
+  return s;
 }
 
 void ReadOne(const std::string& ifname, uint32_t cmd, const char* cmd_name,
@@ -196,32 +203,24 @@ void ReadNicFiles(const std::string& ifname, const std::string& sys,
 NicFacts ReadNicFacts(const std::string& ifname) {
   NicFacts out;
   out.offloads = ReadOffloads(ifname);
-  IoctlSocket sock;
-  struct ifreq ifr;
-  // Both by ioctl on this thread's namespace (sysfs shows the namespace it
-  // was mounted in); the speed falls back to sysfs below.
+  // Driver and speed by ioctl, in this thread's namespace (sysfs shows the
+  // namespace it was mounted in); the speed falls back to sysfs below.
   struct ethtool_drvinfo info = {};
   info.cmd = ETHTOOL_GDRVINFO;
+  absl::Status s = Ethtool(ifname, &info, "ETHTOOL_GDRVINFO");
+  if (s.ok()) {
+    out.driver =
+        std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
+  } else {
+    out.notes.push_back(absl::StrCat("driver unknown: ", s.message()));
+  }
   struct ethtool_cmd link = {};
   link.cmd = ETHTOOL_GSET;
   std::optional<int> speed;
-  if (FillName(ifname, &ifr).ok() && sock.fd() >= 0) {
-    ifr.ifr_data = reinterpret_cast<char*>(&info);
-    if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) == 0) {
-      out.driver =
-          std::string(info.driver, strnlen(info.driver, sizeof(info.driver)));
-    } else {
-      out.notes.push_back(absl::StrCat(
-          "driver unknown: ",
-          ErrnoError(absl::StrCat("SIOCETHTOOL ETHTOOL_GDRVINFO on ", ifname))
-              .message()));
-    }
-    ifr.ifr_data = reinterpret_cast<char*>(&link);
-    if (ioctl(sock.fd(), SIOCETHTOOL, &ifr) == 0 &&
-        ethtool_cmd_speed(&link) != 0 &&
-        ethtool_cmd_speed(&link) != static_cast<uint32_t>(SPEED_UNKNOWN)) {
-      speed = static_cast<int>(ethtool_cmd_speed(&link));
-    }
+  if (Ethtool(ifname, &link, "ETHTOOL_GSET").ok() &&
+      ethtool_cmd_speed(&link) != 0 &&
+      ethtool_cmd_speed(&link) != static_cast<uint32_t>(SPEED_UNKNOWN)) {
+    speed = static_cast<int>(ethtool_cmd_speed(&link));
   }
   NicFacts files;
   ReadNicFiles(ifname, "/sys", "/proc", &files);
