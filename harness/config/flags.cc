@@ -111,7 +111,7 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
   if (!o->backgrounds.empty() && o->mode != Mode::kRequestResponse) {
     return absl::InvalidArgumentError(
         "--background: latency under load applies to rr mode only (stream "
-        "flows beside measured round trips); add --mode=rr or leave out "
+        "flows beside measured round trips); use --mode=rr, or leave out "
         "--background");
   }
   if (!o->backgrounds.empty() && o->messages > 0) {
