@@ -229,7 +229,8 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     selected = kept;
   }
   // --background's plugins: usable, and able to receive (the client
-  // receives the flows with the same plugin).
+  // receives the flows with the same plugin; one that discards is fine, the
+  // bytes are counted all the same).
   std::vector<const Plugin*> background_plugins;
   for (const Background& b : options.backgrounds) {
     if (b.none()) continue;
@@ -244,10 +245,11 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
           "--background=", b.Text(), ": transport '", b.transport, "' is ",
           StateText(*p), "; choose another (see copyscope list)"));
     }
-    if (!CanReceive(*p) || Discards(*p)) {
+    if (!CanReceive(*p)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--background=", b.Text(), ": transport '", b.transport,
-          "' cannot both send and receive the flows; choose e.g. two_copy"));
+          "' cannot receive (the client receives the flows with the same "
+          "plugin); choose e.g. two_copy"));
     }
     background_plugins.push_back(p);
   }

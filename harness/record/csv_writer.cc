@@ -16,8 +16,8 @@ namespace {
 
 // The columns: the reference studies' nine first, then the cell's key and
 // statistics, the metrics of the catalogue that name a CSV column (metrics.h)
-// in catalogue order, and last status, plugin counters, recv and background
-// (--background: "TRANSPORT:THREADS:SIZE", "" for none).
+// in catalogue order, and last status, plugin counters, background
+// (--background: "TRANSPORT:THREADS:SIZE", "" for none) and recv.
 constexpr const char* kLeading[] = {"impl", "size", "threads"};
 constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "direction",
@@ -32,8 +32,8 @@ constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "converged",
                                              "outliers",
                                              "trending"};
-constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv",
-                                     "background"};
+constexpr const char* kTrailing[] = {"status", "plugin_counters", "background",
+                                     "recv"};
 // Reference columns after the leading three, filled from the catalogue.
 constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
                                       "l1_misses",       "llc_misses", "cs"};
