@@ -16,4 +16,5 @@ IN_TREE_TRANSPORTS = [
     "//transports/uring_recv:uring_recv.so",
     "//transports/tcp_zerocopy_recv:tcp_zerocopy_recv.so",
     "//transports/discard_recv:discard_recv.so",
+    "//transports/ktls:ktls.so",
 ]

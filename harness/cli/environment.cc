@@ -172,6 +172,9 @@ std::vector<FactChange> DiffEnvironment(const record::Run& recorded,
                              recorded.plan().transports().end());
   used.insert(recorded.plan().recv_transports().begin(),
               recorded.plan().recv_transports().end());
+  for (const std::string& b : recorded.plan().backgrounds()) {
+    if (b != "none") used.insert(b.substr(0, b.find(':')));  // TRANSPORT:...
+  }
   auto relevant = [&](const Fact& f) {
     if (f.section == "host") return true;
     if (f.section == "build") return true;

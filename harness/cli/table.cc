@@ -166,13 +166,29 @@ std::string RrTable(const record::Run& run,
         Status(run, *c),
     });
   }
-  return FormatColumns(
-      {"transport", "size", "threads", "reps", "ktrans/s", "95% CI", "mean",
-       "mean 95% CI", "cv %", "p50 us", "p90 us", "p99 us", "p99.9 us",
-       "max us", "cpu srv/cli", "status"},
-      rows,
-      {false, true, true, true, true, true, true, true, true, true, true, true,
-       true, true, true, false});
+  std::vector<std::string> header = {
+      "transport", "size",        "threads",     "reps",   "ktrans/s", "95% CI",
+      "mean",      "mean 95% CI", "cv %",        "p50 us", "p90 us",   "p99 us",
+      "p99.9 us",  "max us",      "cpu srv/cli", "status"};
+  std::vector<bool> right = {false, true, true, true, true, true, true, true,
+                             true,  true, true, true, true, true, true, false};
+  // Latency under load: the background's throughput beside the latency.
+  bool background = false;
+  for (const record::Cell* c : cells) {
+    background = background || !c->key().background().empty();
+  }
+  if (background) {
+    const size_t at = header.size() - 2;  // before cpu and status
+    header.insert(header.begin() + at, "bg Gbit/s");
+    right.insert(right.begin() + at, true);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i].insert(rows[i].begin() + at,
+                     cells[i]->key().background().empty()
+                         ? std::string("-")
+                         : Median(*cells[i], "background_gbps", 1, 3));
+    }
+  }
+  return FormatColumns(header, rows, right);
 }
 
 }  // namespace

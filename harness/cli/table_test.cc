@@ -192,6 +192,24 @@ TEST(FormatTableTest, RrRowsShowPercentiles) {
   EXPECT_FALSE(absl::StrContains(table, "Gbit/s")) << table;
 }
 
+// Latency under load: the background names the row and its Gbit/s has a
+// column, "-" for the idle cell; a run without backgrounds has no column.
+TEST(FormatTableTest, ABackgroundNamesTheRowAndShowsItsThroughput) {
+  record::Run run;
+  Metrics rr = {{"transactions_per_sec", 41000}, {"latency_p50_us", 23.4}};
+  AddCell(&run, "alpha", 64, {rr}, "rr");
+  Metrics loaded = rr;
+  loaded["background_gbps"] = 7.125;
+  record::Cell* c = AddCell(&run, "alpha", 64, {loaded}, "rr");
+  c->mutable_key()->set_background("beta:1:65536");
+  std::string table = FormatTable(run);
+  EXPECT_TRUE(absl::StrContains(table, "bg Gbit/s")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "\nalpha under beta:1:65536 ")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "7.125")) << table;
+  run.mutable_cells()->RemoveLast();
+  EXPECT_FALSE(absl::StrContains(FormatTable(run), "bg Gbit/s"));
+}
+
 TEST(FormatTableTest, ASeparateReceivePluginJoinsTheTransport) {
   record::Run run;
   AddCell(&run, "alpha", 4096, {Stream(2.0)});

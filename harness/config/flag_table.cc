@@ -212,6 +212,31 @@ const std::vector<FlagDef>& Table() {
          return absl::OkStatus();
        },
        [](const RunOptions& o) { return absl::StrJoin(o.recv, ","); }, nullptr},
+      {"background", "list", "", "--background=none,two_copy:1:64K",
+       "Latency under load (rr): TRANSPORT:THREADS[:SIZE] stream flows (size "
+       "default 64K) run server to client on the same path while the round "
+       "trips are measured, and the record keeps their Gbit/s beside the "
+       "latency; comma-separated, each a cell dimension, none for a cell "
+       "without (history leaves these cells out)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<std::vector<std::string>> items =
+             Items(v, "background");
+         if (!items.ok()) return items.status();
+         o->backgrounds.clear();
+         for (const std::string& text : *items) {
+           absl::StatusOr<Background> b = ParseBackground(text);
+           if (!b.ok()) return b.status();
+           AddUnique(*b, &o->backgrounds);
+         }
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         std::vector<std::string> texts;
+         for (const Background& b : o.backgrounds) texts.push_back(b.Text());
+         return absl::StrJoin(texts, ",");
+       },
+       nullptr},
       {"sizes", "list", "4096,65536", "--sizes=256,4K,64K",
        "Message sizes in bytes, comma-separated; K/M/G or KiB/MiB/GiB "
        "suffixes are binary (64K = 65536)",

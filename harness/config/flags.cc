@@ -108,6 +108,17 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
         "side sends and receives with one transport); use --mode=stream "
         "--recv=uring, or leave out --recv"));
   }
+  if (!o->backgrounds.empty() && o->mode != Mode::kRequestResponse) {
+    return absl::InvalidArgumentError(
+        "--background: latency under load applies to rr mode only (stream "
+        "flows beside measured round trips); use --mode=rr, or leave out "
+        "--background");
+  }
+  if (!o->backgrounds.empty() && o->messages > 0) {
+    return absl::InvalidArgumentError(
+        "--background needs timed samples (the background follows the "
+        "measured interval); use --duration instead of --messages");
+  }
   if (o->counters.kind == CounterSelection::Kind::kAuto) {
     const bool rr = o->mode == Mode::kRequestResponse;
     o->counters.kind =

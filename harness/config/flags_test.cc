@@ -363,6 +363,44 @@ TEST_F(OptionsTest, BadRecv) {
   Error({"list", "--recv=copy"}, "does not apply to `copyscope list`");
 }
 
+TEST_F(OptionsTest, BackgroundIsACellDimensionOfRr) {
+  absl::StatusOr<Invocation> inv = Parse({"run", "--mode=rr"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_TRUE(inv->run.backgrounds.empty());
+  inv = Parse(
+      {"run", "--mode=rr", "--background=none,two_copy:1:64K,one_copy:4,none"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  ASSERT_EQ(inv->run.backgrounds.size(), 3u);  // none once
+  EXPECT_TRUE(inv->run.backgrounds[0].none());
+  EXPECT_EQ(inv->run.backgrounds[1], (Background{"two_copy", 1, 65536}));
+  EXPECT_EQ(inv->run.backgrounds[2], (Background{"one_copy", 4, 65536}));
+  EXPECT_EQ(inv->run.backgrounds[1].Text(), "two_copy:1:65536");
+  EXPECT_EQ(inv->run.backgrounds[0].Text(), "none");
+  inv = Parse({"run", "--profile=latency-under-load"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.backgrounds.size(), 2u);
+}
+
+TEST_F(OptionsTest, BadBackground) {
+  std::string msg = Error({"run", "--background=two_copy:1"}, "rr mode only");
+  EXPECT_TRUE(absl::StrContains(msg, "--mode=rr")) << msg;
+  Error({"run", "--mode=rr", "--messages=1000", "--background=two_copy:1"},
+        "--duration");
+  Error({"run", "--mode=rr", "--background=two_copy"},
+        "TRANSPORT:THREADS[:SIZE]");
+  Error({"run", "--mode=rr", "--background=two_copy:1:2:3"},
+        "TRANSPORT:THREADS[:SIZE]");
+  Error({"run", "--mode=rr", "--background=two_copy:0"}, "THREADS '0'");
+  Error({"run", "--mode=rr", "--background=two_copy:x"}, "THREADS 'x'");
+  Error({"run", "--mode=rr", "--background=two_copy:65"}, "1..64");
+  Error({"run", "--mode=rr", "--background=two_copy:1:0"}, "SIZE '0'");
+  Error({"run", "--mode=rr", "--background=two_copy:1:lots"}, "SIZE 'lots'");
+  Error({"run", "--mode=rr", "--background=Two-Copy:1"}, "transport name");
+  Error({"run", "--mode=rr", "--background="}, "--background");
+  Error({"run", "--mode=rr", "--background=none,,none"}, "--background");
+  Error({"list", "--background=two_copy:1"}, "does not apply");
+}
+
 TEST_F(OptionsTest, EmptyListsAreRefusedNotAll) {
   Error({"run", "--transports="}, "no transport name given");
   Error({"run", "--recv="}, "--recv");

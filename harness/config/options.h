@@ -84,6 +84,9 @@ struct RunOptions {
   // receiving side's plugin, one more cell dimension; empty: each transport
   // receives with its own plugin. Stream mode only.
   std::vector<std::string> recv;
+  // --background: latency under load (rr), one more cell dimension, in
+  // order; Background::none() is a cell without; empty: no background.
+  std::vector<Background> backgrounds;
   std::vector<uint64_t> sizes;   // message sizes in bytes, 1 .. 1 GiB
   std::vector<int> threads;      // connections per cell, 1 .. 1024
   int fields = 8;                // fields per message, 1 .. 1024

@@ -139,6 +139,18 @@ std::string CellSpec::Label() const {
                                 : absl::StrCat(transport, "/", recv_transport);
 }
 
+CellSpec CellSpec::BackgroundCell() const {
+  CellSpec b;
+  b.transport = background.transport;
+  b.size = background.size;
+  b.fields = 1;
+  b.threads = background.threads;
+  b.options = background_options;
+  b.mode = Mode::kStream;
+  b.direction = Direction::kServerToClient;
+  return b;
+}
+
 absl::StatusOr<Plan> MakePlan(const RunOptions& options,
                               const std::vector<Plugin>& plugins) {
   absl::Status s = CheckExplicitFiles(options.sources, plugins);
@@ -216,6 +228,31 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     }
     selected = kept;
   }
+  // --background's plugins: usable, and able to receive (the client
+  // receives the flows with the same plugin; one that discards is fine, the
+  // bytes are counted all the same).
+  std::vector<const Plugin*> background_plugins;
+  for (const Background& b : options.backgrounds) {
+    if (b.none()) continue;
+    const Plugin* p = FindPlugin(plugins, b.transport);
+    if (p == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--background=", b.Text(), ": unknown transport '", b.transport,
+          "'; usable ones: ", UsableNames(plugins), " (see copyscope list)"));
+    }
+    if (!Usable(*p)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--background=", b.Text(), ": transport '", b.transport, "' is ",
+          StateText(*p), "; choose another (see copyscope list)"));
+    }
+    if (!CanReceive(*p)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--background=", b.Text(), ": transport '", b.transport,
+          "' cannot receive (the client receives the flows with the same "
+          "plugin); choose e.g. two_copy"));
+    }
+    background_plugins.push_back(p);
+  }
   for (const Plugin* p : selected) plan.transports.push_back(p->name());
   for (const Plugin* p : receivers) plan.recv_transports.push_back(p->name());
 
@@ -247,6 +284,8 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     }
     std::vector<const Plugin*> in_run = selected;
     in_run.insert(in_run.end(), receivers.begin(), receivers.end());
+    in_run.insert(in_run.end(), background_plugins.begin(),
+                  background_plugins.end());
     auto it = std::find_if(in_run.begin(), in_run.end(), [&](const Plugin* p) {
       return p->name() == o.scope;
     });
@@ -266,29 +305,38 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
 
   // No --recv: each transport receives with its own plugin (nullptr).
   if (receivers.empty()) receivers.push_back(nullptr);
+  // No --background: one cell without.
+  std::vector<Background> backgrounds = options.backgrounds;
+  if (backgrounds.empty()) backgrounds.emplace_back();
   for (const Plugin* p : selected) {
     for (const Plugin* r : receivers) {
       // A receiver that is the sender's own plugin is no separate one.
       const Plugin* rx = r != nullptr && r->name() != p->name() ? r : nullptr;
       for (uint64_t size : options.sizes) {
         for (int threads : options.threads) {
-          CellSpec cell;
-          cell.transport = p->name();
-          if (rx != nullptr) {
-            cell.recv_transport = rx->name();
-            cell.recv_options = opts[rx->name()];
+          for (const Background& background : backgrounds) {
+            CellSpec cell;
+            cell.background = background;
+            if (!background.none()) {
+              cell.background_options = opts[background.transport];
+            }
+            cell.transport = p->name();
+            if (rx != nullptr) {
+              cell.recv_transport = rx->name();
+              cell.recv_options = opts[rx->name()];
+            }
+            cell.size = size;
+            cell.fields = static_cast<uint32_t>(options.fields);
+            cell.threads = threads;
+            cell.options = opts[p->name()];
+            cell.mode = options.mode;
+            cell.direction = options.direction;
+            if (options.mode == Mode::kRequestResponse) {
+              cell.request_size = options.request_size;
+              cell.response_size = options.response_size;
+            }
+            plan.cells.push_back(std::move(cell));
           }
-          cell.size = size;
-          cell.fields = static_cast<uint32_t>(options.fields);
-          cell.threads = threads;
-          cell.options = opts[p->name()];
-          cell.mode = options.mode;
-          cell.direction = options.direction;
-          if (options.mode == Mode::kRequestResponse) {
-            cell.request_size = options.request_size;
-            cell.response_size = options.response_size;
-          }
-          plan.cells.push_back(std::move(cell));
         }
       }
     }

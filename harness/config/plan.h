@@ -1,8 +1,10 @@
 // From validated options and the plugins found to the cells a run measures:
 // which transports (explicit, or every usable plugin), their
 // --transport-opt values checked against the keys each plugin declares,
-// the receive plugins of --recv (each usable and able to receive), and the
-// cells in order (transport, then receive plugin, then size, then threads).
+// the receive plugins of --recv (each usable and able to receive), the
+// background plugins of --background (usable, able to receive), and the
+// cells in order (transport, then receive plugin, then size, then threads,
+// then background).
 //
 //   std::vector<record::PluginInfo> plugins = ...;   // engine/plugins.h
 //   absl::StatusOr<Plan> plan = MakePlan(options, plugins);
@@ -48,9 +50,17 @@ struct CellSpec {
   Direction direction = Direction::kServerToClient;  // stream mode
   uint64_t request_size = 0;                         // rr; 0: size
   uint64_t response_size = 0;                        // rr; 0: size
+  // --background (rr): stream flows of another plugin on the same sides,
+  // measured beside the round trips; none() for a cell without.
+  Background background;
+  OptionList background_options;  // of background.transport
 
   // The transport as tables show it: "two_copy", or "two_copy/uring_recv".
   std::string Label() const;
+  // The background's flows as a cell of their own: a stream of
+  // background.size bytes, background.threads connections, server to
+  // client, one field per message.
+  CellSpec BackgroundCell() const;
   // rr: the request and response sizes in bytes (size when not set).
   uint64_t RequestSize() const { return request_size ? request_size : size; }
   uint64_t ResponseSize() const { return response_size ? response_size : size; }

@@ -168,6 +168,44 @@ std::string RecvError(const RunOptions& o, const std::string& mention) {
   return msg;
 }
 
+TEST(MakePlanTest, BackgroundIsTheInnermostCellDimension) {
+  RunOptions o = Options();
+  o.mode = Mode::kRequestResponse;
+  o.transports = {"alpha"};
+  o.backgrounds = {Background{}, Background{"rx", 2, 65536}};
+  o.transport_opts = {{"rx", "batch", "8"}};
+  absl::StatusOr<Plan> plan = MakePlan(o, WithReceivers());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->cells.size(), 8u);  // 2 sizes x 2 threads x 2 backgrounds
+  for (size_t i = 0; i < plan->cells.size(); ++i) {
+    const CellSpec& c = plan->cells[i];
+    EXPECT_EQ(c.background.none(), i % 2 == 0) << i;
+    EXPECT_EQ(c.background_options.size(), i % 2) << i;
+  }
+  const CellSpec& c = plan->cells[1];
+  EXPECT_EQ(c.background.Text(), "rx:2:65536");
+  EXPECT_EQ(c.background_options, (OptionList{{"batch", "8"}}));
+  CellSpec b = c.BackgroundCell();
+  EXPECT_EQ(b.transport, "rx");
+  EXPECT_EQ(b.threads, 2);
+  EXPECT_EQ(b.size, 65536u);
+  EXPECT_EQ(b.mode, Mode::kStream);
+  EXPECT_EQ(b.direction, Direction::kServerToClient);
+  EXPECT_TRUE(b.background.none());
+}
+
+TEST(MakePlanTest, BackgroundErrors) {
+  RunOptions o = Options();
+  o.mode = Mode::kRequestResponse;
+  o.backgrounds = {Background{"nope", 1, 4096}};
+  std::string msg = Error(o, "unknown transport 'nope'", WithReceivers());
+  EXPECT_TRUE(absl::StartsWith(msg, "--background=nope:1:4096")) << msg;
+  o.backgrounds = {Background{"rxdead", 1, 4096}};
+  Error(o, "io_uring disabled", WithReceivers());
+  o.backgrounds = {Background{"alpha", 1, 4096}};  // cannot receive
+  Error(o, "cannot receive", WithReceivers());
+}
+
 TEST(MakePlanTest, NoRecvMeansEachTransportReceivesItself) {
   absl::StatusOr<Plan> plan = MakePlan(Options(), WithReceivers());
   ASSERT_TRUE(plan.ok()) << plan.status();

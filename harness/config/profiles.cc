@@ -37,6 +37,20 @@ const std::vector<Profile>& Table() {
         {"duration", "5s"},
         {"warmup", "500ms"},
         {"reps", "auto"}}},
+      // flent's RRUL question on one path: what a bulk flow does to the
+      // round trips beside it. Each size x threads cell runs idle, then
+      // with the background (adjacent rows).
+      {"latency-under-load",
+       "two_copy rr 64 B x 1, idle and under a two_copy 64K stream (server "
+       "to client): p50/p99 beside the background's Gbit/s",
+       {{"transports", "two_copy"},
+        {"sizes", "64"},
+        {"threads", "1"},
+        {"mode", "rr"},
+        {"background", "none,two_copy:1:64K"},
+        {"duration", "2s"},
+        {"warmup", "300ms"},
+        {"reps", "3"}}},
   };
   return *table;
 }

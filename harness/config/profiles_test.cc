@@ -7,7 +7,8 @@ namespace {
 
 TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(ProfileNames(), (std::vector<std::string>{"quick", "copy-matrix",
-                                                      "copy-matrix-wide"}));
+                                                      "copy-matrix-wide",
+                                                      "latency-under-load"}));
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.
@@ -30,6 +31,11 @@ TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(wide->Value("mode"), "rr");
   EXPECT_EQ(wide->Value("duration"), "5s");
   EXPECT_EQ(wide->Value("messages"), "");
+  const Profile* lul = FindProfile("latency-under-load");
+  ASSERT_NE(lul, nullptr);
+  EXPECT_EQ(lul->Value("mode"), "rr");
+  EXPECT_EQ(lul->Value("sizes"), "64");
+  EXPECT_EQ(lul->Value("background"), "none,two_copy:1:64K");
   EXPECT_EQ(FindProfile("nope"), nullptr);
 }
 

@@ -3,7 +3,10 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "harness/config/units.h"
 
 namespace copyscope::config {
 namespace {
@@ -61,6 +64,44 @@ absl::StatusOr<Isolation> ParseIsolation(absl::string_view text) {
 }
 absl::StatusOr<CountersScope> ParseCountersScope(absl::string_view text) {
   return Lookup(text, kScopes);
+}
+
+std::string Background::Text() const {
+  if (none()) return "none";
+  return absl::StrCat(transport, ":", threads, ":", size);
+}
+
+absl::StatusOr<Background> ParseBackground(absl::string_view text) {
+  Background b;
+  if (text == "none") return b;
+  std::vector<std::string> parts = absl::StrSplit(text, ':');
+  if (parts.size() < 2 || parts.size() > 3) {
+    return absl::InvalidArgumentError(
+        "not TRANSPORT:THREADS[:SIZE] (e.g. two_copy:1:64K) or none");
+  }
+  const std::string& name = parts[0];
+  if (name.empty() || name.size() > 64 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' is not a transport name ([a-z0-9_]+)"));
+  }
+  b.transport = name;
+  absl::StatusOr<int64_t> n = ParseCount(parts[1]);
+  if (!n.ok() || *n < 1 || *n > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "THREADS '", parts[1], "' is not a connection count in 1..64"));
+  }
+  b.threads = static_cast<int>(*n);
+  if (parts.size() == 3) {
+    absl::StatusOr<uint64_t> size = ParseSize(parts[2]);
+    if (!size.ok() || *size == 0 || *size > (1ull << 30)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "SIZE '", parts[2], "' is not a message size in 1..1G (e.g. 64K)"));
+    }
+    b.size = *size;
+  }
+  return b;
 }
 
 }  // namespace copyscope::config

@@ -8,6 +8,9 @@
 #ifndef COPYSCOPE_HARNESS_CONFIG_TYPES_H_
 #define COPYSCOPE_HARNESS_CONFIG_TYPES_H_
 
+#include <cstdint>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -32,6 +35,27 @@ enum class Isolation { kAuto, kNetns, kLoopback };
 // What the perf counters cover (--counters-scope): each worker thread, or
 // every CPU the roles are pinned to (system-wide on those CPUs).
 enum class CountersScope { kThread, kCpu };
+
+// A cell's background load (--background, latency under load): `threads`
+// stream connections of `transport` moving `size`-byte messages from server
+// to client on the same path while the cell measures its round trips.
+// threads == 0: none.
+struct Background {
+  std::string transport;
+  int threads = 0;
+  uint64_t size = 65536;
+
+  bool none() const { return threads == 0; }
+  // "two_copy:1:65536", or "none".
+  std::string Text() const;
+  bool operator==(const Background& o) const {
+    return transport == o.transport && threads == o.threads && size == o.size;
+  }
+};
+
+// Parses TRANSPORT:THREADS[:SIZE] (SIZE with K/M/G suffixes, default 64K;
+// THREADS 1..64) or "none"; the error names the part that is wrong.
+absl::StatusOr<Background> ParseBackground(absl::string_view text);
 
 const char* ModeName(Mode mode);                 // "stream", "rr"
 const char* DirectionName(Direction direction);  // "server-to-client", ...

@@ -56,7 +56,8 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell, engine::Side side,
   *p.mutable_runner() = RunnerOf(runner);
   for (const record::PluginInfo& info : settings_.plugins) {
     if (info.status() != "ok") continue;
-    if (info.name() != cell.transport && info.name() != cell.recv_transport) {
+    if (info.name() != cell.transport && info.name() != cell.recv_transport &&
+        info.name() != cell.background.transport) {
       continue;
     }
     PluginRef* ref = p.add_plugins();

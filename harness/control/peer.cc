@@ -57,6 +57,9 @@ absl::StatusOr<std::unique_ptr<PeerRun>> PeerRun::Start(
       std::set<std::string> names(plan.transports.begin(),
                                   plan.transports.end());
       names.insert(plan.recv_transports.begin(), plan.recv_transports.end());
+      for (const config::CellSpec& cell : plan.cells) {
+        if (!cell.background.none()) names.insert(cell.background.transport);
+      }
       std::vector<std::string> files;
       for (const record::PluginInfo& info : plugins) {
         if (info.status() == "ok" && names.count(info.name())) {

@@ -130,19 +130,25 @@ std::string RunEnvironment::PinPlanText() const {
 int RunEnvironment::DryRun(const config::Plan& plan) const {
   std::set<std::string> transports;
   std::set<uint64_t> sizes;
+  std::set<std::string> backgrounds;
   for (const config::CellSpec& c : plan.cells) {
     transports.insert(c.transport);
     sizes.insert(c.size);
+    backgrounds.insert(c.background.Text());
   }
   const std::string recv =
       plan.recv_transports.empty()
           ? ""
           : absl::StrCat(" x ", plan.recv_transports.size(), " receive sides");
+  const std::string background =
+      backgrounds.size() < 2 && backgrounds.count("none")
+          ? ""
+          : absl::StrCat(" x ", backgrounds.size(), " backgrounds");
   std::printf(
-      "dry run: %zu cells (%zu transports%s x %zu sizes x %zu thread counts); "
-      "nothing runs\n",
+      "dry run: %zu cells (%zu transports%s x %zu sizes x %zu thread "
+      "counts%s); nothing runs\n",
       plan.cells.size(), transports.size(), recv.c_str(), sizes.size(),
-      thread_counts_.size());
+      thread_counts_.size(), background.c_str());
   if (topology_) {
     std::printf("topology: %s: %s\n", topology_->source().c_str(),
                 topology_->Summary().c_str());

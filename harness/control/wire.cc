@@ -43,6 +43,12 @@ Cell CellOf(const config::CellSpec& spec) {
   c.set_direction(config::DirectionName(spec.direction));
   c.set_request_size(spec.request_size);
   c.set_response_size(spec.response_size);
+  if (!spec.background.none()) {
+    c.set_background_transport(spec.background.transport);
+    c.set_background_threads(spec.background.threads);
+    c.set_background_size(spec.background.size);
+    PutOptions(spec.background_options, c.mutable_background_options());
+  }
   return c;
 }
 
@@ -69,6 +75,17 @@ absl::StatusOr<config::CellSpec> SpecOf(const Cell& c) {
   spec.direction = *dir;
   spec.request_size = c.request_size();
   spec.response_size = c.response_size();
+  if (c.background_threads() != 0) {
+    absl::StatusOr<config::Background> b = config::ParseBackground(
+        absl::StrCat(c.background_transport(), ":", c.background_threads(), ":",
+                     c.background_size()));
+    if (!b.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad cell background: ", b.status().message()));
+    }
+    spec.background = *b;
+    spec.background_options = GetOptions(c.background_options());
+  }
   return spec;
 }
 

@@ -31,6 +31,24 @@ TEST(WireTest, ACellSurvivesTheTrip) {
   EXPECT_EQ(back->direction, spec.direction);
   EXPECT_EQ(back->request_size, spec.request_size);
   EXPECT_EQ(back->response_size, spec.response_size);
+  EXPECT_TRUE(back->background.none());
+}
+
+TEST(WireTest, ABackgroundSurvivesTheTrip) {
+  config::CellSpec spec;
+  spec.mode = config::Mode::kRequestResponse;
+  spec.background = {"two_copy", 3, 65536};
+  spec.background_options = {{"k", "v"}};
+  absl::StatusOr<config::CellSpec> back = SpecOf(CellOf(spec));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->background, spec.background);
+  EXPECT_EQ(back->background_options, spec.background_options);
+  Cell c = CellOf(spec);
+  c.set_background_threads(1000);
+  EXPECT_FALSE(SpecOf(c).ok());
+  c = CellOf(spec);
+  c.set_background_size(0);
+  EXPECT_FALSE(SpecOf(c).ok());
 }
 
 TEST(WireTest, RunnerSettingsSurviveTheTrip) {

@@ -221,6 +221,14 @@ absl::Status MergeSides(const record::Sample& server,
     if (part->has_latency()) *out->mutable_latency() = part->latency();
     out->mutable_cpu_load()->MergeFrom(part->cpu_load());
     out->mutable_slices()->MergeFrom(part->slices());  // the measuring side's
+    if (part->has_background_connections()) {  // the background's receivers
+      out->set_background_connections(part->background_connections());
+      out->set_background_bytes(part->background_bytes());
+      out->set_background_messages(part->background_messages());
+      if (part->has_background_window_s()) {
+        out->set_background_window_s(part->background_window_s());
+      }
+    }
   }
   if (starved == static_cast<size_t>(out->connections_size())) {
     return absl::InternalError(

@@ -97,6 +97,12 @@ absl::StatusOr<CellPlugins> Resolve(const plugins::PluginSet& set,
     if (!r.ok()) return r.status();
     out.recv_transport = *r;
   }
+  if (!cell.background.none()) {
+    absl::StatusOr<const cs_transport*> b =
+        Usable(set, cell.background.transport);
+    if (!b.ok()) return b.status();
+    out.background = *b;
+  }
   return out;
 }
 

@@ -97,6 +97,8 @@ namespace copyscope::engine {
 struct CellPlugins {
   const cs_transport* transport = nullptr;       // a validated, usable plugin
   const cs_transport* recv_transport = nullptr;  // stream mode; null: none
+  // --background's plugin (latency under load); null: none.
+  const cs_transport* background = nullptr;
 };
 
 struct RunnerConfig {

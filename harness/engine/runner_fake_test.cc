@@ -41,6 +41,57 @@ TEST(FakeCellTest, AWellBehavedFakeRunsACell) {
   EXPECT_EQ(r.sample.connections(0).messages(), 200u);
 }
 
+RunnerConfig Timed() {
+  RunnerConfig c;
+  c.warmup = absl::Milliseconds(50);
+  c.duration = absl::Milliseconds(200);
+  return c;
+}
+
+// --background: extra stream connections of another plugin beside an rr
+// cell; their receivers' bytes and window become the sample's background.
+TEST(FakeCellTest, ABackgroundStreamRunsBesideTheRoundTrips) {
+  cs_transport t = FakeTransport();
+  cs_transport bg = FakeTransport();
+  CellSpec spec = Spec(128, 2);
+  spec.mode = config::Mode::kRequestResponse;
+  spec.background = {"fake", 1, 4096};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr, &bg}, Timed(), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.connections_size(), 1);
+  EXPECT_GT(r.sample.latency().count(), 0u);
+  EXPECT_EQ(r.sample.background_connections(), 1);
+  EXPECT_GT(r.sample.background_messages(), 0u);
+  EXPECT_EQ(r.sample.background_bytes(), r.sample.background_messages() * 4096);
+  EXPECT_GT(r.sample.background_window_s(), 0);
+  // Without a background the sample has none of it.
+  spec.background = {};
+  r = RunCell(spec, {&t, nullptr, nullptr}, Timed(), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_FALSE(r.sample.has_background_connections());
+  EXPECT_FALSE(r.sample.has_background_bytes());
+}
+
+// A background that fails fails the cell: its round trips were not
+// measured under the load the record would claim.
+TEST(FakeCellTest, AFailingBackgroundFailsTheCell) {
+  cs_transport t = FakeTransport();
+  cs_transport bg = FakeTransport();
+  bg.send = [](cs_endpoint*, const cs_message*, uint32_t) { return -EIO; };
+  CellSpec spec = Spec(128, 1);
+  spec.mode = config::Mode::kRequestResponse;
+  spec.background = {"fake", 1, 4096};
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr, &bg}, Timed(), net, nullptr);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: "))
+      << r.sample.status();
+  // A cell that names a background without its plugin is refused.
+  r = RunCell(spec, {&t, nullptr, nullptr}, Timed(), net, nullptr);
+  EXPECT_FALSE(r.status.ok());
+}
+
 TEST(FakeCellTest, CountersBeyondTheirBoundFailTheCell) {
   cs_transport t = FakeTransport();
   t.counters = [](const cs_endpoint*, cs_counter*, uint32_t) -> uint32_t {

@@ -203,6 +203,42 @@ TEST_F(RunnerTest, HooksRunOnEveryThreadInOrder) {
   }
 }
 
+// Latency under load: two_copy round trips with a two_copy stream beside
+// them on the same loopback path. The background's bytes land in the
+// sample, its threads run none of the cell's hooks, and the round trips
+// are measured as ever.
+TEST_F(RunnerTest, LatencyUnderLoadRecordsTheBackgroundBesideTheRoundTrips) {
+  const plugins::Plugin* p = nullptr;
+  for (const plugins::Plugin* u : Usable()) {
+    if (u->name == "two_copy") p = u;
+  }
+  if (p == nullptr) GTEST_SKIP() << "two_copy is not usable here";
+  CellSpec spec = Spec(*p, 64, 1);
+  spec.mode = Mode::kRequestResponse;
+  spec.background = {"two_copy", 2, 65536};
+  CellPlugins plugins = PluginsOf(*p);
+  plugins.background = p->transport;
+  RecordingHooks hooks;
+  CellResult r = RunAndDerive(
+      spec, plugins, ShortConfig(absl::Milliseconds(300)), net_, &hooks);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.sample.connections_size(), 1);  // the cell's own
+  EXPECT_GT(r.sample.connections(0).messages(), 0u);
+  EXPECT_GT(r.sample.latency().count(), 0u);
+  EXPECT_EQ(r.sample.background_connections(), 2);
+  EXPECT_GT(r.sample.background_bytes(), 0u);
+  EXPECT_EQ(r.sample.background_bytes(),
+            r.sample.background_messages() * 65536);
+  EXPECT_GT(r.sample.background_window_s(), 0.2);
+  EXPECT_LT(r.sample.background_window_s(), 0.5);
+  ASSERT_TRUE(MetricOf(r, "background_gbps").has_value());
+  EXPECT_GT(*MetricOf(r, "background_gbps"), 0);
+  EXPECT_TRUE(MetricOf(r, "latency_p99_us").has_value());
+  auto calls = hooks.calls();
+  EXPECT_EQ(calls.size(), 2u);  // server0/1 and client0/1 only
+  EXPECT_EQ(calls.count("server0/1") + calls.count("client0/1"), 2u);
+}
+
 class FailingNetwork : public Network {
  public:
   explicit FailingNetwork(Side failing) : failing_(failing) {}

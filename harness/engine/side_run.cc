@@ -102,8 +102,9 @@ struct ConnState {
 }  // namespace
 
 struct SideRun::State {
-  explicit State(const SideSetup& s) : setup(s) {
-    for (int i = 0; i < s.spec.threads; ++i) {
+  explicit State(const SideSetup& s)
+      : setup(s), background_cell(s.spec.BackgroundCell()) {
+    for (int i = 0; i < parties(); ++i) {
       conns.push_back(std::make_unique<ConnState>());
     }
     changed.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
@@ -154,7 +155,12 @@ struct SideRun::State {
   absl::Duration setup_timeout() const {
     return setup.config.io_timeout + setup.config.margin;
   }
-  int parties() const { return setup.spec.threads; }
+  // Every connection: the cell's, then --background's.
+  int parties() const {
+    return setup.spec.threads + setup.spec.background.threads;
+  }
+  // Connection i is one of the background's stream flows.
+  bool IsBackground(int i) const { return i >= setup.spec.threads; }
   // This side measures: the stream receiver, the rr client.
   bool Measures() const {
     if (setup.spec.mode == Mode::kRequestResponse) {
@@ -169,6 +175,8 @@ struct SideRun::State {
   }
 
   const SideSetup setup;
+  // The background's flows as a stream cell (config::CellSpec).
+  const CellSpec background_cell;
   alignas(64) std::atomic<int> phase{kWarmup};
   Gate gate;
   CancelSignal cancel;  // wakes accept/connect on failure
@@ -229,9 +237,9 @@ absl::Status StreamSend(State& st, Window& w, Sender& tx, uint64_t* sent) {
   return tx.Drain();
 }
 
-// Stream receiver, until end of stream.
-absl::Status StreamReceive(State& st, Window& w, Receiver& rx, ConnState* c) {
-  const CellSpec& spec = st.setup.spec;
+// Stream receiver, until end of stream; spec is the cell or its background.
+absl::Status StreamReceive(State& st, const CellSpec& spec, Window& w,
+                           Receiver& rx, ConnState* c) {
   const RunnerConfig& config = st.setup.config;
   uint64_t messages = 0;
   for (;;) {
@@ -349,10 +357,17 @@ absl::Status RrServer(Window& w, Sender& tx, Receiver& rx) {
 absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
                   const ThreadContext& ctx) {
   const SideSetup& setup = st.setup;
-  const CellSpec& spec = setup.spec;
+  // A background connection runs the background's stream cell with its
+  // plugin; the rest is the same.
+  const bool background = st.IsBackground(ctx.connection);
+  const CellSpec& spec = background ? st.background_cell : setup.spec;
+  CellPlugins background_plugins;
+  background_plugins.transport = setup.plugins.background;
   const Side side = setup.side;
   const bool rr = spec.mode == Mode::kRequestResponse;
-  SidePlan plan = PlanSide(spec, setup.plugins, side, setup.config);
+  SidePlan plan =
+      PlanSide(spec, background ? background_plugins : setup.plugins, side,
+               setup.config);
   std::optional<MessagePool> pool;
   if (plan.sends) pool.emplace(plan.tx_size, spec.fields, plan.pool_count);
   EndpointSpec& e = plan.endpoint;
@@ -390,7 +405,7 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
   Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
-                hooks, ctx, st.tick());
+                hooks, ctx, background ? nullptr : st.tick());
   absl::Status s;
   if (rr && side == Side::kClient) {
     s = RrClient(st, window, *tx, *rx, &c);
@@ -401,7 +416,7 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
     s = StreamSend(st, window, *tx, &c.tx_messages_total);
     if (s.ok()) shutdown(fd, SHUT_WR);
   } else {
-    s = StreamReceive(st, window, *rx, &c);
+    s = StreamReceive(st, spec, window, *rx, &c);
   }
   absl::StatusOr<Counters> counters = ep.Counters();
   if (!counters.ok()) return s.ok() ? counters.status() : s;
@@ -436,12 +451,17 @@ void Worker(
   State& st = *stp;
   ConnState& c = *st.conns[i];
   const Side side = st.setup.side;
-  EdgeHooks hooks(st, st.setup.hooks);
+  // A background flow's thread runs none of the cell's hooks (no pinning,
+  // no counters: the cell's figures are its own threads'), only the edges.
+  const bool background = st.IsBackground(i);
+  EdgeHooks hooks(st, background ? nullptr : st.setup.hooks);
   c.report.set_side(SideName(side));
   c.report.set_connection(i);
   c.report.set_pinned_cpu(-1);
-  ThreadContext ctx{side, i, st.setup.spec.threads, st.setup.spec.transport,
-                    &c.report};
+  ThreadContext ctx{
+      side, i, st.setup.spec.threads,
+      background ? st.background_cell.transport : st.setup.spec.transport,
+      &c.report};
   absl::Status s = hooks.OnThreadStart(ctx);
   if (s.ok()) s = st.setup.network->SetupThread(side, i);
   absl::StatusOr<int> fd = absl::UnknownError("unset");
@@ -575,6 +595,30 @@ void AddCounts(const Counters& in,
   }
 }
 
+// The background's receivers (the clients) over their windows, summed;
+// nothing on the sending side or without a background.
+void SetBackground(const State& st, record::Sample* out) {
+  if (st.setup.spec.background.none() || st.setup.side != Side::kClient) {
+    return;
+  }
+  uint64_t bytes = 0, messages = 0;
+  double window_s = 0;
+  int windows = 0;
+  for (int i = st.setup.spec.threads; i < st.parties(); ++i) {
+    const ConnState& c = *st.conns[i];
+    bytes += c.bytes;
+    messages += c.messages;
+    if (c.window > absl::ZeroDuration()) {
+      window_s += absl::ToDoubleSeconds(c.window);
+      ++windows;
+    }
+  }
+  out->set_background_connections(st.setup.spec.background.threads);
+  out->set_background_bytes(bytes);
+  out->set_background_messages(messages);
+  if (windows > 0) out->set_background_window_s(window_s / windows);
+}
+
 }  // namespace
 
 std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
@@ -585,13 +629,14 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
   if (setup.plugins.transport == nullptr || spec.size == 0 ||
       spec.threads < 1 || setup.network == nullptr ||
       (!spec.recv_transport.empty() &&
-       setup.plugins.recv_transport == nullptr)) {
+       setup.plugins.recv_transport == nullptr) ||
+      (!spec.background.none() && setup.plugins.background == nullptr)) {
     invalid = absl::InvalidArgumentError("invalid cell");
   } else if (setup.side == Side::kClient &&
-             setup.ports.size() != static_cast<size_t>(spec.threads)) {
+             setup.ports.size() != static_cast<size_t>(state->parties())) {
     invalid = absl::InvalidArgumentError(
-        absl::StrCat("the client needs ", spec.threads, " server ports, got ",
-                     setup.ports.size()));
+        absl::StrCat("the client needs ", state->parties(),
+                     " server ports, got ", setup.ports.size()));
   }
   if (!invalid.ok()) {
     state->Fail(invalid);
@@ -599,7 +644,7 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
     state->listening.store(state->parties());
     return run;
   }
-  for (int i = 0; i < spec.threads; ++i) {
+  for (int i = 0; i < state->parties(); ++i) {
     run->threads_.emplace_back(Worker, state, i);
   }
   return run;
@@ -689,7 +734,8 @@ SideOutcome SideRun::Collect() {
   }
   const bool server = st.setup.side == Side::kServer;
   std::optional<Histogram> latency;
-  for (size_t i = 0; i < st.conns.size(); ++i) {
+  SetBackground(st, &out.sample);
+  for (size_t i = 0; i < static_cast<size_t>(st.setup.spec.threads); ++i) {
     const ConnState& c = *st.conns[i];
     record::Connection* rc = out.sample.add_connections();
     rc->set_index(static_cast<int32_t>(i));

@@ -25,8 +25,8 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
             "client_cycles,zc_copied_fraction,tcp_retrans,tcp_retrans_pct,"
             "tcp_rwnd_limited_pct,tcp_sndbuf_limited_pct,tcp_rtt_us,"
-            "softirq_cpu_s,irq_cpu_s,steal_cpu_s,status,plugin_counters,"
-            "recv");
+            "softirq_cpu_s,irq_cpu_s,steal_cpu_s,background_gbps,status,"
+            "plugin_counters,background,recv");
 }
 
 CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
@@ -92,9 +92,9 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   EXPECT_EQ(
       lines[1],
       "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-      "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,ok,"
+      "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,,ok,"
       "server.send_calls=30;server.zerocopy_copied=9;"
-      "client.recv_calls=21,");
+      "client.recv_calls=21,,");
 }
 
 TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
@@ -105,7 +105,37 @@ TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_TRUE(absl::StartsWith(lines[1], "t,4096,2,10.0000,")) << lines[1];
-  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,rx")) << lines[1];
+  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,,rx")) << lines[1];
+}
+
+// Latency under load: the background has the column before recv, its
+// throughput the background_gbps column.
+TEST(CsvWriterTest, TheBackgroundAndItsThroughput) {
+  CellKey key = Key("rr", 64, 1);
+  key.set_background("two_copy:1:65536");
+  Sample r;
+  r.set_status("ok");
+  Connection* c = r.add_connections();
+  c->set_window_s(1.0);
+  c->set_messages(1000);
+  c->set_bytes(128000);
+  r.set_background_connections(1);
+  r.set_background_bytes(250000000);  // 2 Gbit/s over 1 s
+  r.set_background_window_s(1.0);
+  record::Run run;
+  AddSample(r, 1, 0.05, NewCell(&run, key));
+  std::vector<std::string> header = absl::StrSplit(SummaryCsvHeader(), ',');
+  std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
+  ASSERT_EQ(lines.size(), 3u);
+  std::vector<std::string> row = absl::StrSplit(lines[1], ',');
+  ASSERT_EQ(row.size(), header.size()) << lines[1];
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == "background_gbps") {
+      EXPECT_EQ(row[i], "2.0000");
+    } else if (header[i] == "background") {
+      EXPECT_EQ(row[i], "two_copy:1:65536");
+    }
+  }
 }
 
 TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
@@ -132,10 +162,10 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   EXPECT_EQ(lines[1],
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
             "30.000,"
-            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,ok,,");
+            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,ok,,,");
   EXPECT_EQ(lines[2],
-            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,"
-            "\"failed: t client: send failed: \"\"x\"\", y\",,");
+            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,"
+            "\"failed: t client: send failed: \"\"x\"\", y\",,,");
 }
 
 TEST(CsvWriterTest, ConvergedOutliersAndTrending) {

@@ -181,6 +181,12 @@ const std::vector<MetricDef>& Table() {
       {"irq_cpu_s_per_gb", "CPU-s/GB", "irq CPU time per GB moved",
        "(irq_cpu_s / interval) / (throughput_gbps / 8)", kLower, "", nullptr, 0,
        "cpu_per_gb_by_kind"},
+      // Latency under load (--background).
+      {"background_gbps", "Gbit/s",
+       "the --background stream flows' throughput while the round trips were "
+       "measured (received by the clients)",
+       "background bytes * 8 / the background receivers' mean window, / 1e9",
+       kNeither, "rr", "background_gbps", 4, "latency_under_load"},
   };
   return *table;
 }
@@ -502,6 +508,18 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
     auto c = m.find(absl::StrCat("client_", figure));
     if (!m.count(total) && s != m.end() && c != m.end()) {
       m[total] = s->second + c->second;
+    }
+  }
+  if (sample->has_background_connections()) {
+    // The host's CPU time covers the background's flows too: per GB of the
+    // cell's own bytes it would be wrong, so there is none.
+    for (auto it = m.begin(); it != m.end();) {
+      it = absl::EndsWith(it->first, "_cpu_s_per_gb") ? m.erase(it)
+                                                      : std::next(it);
+    }
+    if (sample->background_window_s() > 0) {
+      m["background_gbps"] = static_cast<double>(sample->background_bytes()) *
+                             8 / sample->background_window_s() / 1e9;
     }
   }
   for (const auto& [name, value] : m) {

@@ -114,6 +114,30 @@ TEST(DeriveMetricsTest, RequestResponseFromTheLatencyHistogram) {
   EXPECT_EQ(m.count("messages_per_sec"), 0u);
 }
 
+// Latency under load: the background's throughput from its receivers'
+// bytes and window; none where its window never closed.
+TEST(DeriveMetricsTest, TheBackgroundsThroughputBesideTheLatency) {
+  Sample s;
+  s.set_status("ok");
+  Connection* c = s.add_connections();
+  c->set_window_s(1.0);
+  c->set_messages(1000);
+  c->set_bytes(1000 * 128);
+  s.mutable_latency()->set_count(1000);
+  s.mutable_latency()->set_p99_us(50);
+  s.set_background_connections(2);
+  s.set_background_bytes(500000000);  // 4 Gbit in 0.5 s
+  s.set_background_window_s(0.5);
+  DeriveMetrics(Key("rr"), &s);
+  std::map<std::string, double> m = Metrics(s);
+  EXPECT_DOUBLE_EQ(m["background_gbps"], 8);
+  EXPECT_DOUBLE_EQ(m["latency_p99_us"], 50);
+  EXPECT_EQ(m.count("system_cpu_s_per_gb"), 0u);  // the host's CPU is shared
+  s.clear_background_window_s();
+  DeriveMetrics(Key("rr"), &s);
+  EXPECT_EQ(Metrics(s).count("background_gbps"), 0u);  // never a fake zero
+}
+
 TEST(DeriveMetricsTest, AFailedOrEmptySampleGetsNone) {
   Sample s = Stream();
   s.set_status("failed: boom");

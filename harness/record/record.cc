@@ -43,6 +43,9 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
   p->set_direction(config::DirectionName(o.direction));
   for (const std::string& t : plan.transports) p->add_transports(t);
   for (const std::string& t : plan.recv_transports) p->add_recv_transports(t);
+  for (const config::Background& b : o.backgrounds) {
+    p->add_backgrounds(b.Text());
+  }
   for (uint64_t s : o.sizes) p->add_sizes(s);
   for (int t : o.threads) p->add_threads(t);
   p->set_fields(o.fields);
@@ -78,6 +81,7 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
   for (const config::CellSpec& c : plan.cells) {
     add_options(c.transport, c.options);
     add_options(c.recv_transport, c.recv_options);
+    add_options(c.background.transport, c.background_options);
   }
   p->set_max_cv(o.max_cv);
   p->set_io_timeout_s(absl::ToDoubleSeconds(o.io_timeout));
@@ -149,12 +153,20 @@ CellKey KeyOf(const config::CellSpec& spec) {
   if (spec.mode == config::Mode::kStream) {
     k.set_recv_transport(spec.recv_transport);
   }
+  if (!spec.background.none()) k.set_background(spec.background.Text());
   return k;
 }
 
 std::string CellLabel(const CellKey& key) {
-  if (key.recv_transport().empty()) return key.transport();
-  return absl::StrCat(key.transport(), "/", key.recv_transport());
+  std::string label = key.transport();
+  if (!key.recv_transport().empty()) {
+    absl::StrAppend(&label, "/", key.recv_transport());
+  }
+  // Latency under load: "two_copy under two_copy:1:65536".
+  if (!key.background().empty()) {
+    absl::StrAppend(&label, " under ", key.background());
+  }
+  return label;
 }
 
 void AddSample(Sample sample, int rep, double max_cv, Cell* cell) {

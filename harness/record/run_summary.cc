@@ -70,6 +70,10 @@ RunSummary SummaryOf(const Run& run, const std::string& fingerprint,
   s.run.version = run.build().version();
   s.fingerprint = fingerprint;
   for (const Cell& cell : run.cells()) {
+    // Latency under load (--background) has no column in the history's
+    // cell key yet: such cells are left out rather than mixed with the
+    // same cell measured idle.
+    if (!cell.key().background().empty()) continue;
     CellSummary c;
     c.key = HistoryKeyOf(cell.key());
     c.status = cell.status();

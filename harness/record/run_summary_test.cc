@@ -129,6 +129,17 @@ TEST(RunSummaryTest, NonFiniteValuesAndMissingAggregatesStayOut) {
   EXPECT_EQ(r.samples[0].metric, "transactions_per_sec");
 }
 
+// The history's key has no background column: latency-under-load cells
+// are left out rather than mixed with the same cell measured idle.
+TEST(RunSummaryTest, CellsWithABackgroundStayOutOfTheHistory) {
+  record::Run run = TwoCellRun();
+  *run.add_cells() = run.cells(1);
+  run.mutable_cells(2)->mutable_key()->set_background("two_copy:1:65536");
+  RunSummary s = SummaryOf(run, "fp");
+  ASSERT_EQ(s.cells.size(), 2u);
+  EXPECT_EQ(s.cells[1].key, HistoryKeyOf(run.cells(1).key()));
+}
+
 TEST(RunSummaryTest, AnUnstampedBuildHasNoCommit) {
   record::Run run = TwoCellRun();
   run.mutable_build()->set_stamped(false);

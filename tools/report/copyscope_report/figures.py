@@ -78,6 +78,7 @@ METRIC_LABEL = {
     "llc_misses_per_kib": "LLC misses per KiB",
     "l1_misses_per_kib": "L1-dcache load misses per KiB",
     "cs_per_s": "context switches/s",
+    "background_gbps": "background (Gbit/s)",
     "zc_copied_fraction": "sends copied by the kernel (%)",
     "user_cpu_s_per_gb": "user",
     "system_cpu_s_per_gb": "system",
@@ -256,6 +257,50 @@ class _Grid:
         return panels
 
 
+def latency_under_load(run: Run, mode: str) -> List[Panel]:
+    """Latency under load (--background): per transport, background and
+    message size, the round trips' p50 and p99 idle (the cell without
+    background, when the run has it) and under the background, vs threads,
+    and beside them the background's own Gbit/s."""
+    idle = {(c.base_transport or c.transport, c.size, c.threads): c
+            for c in run.cells
+            if c.mode == mode and not c.background and c.samples}
+    groups: Dict[Tuple[str, str, int], Dict[int, Cell]] = {}
+    for c in run.cells:
+        if c.mode == mode and c.background and c.samples:
+            groups.setdefault((c.base_transport, c.background, c.size),
+                              {})[c.threads] = c
+    panels = []
+    for (base, bg, size), loaded in sorted(groups.items()):
+        threads = sorted(loaded)
+        quiet = {t: idle.get((base, size, t)) for t in threads}
+        series = []
+        for label, cells, color in (("idle", quiet, "#7f7f7f"),
+                                    ("under load", loaded, "#d62728")):
+            for metric, style in (("latency_p50_us", "-"),
+                                  ("latency_p99_us", "--")):
+                sr = _series(f"{label} {metric.split('_')[1]}",
+                             threads,
+                             cells,
+                             metric,
+                             style=style,
+                             color=color)
+                if sr:
+                    series.append(sr)
+        where = f"{base} {size_label(size)}, background {bg}"
+        if series:
+            panels.append(
+                Panel(where, "threads (connections)", "round-trip latency (µs)",
+                      series, "threads"))
+        sr = _series("background", threads, loaded, "background_gbps",
+                     color="#d62728")
+        if sr:
+            panels.append(
+                Panel(where, "threads (connections)",
+                      METRIC_LABEL["background_gbps"], [sr], "threads"))
+    return panels
+
+
 def _why_unmeasured(run: Run, metric: str, base: str) -> str:
     if base in run.unmeasured:
         return f"not measured on this machine ({run.unmeasured[base]})"
@@ -300,6 +345,20 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
                       "--mode=rr for p50/p99")
     elif not g.has("latency_p50_us"):
         lat_reason = "the rr cells have no latency percentiles"
+    lul_reason = None
+    if mode != "rr":
+        lul_reason = "latency under load is an rr figure"
+    elif not any(c.background for c in run.cells if c.mode == mode):
+        lul_reason = ("no cell ran with a background; run e.g. "
+                      "--profile=latency-under-load (--mode=rr "
+                      "--background=none,two_copy:1:64K)")
+    add(
+        "latency_under_load", "latency under load",
+        "Round-trip p50 (solid) and p99 (dashed), idle (grey, the same cell "
+        "without --background) and with the background's stream flows on the "
+        "same path (red), mean over repetitions with 95% CI; beside them the "
+        "background's throughput while the round trips were measured.",
+        lambda: latency_under_load(run, mode), lul_reason)
     add(
         "latency_vs_threads", "latency p50 and p99 vs threads",
         "Round-trip latency percentiles (solid p50, dashed p99), mean over "

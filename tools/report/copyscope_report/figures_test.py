@@ -292,5 +292,53 @@ class FiguresTest(unittest.TestCase):
                       self.omitted["rate_over_time"].reason)
 
 
+
+class LatencyUnderLoadTest(unittest.TestCase):
+    """--background: p50/p99 idle and under load, and the background's
+    Gbit/s, from cells with known values."""
+
+    @staticmethod
+    def cell(background, p50, p99, gbps=None):
+        c = loader.Cell(
+            transport="two_copy" + (f" under {background}" if background else
+                                    ""),
+            size=64,
+            threads=1,
+            mode="rr",
+            background=background,
+            base_transport="two_copy")
+        for d in (-1.0, 0.0, 1.0):
+            m = {"transactions_per_sec": 40000.0, "latency_p50_us": p50 + d,
+                 "latency_p99_us": p99 + d}
+            if gbps is not None:
+                m["background_gbps"] = gbps + d
+            c.samples.append(loader.Sample(len(c.samples) + 1, m))
+        return c
+
+    def test_idle_and_loaded_latency_beside_the_background(self):
+        run = loader.Run(path="x")
+        run.cells = [
+            self.cell("", 16.0, 60.0),
+            self.cell("two_copy:1:65536", 20.0, 300.0, gbps=3.0)
+        ]
+        specs, omitted = figures.build(run)
+        by_id = {s.id: s for s in specs}
+        self.assertIn("latency_under_load", by_id, [o.reason for o in omitted])
+        lat, bg = by_id["latency_under_load"].panels
+        ys = {sr.label: sr.y for sr in lat.series}
+        self.assertEqual(ys["idle p50"], [16.0])
+        self.assertEqual(ys["idle p99"], [60.0])
+        self.assertEqual(ys["under load p50"], [20.0])
+        self.assertEqual(ys["under load p99"], [300.0])
+        self.assertEqual(bg.series[0].y, [3.0])
+        self.assertIn("background two_copy:1:65536", lat.title)
+
+    def test_left_out_with_why_when_no_cell_had_a_background(self):
+        run = loader.Run(path="x")
+        run.cells = [self.cell("", 16.0, 60.0)]
+        _, omitted = figures.build(run)
+        reasons = {o.id: o.reason for o in omitted}
+        self.assertIn("--background", reasons["latency_under_load"])
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

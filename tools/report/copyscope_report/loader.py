@@ -96,6 +96,11 @@ class Cell:
     unstable: bool = False
     primary_metric: str = ""
     recv_transport: str = ""  # the receiving plugin, when not the sender's
+    # --background (latency under load): "TRANSPORT:THREADS:SIZE" of the
+    # stream flows beside the round trips ("" for none); transport then
+    # reads "two_copy under two_copy:1:65536", base_transport "two_copy".
+    background: str = ""
+    base_transport: str = ""
     samples: List[Sample] = dataclasses.field(default_factory=list)  # ok ones
     failed: List[str] = dataclasses.field(default_factory=list)
 
@@ -218,6 +223,7 @@ def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:
     if not transport:
         raise LoadError(f"{key.where}.transport: a cell has no transport")
     recv = key.name("recv_transport")
+    background = key.name("background")
     mode = key.name("mode") or "stream"
     if not _NAME.match(mode):
         raise LoadError(f"{key.where}.mode: {short(mode)} is not a mode name "
@@ -230,9 +236,12 @@ def _cell(obj: Obj, unmeasured: Dict[str, str]) -> Cell:
     if threads < 1:
         raise LoadError(f"{key.where}.threads: {threads} is not a thread "
                         "count (1 or more)")
+    base = transport + (f"+{recv}" if recv else "")
     cell = Cell(
-        transport=transport + (f"+{recv}" if recv else ""),
+        transport=base + (f" under {background}" if background else ""),
         recv_transport=recv,
+        background=background,
+        base_transport=base,
         size=size,
         threads=threads,
         mode=mode,
