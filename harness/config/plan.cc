@@ -135,8 +135,11 @@ absl::Status CheckExplicitFiles(const PluginSources& sources,
 }  // namespace
 
 std::string CellSpec::Label() const {
-  return recv_transport.empty() ? transport
-                                : absl::StrCat(transport, "/", recv_transport);
+  std::string label = recv_transport.empty()
+                          ? transport
+                          : absl::StrCat(transport, "/", recv_transport);
+  if (family != Family::kInet) absl::StrAppend(&label, "@", FamilyName(family));
+  return label;
 }
 
 absl::StatusOr<Plan> MakePlan(const RunOptions& options,

@@ -48,8 +48,10 @@ struct CellSpec {
   Direction direction = Direction::kServerToClient;  // stream mode
   uint64_t request_size = 0;                         // rr; 0: size
   uint64_t response_size = 0;                        // rr; 0: size
+  Family family = Family::kInet;  // of the data sockets (--family)
 
-  // The transport as tables show it: "two_copy", or "two_copy/uring_recv".
+  // The transport as tables show it: "two_copy", or "two_copy/uring_recv";
+  // a family other than inet follows an "@": "two_copy@unix".
   std::string Label() const;
   // rr: the request and response sizes in bytes (size when not set).
   uint64_t RequestSize() const { return request_size ? request_size : size; }
