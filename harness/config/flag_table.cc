@@ -212,6 +212,32 @@ const std::vector<FlagDef>& Table() {
          return absl::OkStatus();
        },
        [](const RunOptions& o) { return absl::StrJoin(o.recv, ","); }, nullptr},
+      {"family", "list", "inet", "--family=unix,inet,inet6",
+       "Address families of the data sockets, comma-separated, each a cell "
+       "dimension: inet (TCP over IPv4), inet6 (TCP over IPv6: ::1, or "
+       "2001:2::/64 on the veth), unix (a Unix stream socket: no TCP/IP at "
+       "all, the copy cost alone; one host only)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<std::vector<std::string>> items =
+             Items(v, "address family");
+         if (!items.ok()) return items.status();
+         o->families.clear();
+         for (const std::string& name : *items) {
+           absl::StatusOr<Family> f = ParseFamily(name);
+           if (!f.ok()) {
+             return Problem(absl::StrCat(name, ": ", f.status().message()));
+           }
+           AddUnique(*f, &o->families);
+         }
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         std::vector<std::string> names;
+         for (Family f : o.families) names.push_back(FamilyName(f));
+         return absl::StrJoin(names, ",");
+       },
+       nullptr},
       {"sizes", "list", "4096,65536", "--sizes=256,4K,64K",
        "Message sizes in bytes, comma-separated; K/M/G or KiB/MiB/GiB "
        "suffixes are binary (64K = 65536)",

@@ -84,6 +84,9 @@ struct RunOptions {
   // receiving side's plugin, one more cell dimension; empty: each transport
   // receives with its own plugin. Stream mode only.
   std::vector<std::string> recv;
+  // --family: the data sockets' address families, one more cell dimension
+  // (inet: TCP/IPv4, inet6: TCP/IPv6, unix: a Unix stream socket).
+  std::vector<Family> families = {Family::kInet};
   std::vector<uint64_t> sizes;   // message sizes in bytes, 1 .. 1 GiB
   std::vector<int> threads;      // connections per cell, 1 .. 1024
   int fields = 8;                // fields per message, 1 .. 1024

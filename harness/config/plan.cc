@@ -273,25 +273,28 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     for (const Plugin* r : receivers) {
       // A receiver that is the sender's own plugin is no separate one.
       const Plugin* rx = r != nullptr && r->name() != p->name() ? r : nullptr;
-      for (uint64_t size : options.sizes) {
-        for (int threads : options.threads) {
-          CellSpec cell;
-          cell.transport = p->name();
-          if (rx != nullptr) {
-            cell.recv_transport = rx->name();
-            cell.recv_options = opts[rx->name()];
+      for (Family family : options.families) {
+        for (uint64_t size : options.sizes) {
+          for (int threads : options.threads) {
+            CellSpec cell;
+            cell.family = family;
+            cell.transport = p->name();
+            if (rx != nullptr) {
+              cell.recv_transport = rx->name();
+              cell.recv_options = opts[rx->name()];
+            }
+            cell.size = size;
+            cell.fields = static_cast<uint32_t>(options.fields);
+            cell.threads = threads;
+            cell.options = opts[p->name()];
+            cell.mode = options.mode;
+            cell.direction = options.direction;
+            if (options.mode == Mode::kRequestResponse) {
+              cell.request_size = options.request_size;
+              cell.response_size = options.response_size;
+            }
+            plan.cells.push_back(std::move(cell));
           }
-          cell.size = size;
-          cell.fields = static_cast<uint32_t>(options.fields);
-          cell.threads = threads;
-          cell.options = opts[p->name()];
-          cell.mode = options.mode;
-          cell.direction = options.direction;
-          if (options.mode == Mode::kRequestResponse) {
-            cell.request_size = options.request_size;
-            cell.response_size = options.response_size;
-          }
-          plan.cells.push_back(std::move(cell));
         }
       }
     }

@@ -2,7 +2,8 @@
 // which transports (explicit, or every usable plugin), their
 // --transport-opt values checked against the keys each plugin declares,
 // the receive plugins of --recv (each usable and able to receive), and the
-// cells in order (transport, then receive plugin, then size, then threads).
+// cells in order (transport, then receive plugin, then address family
+// (--family), then size, then threads).
 //
 //   std::vector<record::PluginInfo> plugins = ...;   // engine/plugins.h
 //   absl::StatusOr<Plan> plan = MakePlan(options, plugins);

@@ -267,6 +267,7 @@ AgentRunSettings RunEnvironment::AgentSettings(
   s.server_launch.netns_fd = isolation_->server().ns_fd;
   s.client_launch.netns_fd = isolation_->client().ns_fd;
   s.server_address = isolation_->server().address;
+  s.server_address6 = isolation_->server().address6;
   s.runner = runner;
   s.plugins = plugins;
   Counters& c = s.counters;

@@ -43,6 +43,9 @@ Cell CellOf(const config::CellSpec& spec) {
   c.set_direction(config::DirectionName(spec.direction));
   c.set_request_size(spec.request_size);
   c.set_response_size(spec.response_size);
+  if (spec.family != config::Family::kInet) {
+    c.set_family(config::FamilyName(spec.family));
+  }
   return c;
 }
 
@@ -69,6 +72,14 @@ absl::StatusOr<config::CellSpec> SpecOf(const Cell& c) {
   spec.direction = *dir;
   spec.request_size = c.request_size();
   spec.response_size = c.response_size();
+  if (!c.family().empty()) {
+    absl::StatusOr<config::Family> family = config::ParseFamily(c.family());
+    if (!family.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad cell: family ", c.family()));
+    }
+    spec.family = *family;
+  }
   return spec;
 }
 

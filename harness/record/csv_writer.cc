@@ -16,7 +16,8 @@ namespace {
 
 // The columns: the reference studies' nine first, then the cell's key and
 // statistics, the metrics of the catalogue that name a CSV column (metrics.h)
-// in catalogue order, and last status, plugin counters and recv.
+// in catalogue order, and last status, plugin counters, recv and the address
+// family (inet, inet6, unix).
 constexpr const char* kLeading[] = {"impl", "size", "threads"};
 constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "direction",
@@ -31,7 +32,8 @@ constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "converged",
                                              "outliers",
                                              "trending"};
-constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv"};
+constexpr const char* kTrailing[] = {"status", "plugin_counters", "recv",
+                                     "family"};
 // Reference columns after the leading three, filled from the catalogue.
 constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
                                       "l1_misses",       "llc_misses", "cs"};
@@ -166,6 +168,8 @@ std::string Row(const Cell& cell) {
       row.push_back(CsvField(Counters(cell)));
     } else if (name == "recv") {
       row.push_back(CsvField(k.recv_transport()));
+    } else if (name == "family") {
+      row.push_back(k.family().empty() ? "inet" : CsvField(k.family()));
     }
   }
   return absl::StrJoin(row, ",");

@@ -133,8 +133,8 @@ recv_dir="$tmp/recv"
 rc=$?
 [[ $rc -eq 0 ]] || fail "--recv run exited $rc: $(cat "$tmp/recv.err")"
 recv_csv="$recv_dir/summary.csv"
-[[ "$(head -1 "$recv_csv")" == impl,size,threads,*,plugin_counters,recv ]] ||
-  fail "--recv: recv is not the last column: $(head -1 "$recv_csv")"
+[[ "$(head -1 "$recv_csv")" == impl,size,threads,*,plugin_counters,recv,family ]] ||
+  fail "--recv: recv is not the column before family: $(head -1 "$recv_csv")"
 # copy is two_copy's own receive path: no separate receiver for two_copy.
 want="two_copy/ two_copy/uring_recv two_copy/tcp_zerocopy_recv
 zero_copy/two_copy zero_copy/uring_recv zero_copy/tcp_zerocopy_recv"
@@ -175,7 +175,7 @@ disc_dir="$tmp/discard"
   --reps=1 --duration=0.2s --out="$disc_dir" >"$tmp/disc.out" 2>"$tmp/disc.err"
 rc=$?
 [[ $rc -eq 0 ]] || fail "--recv=discard run exited $rc: $(cat "$tmp/disc.err")"
-disc_row=$(grep ',discard_recv$' "$disc_dir/summary.csv")
+disc_row=$(grep ',discard_recv,inet$' "$disc_dir/summary.csv")
 [[ "$(col "$disc_dir/summary.csv" status "$disc_row")" == ok ]] ||
   fail "--recv=discard: $disc_row"
 grep -q 'client\.discarded_bytes=[1-9]' \
