@@ -182,6 +182,39 @@ grep -q 'client\.discarded_bytes=[1-9]' \
   <<<"$(col "$disc_dir/summary.csv" plugin_counters "$disc_row")" ||
   fail "--recv=discard: no discarded bytes: $disc_row"
 
+# --- --family: unix and inet6 cells beside inet ---------------------------------
+# zero_copy cannot run on a Unix socket: its cell fails with the plugin's own
+# reason, and the other cells are measured.
+fam_dir="$tmp/family"
+"$bin" run --transports=two_copy,zero_copy --family=unix,inet6 --sizes=64K \
+  --threads=1 --reps=1 --duration=0.2s --out="$fam_dir" \
+  >"$tmp/fam.out" 2>"$tmp/fam.err"
+fam_csv="$fam_dir/summary.csv"
+[[ "$(head -1 "$fam_csv")" == *,recv,family ]] ||
+  fail "--family: family is not the last column: $(head -1 "$fam_csv")"
+fam_rows=$(tail -n +2 "$fam_csv" | while IFS= read -r row; do
+  echo "$(col "$fam_csv" impl "$row")@$(col "$fam_csv" family "$row")"
+done | tr '\n' ' ')
+[[ "$fam_rows" == "two_copy@unix two_copy@inet6 zero_copy@unix zero_copy@inet6 " ]] ||
+  fail "--family rows: $fam_rows"
+while IFS= read -r row; do
+  cell="$(col "$fam_csv" impl "$row")@$(col "$fam_csv" family "$row")"
+  status=$(col "$fam_csv" status "$row")
+  if [[ "$cell" == zero_copy@unix ]]; then
+    [[ "$status" == *"SO_ZEROCOPY"* ]] || fail "--family $cell: $status"
+  else
+    [[ "$status" == ok ]] || fail "--family $cell: $row"
+  fi
+done < <(tail -n +2 "$fam_csv")
+grep -q '^two_copy@unix ' "$tmp/fam.out" ||
+  fail "--family: the table does not label the unix cell: $(cat "$tmp/fam.out")"
+grep -q '"family":"unix"},"status":"ok".*"isolation":{"mode":"none","reason":"AF_UNIX has no network path' \
+  "$fam_dir/run.jsonl" || fail "--family: the unix cell's isolation is not 'none'"
+grep -q '"not_tcp":"AF_UNIX SOCK_STREAM"' "$fam_dir/run.jsonl" ||
+  fail "--family: the unix connections do not say they are not TCP"
+grep -q '"families":\["unix","inet6"\]' "$fam_dir/run.jsonl" ||
+  fail "--family: the plan does not record it"
+
 # --- Ctrl-C keeps the finished cells -------------------------------------------
 int_dir="$tmp/int"
 "$bin" run --sizes=256,512,1K,2K,4K,8K --threads=1,2 --duration=0.3s --reps=3 \
@@ -233,6 +266,8 @@ expect_usage_error "unknown --recv" run --recv=no_such_receiver
 expect_usage_error "--recv in rr mode" run --mode=rr --recv=uring
 expect_usage_error "--verify with a discarding receiver" run --verify \
   --recv=discard
+expect_usage_error "unknown --family" run --family=inet,ipx
+expect_usage_error "--family=unix with --peer" run --family=unix --peer=ssh://h
 expect_usage_error "option of no plugin in the run" run --transports=two_copy \
   --transport-opt=uring_recv.multishot=0
 
