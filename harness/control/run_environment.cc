@@ -130,14 +130,19 @@ std::string RunEnvironment::PinPlanText() const {
 int RunEnvironment::DryRun(const config::Plan& plan) const {
   std::set<std::string> transports;
   std::set<uint64_t> sizes;
+  std::set<config::Family> families;
   for (const config::CellSpec& c : plan.cells) {
     transports.insert(c.transport);
     sizes.insert(c.size);
+    families.insert(c.family);
   }
-  const std::string recv =
+  std::string recv =
       plan.recv_transports.empty()
           ? ""
           : absl::StrCat(" x ", plan.recv_transports.size(), " receive sides");
+  if (families.size() > 1) {
+    absl::StrAppend(&recv, " x ", families.size(), " address families");
+  }
   std::printf(
       "dry run: %zu cells (%zu transports%s x %zu sizes x %zu thread counts); "
       "nothing runs\n",
