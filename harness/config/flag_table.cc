@@ -1,5 +1,8 @@
 // The table of flags: each flag of copyscope declared once (flags.h says
 // what an entry holds); flags.cc parses command lines with it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -664,15 +667,17 @@ const std::vector<FlagDef>& Table() {
          return std::string(o.deploy ? "true" : "false");
        },
        NotSsh},
-      {"data-address", "IPv4 address", "", "--data-address=10.0.0.2",
+      {"data-address", "IP address", "", "--data-address=10.0.0.2",
        "The peer's address for data connections when it differs from the "
        "one the control connection reached (a management network beside "
-       "the fast NIC)",
+       "the fast NIC); an IPv6 address serves --family=inet6 cells",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty() ||
-             v.find_first_not_of("0123456789.") != absl::string_view::npos) {
-           return Problem("not an IPv4 address");
+         unsigned char buf[sizeof(in6_addr)];
+         const std::string text(v);
+         if (inet_pton(AF_INET, text.c_str(), buf) != 1 &&
+             inet_pton(AF_INET6, text.c_str(), buf) != 1) {
+           return Problem("not an IPv4 or IPv6 address");
          }
          o->data_address = std::string(v);
          return absl::OkStatus();

@@ -392,6 +392,15 @@ TEST_F(OptionsTest, BadFamily) {
   EXPECT_TRUE(absl::StrContains(msg, "does not reach another host")) << msg;
   inv_ok_ = Parse({"run", "--family=inet6", "--peer=ssh://h"}).ok();
   EXPECT_TRUE(inv_ok_);
+  // The peer's data address may be IPv6 (for inet6 cells), not a name.
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--family=inet6", "--peer=ssh://h",
+             "--data-address=2001:db8::2"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.data_address, "2001:db8::2");
+  EXPECT_TRUE(Parse({"run", "--peer=ssh://h", "--data-address=10.0.0.2"}).ok());
+  Error({"run", "--peer=ssh://h", "--data-address=fast-nic"},
+        "not an IPv4 or IPv6 address");
 }
 
 TEST_F(OptionsTest, EmptyListsAreRefusedNotAll) {
