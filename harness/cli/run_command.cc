@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/cli/cli.h"
@@ -231,12 +232,19 @@ int RunCommand(const config::RunOptions& options) {
       settings.server_factory = peer->Factory();
       settings.server_host = "peer";
       settings.server_remote = true;
+      // The peer's server listens on its own data address (an IPv6 one
+      // serves inet6 cells); this host's loopback is no IPv6 path to it.
+      settings.server_address6.clear();
     } else {
       settings.client_factory = peer->Factory();
       settings.client_host = "peer";
       settings.client_remote = true;
-      // The local server listens where the peer reaches this host.
+      // The local server listens where the peer reaches this host (for
+      // inet6 cells: there if that address is IPv6, else nowhere).
       settings.server_address = peer->controller_address();
+      settings.server_address6 = absl::StrContains(settings.server_address, ':')
+                                     ? settings.server_address
+                                     : "";
     }
   }
   control::AgentSides sides(std::move(settings));

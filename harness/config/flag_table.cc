@@ -1,5 +1,8 @@
 // The table of flags: each flag of copyscope declared once (flags.h says
 // what an entry holds); flags.cc parses command lines with it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -235,6 +238,32 @@ const std::vector<FlagDef>& Table() {
          std::vector<std::string> texts;
          for (const Background& b : o.backgrounds) texts.push_back(b.Text());
          return absl::StrJoin(texts, ",");
+       },
+       nullptr},
+      {"family", "list", "inet", "--family=unix,inet,inet6",
+       "Address families of the data sockets, comma-separated, each a cell "
+       "dimension: inet (TCP over IPv4), inet6 (TCP over IPv6: ::1, or "
+       "2001:2::/64 on the veth), unix (a Unix stream socket: no TCP/IP at "
+       "all, the copy cost alone; one host only)",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<std::vector<std::string>> items =
+             Items(v, "address family");
+         if (!items.ok()) return items.status();
+         o->families.clear();
+         for (const std::string& name : *items) {
+           absl::StatusOr<Family> f = ParseFamily(name);
+           if (!f.ok()) {
+             return Problem(absl::StrCat(name, ": ", f.status().message()));
+           }
+           AddUnique(*f, &o->families);
+         }
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) {
+         std::vector<std::string> names;
+         for (Family f : o.families) names.push_back(FamilyName(f));
+         return absl::StrJoin(names, ",");
        },
        nullptr},
       {"sizes", "list", "4096,65536", "--sizes=256,4K,64K",
@@ -663,15 +692,17 @@ const std::vector<FlagDef>& Table() {
          return std::string(o.deploy ? "true" : "false");
        },
        NotSsh},
-      {"data-address", "IPv4 address", "", "--data-address=10.0.0.2",
+      {"data-address", "IP address", "", "--data-address=10.0.0.2",
        "The peer's address for data connections when it differs from the "
        "one the control connection reached (a management network beside "
-       "the fast NIC)",
+       "the fast NIC); an IPv6 address serves --family=inet6 cells",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
-         if (v.empty() ||
-             v.find_first_not_of("0123456789.") != absl::string_view::npos) {
-           return Problem("not an IPv4 address");
+         unsigned char buf[sizeof(in6_addr)];
+         const std::string text(v);
+         if (inet_pton(AF_INET, text.c_str(), buf) != 1 &&
+             inet_pton(AF_INET6, text.c_str(), buf) != 1) {
+           return Problem("not an IPv4 or IPv6 address");
          }
          o->data_address = std::string(v);
          return absl::OkStatus();

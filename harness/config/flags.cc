@@ -1,5 +1,6 @@
 #include "harness/config/flags.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <utility>
@@ -137,6 +138,13 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
         "--peer=", o->peer,
         " needs --token-file, the secret of the agent listening there (or "
         "reach it with --peer=ssh://host)"));
+  }
+  if (!o->peer.empty() && std::find(o->families.begin(), o->families.end(),
+                                    Family::kUnix) != o->families.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--family=unix with --peer=", o->peer,
+        ": a Unix socket does not reach another host; use --family=inet or "
+        "inet6 with --peer, or run unix without --peer"));
   }
   if (!o->peer.empty() && given.count("isolation") &&
       o->isolation == Isolation::kNetns) {

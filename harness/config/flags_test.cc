@@ -14,6 +14,7 @@ namespace {
 
 class OptionsTest : public ::testing::Test {
  protected:
+  bool inv_ok_ = false;
   absl::StatusOr<Invocation> Parse(std::vector<std::string> args) {
     args.insert(args.begin(), "copyscope");
     return ParseCommandLine(args);
@@ -399,6 +400,45 @@ TEST_F(OptionsTest, BadBackground) {
   Error({"run", "--mode=rr", "--background="}, "--background");
   Error({"run", "--mode=rr", "--background=none,,none"}, "--background");
   Error({"list", "--background=two_copy:1"}, "does not apply");
+}
+
+TEST_F(OptionsTest, FamilyIsAListOfAddressFamilies) {
+  absl::StatusOr<Invocation> inv = Parse({"run"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.families, (std::vector<Family>{Family::kInet}));
+  inv = Parse({"run", "--family=unix,inet6,unix,inet"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(
+      inv->run.families,
+      (std::vector<Family>{Family::kUnix, Family::kInet6, Family::kInet}));
+  inv = Parse({"run", "--profile=families"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(
+      inv->run.families,
+      (std::vector<Family>{Family::kUnix, Family::kInet, Family::kInet6}));
+  inv = Parse({"run", "--profile=families", "--family=inet6"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.families, (std::vector<Family>{Family::kInet6}));
+}
+
+TEST_F(OptionsTest, BadFamily) {
+  std::string msg = Error({"run", "--family=inet,ipx"}, "--family");
+  EXPECT_TRUE(absl::StrContains(msg, "ipx")) << msg;
+  Error({"run", "--family="}, "--family");
+  msg = Error({"run", "--family=inet,unix", "--peer=ssh://h"},
+              "--family=unix with --peer");
+  EXPECT_TRUE(absl::StrContains(msg, "does not reach another host")) << msg;
+  inv_ok_ = Parse({"run", "--family=inet6", "--peer=ssh://h"}).ok();
+  EXPECT_TRUE(inv_ok_);
+  // The peer's data address may be IPv6 (for inet6 cells), not a name.
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--family=inet6", "--peer=ssh://h",
+             "--data-address=2001:db8::2"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.data_address, "2001:db8::2");
+  EXPECT_TRUE(Parse({"run", "--peer=ssh://h", "--data-address=10.0.0.2"}).ok());
+  Error({"run", "--peer=ssh://h", "--data-address=fast-nic"},
+        "not an IPv4 or IPv6 address");
 }
 
 TEST_F(OptionsTest, EmptyListsAreRefusedNotAll) {

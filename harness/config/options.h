@@ -87,6 +87,9 @@ struct RunOptions {
   // --background: latency under load (rr), one more cell dimension, in
   // order; Background::none() is a cell without; empty: no background.
   std::vector<Background> backgrounds;
+  // --family: the data sockets' address families, one more cell dimension
+  // (inet: TCP/IPv4, inet6: TCP/IPv6, unix: a Unix stream socket).
+  std::vector<Family> families = {Family::kInet};
   std::vector<uint64_t> sizes;   // message sizes in bytes, 1 .. 1 GiB
   std::vector<int> threads;      // connections per cell, 1 .. 1024
   int fields = 8;                // fields per message, 1 .. 1024

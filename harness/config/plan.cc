@@ -135,8 +135,11 @@ absl::Status CheckExplicitFiles(const PluginSources& sources,
 }  // namespace
 
 std::string CellSpec::Label() const {
-  return recv_transport.empty() ? transport
-                                : absl::StrCat(transport, "/", recv_transport);
+  std::string label = recv_transport.empty()
+                          ? transport
+                          : absl::StrCat(transport, "/", recv_transport);
+  if (family != Family::kInet) absl::StrAppend(&label, "@", FamilyName(family));
+  return label;
 }
 
 CellSpec CellSpec::BackgroundCell() const {
@@ -312,30 +315,33 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     for (const Plugin* r : receivers) {
       // A receiver that is the sender's own plugin is no separate one.
       const Plugin* rx = r != nullptr && r->name() != p->name() ? r : nullptr;
-      for (uint64_t size : options.sizes) {
-        for (int threads : options.threads) {
-          for (const Background& background : backgrounds) {
-            CellSpec cell;
-            cell.background = background;
-            if (!background.none()) {
-              cell.background_options = opts[background.transport];
+      for (Family family : options.families) {
+        for (uint64_t size : options.sizes) {
+          for (int threads : options.threads) {
+            for (const Background& background : backgrounds) {
+              CellSpec cell;
+              cell.family = family;
+              cell.background = background;
+              if (!background.none()) {
+                cell.background_options = opts[background.transport];
+              }
+              cell.transport = p->name();
+              if (rx != nullptr) {
+                cell.recv_transport = rx->name();
+                cell.recv_options = opts[rx->name()];
+              }
+              cell.size = size;
+              cell.fields = static_cast<uint32_t>(options.fields);
+              cell.threads = threads;
+              cell.options = opts[p->name()];
+              cell.mode = options.mode;
+              cell.direction = options.direction;
+              if (options.mode == Mode::kRequestResponse) {
+                cell.request_size = options.request_size;
+                cell.response_size = options.response_size;
+              }
+              plan.cells.push_back(std::move(cell));
             }
-            cell.transport = p->name();
-            if (rx != nullptr) {
-              cell.recv_transport = rx->name();
-              cell.recv_options = opts[rx->name()];
-            }
-            cell.size = size;
-            cell.fields = static_cast<uint32_t>(options.fields);
-            cell.threads = threads;
-            cell.options = opts[p->name()];
-            cell.mode = options.mode;
-            cell.direction = options.direction;
-            if (options.mode == Mode::kRequestResponse) {
-              cell.request_size = options.request_size;
-              cell.response_size = options.response_size;
-            }
-            plan.cells.push_back(std::move(cell));
           }
         }
       }

@@ -3,8 +3,8 @@
 // --transport-opt values checked against the keys each plugin declares,
 // the receive plugins of --recv (each usable and able to receive), the
 // background plugins of --background (usable, able to receive), and the
-// cells in order (transport, then receive plugin, then size, then threads,
-// then background).
+// cells in order (transport, then receive plugin, then address family
+// (--family), then size, then threads, then background).
 //
 //   std::vector<record::PluginInfo> plugins = ...;   // engine/plugins.h
 //   absl::StatusOr<Plan> plan = MakePlan(options, plugins);
@@ -54,8 +54,10 @@ struct CellSpec {
   // measured beside the round trips; none() for a cell without.
   Background background;
   OptionList background_options;  // of background.transport
+  Family family = Family::kInet;  // of the data sockets (--family)
 
-  // The transport as tables show it: "two_copy", or "two_copy/uring_recv".
+  // The transport as tables show it: "two_copy", or "two_copy/uring_recv";
+  // a family other than inet follows an "@": "two_copy@unix".
   std::string Label() const;
   // The background's flows as a cell of their own: a stream of
   // background.size bytes, background.threads connections, server to

@@ -88,6 +88,27 @@ TEST(MakePlanTest, CellsInTransportSizeThreadsOrder) {
   EXPECT_TRUE(plan->notes.empty());
 }
 
+TEST(MakePlanTest, FamilyIsACellDimensionBeforeTheSize) {
+  RunOptions o = Options();
+  o.transports = {"alpha"};
+  o.threads = {1};
+  o.families = {Family::kUnix, Family::kInet6};
+  absl::StatusOr<Plan> plan = MakePlan(o, Plugins());
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->cells.size(), 4u);
+  EXPECT_EQ(plan->cells[0].family, Family::kUnix);
+  EXPECT_EQ(plan->cells[0].size, 4096u);
+  EXPECT_EQ(plan->cells[1].family, Family::kUnix);
+  EXPECT_EQ(plan->cells[1].size, 65536u);
+  EXPECT_EQ(plan->cells[2].family, Family::kInet6);
+  EXPECT_EQ(plan->cells[0].Label(), "alpha@unix");
+  EXPECT_EQ(plan->cells[2].Label(), "alpha@inet6");
+  o.families = {Family::kInet};
+  plan = MakePlan(o, Plugins());
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->cells[0].Label(), "alpha");
+}
+
 TEST(MakePlanTest, ExplicitTransportErrors) {
   RunOptions o = Options();
   o.transports = {"nope"};

@@ -51,6 +51,17 @@ const std::vector<Profile>& Table() {
         {"duration", "2s"},
         {"warmup", "300ms"},
         {"reps", "3"}}},
+      {"families",
+       "3 copy transports x 4K, 64K x 1 connection over unix, inet and "
+       "inet6: the cost of TCP/IP next to the copy alone",
+       {{"transports", "two_copy,one_copy,zero_copy"},
+        {"family", "unix,inet,inet6"},
+        {"sizes", "4K,64K"},
+        {"threads", "1"},
+        {"mode", "stream"},
+        {"direction", "server-to-client"},
+        {"duration", "1s"},
+        {"reps", "3"}}},
   };
   return *table;
 }

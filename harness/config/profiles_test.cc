@@ -6,9 +6,13 @@ namespace copyscope::config {
 namespace {
 
 TEST(ProfilesTest, TheReferenceDesigns) {
-  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{"quick", "copy-matrix",
-                                                      "copy-matrix-wide",
-                                                      "latency-under-load"}));
+  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{
+                                "quick", "copy-matrix", "copy-matrix-wide",
+                                "latency-under-load", "families"}));
+  const Profile* families = FindProfile("families");
+  ASSERT_NE(families, nullptr);
+  EXPECT_EQ(families->Value("family"), "unix,inet,inet6");
+  EXPECT_EQ(families->Value("sizes"), "4K,64K");
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.

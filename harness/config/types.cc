@@ -42,6 +42,10 @@ constexpr std::pair<const char*, Isolation> kIsolations[] = {
     {"auto", Isolation::kAuto},
     {"netns", Isolation::kNetns},
     {"loopback", Isolation::kLoopback}};
+constexpr std::pair<const char*, Family> kFamilies[] = {
+    {"inet", Family::kInet},
+    {"inet6", Family::kInet6},
+    {"unix", Family::kUnix}};
 constexpr std::pair<const char*, CountersScope> kScopes[] = {
     {"thread", CountersScope::kThread}, {"cpu", CountersScope::kCpu}};
 
@@ -52,6 +56,7 @@ const char* DirectionName(Direction d) { return NameIn(d, kDirections); }
 const char* SideName(Side side) { return NameIn(side, kSides); }
 const char* IsolationName(Isolation i) { return NameIn(i, kIsolations); }
 const char* CountersScopeName(CountersScope s) { return NameIn(s, kScopes); }
+const char* FamilyName(Family f) { return NameIn(f, kFamilies); }
 
 absl::StatusOr<Mode> ParseMode(absl::string_view text) {
   return Lookup(text, kModes);
@@ -64,6 +69,9 @@ absl::StatusOr<Isolation> ParseIsolation(absl::string_view text) {
 }
 absl::StatusOr<CountersScope> ParseCountersScope(absl::string_view text) {
   return Lookup(text, kScopes);
+}
+absl::StatusOr<Family> ParseFamily(absl::string_view text) {
+  return Lookup(text, kFamilies);
 }
 
 std::string Background::Text() const {

@@ -32,6 +32,11 @@ enum class Side { kServer, kClient };
 // veth, loopback, or netns where permitted else loopback.
 enum class Isolation { kAuto, kNetns, kLoopback };
 
+// The address family of a cell's stream sockets (--family): TCP over IPv4,
+// TCP over IPv6, or a Unix stream socket (a path in a directory the server
+// side makes; no TCP/IP at all).
+enum class Family { kInet, kInet6, kUnix };
+
 // What the perf counters cover (--counters-scope): each worker thread, or
 // every CPU the roles are pinned to (system-wide on those CPUs).
 enum class CountersScope { kThread, kCpu };
@@ -62,6 +67,7 @@ const char* DirectionName(Direction direction);  // "server-to-client", ...
 const char* SideName(Side side);                 // "server", "client"
 const char* IsolationName(Isolation isolation);  // "auto", "netns", ...
 const char* CountersScopeName(CountersScope s);  // "thread", "cpu"
+const char* FamilyName(Family family);           // "inet", "inet6", "unix"
 
 // The inverse of the names above; an unknown word is InvalidArgument
 // listing the choices (the caller adds the flag and an example).
@@ -69,6 +75,7 @@ absl::StatusOr<Mode> ParseMode(absl::string_view text);
 absl::StatusOr<Direction> ParseDirection(absl::string_view text);
 absl::StatusOr<Isolation> ParseIsolation(absl::string_view text);
 absl::StatusOr<CountersScope> ParseCountersScope(absl::string_view text);
+absl::StatusOr<Family> ParseFamily(absl::string_view text);
 
 }  // namespace copyscope::config
 

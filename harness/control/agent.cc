@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/control/channel.h"
 #include "harness/control/control.pb.h"
@@ -46,13 +47,16 @@ using engine::Side;
 // its sockets belong.
 class FixedNetwork final : public engine::Network {
  public:
-  explicit FixedNetwork(std::string address) : address_(std::move(address)) {}
+  FixedNetwork(std::string address, std::string address6)
+      : address_(std::move(address)), address6_(std::move(address6)) {}
   std::string Describe() const override { return address_; }
   absl::Status SetupThread(Side, int) override { return absl::OkStatus(); }
   std::string ServerAddress(int) const override { return address_; }
+  std::string ServerAddress6(int) const override { return address6_; }
 
  private:
   const std::string address_;
+  const std::string address6_;  // "": none
 };
 
 // The hooks of one prepared side: pinning first (the counters then open on
@@ -348,9 +352,12 @@ class Agent {
     // An agent for another host listens where its controller reached it,
     // and connects nowhere but to its controller.
     std::string address = p.server_address();
+    std::string address6 = p.server_address6();
     absl::Status where;
     if (side.ok() && *side == Side::kServer && !args_.data_address.empty()) {
       address = args_.data_address;
+      // An IPv6 data address serves inet6 cells (and fails inet ones).
+      address6 = absl::StrContains(address, ':') ? address : "";
     } else if (side.ok() && *side == Side::kClient &&
                !args_.peer_address.empty() && address != args_.peer_address) {
       where = absl::PermissionDeniedError(absl::StrCat(
@@ -370,7 +377,7 @@ class Agent {
       }
     }
     hooks_ = *std::move(hooks);
-    network_ = std::make_unique<FixedNetwork>(address);
+    network_ = std::make_unique<FixedNetwork>(address, address6);
     engine::SideSetup setup;
     setup.spec = *spec;
     setup.plugins = *plugins;
@@ -383,7 +390,9 @@ class Agent {
     for (uint32_t port : p.ports()) {
       ports.push_back(static_cast<uint16_t>(port));
     }
-    side_->Start("", ports);
+    // The client connects where the server said it listens (for unix: the
+    // server's socket directory; for inet6: its IPv6 address).
+    side_->Start(*side == Side::kClient ? address : "", ports);
   }
 
   void PumpSide() {

@@ -66,6 +66,7 @@ Prepare AgentSides::PrepareFor(const config::CellSpec& cell, engine::Side side,
     ref->set_sha256(info.sha256());
   }
   p.set_server_address(settings_.server_address);
+  p.set_server_address6(settings_.server_address6);
   auto cpus = [&](const std::map<int, std::vector<int>>& by_count,
                   google::protobuf::RepeatedField<int32_t>* out) {
     auto it = by_count.find(cell.threads);

@@ -49,6 +49,7 @@ struct AgentRunSettings {
   // A peer's plugin may differ from this host's (--allow-mismatch).
   bool allow_mismatch = false;
   std::string server_address;
+  std::string server_address6;  // inet6 cells; "": none
   engine::RunnerConfig runner;
   // The run's plugins (as probed); cells name them.
   std::vector<record::PluginInfo> plugins;

@@ -81,6 +81,10 @@ std::string NetnsNetwork::ServerAddress(int) const {
   return iso_.server().address;
 }
 
+std::string NetnsNetwork::ServerAddress6(int) const {
+  return iso_.server().address6;
+}
+
 std::vector<std::pair<std::string, std::string>> IsolationDetails(
     const isolation::Isolation& iso) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -91,6 +95,13 @@ std::vector<std::pair<std::string, std::string>> IsolationDetails(
     const std::string p = absl::StrCat(engine::SideName(side), "_");
     out.emplace_back(p + "interface", s.interface);
     out.emplace_back(p + "address", absl::StrCat(s.address, "/", s.prefix_len));
+    if (!s.address6.empty()) {
+      out.emplace_back(p + "address6",
+                       absl::StrCat(s.address6, "/", s.prefix_len6));
+    } else if (!s.address6_error.empty()) {
+      out.emplace_back(p + "address6",
+                       absl::StrCat("none: ", s.address6_error));
+    }
     if (s.ns_inode != 0) {
       out.emplace_back(p + "namespace", absl::StrCat("net:[", s.ns_inode, "]"));
     }

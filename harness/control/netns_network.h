@@ -40,6 +40,8 @@ class NetnsNetwork final : public engine::Network {
   absl::Status SetupThread(engine::Side side, int connection) override;
 
   std::string ServerAddress(int connection) const override;
+  // 2001:2::1 on the veth, ::1 on loopback; "" when IPv6 could not be set.
+  std::string ServerAddress6(int connection) const override;
 
  private:
   const isolation::Isolation& iso_;

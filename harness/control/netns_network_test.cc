@@ -97,11 +97,57 @@ TEST_F(NetnsNetworkTest, EveryTransportMovesBytesBetweenTheNamespaces) {
   EXPECT_EQ(*isolation::CurrentNamespaceInode(), here);
 }
 
+// Over IPv6 on the veth (2001:2::/64, no DAD wait) and over a Unix socket
+// file, which the two namespaces share: the first plugin moves its bytes
+// with every worker in its side's namespace.
+TEST_F(NetnsNetworkTest, Inet6AndUnixCellsRunBetweenTheNamespaces) {
+  NETNS_OR_SKIP(iso, isolation::Options());
+  NetnsNetwork net(iso);
+  if (net.ServerAddress6(0).empty()) {
+    GTEST_SKIP() << "no IPv6 on the veth here: " << iso.server().address6_error;
+  }
+  EXPECT_EQ(net.ServerAddress6(0), isolation::kServerAddress6);
+  // inet6: every plugin; unix: those that take a Unix socket (the others
+  // fail their cell with their own reason, see the engine's runner_test).
+  for (config::Family family :
+       {config::Family::kInet6, config::Family::kUnix}) {
+    int ok = 0;
+    for (const plugins::Plugin* p : Usable()) {
+      SCOPED_TRACE(absl::StrCat(config::FamilyName(family), " ", p->name));
+      WhereHooks where;
+      CellSpec spec = Spec(*p, 16384, 2);
+      spec.family = family;
+      CellResult r = RunOn(spec, *p, Short(), net, &where);
+      if (family == config::Family::kUnix && !r.status.ok()) {
+        EXPECT_TRUE(absl::StrContains(r.status.message(), p->name)) << r.status;
+        continue;
+      }
+      ASSERT_TRUE(r.status.ok()) << r.status;
+      ++ok;
+      for (const record::Connection& c : r.sample.connections()) {
+        EXPECT_GT(c.bytes(), 0u);
+      }
+      std::map<std::pair<Side, int>, uint64_t> seen = where.seen();
+      ASSERT_EQ(seen.size(), 4u);
+      for (const auto& [key, ns] : seen) {
+        EXPECT_EQ(ns, key.first == Side::kServer ? iso.server().ns_inode
+                                                 : iso.client().ns_inode);
+      }
+    }
+    EXPECT_GT(ok, 0);
+  }
+  std::map<std::string, std::string> d;
+  for (const auto& [k, v] : IsolationDetails(iso)) d[k] = v;
+  EXPECT_EQ(d["server_address6"], "2001:2::1/64");
+  EXPECT_EQ(d["client_address6"], "2001:2::2/64");
+}
+
 TEST_F(NetnsNetworkTest, LoopbackIsolationRunsInOurNamespace) {
   std::unique_ptr<Isolation> iso = Isolation::Loopback("requested");
   NetnsNetwork net(*iso);
   EXPECT_EQ(net.Describe(), "loopback (127.0.0.1)");
   EXPECT_EQ(net.ServerAddress(3), "127.0.0.1");
+  EXPECT_EQ(net.ServerAddress6(3), "::1");
   const uint64_t here = *isolation::CurrentNamespaceInode();
   WhereHooks where;
   const plugins::Plugin& p = *Usable().front();

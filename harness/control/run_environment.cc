@@ -131,12 +131,14 @@ int RunEnvironment::DryRun(const config::Plan& plan) const {
   std::set<std::string> transports;
   std::set<uint64_t> sizes;
   std::set<std::string> backgrounds;
+  std::set<config::Family> families;
   for (const config::CellSpec& c : plan.cells) {
     transports.insert(c.transport);
     sizes.insert(c.size);
     backgrounds.insert(c.background.Text());
+    families.insert(c.family);
   }
-  const std::string recv =
+  std::string recv =
       plan.recv_transports.empty()
           ? ""
           : absl::StrCat(" x ", plan.recv_transports.size(), " receive sides");
@@ -144,6 +146,9 @@ int RunEnvironment::DryRun(const config::Plan& plan) const {
       backgrounds.size() < 2 && backgrounds.count("none")
           ? ""
           : absl::StrCat(" x ", backgrounds.size(), " backgrounds");
+  if (families.size() > 1) {
+    absl::StrAppend(&recv, " x ", families.size(), " address families");
+  }
   std::printf(
       "dry run: %zu cells (%zu transports%s x %zu sizes x %zu thread "
       "counts%s); nothing runs\n",
@@ -273,6 +278,7 @@ AgentRunSettings RunEnvironment::AgentSettings(
   s.server_launch.netns_fd = isolation_->server().ns_fd;
   s.client_launch.netns_fd = isolation_->client().ns_fd;
   s.server_address = isolation_->server().address;
+  s.server_address6 = isolation_->server().address6;
   s.runner = runner;
   s.plugins = plugins;
   Counters& c = s.counters;

@@ -53,6 +53,10 @@ class Sweep {
         state_(plan.cells.size()) {
     for (size_t k = 0; k < plan.cells.size(); ++k) {
       *cells_[k].mutable_key() = record::KeyOf(plan.cells[k]);
+      if (std::optional<record::Isolation> iso = record::CellIsolation(
+              plan.cells[k], run != nullptr ? run->isolation().mode() : "")) {
+        *cells_[k].mutable_isolation() = *iso;
+      }
       state_[k].request = {config.warmup, config.warmup_messages};
     }
   }

@@ -49,6 +49,9 @@ Cell CellOf(const config::CellSpec& spec) {
     c.set_background_size(spec.background.size);
     PutOptions(spec.background_options, c.mutable_background_options());
   }
+  if (spec.family != config::Family::kInet) {
+    c.set_family(config::FamilyName(spec.family));
+  }
   return c;
 }
 
@@ -85,6 +88,14 @@ absl::StatusOr<config::CellSpec> SpecOf(const Cell& c) {
     }
     spec.background = *b;
     spec.background_options = GetOptions(c.background_options());
+  }
+  if (!c.family().empty()) {
+    absl::StatusOr<config::Family> family = config::ParseFamily(c.family());
+    if (!family.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad cell: family ", c.family()));
+    }
+    spec.family = *family;
   }
   return spec;
 }

@@ -51,6 +51,22 @@ TEST(WireTest, ABackgroundSurvivesTheTrip) {
   EXPECT_FALSE(SpecOf(c).ok());
 }
 
+TEST(WireTest, TheFamilySurvivesTheTrip) {
+  config::CellSpec spec;
+  spec.transport = "two_copy";
+  EXPECT_EQ(CellOf(spec).family(), "");  // inet: as before
+  for (config::Family f :
+       {config::Family::kInet, config::Family::kInet6, config::Family::kUnix}) {
+    spec.family = f;
+    absl::StatusOr<config::CellSpec> back = SpecOf(CellOf(spec));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->family, f);
+  }
+  Cell bad = CellOf(spec);
+  bad.set_family("ipx");
+  EXPECT_EQ(SpecOf(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(WireTest, RunnerSettingsSurviveTheTrip) {
   engine::RunnerConfig config;
   config.io_timeout = absl::Seconds(3);

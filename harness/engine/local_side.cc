@@ -45,6 +45,7 @@ class Elsewhere final : public Network {
 void LocalSide::Start(const std::string& address,
                       const std::vector<uint16_t>& ports) {
   setup_.ports = ports;
+  setup_.address = address;
   if (!address.empty() && setup_.network != nullptr &&
       address != setup_.network->ServerAddress(0)) {
     elsewhere_ = std::make_unique<Elsewhere>(setup_.network, address);
@@ -116,7 +117,7 @@ std::optional<SideEvent> LocalSide::NextEvent() {
     SideEvent e;
     e.kind = SideEvent::kListening;
     e.ports = run_->ports();
-    e.address = setup_.network->ServerAddress(0);
+    e.address = run_->address();
     return e;
   }
   if (!sent_ready_ && error.ok() && run_->ready()) {

@@ -39,14 +39,20 @@ class Network {
   // The IPv4 address the server of `connection` listens on (port 0: the
   // kernel picks) and its client connects to.
   virtual std::string ServerAddress(int connection) const = 0;
+
+  // The IPv6 address for --family=inet6, or "" when this network has none
+  // (a cell over inet6 then fails saying so).
+  virtual std::string ServerAddress6(int) const { return ""; }
 };
 
-// Both sides in the current network namespace, over 127.0.0.1.
+// Both sides in the current network namespace, over 127.0.0.1 (inet6:
+// ::1).
 class LoopbackNetwork final : public Network {
  public:
   std::string Describe() const override { return "loopback (127.0.0.1)"; }
   absl::Status SetupThread(Side, int) override { return absl::OkStatus(); }
   std::string ServerAddress(int) const override { return "127.0.0.1"; }
+  std::string ServerAddress6(int) const override { return "::1"; }
 };
 
 }  // namespace copyscope::engine

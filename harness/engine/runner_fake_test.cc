@@ -92,6 +92,53 @@ TEST(FakeCellTest, AFailingBackgroundFailsTheCell) {
   EXPECT_FALSE(r.status.ok());
 }
 
+// The same cell over each address family: a Unix stream socket's ends say
+// they are no TCP (never a TCP_INFO of zeros), and the server's socket
+// directory is gone after the cell.
+TEST(FakeCellTest, AFakeCellRunsOverEveryFamily) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  for (config::Family family :
+       {config::Family::kInet, config::Family::kInet6, config::Family::kUnix}) {
+    SCOPED_TRACE(config::FamilyName(family));
+    CellSpec spec = Spec(4096, 3);
+    spec.family = family;
+    spec.threads = 2;
+    CellResult r = RunCell(spec, {&t, nullptr}, Counted(200), net, nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    ASSERT_EQ(r.sample.connections_size(), 2);
+    for (const record::Connection& c : r.sample.connections()) {
+      EXPECT_EQ(c.messages(), 200u);
+      if (family == config::Family::kUnix) {
+        EXPECT_EQ(c.server_tcp().not_tcp(), "AF_UNIX SOCK_STREAM");
+        EXPECT_EQ(c.client_tcp().not_tcp(), "AF_UNIX SOCK_STREAM");
+        EXPECT_EQ(c.server_tcp().counters_size(), 0);
+      } else {
+        EXPECT_EQ(c.server_tcp().not_tcp(), "");
+        EXPECT_GT(c.server_tcp().counters_size(), 0);
+      }
+    }
+  }
+}
+
+// A network without IPv6 fails an inet6 cell saying so.
+TEST(FakeCellTest, Inet6WithoutAnAddressFailsClearly) {
+  class V4Only final : public Network {
+   public:
+    std::string Describe() const override { return "v4 only"; }
+    absl::Status SetupThread(Side, int) override { return absl::OkStatus(); }
+    std::string ServerAddress(int) const override { return "127.0.0.1"; }
+  } net;
+  cs_transport t = FakeTransport();
+  CellSpec spec = Spec(1024, 1);
+  spec.family = config::Family::kInet6;
+  CellResult r = RunCell(spec, {&t, nullptr}, Counted(10), net, nullptr);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition) << r.status;
+  EXPECT_TRUE(
+      absl::StrContains(r.status.message(), "no IPv6 address on this network"))
+      << r.status;
+}
+
 TEST(FakeCellTest, CountersBeyondTheirBoundFailTheCell) {
   cs_transport t = FakeTransport();
   t.counters = [](const cs_endpoint*, cs_counter*, uint32_t) -> uint32_t {

@@ -117,6 +117,7 @@ struct SideRun::State {
       int f = c->fd.exchange(-1);
       if (f >= 0) close(f);
     }
+    RemoveUnixSocketDir(unix_dir);
   }
 
   void Signal() {
@@ -185,6 +186,8 @@ struct SideRun::State {
   // --interval on the measuring side: started with the measurement
   // (duration mode: kMeasure; count mode: Go), stopped by Collect.
   std::unique_ptr<SliceClock> clock;
+  // Server over unix: the directory of its socket files (SideRun::Start).
+  std::string unix_dir;
   std::atomic<int> listening{0};
   std::atomic<int> ready{0};
   std::atomic<int> windows{0};
@@ -424,9 +427,31 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
   return s;
 }
 
+// Where the server of connection i listens, for spec.family.
+absl::StatusOr<std::string> ListenAddress(const State& st, int i) {
+  const Network& net = *st.setup.network;
+  switch (st.setup.spec.family) {
+    case config::Family::kInet:
+      return net.ServerAddress(i);
+    case config::Family::kInet6: {
+      std::string a = net.ServerAddress6(i);
+      if (a.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "no IPv6 address on this network (", net.Describe(), ")"));
+      }
+      return a;
+    }
+    case config::Family::kUnix:
+      return st.unix_dir;
+  }
+  return absl::InvalidArgumentError("unknown address family");
+}
+
 // The server's socket: listen, publish the port, accept.
 absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
-  absl::StatusOr<Listener> l = ListenTcp(st.setup.network->ServerAddress(i));
+  absl::StatusOr<std::string> address = ListenAddress(st, i);
+  if (!address.ok()) return address.status();
+  absl::StatusOr<Listener> l = ListenStream(st.setup.spec.family, *address);
   if (!l.ok()) return l.status();
   c.port = l->port;
   st.Count(st.listening);
@@ -437,9 +462,16 @@ absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
 }
 
 absl::StatusOr<int> Connect(State& st, int i) {
+  absl::StatusOr<std::string> address = st.setup.address;
+  if (address->empty()) address = ListenAddress(st, i);
+  if (address.ok() && address->empty()) {
+    address = absl::InvalidArgumentError(
+        "the client of a unix cell needs the server's directory");
+  }
+  if (!address.ok()) return address.status();
   absl::StatusOr<UniqueFd> a =
-      ConnectTcp(st.setup.network->ServerAddress(i), st.setup.ports[i],
-                 st.cancel, st.setup_timeout());
+      ConnectStream(st.setup.spec.family, *address, st.setup.ports[i],
+                    st.cancel, st.setup_timeout());
   if (!a.ok()) return a.status();
   return a->release();
 }
@@ -638,6 +670,15 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
         absl::StrCat("the client needs ", state->parties(),
                      " server ports, got ", setup.ports.size()));
   }
+  if (invalid.ok() && setup.side == Side::kServer &&
+      spec.family == config::Family::kUnix) {
+    absl::StatusOr<std::string> dir = MakeUnixSocketDir();
+    if (dir.ok()) {
+      state->unix_dir = *dir;
+    } else {
+      invalid = dir.status();
+    }
+  }
   if (!invalid.ok()) {
     state->Fail(invalid);
     state->finished.store(state->parties());
@@ -675,6 +716,11 @@ std::vector<uint16_t> SideRun::ports() const {
   std::vector<uint16_t> out;
   for (const auto& c : state_->conns) out.push_back(c->port);
   return out;
+}
+
+std::string SideRun::address() const {
+  absl::StatusOr<std::string> a = ListenAddress(*state_, 0);
+  return a.ok() ? *a : "";
 }
 
 bool SideRun::ready() const {

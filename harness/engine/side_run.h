@@ -18,11 +18,12 @@
 //
 // Workers. Every worker first runs ThreadHooks::OnThreadStart and
 // Network::SetupThread, then the server's listens on an ephemeral port of
-// Network::ServerAddress(i) and accepts, or the client's connects to
-// setup.ports[i]; then it opens its endpoint and waits at the gate (bounded
-// by io_timeout + margin). After Go() it runs its loop (stream sender or
-// receiver, rr client or server) under a Window (window.h) that follows
-// this side's phase; count mode needs no phase but kStop (abort).
+// Network::ServerAddress(i) (inet6: ServerAddress6(i); unix: a socket file
+// in the side's own directory) and accepts, or the client's connects to
+// setup.ports[i] at setup.address; then it opens its endpoint and waits at the
+// gate (bounded by io_timeout + margin). After Go() it runs its loop (stream
+// sender or receiver, rr client or server) under a Window (window.h) that
+// follows this side's phase; count mode needs no phase but kStop (abort).
 //
 // Slices (config.interval > 0). The measuring side (stream: the receiver;
 // rr: the client) runs a SliceClock (slice_clock.h) from the measurement's
@@ -64,6 +65,9 @@ struct SideSetup {
   ThreadHooks* hooks = nullptr;  // may be null; must outlive the workers
   // Client: the port of each connection's server (spec.threads of them).
   std::vector<uint16_t> ports;
+  // Client: where the server listens (its SideRun::address()); "": the
+  // network's address for spec.family (unix needs the server's).
+  std::string address;
 };
 
 // This side's part of a cell's sample: per connection its ThreadReport,
@@ -94,6 +98,11 @@ class SideRun {
   // one could not.
   bool listening() const;
   std::vector<uint16_t> ports() const;
+  // Server: where its ports are, for the client (SideSetup::address): the
+  // network's address of spec.family, or for unix the private directory
+  // this side made for its socket files (removed when the side's state
+  // goes; each file is unlinked once its connection is accepted).
+  std::string address() const;
   // Every worker waits at the gate.
   bool ready() const;
   // Every worker closed its window, or returned.

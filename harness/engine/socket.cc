@@ -1,14 +1,17 @@
 #include "harness/engine/socket.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -32,6 +35,79 @@ absl::StatusOr<sockaddr_in> Address(const std::string& ipv4, uint16_t port) {
         absl::StrCat("'", ipv4, "' is not an IPv4 address"));
   }
   return addr;
+}
+
+using config::Family;
+
+// A socket address of any family; for unix `port` names <host>/<port>.
+struct AnyAddress {
+  sockaddr_storage storage;
+  socklen_t len = 0;
+  int domain = AF_INET;
+  const sockaddr* get() const {
+    return reinterpret_cast<const sockaddr*>(&storage);
+  }
+};
+
+std::string UnixPath(const std::string& dir, uint16_t port) {
+  return absl::StrCat(dir, "/", port);
+}
+
+absl::StatusOr<AnyAddress> AddressOf(Family family, const std::string& host,
+                                     uint16_t port) {
+  AnyAddress a;
+  std::memset(&a.storage, 0, sizeof(a.storage));
+  switch (family) {
+    case Family::kInet: {
+      absl::StatusOr<sockaddr_in> in = Address(host, port);
+      if (!in.ok()) return in.status();
+      std::memcpy(&a.storage, &*in, sizeof(*in));
+      a.len = sizeof(sockaddr_in);
+      a.domain = AF_INET;
+      return a;
+    }
+    case Family::kInet6: {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = htons(port);
+      if (inet_pton(AF_INET6, host.c_str(), &in6->sin6_addr) != 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", host, "' is not an IPv6 address"));
+      }
+      a.len = sizeof(sockaddr_in6);
+      a.domain = AF_INET6;
+      return a;
+    }
+    case Family::kUnix: {
+      auto* un = reinterpret_cast<sockaddr_un*>(&a.storage);
+      un->sun_family = AF_UNIX;
+      const std::string path = UnixPath(host, port);
+      if (host.empty() || host[0] != '/' ||
+          path.size() >= sizeof(un->sun_path)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "'", path, "' is not an absolute socket path shorter than ",
+            sizeof(un->sun_path), " bytes"));
+      }
+      std::memcpy(un->sun_path, path.c_str(), path.size() + 1);
+      a.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                     path.size() + 1);
+      a.domain = AF_UNIX;
+      return a;
+    }
+  }
+  return absl::InvalidArgumentError("unknown address family");
+}
+
+std::string Where(Family family, const std::string& host, uint16_t port) {
+  switch (family) {
+    case Family::kInet6:
+      return absl::StrCat("[", host, "]:", port);
+    case Family::kUnix:
+      return UnixPath(host, port);
+    case Family::kInet:
+      break;
+  }
+  return absl::StrCat(host, ":", port);
 }
 
 int ToPollMs(absl::Duration d) {
@@ -75,6 +151,146 @@ void CancelSignal::Cancel() {
     ssize_t n = write(fd_.get(), &one, sizeof(one));
     (void)n;  // the flag above is enough if the eventfd is saturated
   }
+}
+
+SocketPath& SocketPath::operator=(SocketPath&& o) noexcept {
+  if (this != &o) {
+    Unlink();
+    path_ = std::move(o.path_);
+    o.path_.clear();
+  }
+  return *this;
+}
+
+void SocketPath::Unlink() {
+  if (!path_.empty()) unlink(path_.c_str());
+  path_.clear();
+}
+
+absl::StatusOr<Listener> ListenStream(Family family, const std::string& address,
+                                      int backlog) {
+  if (family == Family::kInet) return ListenTcp(address, 0, backlog);
+  Listener l;
+  if (family == Family::kUnix) {
+    // The first free name: bind() fails with EADDRINUSE on an existing file.
+    for (uint32_t n = 1; n <= 65535; ++n) {
+      absl::StatusOr<AnyAddress> a =
+          AddressOf(family, address, static_cast<uint16_t>(n));
+      if (!a.ok()) return a.status();
+      UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (!fd.valid()) return ErrnoError(errno, "socket");
+      if (bind(fd.get(), a->get(), a->len) != 0) {
+        if (errno == EADDRINUSE) continue;
+        return ErrnoError(errno, absl::StrCat("bind ", UnixPath(address, n)));
+      }
+      l.path = SocketPath(UnixPath(address, n));
+      l.fd = std::move(fd);
+      l.port = static_cast<uint16_t>(n);
+      break;
+    }
+    if (!l.fd.valid()) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("no free socket name in ", address));
+    }
+    if (listen(l.fd.get(), backlog) != 0) return ErrnoError(errno, "listen");
+    return l;
+  }
+  absl::StatusOr<AnyAddress> a = AddressOf(family, address, 0);
+  if (!a.ok()) return a.status();
+  l.fd.reset(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!l.fd.valid()) return ErrnoError(errno, "socket");
+  int one = 1;
+  setsockopt(l.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(l.fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (bind(l.fd.get(), a->get(), a->len) != 0) {
+    return ErrnoError(errno, absl::StrCat("bind ", Where(family, address, 0)));
+  }
+  if (listen(l.fd.get(), backlog) != 0) return ErrnoError(errno, "listen");
+  sockaddr_in6 bound;
+  socklen_t len = sizeof(bound);
+  if (getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return ErrnoError(errno, "getsockname");
+  }
+  l.port = ntohs(bound.sin6_port);
+  return l;
+}
+
+absl::StatusOr<UniqueFd> ConnectStream(Family family,
+                                       const std::string& address,
+                                       uint16_t port,
+                                       const CancelSignal& cancel,
+                                       absl::Duration timeout) {
+  if (family == Family::kInet) {
+    return ConnectTcp(address, port, cancel, timeout);
+  }
+  absl::StatusOr<AnyAddress> a = AddressOf(family, address, port);
+  if (!a.ok()) return a.status();
+  UniqueFd fd(socket(a->domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) return ErrnoError(errno, "socket");
+  const std::string what =
+      absl::StrCat("connect to ", Where(family, address, port));
+  if (connect(fd.get(), a->get(), a->len) != 0) {
+    // A unix connect does not go in progress: EAGAIN is a full backlog.
+    if (errno != EINPROGRESS && errno != EAGAIN) return ErrnoError(errno, what);
+    if (errno == EAGAIN) {
+      // Retry blocking within the deadline: the listener accepts soon.
+      absl::Time deadline = absl::Now() + timeout;
+      for (;;) {
+        if (cancel.cancelled()) return absl::CancelledError(what);
+        if (absl::Now() >= deadline) {
+          return absl::DeadlineExceededError(absl::StrCat(what, ": timed out"));
+        }
+        pollfd p = {cancel.fd(), POLLIN, 0};
+        poll(&p, 1, 10);  // a backoff that a cancel cuts short
+        if (connect(fd.get(), a->get(), a->len) == 0) break;
+        if (errno != EAGAIN) return ErrnoError(errno, what);
+      }
+    } else {
+      absl::Status s =
+          WaitFor(fd.get(), POLLOUT, cancel, absl::Now() + timeout, what);
+      if (!s.ok()) return s;
+      int err = 0;
+      socklen_t len = sizeof(err);
+      if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+        err = errno;
+      }
+      if (err != 0) return ErrnoError(err, what);
+    }
+  }
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return ErrnoError(errno, "fcntl");
+  }
+  return fd;
+}
+
+absl::StatusOr<std::string> MakeUnixSocketDir() {
+  // sun_path holds 108 bytes: leave room for "/copyscope-XXXXXX/65535".
+  std::string base = "/tmp";
+  const char* tmp = std::getenv("TMPDIR");
+  if (tmp != nullptr && tmp[0] == '/' && std::strlen(tmp) <= 64) base = tmp;
+  std::string templ = absl::StrCat(base, "/copyscope-XXXXXX");
+  if (mkdtemp(templ.data()) == nullptr) {
+    return ErrnoError(errno, absl::StrCat("mkdtemp ", templ));
+  }
+  return templ;
+}
+
+void RemoveUnixSocketDir(const std::string& dir) {
+  if (dir.empty()) return;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      // Only the names ListenStream gives: digits.
+      const std::string name = e->d_name;
+      if (name.empty() ||
+          name.find_first_not_of("0123456789") != std::string::npos) {
+        continue;
+      }
+      unlink(absl::StrCat(dir, "/", name).c_str());
+    }
+    closedir(d);
+  }
+  rmdir(dir.c_str());
 }
 
 absl::StatusOr<Listener> ListenTcp(const std::string& ipv4, uint16_t port,

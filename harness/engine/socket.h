@@ -13,15 +13,28 @@
 //   cancel.Cancel();
 //
 // Returned sockets are blocking, close-on-exec, IPv4.
+//
+// Any family (config::Family): the same over IPv4, IPv6 or a Unix stream
+// socket. For unix the "address" is a directory and the "port" a number n
+// naming the socket file <directory>/<n>; the listener unlinks its file
+// when it closes (a connected pair needs no path).
+//
+//   absl::StatusOr<Listener> l = ListenStream(Family::kInet6, "::1");
+//   absl::StatusOr<Listener> u = ListenStream(Family::kUnix, dir);  // dir/1
+//   ConnectStream(Family::kUnix, dir, u->port, cancel, timeout);
+//   absl::StatusOr<std::string> d = MakeUnixSocketDir();  // 0700, short
+//   RemoveUnixSocketDir(*d);
 #ifndef COPYSCOPE_HARNESS_ENGINE_SOCKET_H_
 #define COPYSCOPE_HARNESS_ENGINE_SOCKET_H_
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "harness/config/types.h"
 
 namespace copyscope::engine {
 
@@ -68,9 +81,36 @@ class CancelSignal {
   std::atomic<bool> cancelled_{false};
 };
 
+// A socket file's path, unlinked when the owner goes (moved-from: none).
+class SocketPath {
+ public:
+  SocketPath() = default;
+  explicit SocketPath(std::string path) : path_(std::move(path)) {}
+  SocketPath(SocketPath&& o) noexcept : path_(std::move(o.path_)) {
+    o.path_.clear();
+  }
+  SocketPath& operator=(SocketPath&& o) noexcept;
+  SocketPath(const SocketPath&) = delete;
+  SocketPath& operator=(const SocketPath&) = delete;
+  ~SocketPath() { Unlink(); }
+
+  const std::string& path() const { return path_; }
+  void Unlink();
+  // Gives the file up (it stays); returns its path.
+  std::string release() {
+    std::string p = std::move(path_);
+    path_.clear();
+    return p;
+  }
+
+ private:
+  std::string path_;
+};
+
 struct Listener {
   UniqueFd fd;
-  uint16_t port = 0;
+  uint16_t port = 0;  // unix: the n of <directory>/<n>
+  SocketPath path;    // unix: the socket file, unlinked with the listener
 };
 
 // A listening socket on ipv4:port (port 0: an ephemeral port, see .port).
@@ -85,6 +125,28 @@ absl::StatusOr<UniqueFd> AcceptTcp(int listen_fd, const CancelSignal& cancel,
 absl::StatusOr<UniqueFd> ConnectTcp(const std::string& ipv4, uint16_t port,
                                     const CancelSignal& cancel,
                                     absl::Duration timeout);
+
+// A listening stream socket of `family` on `address` (inet: an IPv4
+// address, inet6: an IPv6 one, both on an ephemeral port; unix: a
+// directory, bound at <address>/<n> for the first free n from 1).
+absl::StatusOr<Listener> ListenStream(config::Family family,
+                                      const std::string& address,
+                                      int backlog = 16);
+
+// Connects to a ListenStream's address and port within timeout; fails
+// early when cancelled.
+absl::StatusOr<UniqueFd> ConnectStream(config::Family family,
+                                       const std::string& address,
+                                       uint16_t port,
+                                       const CancelSignal& cancel,
+                                       absl::Duration timeout);
+
+// A new private (0700) directory for unix socket files: under $TMPDIR when
+// its paths fit in sun_path, else under /tmp.
+absl::StatusOr<std::string> MakeUnixSocketDir();
+
+// Removes what MakeUnixSocketDir made: its socket files, then itself.
+void RemoveUnixSocketDir(const std::string& dir);
 
 }  // namespace copyscope::engine
 

@@ -17,7 +17,8 @@ namespace {
 // The columns: the reference studies' nine first, then the cell's key and
 // statistics, the metrics of the catalogue that name a CSV column (metrics.h)
 // in catalogue order, and last status, plugin counters, background
-// (--background: "TRANSPORT:THREADS:SIZE", "" for none) and recv.
+// (--background: "TRANSPORT:THREADS:SIZE", "" for none), recv and the
+// address family (inet, inet6, unix).
 constexpr const char* kLeading[] = {"impl", "size", "threads"};
 constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "direction",
@@ -33,7 +34,7 @@ constexpr const char* kKeyAndStatistics[] = {"mode",
                                              "outliers",
                                              "trending"};
 constexpr const char* kTrailing[] = {"status", "plugin_counters", "background",
-                                     "recv"};
+                                     "recv", "family"};
 // Reference columns after the leading three, filled from the catalogue.
 constexpr const char* kReference[] = {"throughput_gbps", "latency_us", "cycles",
                                       "l1_misses",       "llc_misses", "cs"};
@@ -170,6 +171,8 @@ std::string Row(const Cell& cell) {
       row.push_back(CsvField(k.recv_transport()));
     } else if (name == "background") {
       row.push_back(CsvField(k.background()));
+    } else if (name == "family") {
+      row.push_back(k.family().empty() ? "inet" : CsvField(k.family()));
     }
   }
   return absl::StrJoin(row, ",");

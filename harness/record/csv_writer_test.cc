@@ -26,7 +26,7 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "client_cycles,zc_copied_fraction,tcp_retrans,tcp_retrans_pct,"
             "tcp_rwnd_limited_pct,tcp_sndbuf_limited_pct,tcp_rtt_us,"
             "softirq_cpu_s,irq_cpu_s,steal_cpu_s,background_gbps,status,"
-            "plugin_counters,background,recv");
+            "plugin_counters,background,recv,family");
 }
 
 CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
@@ -94,7 +94,7 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
       "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
       "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,,ok,"
       "server.send_calls=30;server.zerocopy_copied=9;"
-      "client.recv_calls=21,,");
+      "client.recv_calls=21,,,inet");
 }
 
 TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
@@ -105,7 +105,8 @@ TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_TRUE(absl::StartsWith(lines[1], "t,4096,2,10.0000,")) << lines[1];
-  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,,rx")) << lines[1];
+  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,,rx,inet"))
+      << lines[1];
 }
 
 // Latency under load: the background has the column before recv, its
@@ -138,6 +139,17 @@ TEST(CsvWriterTest, TheBackgroundAndItsThroughput) {
   }
 }
 
+TEST(CsvWriterTest, TheFamilyIsTheLastColumn) {
+  CellKey key = Key();
+  key.set_family("unix");
+  record::Run run;
+  AddSample(Stream(10, 4), 1, 0.05, NewCell(&run, key));
+  std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(absl::EndsWith(lines[1], "client.recv_calls=7,,,unix"))
+      << lines[1];
+}
+
 TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   Sample r;
   r.set_status("ok");
@@ -162,10 +174,10 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   EXPECT_EQ(lines[1],
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
             "30.000,"
-            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,ok,,,");
+            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,ok,,,,inet");
   EXPECT_EQ(lines[2],
             "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,"
-            "\"failed: t client: send failed: \"\"x\"\", y\",,,");
+            "\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");
 }
 
 TEST(CsvWriterTest, ConvergedOutliersAndTrending) {

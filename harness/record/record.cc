@@ -48,6 +48,7 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
   }
   for (uint64_t s : o.sizes) p->add_sizes(s);
   for (int t : o.threads) p->add_threads(t);
+  for (config::Family f : o.families) p->add_families(config::FamilyName(f));
   p->set_fields(o.fields);
   if (o.messages > 0) {
     p->set_messages(o.messages);
@@ -107,6 +108,18 @@ Run MakeRunHeader(const config::RunOptions& o, const config::Plan& plan,
   Isolation* iso = run.mutable_isolation();
   iso->set_mode(context.isolation_mode);
   iso->set_reason(context.isolation_reason);
+  // Every cell over unix: no network path to isolate (the details stay:
+  // the sides still ran where they say).
+  if (!o.families.empty() &&
+      std::all_of(o.families.begin(), o.families.end(), [](config::Family f) {
+        return f == config::Family::kUnix;
+      })) {
+    iso->set_mode("none");
+    iso->set_reason(
+        absl::StrCat("AF_UNIX has no network path (--family=unix); the ",
+                     context.isolation_mode, " set-up (",
+                     context.isolation_reason, ") does not apply"));
+  }
   for (const auto& [key, value] : context.isolation_details) {
     KeyValue* kv = iso->add_details();
     kv->set_key(key);
@@ -154,19 +167,39 @@ CellKey KeyOf(const config::CellSpec& spec) {
     k.set_recv_transport(spec.recv_transport);
   }
   if (!spec.background.none()) k.set_background(spec.background.Text());
+  if (spec.family != config::Family::kInet) {
+    k.set_family(config::FamilyName(spec.family));
+  }
   return k;
 }
 
 std::string CellLabel(const CellKey& key) {
-  std::string label = key.transport();
-  if (!key.recv_transport().empty()) {
-    absl::StrAppend(&label, "/", key.recv_transport());
-  }
+  std::string label =
+      key.recv_transport().empty()
+          ? key.transport()
+          : absl::StrCat(key.transport(), "/", key.recv_transport());
+  if (!key.family().empty()) absl::StrAppend(&label, "@", key.family());
   // Latency under load: "two_copy under two_copy:1:65536".
   if (!key.background().empty()) {
     absl::StrAppend(&label, " under ", key.background());
   }
   return label;
+}
+
+std::optional<Isolation> CellIsolation(const config::CellSpec& spec,
+                                       const std::string& run_mode) {
+  if (spec.family != config::Family::kUnix) return std::nullopt;
+  Isolation iso;
+  iso.set_mode("none");
+  std::string reason =
+      "AF_UNIX has no network path: the sides meet at a socket file, which "
+      "no network namespace separates";
+  if (!run_mode.empty() && run_mode != "none") {
+    absl::StrAppend(&reason, " (the run's ", run_mode,
+                    " isolation does not apply)");
+  }
+  iso.set_reason(reason);
+  return iso;
 }
 
 void AddSample(Sample sample, int rep, double max_cv, Cell* cell) {

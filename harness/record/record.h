@@ -62,8 +62,15 @@ Run MakeRunHeader(const config::RunOptions& options, const config::Plan& plan,
 CellKey KeyOf(const config::CellSpec& spec);
 
 // The transport as tables show it: "two_copy", or "two_copy/uring_recv"
-// when a separate plugin receives.
+// when a separate plugin receives; "@inet6" or "@unix" follows when the
+// family is not inet.
 std::string CellLabel(const CellKey& key);
+
+// A cell's own isolation where the run's does not apply (Cell.isolation):
+// for a unix cell mode "none" with the reason; nullopt for inet and inet6.
+// `run_mode`: the run's isolation mode, named in the reason.
+std::optional<Isolation> CellIsolation(const config::CellSpec& spec,
+                                       const std::string& run_mode);
 
 // Appends `sample` as repetition `rep`, with its metrics derived (see
 // metrics.h), and recomputes the cell's status, aggregates and unstable flag

@@ -26,7 +26,11 @@ std::string PrimaryMetric(const Cell& cell) {
 
 HistoryKey HistoryKeyOf(const CellKey& key) {
   HistoryKey k;
-  k.transport = key.transport();
+  // A family other than inet is part of the transport's name there
+  // ("two_copy@unix"): a cell of its own, with no new history column.
+  k.transport = key.family().empty()
+                    ? key.transport()
+                    : absl::StrCat(key.transport(), "@", key.family());
   k.recv_transport = key.recv_transport();
   k.size = key.size();
   k.threads = key.threads();

@@ -48,6 +48,8 @@ struct HistoryKey {
   bool operator<(const HistoryKey& o) const { return Tie() < o.Tie(); }
 };
 
+// The history's key of a cell; a family other than inet joins the
+// transport ("two_copy@unix").
 HistoryKey HistoryKeyOf(const CellKey& key);
 
 // "two_copy/uring_recv 4096 B x2 stream" (rr: "... rr 64/64 B").

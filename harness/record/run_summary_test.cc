@@ -158,5 +158,16 @@ TEST(RunSummaryTest, Labels) {
   EXPECT_EQ(HistoryKeyLabel(s.cells[1].key), "one_copy 64 B x1 rr 64/32 B");
 }
 
+TEST(RunSummaryTest, AFamilyOtherThanInetIsACellOfItsOwn) {
+  CellKey inet;
+  inet.set_transport("two_copy");
+  inet.set_size(4096);
+  CellKey unix_key = inet;
+  unix_key.set_family("unix");
+  EXPECT_EQ(HistoryKeyOf(inet).transport, "two_copy");
+  EXPECT_EQ(HistoryKeyOf(unix_key).transport, "two_copy@unix");
+  EXPECT_FALSE(HistoryKeyOf(inet) == HistoryKeyOf(unix_key));
+}
+
 }  // namespace
 }  // namespace copyscope::record

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <map>
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugins/loader.h"
 #include "tests/conformance/stream.h"
@@ -141,6 +143,49 @@ TEST_P(TransportConformance, ByteExactAcrossSizesAndFieldCounts) {
       spec.seed = size * 131 + fields;
       EXPECT_EQ(RunStream(transport(), spec), "")
           << size << " bytes in " << fields << " fields";
+    }
+  }
+}
+
+// Over TCP/IPv6 (::1) every plugin must be byte-exact, as over IPv4. Over
+// a Unix stream socket a plugin may not apply (MSG_ZEROCOPY, TCP-only
+// receive paths): it must then refuse at open() or at its first send(),
+// (an asynchronous sender: at the next) with a message of its own and an
+// errno that says so (EOPNOTSUPP, EPROTONOSUPPORT, ENODEV), never corrupt
+// or hang; the refusal is printed
+// ("does not apply over AF_UNIX: ...").
+TEST_P(TransportConformance, ByteExactOverInet6AndUnixWhereTheyApply) {
+  if (!can_send()) GTEST_SKIP() << "the plugin only receives";
+  for (int family : {AF_INET6, AF_UNIX}) {
+    const char* name = family == AF_UNIX ? "AF_UNIX" : "AF_INET6";
+    for (size_t size :
+         {size_t{64}, size_t{4096}, size_t{65536 + 3}, size_t{1} << 20}) {
+      StreamSpec spec;
+      spec.message_size = size;
+      spec.fields = size == 64 ? 1 : 8;
+      spec.messages = MessagesFor(size);
+      spec.seed = size * 17 + static_cast<uint64_t>(family);
+      spec.link.family = family;
+      const std::string failure = RunStream(transport(), spec);
+      if (failure.empty()) continue;
+      // An asynchronous sender may report the first message's refusal at
+      // its next send(): the errno says "not on this socket" either way.
+      const bool not_here =
+          absl::StrContains(failure,
+                            absl::StrCat("returned ", -EOPNOTSUPP, ": ")) ||
+          absl::StrContains(
+              failure, absl::StrCat("returned ", -EPROTONOSUPPORT, ": ")) ||
+          absl::StrContains(failure, absl::StrCat("returned ", -ENODEV, ": "));
+      const bool refused =
+          absl::StartsWith(failure, "open(") ||
+          (absl::StrContains(failure, "send() of messages") && not_here);
+      if (family == AF_UNIX && refused && failure.find(": ") != failure.npos &&
+          !absl::EndsWith(failure, ": ")) {
+        std::printf("%s does not apply over %s: %s\n", transport()->name, name,
+                    failure.c_str());
+        break;  // the same refusal at every size
+      }
+      ADD_FAILURE() << name << ", " << size << " bytes: " << failure;
     }
   }
 }

@@ -148,6 +148,24 @@ TcpLink::~TcpLink() {
 }
 
 std::string TcpLink::Connect(const Options& options) {
+  if (options.family == AF_UNIX) {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      return Errno("socketpair(AF_UNIX)");
+    }
+    fds_[0] = fds[0];
+    fds_[1] = fds[1];
+    if (!SetBuffer(fds_[1], SO_RCVBUF, options.recv_buffer) ||
+        !SetBuffer(fds_[0], SO_SNDBUF, options.send_buffer)) {
+      return Errno("SO_SNDBUF/SO_RCVBUF");
+    }
+    if (options.non_blocking &&
+        (!SetNonBlocking(fds_[0]) || !SetNonBlocking(fds_[1]))) {
+      return Errno("O_NONBLOCK");
+    }
+    return "";
+  }
+  if (options.family == AF_INET6) return Connect6(options);
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) return Errno("socket");
   sockaddr_in addr = {};
@@ -167,6 +185,37 @@ std::string TcpLink::Connect(const Options& options) {
              connect(fds_[0], reinterpret_cast<sockaddr*>(&addr),
                      sizeof(addr)) != 0) {
     error = Errno("connect");
+  } else if ((fds_[1] = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) <
+             0) {
+    error = Errno("accept");
+  } else if (options.non_blocking &&
+             (!SetNonBlocking(fds_[0]) || !SetNonBlocking(fds_[1]))) {
+    error = Errno("O_NONBLOCK");
+  }
+  close(listener);
+  return error;
+}
+
+std::string TcpLink::Connect6(const Options& options) {
+  int listener = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) return Errno("socket(AF_INET6)");
+  sockaddr_in6 addr = {};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  socklen_t len = sizeof(addr);
+  std::string error;
+  if (!SetBuffer(listener, SO_RCVBUF, options.recv_buffer)) {
+    error = Errno("SO_RCVBUF");
+  } else if (bind(listener, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+             listen(listener, 1) != 0 ||
+             getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) !=
+                 0) {
+    error = Errno("listen on ::1");
+  } else if ((fds_[0] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+             !SetBuffer(fds_[0], SO_SNDBUF, options.send_buffer) ||
+             connect(fds_[0], reinterpret_cast<sockaddr*>(&addr),
+                     sizeof(addr)) != 0) {
+    error = Errno("connect to ::1");
   } else if ((fds_[1] = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) <
              0) {
     error = Errno("accept");

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <functional>
 #include <string>
@@ -29,13 +30,15 @@ namespace copyscope::conformance {
 // Bound on every wait inside a plugin call made by the suite.
 constexpr int kIoTimeoutMs = 5000;
 
-// A connected loopback TCP pair.
+// A connected loopback TCP pair (family AF_INET6: over ::1; AF_UNIX: a
+// Unix stream socketpair, no TCP at all).
 class TcpLink {
  public:
   struct Options {
     int send_buffer = 0;        // SO_SNDBUF of the sending end, if > 0
     int recv_buffer = 0;        // SO_RCVBUF of the receiving end, if > 0
     bool non_blocking = false;  // O_NONBLOCK on both ends
+    int family = AF_INET;       // AF_INET, AF_INET6 or AF_UNIX
   };
 
   TcpLink() = default;
@@ -54,6 +57,7 @@ class TcpLink {
   void CloseReceiver(bool reset);
 
  private:
+  std::string Connect6(const Options& options);
   static void CloseFd(int* fd, bool reset);
   int fds_[2] = {-1, -1};
 };

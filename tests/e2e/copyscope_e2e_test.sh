@@ -166,8 +166,8 @@ recv_dir="$tmp/recv"
 rc=$?
 [[ $rc -eq 0 ]] || fail "--recv run exited $rc: $(cat "$tmp/recv.err")"
 recv_csv="$recv_dir/summary.csv"
-[[ "$(head -1 "$recv_csv")" == impl,size,threads,*,plugin_counters,background,recv ]] ||
-  fail "--recv: recv is not the last column: $(head -1 "$recv_csv")"
+[[ "$(head -1 "$recv_csv")" == impl,size,threads,*,plugin_counters,background,recv,family ]] ||
+  fail "--recv: recv is not the column before family: $(head -1 "$recv_csv")"
 # copy is two_copy's own receive path: no separate receiver for two_copy.
 want="two_copy/ two_copy/uring_recv two_copy/tcp_zerocopy_recv
 zero_copy/two_copy zero_copy/uring_recv zero_copy/tcp_zerocopy_recv"
@@ -208,12 +208,45 @@ disc_dir="$tmp/discard"
   --reps=1 --duration=0.2s --out="$disc_dir" >"$tmp/disc.out" 2>"$tmp/disc.err"
 rc=$?
 [[ $rc -eq 0 ]] || fail "--recv=discard run exited $rc: $(cat "$tmp/disc.err")"
-disc_row=$(grep ',discard_recv$' "$disc_dir/summary.csv")
+disc_row=$(grep ',discard_recv,inet$' "$disc_dir/summary.csv")
 [[ "$(col "$disc_dir/summary.csv" status "$disc_row")" == ok ]] ||
   fail "--recv=discard: $disc_row"
 grep -q 'client\.discarded_bytes=[1-9]' \
   <<<"$(col "$disc_dir/summary.csv" plugin_counters "$disc_row")" ||
   fail "--recv=discard: no discarded bytes: $disc_row"
+
+# --- --family: unix and inet6 cells beside inet ---------------------------------
+# zero_copy cannot run on a Unix socket: its cell fails with the plugin's own
+# reason, and the other cells are measured.
+fam_dir="$tmp/family"
+"$bin" run --transports=two_copy,zero_copy --family=unix,inet6 --sizes=64K \
+  --threads=1 --reps=1 --duration=0.2s --out="$fam_dir" \
+  >"$tmp/fam.out" 2>"$tmp/fam.err"
+fam_csv="$fam_dir/summary.csv"
+[[ "$(head -1 "$fam_csv")" == *,recv,family ]] ||
+  fail "--family: family is not the last column: $(head -1 "$fam_csv")"
+fam_rows=$(tail -n +2 "$fam_csv" | while IFS= read -r row; do
+  echo "$(col "$fam_csv" impl "$row")@$(col "$fam_csv" family "$row")"
+done | tr '\n' ' ')
+[[ "$fam_rows" == "two_copy@unix two_copy@inet6 zero_copy@unix zero_copy@inet6 " ]] ||
+  fail "--family rows: $fam_rows"
+while IFS= read -r row; do
+  cell="$(col "$fam_csv" impl "$row")@$(col "$fam_csv" family "$row")"
+  status=$(col "$fam_csv" status "$row")
+  if [[ "$cell" == zero_copy@unix ]]; then
+    [[ "$status" == *"SO_ZEROCOPY"* ]] || fail "--family $cell: $status"
+  else
+    [[ "$status" == ok ]] || fail "--family $cell: $row"
+  fi
+done < <(tail -n +2 "$fam_csv")
+grep -q '^two_copy@unix ' "$tmp/fam.out" ||
+  fail "--family: the table does not label the unix cell: $(cat "$tmp/fam.out")"
+grep -q '"family":"unix"},"status":"ok".*"isolation":{"mode":"none","reason":"AF_UNIX has no network path' \
+  "$fam_dir/run.jsonl" || fail "--family: the unix cell's isolation is not 'none'"
+grep -q '"not_tcp":"AF_UNIX SOCK_STREAM"' "$fam_dir/run.jsonl" ||
+  fail "--family: the unix connections do not say they are not TCP"
+grep -q '"families":\["unix","inet6"\]' "$fam_dir/run.jsonl" ||
+  fail "--family: the plan does not record it"
 
 # --- Ctrl-C keeps the finished cells -------------------------------------------
 int_dir="$tmp/int"
@@ -271,6 +304,8 @@ expect_usage_error "unknown --recv" run --recv=no_such_receiver
 expect_usage_error "--recv in rr mode" run --mode=rr --recv=uring
 expect_usage_error "--verify with a discarding receiver" run --verify \
   --recv=discard
+expect_usage_error "unknown --family" run --family=inet,ipx
+expect_usage_error "--family=unix with --peer" run --family=unix --peer=ssh://h
 expect_usage_error "option of no plugin in the run" run --transports=two_copy \
   --transport-opt=uring_recv.multishot=0
 

@@ -325,6 +325,39 @@ TEST_F(TwoHostsTest, ARunOverTcpWithTheTokenRecordsBothHosts) {
                                 "\"peer\":{\"target\":\"198.18.0.1:7000\""));
 }
 
+// --family=inet6 over two hosts: the agent given an IPv6 data address
+// (the veth's 2001:2::1) serves inet6 cells there; its IPv4 one serves
+// none, and the cell says why.
+TEST_F(TwoHostsTest, Inet6CellsRunWhereTheAgentsDataAddressIsIpv6) {
+  if (iso_->server().address6.empty()) {
+    GTEST_SKIP() << "no IPv6 on the veth here: "
+                 << iso_->server().address6_error;
+  }
+  {
+    std::unique_ptr<Proc> agent = StartAgent();
+    ASSERT_NE(agent, nullptr);
+    const std::string out = Tmp() + "/v4only";
+    std::vector<std::string> more = Tcp();
+    more.push_back("--family=inet6");
+    Proc run(here_, RunArgs(out, more));
+    EXPECT_NE(run.Wait(), 0) << run.text();
+    const std::string csv = Slurp(out + "/summary.csv");
+    EXPECT_TRUE(absl::StrContains(csv, "no IPv6 address on this network"))
+        << csv;
+  }
+  std::unique_ptr<Proc> agent =
+      StartAgent({absl::StrCat("--data-address=", isolation::kServerAddress6)});
+  ASSERT_NE(agent, nullptr);
+  const std::string out = Tmp() + "/v6";
+  std::vector<std::string> more = Tcp();
+  more.push_back("--family=inet6");
+  Proc run(here_, RunArgs(out, more));
+  ASSERT_EQ(run.Wait(), 0) << run.text();
+  const std::string csv = Slurp(out + "/summary.csv");
+  EXPECT_TRUE(absl::StrContains(csv, ",ok,")) << csv;
+  EXPECT_TRUE(absl::StrContains(csv, ",inet6")) << csv;
+}
+
 TEST_F(TwoHostsTest, AWrongTokenIsRefusedAndTheAgentGoesOn) {
   std::unique_ptr<Proc> agent = StartAgent();
   ASSERT_NE(agent, nullptr);

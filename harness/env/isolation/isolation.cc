@@ -23,6 +23,15 @@ absl::Status ConfigureSide(Rtnl& nl, const Options& options, Side* side) {
       !s.ok()) {
     return s;
   }
+  // Not fatal: only inet6 cells need it, and they then fail saying why.
+  if (!side->address6.empty()) {
+    absl::Status s6 =
+        nl.AddIpv6(side->interface, side->address6, side->prefix_len6);
+    if (!s6.ok()) {
+      side->address6_error = std::string(s6.message());
+      side->address6.clear();
+    }
+  }
   const std::pair<const std::optional<bool>*, Offload> wanted[] = {
       {&options.gro, Offload::kGro},
       {&options.gso, Offload::kGso},
@@ -42,8 +51,14 @@ std::string SideLine(const Side& side) {
   std::string ns = side.ns_fd >= 0 || side.ns_inode != 0
                        ? absl::StrCat("net:[", side.ns_inode, "]")
                        : std::string("caller's namespace");
+  const std::string v6 =
+      side.address6.empty()
+          ? (side.address6_error.empty()
+                 ? std::string()
+                 : absl::StrCat(" (no IPv6: ", side.address6_error, ")"))
+          : absl::StrCat(" ", side.address6, "/", side.prefix_len6);
   return absl::StrCat(side.interface, " ", side.address, "/", side.prefix_len,
-                      " in ", ns, "; ", side.offloads.ToString(),
+                      v6, " in ", ns, "; ", side.offloads.ToString(),
                       side.offloads.error.empty()
                           ? ""
                           : absl::StrCat(" (", side.offloads.error, ")"));
@@ -85,6 +100,10 @@ absl::StatusOr<std::unique_ptr<Isolation>> Isolation::CreateNetns(
   iso->client_.address = kClientAddress;
   iso->server_.prefix_len = kVethPrefixLen;
   iso->client_.prefix_len = kVethPrefixLen;
+  iso->server_.address6 = kServerAddress6;
+  iso->client_.address6 = kClientAddress6;
+  iso->server_.prefix_len6 = kVethPrefixLen6;
+  iso->client_.prefix_len6 = kVethPrefixLen6;
 
   // From here on, returning early closes whatever fds exist: the kernel then
   // destroys the namespaces and anything already created inside them.
@@ -156,6 +175,8 @@ std::unique_ptr<Isolation> Isolation::Loopback(std::string reason) {
     side->interface = "lo";
     side->address = "127.0.0.1";
     side->prefix_len = 8;
+    side->address6 = "::1";
+    side->prefix_len6 = 128;
     side->offloads = ReadOffloads("lo");
   }
   absl::StatusOr<int> mtu = ReadMtu("lo");

@@ -5,7 +5,8 @@
 // threads and sockets inside them), so they and the veth die with the
 // process however it ends. Addresses are fixed (each run has namespaces of
 // its own): server 198.18.0.1/30, client 198.18.0.2/30, from the
-// benchmarking range 198.18.0.0/15 (RFC 2544).
+// benchmarking range 198.18.0.0/15 (RFC 2544); for IPv6 server 2001:2::1/64,
+// client 2001:2::2/64, from 2001:2::/48 (RFC 5180).
 //
 //   Options options;
 //   options.mtu = run_options.mtu;            // 0: kernel default
@@ -69,11 +70,21 @@ struct Side {
   std::string address;    // IPv4 dotted quad to bind (server)/connect to
   int prefix_len = 0;     // 30 for the veth, 8 for loopback
   Offloads offloads;      // read when the link was set up
+  // IPv6 (--family=inet6): 2001:2::1/64 and ::2 on the veth, ::1/128 on
+  // loopback; "" when it could not be set, address6_error then says why.
+  std::string address6;
+  int prefix_len6 = 0;
+  std::string address6_error;
 };
 
 inline constexpr char kServerAddress[] = "198.18.0.1";
 inline constexpr char kClientAddress[] = "198.18.0.2";
 inline constexpr int kVethPrefixLen = 30;
+// IPv6 on the veth, from the benchmarking range 2001:2::/48 (RFC 5180),
+// added without duplicate address detection (IFA_F_NODAD).
+inline constexpr char kServerAddress6[] = "2001:2::1";
+inline constexpr char kClientAddress6[] = "2001:2::2";
+inline constexpr int kVethPrefixLen6 = 64;
 
 // Set in both namespaces: an orphaned TCP socket (one the kernel closes for
 // a dead process) gives up after one retransmission instead of the default

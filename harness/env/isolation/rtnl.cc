@@ -1,5 +1,6 @@
 #include "harness/env/isolation/rtnl.h"
 
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -97,14 +98,15 @@ absl::Status Rtnl::SetUp(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::Status Rtnl::AddIpv4(const std::string& name, const std::string& address,
-                           int prefix_len) {
+absl::Status Rtnl::AddAddress(const std::string& name, int family,
+                              const std::string& address, int prefix_len,
+                              int flags) {
   int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
   if (ifindex == 0) {
     return absl::NotFoundError(absl::StrCat("no interface ", name));
   }
   nl_addr* local = nullptr;
-  if (int err = nl_addr_parse(address.c_str(), AF_INET, &local); err < 0) {
+  if (int err = nl_addr_parse(address.c_str(), family, &local); err < 0) {
     return NlError(absl::StrCat("parse address ", address), err);
   }
   rtnl_addr* addr = rtnl_addr_alloc();
@@ -117,6 +119,7 @@ absl::Status Rtnl::AddIpv4(const std::string& name, const std::string& address,
   int err = rtnl_addr_set_local(addr, local);
   if (err >= 0) {
     rtnl_addr_set_prefixlen(addr, prefix_len);
+    if (flags != 0) rtnl_addr_set_flags(addr, static_cast<unsigned>(flags));
     err = rtnl_addr_add(sock_.get(), addr, 0);
   }
   rtnl_addr_put(addr);
@@ -126,6 +129,16 @@ absl::Status Rtnl::AddIpv4(const std::string& name, const std::string& address,
                    err);
   }
   return absl::OkStatus();
+}
+
+absl::Status Rtnl::AddIpv4(const std::string& name, const std::string& address,
+                           int prefix_len) {
+  return AddAddress(name, AF_INET, address, prefix_len, 0);
+}
+
+absl::Status Rtnl::AddIpv6(const std::string& name, const std::string& address,
+                           int prefix_len) {
+  return AddAddress(name, AF_INET6, address, prefix_len, IFA_F_NODAD);
 }
 
 absl::Status Rtnl::Delete(const std::string& name) {

@@ -41,10 +41,19 @@ class Rtnl {
   absl::Status AddIpv4(const std::string& name, const std::string& address,
                        int prefix_len);
 
+  // Adds address/prefix_len (IPv6) to the link with IFA_F_NODAD: usable at
+  // once, no duplicate address detection to wait for.
+  absl::Status AddIpv6(const std::string& name, const std::string& address,
+                       int prefix_len);
+
   // Deletes the link (for a veth, both ends go).
   absl::Status Delete(const std::string& name);
 
  private:
+  absl::Status AddAddress(const std::string& name, int family,
+                          const std::string& address, int prefix_len,
+                          int flags);
+
   struct Closer {
     void operator()(nl_sock* sock) const;
   };
