@@ -114,6 +114,10 @@ TEST_P(TransportConformance, DescriptorPassesTheLoadersValidation) {
     EXPECT_EQ(t->capabilities & ~((CS_CAP_RECV_IN_PLACE << 1) - 1), 0u)
         << "capability bits unknown to ABI 1.0 and 1.1";
   }
+  if (t->abi_minor < 3) {
+    EXPECT_EQ(t->capabilities & ~((CS_CAP_RECV_DISCARDS << 1) - 1), 0u)
+        << "capability bits unknown to ABI 1.2";
+  }
 }
 
 TEST_P(TransportConformance, ProbeSucceedsAndTerminatesItsMessage) {
