@@ -16,4 +16,6 @@ IN_TREE_TRANSPORTS = [
     "//transports/uring_recv:uring_recv.so",
     "//transports/tcp_zerocopy_recv:tcp_zerocopy_recv.so",
     "//transports/discard_recv:discard_recv.so",
+    "//transports/udp:udp.so",
+    "//transports/udp_gso:udp_gso.so",
 ]
