@@ -212,7 +212,8 @@ const char* NoCounters(const RunOptions& o) {
 const std::vector<FlagDef>& Table() {
   static const std::vector<FlagDef>* const table = new std::vector<FlagDef>{
       {"profile", "profile", "quick", "--profile=copy-matrix",
-       "Experiment design: quick, copy-matrix or copy-matrix-wide; explicit "
+       "Experiment design: quick, copy-matrix, copy-matrix-wide or udp; "
+       "explicit "
        "flags override its values",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {

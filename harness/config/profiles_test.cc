@@ -6,8 +6,13 @@ namespace copyscope::config {
 namespace {
 
 TEST(ProfilesTest, TheReferenceDesigns) {
-  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{"quick", "copy-matrix",
-                                                      "copy-matrix-wide"}));
+  EXPECT_EQ(ProfileNames(),
+            (std::vector<std::string>{"quick", "copy-matrix",
+                                      "copy-matrix-wide", "udp"}));
+  const Profile* udp = FindProfile("udp");
+  ASSERT_NE(udp, nullptr);
+  EXPECT_EQ(udp->Value("transports"), "udp,udp_gso");
+  EXPECT_EQ(udp->Value("sizes"), "1472,8K");
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.

@@ -765,6 +765,11 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
         absl::StrCat("a datagram cell's messages carry an 8-byte sequence "
                      "number: ",
                      spec.size, " bytes is too small"));
+  } else if ((setup.plugins.transport->capabilities & CS_CAP_DATAGRAM) &&
+             setup.config.messages > 0) {
+    invalid = absl::InvalidArgumentError(
+        "a datagram cell cannot count messages (--messages): datagrams may "
+        "be lost, so the count might never be reached");
   } else if (setup.side == Side::kClient &&
              setup.ports.size() != static_cast<size_t>(spec.threads)) {
     invalid = absl::InvalidArgumentError(

@@ -70,10 +70,9 @@
 namespace copyscope::transports {
 
 // The capabilities of both datagram transports.
-constexpr uint64_t kDatagramCapabilities = CS_CAP_SCATTER_GATHER |
-                                           CS_CAP_BATCHING | CS_CAP_RECV |
-                                           CS_CAP_RECV_IN_PLACE |
-                                           CS_CAP_DATAGRAM;
+constexpr uint64_t kDatagramCapabilities =
+    CS_CAP_SCATTER_GATHER | CS_CAP_BATCHING | CS_CAP_RECV |
+    CS_CAP_RECV_IN_PLACE | CS_CAP_DATAGRAM;
 
 // IPv4's largest UDP payload: 65535 - 20 (IP) - 8 (UDP).
 constexpr size_t kMaxUdpPayload = 65507;
@@ -111,9 +110,7 @@ struct DatagramEndpoint : EndpointBase<Self> {
   static constexpr OptionTable kOptionTable =
       kGso ? OptionsOf(kUdpGsoOptions) : OptionsOf(kUdpOptions);
 
-  ~DatagramEndpoint() {
-    free(slab_);
-  }
+  ~DatagramEndpoint() { free(slab_); }
 
   static int Configure(const cs_endpoint_config& config, Options* o, char* err,
                        size_t err_size) {
@@ -172,8 +169,8 @@ struct DatagramEndpoint : EndpointBase<Self> {
       if (this->is_receiver()) {
         buf_size = kGso ? 65535 : (max_message > 0 ? max_message : 65535);
         batch_ = static_cast<uint32_t>(o.recv_batch);
-        slab_ = static_cast<char*>(aligned_alloc(
-            64, (size_t{batch_} * buf_size + 63) / 64 * 64));
+        slab_ = static_cast<char*>(
+            aligned_alloc(64, (size_t{batch_} * buf_size + 63) / 64 * 64));
         if (slab_ == nullptr) throw std::bad_alloc();
         recv_hdrs.assign(batch_, mmsghdr{});
         recv_iov.resize(batch_);
@@ -195,7 +192,8 @@ struct DatagramEndpoint : EndpointBase<Self> {
     int rc = CheckMessages(messages, count, max_message, &this->error);
     if (rc < 0) return rc;
     if (count > send_hdrs.size()) {
-      return this->error.Set(-EINVAL, "send: %u messages, more than max_batch %zu",
+      return this->error.Set(-EINVAL,
+                             "send: %u messages, more than max_batch %zu",
                              count, send_hdrs.size());
     }
     rc = kGso ? SendGso(messages, count) : SendMmsg(messages, count);
@@ -331,9 +329,8 @@ struct DatagramEndpoint : EndpointBase<Self> {
       if (truncated_) {
         truncated_ = false;
         next_ = split_end_;
-        return this->error.Set(-EMSGSIZE,
-                               "recv: a datagram longer than %zu bytes",
-                               buf_size);
+        return this->error.Set(
+            -EMSGSIZE, "recv: a datagram longer than %zu bytes", buf_size);
       }
     }
     const size_t left = static_cast<size_t>(split_end_ - next_);
@@ -388,13 +385,14 @@ struct DatagramEndpoint : EndpointBase<Self> {
   // One recvmmsg (waiting up to timeout_ms when > 0), then the first buffer.
   int Fill(int timeout_ms) {
     for (;;) {
+      int revents = 0;
       if (timeout_ms > 0) {
-        int r = PollFor(this->fd, POLLIN, timeout_ms);
+        int r = revents = PollFor(this->fd, POLLIN | POLLRDHUP, timeout_ms);
         if (r < 0) return this->error.SetErrno(-r, "recv: poll");
         if (r == 0) {
           ++counters.recv_timeouts;
-          return this->error.Set(-ETIMEDOUT,
-                                 "recv: no datagram within %d ms", timeout_ms);
+          return this->error.Set(-ETIMEDOUT, "recv: no datagram within %d ms",
+                                 timeout_ms);
         }
       }
       for (uint32_t i = 0; i < batch_; ++i) {
@@ -409,8 +407,7 @@ struct DatagramEndpoint : EndpointBase<Self> {
         recv_hdrs[i].msg_len = 0;
       }
       int n = recvmmsg(this->fd, recv_hdrs.data(), batch_,
-                       timeout_ms > 0 ? MSG_DONTWAIT : MSG_WAITFORONE,
-                       nullptr);
+                       timeout_ms > 0 ? MSG_DONTWAIT : MSG_WAITFORONE, nullptr);
       if (n > 0) {
         ++counters.recv_calls;
         filled_ = static_cast<uint32_t>(n);
@@ -424,6 +421,11 @@ struct DatagramEndpoint : EndpointBase<Self> {
       const int e = errno;
       if (e == EINTR) continue;
       if (e == EAGAIN || e == EWOULDBLOCK) {
+        // Nothing queued and the socket shut down: the end (a shut-down UDP
+        // socket polls readable for ever).
+        if (revents & (POLLRDHUP | POLLHUP)) {
+          return this->error.Set(-EPIPE, "recv: the socket was shut down");
+        }
         if (timeout_ms > 0) continue;  // readable, then taken: poll again
         int rc = WaitAfterEagain(this->fd, POLLIN, this->io_timeout_ms, "recv",
                                  0, 1, nullptr, &this->error);
@@ -470,8 +472,8 @@ struct DatagramEndpoint : EndpointBase<Self> {
   std::vector<mmsghdr> recv_hdrs;
   std::vector<iovec> recv_iov;
   std::vector<char> cmsg_;
-  uint32_t filled_ = 0;  // buffers the last recvmmsg filled
-  uint32_t buffer_ = 0;  // the next of them to split
+  uint32_t filled_ = 0;   // buffers the last recvmmsg filled
+  uint32_t buffer_ = 0;   // the next of them to split
   char* next_ = nullptr;  // the next datagram of the current buffer
   char* split_end_ = nullptr;
   size_t seg_size_ = 0;

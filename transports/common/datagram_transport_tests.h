@@ -56,8 +56,8 @@ struct UdpPair {
   }
 };
 
-inline cs_endpoint_config DatagramConfig(int fd, uint32_t role,
-                                         size_t max_size, uint32_t batch) {
+inline cs_endpoint_config DatagramConfig(int fd, uint32_t role, size_t max_size,
+                                         uint32_t batch) {
   cs_endpoint_config c = Config(fd, role, max_size);
   c.max_batch = batch;
   c.flags = CS_ENDPOINT_HOST_UNBLOCKS;
