@@ -33,7 +33,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def parse_iperf3(text):
-    """iperf3 -J client output -> receiver Gbit/s."""
+    """iperf3 -J client output -> receiver Gbit/s (and with -u the loss)."""
+    # iperf3 -u may print a warning line before its JSON ("UDP block size
+    # 1472 exceeds TCP MSS 1448, ...").
+    brace = text.find("\n{")
+    if not text.lstrip().startswith("{") and brace >= 0:
+        text = text[brace + 1:]
     try:
         data = json.loads(text)
     except ValueError as e:
