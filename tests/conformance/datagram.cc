@@ -143,8 +143,7 @@ TEST_P(TransportConformance, DatagramOneMessageOneDatagramByteExact) {
         for (uint32_t m = 0; m < batch; ++m, ++index) {
           std::string got;
           ASSERT_EQ(rx.Recv(size, kIoTimeoutMs, &got), 0)
-              << "datagram " << index << ": "
-              << transport()->last_error(rx.ep);
+              << "datagram " << index << ": " << transport()->last_error(rx.ep);
           ASSERT_EQ(got.size(), size) << "datagram " << index;
           EXPECT_EQ(payload::Check(MessageKey(size, index), 0, got.data(),
                                    got.size()),
@@ -235,9 +234,8 @@ TEST_P(TransportConformance, DatagramRefusesStreamSocketsAndUnknownKeys) {
     const cs_option_desc& o = transport()->options[i];
     if (o.default_value == nullptr) continue;
     DatagramEndpoint ok(transport());
-    EXPECT_EQ(ok.Open(link.tx, CS_ROLE_SENDER, 64, 1,
-                      {{o.key, o.default_value}}),
-              0)
+    EXPECT_EQ(
+        ok.Open(link.tx, CS_ROLE_SENDER, 64, 1, {{o.key, o.default_value}}), 0)
         << o.key << "=" << o.default_value << ": " << ok.err;
   }
 }
