@@ -19,3 +19,10 @@ IN_TREE_TRANSPORTS = [
     "//transports/udp:udp.so",
     "//transports/udp_gso:udp_gso.so",
 ]
+
+# The datagram transports among them (CS_CAP_DATAGRAM): a run's default
+# selection leaves them out, so tests of the default selection do too.
+DATAGRAM_TRANSPORTS = [
+    "//transports/udp:udp.so",
+    "//transports/udp_gso:udp_gso.so",
+]
