@@ -42,6 +42,8 @@ std::string Layout() {
   CS_FIELD(cs_recv_args, len)
   CS_FIELD(cs_recv_args, segments)
   CS_FIELD(cs_recv_args, segment_count)
+  CS_FIELD(cs_recv_args, timeout_ms)
+  CS_FIELD(cs_recv_args, received)
   CS_SIZE(cs_option)
   CS_FIELD(cs_option, key)
   CS_FIELD(cs_option, value)
@@ -60,6 +62,7 @@ std::string Layout() {
   CS_FIELD(cs_endpoint_config, options)
   CS_FIELD(cs_endpoint_config, option_count)
   CS_FIELD(cs_endpoint_config, flags)
+  CS_FIELD(cs_endpoint_config, socket_type)
   CS_SIZE(cs_counter)
   CS_FIELD(cs_counter, name)
   CS_FIELD(cs_counter, value)
@@ -101,12 +104,48 @@ TEST(AbiLayoutTest, MatchesTheGoldenFile) {
 
 TEST(AbiLayoutTest, VersionMacros) {
   EXPECT_EQ(CS_ABI_MAJOR, 1);
-  EXPECT_EQ(CS_ABI_MINOR, 2);
+  EXPECT_EQ(CS_ABI_MINOR, 3);
   EXPECT_STREQ(CS_ENTRY_SYMBOL, "copyscope_transport_entry");
   EXPECT_EQ(CS_TRANSPORT_STRUCT_SIZE, 128u);
-  // 1.1 appended flags; a 1.0 config is still accepted.
-  EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE, 48u);
+  // 1.1 appended flags, 1.3 socket_type; 1.0 and 1.1 configs are still
+  // accepted.
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE, 52u);
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_1, 48u);
   EXPECT_EQ(CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0, 44u);
+  // 1.3 appended timeout_ms and received; 1.0 args are still accepted.
+  EXPECT_EQ(CS_RECV_ARGS_STRUCT_SIZE, 48u);
+  EXPECT_EQ(CS_RECV_ARGS_STRUCT_SIZE_1_0, 36u);
+  EXPECT_EQ(CS_SOCKET_STREAM, 0u);  // a zeroed field is a stream socket
+  EXPECT_EQ(CS_SOCKET_DATAGRAM, 1u);
+  EXPECT_EQ(CS_CAP_DATAGRAM, 1ull << 7);
+}
+
+// The accessors read a field only when the struct's size covers it.
+TEST(AbiLayoutTest, AccessorsOfOlderStructSizes) {
+  cs_endpoint_config c = {};
+  c.flags = CS_ENDPOINT_HOST_UNBLOCKS;
+  c.socket_type = CS_SOCKET_DATAGRAM;
+  c.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0;
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_FLAGS(&c), 0u);
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_SOCKET_TYPE(&c), CS_SOCKET_STREAM);
+  c.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_1;  // a 1.1/1.2 host
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_FLAGS(&c), CS_ENDPOINT_HOST_UNBLOCKS);
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_SOCKET_TYPE(&c), CS_SOCKET_STREAM);
+  c.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE;
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_FLAGS(&c), CS_ENDPOINT_HOST_UNBLOCKS);
+  EXPECT_EQ(CS_ENDPOINT_CONFIG_SOCKET_TYPE(&c), CS_SOCKET_DATAGRAM);
+
+  cs_recv_args a = {};
+  a.timeout_ms = 250;
+  a.received = 7;
+  a.struct_size = CS_RECV_ARGS_STRUCT_SIZE_1_0;
+  EXPECT_EQ(CS_RECV_ARGS_TIMEOUT_MS(&a), 0);
+  CS_RECV_ARGS_SET_RECEIVED(&a, 99);
+  EXPECT_EQ(a.received, 7u);  // beyond the host's struct: untouched
+  a.struct_size = CS_RECV_ARGS_STRUCT_SIZE;
+  EXPECT_EQ(CS_RECV_ARGS_TIMEOUT_MS(&a), 250);
+  CS_RECV_ARGS_SET_RECEIVED(&a, 99);
+  EXPECT_EQ(a.received, 99u);
 }
 
 }  // namespace

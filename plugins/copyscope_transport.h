@@ -68,6 +68,41 @@
  * Errors. Functions return 0 (or a count) on success and a negative errno on
  * failure; a failing endpoint function leaves a human-readable message that
  * last_error() returns. A plugin never aborts, exits or throws into the host.
+ *
+ * Datagram sockets (ABI 1.3). A plugin with CS_CAP_DATAGRAM is a datagram
+ * transport: the host gives it connected datagram sockets (SOCK_DGRAM, e.g.
+ * UDP, connect()ed to the peer) and says so in cs_endpoint_config.socket_type
+ * (CS_SOCKET_DATAGRAM, read through CS_ENDPOINT_CONFIG_SOCKET_TYPE()). A
+ * plugin without the bit (every plugin built before 1.3) is offered stream
+ * sockets only, and a datagram plugin only datagram sockets: it refuses a
+ * config whose socket type is stream (a host older than 1.3 would offer one)
+ * with -EPROTOTYPE. On a datagram socket:
+ *   - one message is one datagram of exactly the message's bytes (its
+ *     fields in order). send() never splits a message and never joins two
+ *     into one datagram; it may hand equal-size messages of one batch to the
+ *     kernel in one call that still sends one datagram each (sendmmsg; UDP
+ *     GSO: one sendmsg with UDP_SEGMENT carries many datagrams). A message
+ *     too large for one datagram fails with -EMSGSIZE.
+ *   - send() does not wait for the peer: a datagram the network or the
+ *     peer's full receive buffer drops is not an error. An error the kernel
+ *     reports on the socket (e.g. -ECONNREFUSED: no one listens at the peer
+ *     any more) is returned as such; the host decides what it means.
+ *   - recv() returns one datagram per call, whatever it read per system call
+ *     (recvmmsg, UDP GRO: it keeps the rest for the next calls). args->len is
+ *     the most the call may deliver (the host's buffer), not what arrives:
+ *     the datagram's length is written to args->received (1..len), and
+ *     in-place segments hold exactly `received` bytes. A datagram longer than
+ *     len is consumed and reported as -EMSGSIZE.
+ *   - datagrams may be lost, reordered or duplicated, and the plugin shows
+ *     that as it is: no retransmission, no reordering, no numbering. Whatever
+ *     the host needs to tell them apart it writes into the payload.
+ *   - args->timeout_ms > 0 bounds a recv() by itself: with no datagram in
+ *     that time it returns -ETIMEDOUT and the endpoint stays usable (a lost
+ *     datagram is not a broken connection).
+ *   - there is no end of stream on the wire: the host ends a receiver by
+ *     shutting its socket down (shutdown(fd, SHUT_RDWR)), after which recv()
+ *     returns -EPIPE (the host never sends an empty message, so an empty read
+ *     after the shutdown is the end).
  */
 #ifndef COPYSCOPE_PLUGINS_COPYSCOPE_TRANSPORT_H_
 #define COPYSCOPE_PLUGINS_COPYSCOPE_TRANSPORT_H_
@@ -81,7 +116,7 @@ extern "C" {
 #endif
 
 #define CS_ABI_MAJOR 1
-#define CS_ABI_MINOR 2
+#define CS_ABI_MINOR 3
 
 /* The one exported symbol, and its type. */
 #define CS_ENTRY_SYMBOL "copyscope_transport_entry"
@@ -116,9 +151,11 @@ typedef struct cs_message {
   uint64_t tag;         /* opaque to the plugin; returned by reap() */
 } cs_message;
 
-/* Arguments of one receive: exactly `len` bytes, one whole message. */
+/* Arguments of one receive: exactly `len` bytes, one whole message (on a
+ * datagram socket: one datagram of at most `len` bytes, see the top). */
 typedef struct cs_recv_args {
-  uint32_t struct_size; /* CS_RECV_ARGS_STRUCT_SIZE */
+  uint32_t struct_size; /* CS_RECV_ARGS_STRUCT_SIZE (at least
+                           CS_RECV_ARGS_STRUCT_SIZE_1_0) */
   uint32_t flags;       /* 0 in this version */
   void* buf;            /* host buffer of at least len bytes */
   size_t len;           /* message length to receive, >= 1 */
@@ -128,8 +165,32 @@ typedef struct cs_recv_args {
    * the endpoint. */
   const struct iovec* segments;
   uint32_t segment_count;
+  /* ABI 1.3, in: > 0 bounds this call's wait for a datagram, in ms
+   * (-ETIMEDOUT, the endpoint stays usable); 0: no bound of its own
+   * (io_timeout_ms and the host's shutdown bound it, as before). Honoured on
+   * datagram sockets; a stream plugin may ignore it (a timeout inside a
+   * message would break the stream's framing). Read it through
+   * CS_RECV_ARGS_TIMEOUT_MS(). */
+  int32_t timeout_ms;
+  /* ABI 1.3, out: the bytes received. A datagram plugin must write it (the
+   * datagram's length); a stream plugin may leave it (the message is `len`
+   * bytes). Write it through CS_RECV_ARGS_SET_RECEIVED(). */
+  size_t received;
 } cs_recv_args;
-#define CS_RECV_ARGS_STRUCT_SIZE CS_STRUCT_SIZE(cs_recv_args, segment_count)
+#define CS_RECV_ARGS_STRUCT_SIZE CS_STRUCT_SIZE(cs_recv_args, received)
+/* The smallest args a plugin must accept: what a 1.0 to 1.2 host passes. */
+#define CS_RECV_ARGS_STRUCT_SIZE_1_0 CS_STRUCT_SIZE(cs_recv_args, segment_count)
+/* The timeout of args of any 1.x size (0 when the host is older than 1.3). */
+#define CS_RECV_ARGS_TIMEOUT_MS(args)                              \
+  ((args)->struct_size >= CS_STRUCT_SIZE(cs_recv_args, timeout_ms) \
+       ? (args)->timeout_ms                                        \
+       : 0)
+/* Writes `received` when the host's args have it. */
+#define CS_RECV_ARGS_SET_RECEIVED(args, n)                             \
+  do {                                                                 \
+    if ((args)->struct_size >= CS_STRUCT_SIZE(cs_recv_args, received)) \
+      (args)->received = (n);                                          \
+  } while (0)
 
 /* ------------------------------------------------------------------------ */
 /* Endpoints.                                                               */
@@ -164,12 +225,17 @@ typedef struct cs_endpoint cs_endpoint; /* opaque, plugin-owned */
  * bounds the plugin's own waits (poll, completions). */
 #define CS_ENDPOINT_HOST_UNBLOCKS (1u << 0)
 
+/* cs_endpoint_config.socket_type (ABI 1.3). */
+#define CS_SOCKET_STREAM 0u   /* a connected SOCK_STREAM socket (TCP, ...) */
+#define CS_SOCKET_DATAGRAM 1u /* a connected SOCK_DGRAM socket (UDP, ...) */
+
 typedef struct cs_endpoint_config {
   uint32_t struct_size;     /* CS_ENDPOINT_CONFIG_STRUCT_SIZE (at least
                                CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0) */
   uint32_t role;            /* enum cs_role */
-  int fd;                   /* connected stream socket; the host owns it and
-                               closes it after close(); blocking or not */
+  int fd;                   /* connected socket of socket_type; the host owns
+                               it and closes it after close(); blocking or
+                               not */
   int io_timeout_ms;        /* bound on any single wait inside a call; < 0 means
                                no bound. A call that hits it returns -ETIMEDOUT */
   uint32_t max_fields;      /* most fields a message will have */
@@ -179,15 +245,29 @@ typedef struct cs_endpoint_config {
   uint32_t option_count;
   uint32_t flags; /* ABI 1.1: CS_ENDPOINT_* bits; absent (0) in a 1.0 config,
                      read it through CS_ENDPOINT_CONFIG_FLAGS() */
+  uint32_t socket_type; /* ABI 1.3: CS_SOCKET_*; absent (stream) in an older
+                           config, read it through
+                           CS_ENDPOINT_CONFIG_SOCKET_TYPE() */
 } cs_endpoint_config;
-#define CS_ENDPOINT_CONFIG_STRUCT_SIZE CS_STRUCT_SIZE(cs_endpoint_config, flags)
+#define CS_ENDPOINT_CONFIG_STRUCT_SIZE \
+  CS_STRUCT_SIZE(cs_endpoint_config, socket_type)
 /* The smallest config a plugin must accept: what a 1.0 host passes. */
 #define CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_0 \
   CS_STRUCT_SIZE(cs_endpoint_config, option_count)
+/* What a 1.1 or 1.2 host passes. */
+#define CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_1 \
+  CS_STRUCT_SIZE(cs_endpoint_config, flags)
 /* The flags of a config of any 1.x size (0 when the host is 1.0). */
-#define CS_ENDPOINT_CONFIG_FLAGS(config)                                     \
-  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE ? (config)->flags \
-                                                           : 0u)
+#define CS_ENDPOINT_CONFIG_FLAGS(config)                       \
+  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_1 \
+       ? (config)->flags                                       \
+       : 0u)
+/* The socket type of a config of any 1.x size (CS_SOCKET_STREAM when the
+ * host is older than 1.3). */
+#define CS_ENDPOINT_CONFIG_SOCKET_TYPE(config)             \
+  ((config)->struct_size >= CS_ENDPOINT_CONFIG_STRUCT_SIZE \
+       ? (config)->socket_type                             \
+       : CS_SOCKET_STREAM)
 
 /* A named plugin counter. The name is owned by the plugin and lives as long
  * as the library is loaded; names are lower_snake_case. */
@@ -219,6 +299,11 @@ typedef struct cs_counter {
  * not use such a receiver (copyscope refuses --verify with it); a test can
  * check that the stream stays framed and that buf was not written. */
 #define CS_CAP_RECV_DISCARDS (1ull << 6)
+/* ABI 1.3. A datagram transport: open() takes connected datagram sockets
+ * (cs_endpoint_config.socket_type CS_SOCKET_DATAGRAM) and only those; the
+ * semantics are at the top of this file. The host gives datagram sockets to
+ * no plugin without this bit, and none to a plugin built before 1.3. */
+#define CS_CAP_DATAGRAM (1ull << 7)
 
 /* ------------------------------------------------------------------------ */
 /* The descriptor.                                                          */
@@ -271,7 +356,10 @@ typedef struct cs_transport {
 
   /* Receives exactly one message of args->len bytes. Returns 0, -EPIPE
    * when the peer closed (or reset) the connection before the whole message
-   * arrived (including before its first byte), or another negative errno. */
+   * arrived (including before its first byte), or another negative errno.
+   * On a datagram socket: one datagram of at most args->len bytes, its
+   * length in args->received; -EPIPE once the host shut the socket down;
+   * -ETIMEDOUT after args->timeout_ms (see the top). */
   int (*recv)(cs_endpoint* ep, cs_recv_args* args);
 
   /* Writes up to max counters and returns how many the endpoint has in

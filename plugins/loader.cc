@@ -198,6 +198,11 @@ std::string ValidateDescriptor(const cs_transport* t) {
     return "capability RECV_DISCARDS needs RECV and excludes RECV_IN_PLACE "
            "(a discarded message is nowhere)";
   }
+  if ((t->capabilities & CS_CAP_DATAGRAM) != 0 && t->abi_minor < 3) {
+    return "capability DATAGRAM from a plugin built for ABI " +
+           std::to_string(t->abi_major) + "." + std::to_string(t->abi_minor) +
+           " (it came with 1.3, which tells a plugin the socket's type)";
+  }
   if (t->send != nullptr && t->reap == nullptr) {
     return "send without reap (reap must exist, even if it never waits)";
   }

@@ -259,6 +259,21 @@ TEST(LoaderTest, TheFakeDescriptorIsValid) {
   EXPECT_EQ(ValidateDescriptor(&t), "");
 }
 
+// CS_CAP_DATAGRAM came with ABI 1.3: a plugin built for 1.2 cannot read
+// socket_type, so the bit from it is an error, not a datagram transport.
+TEST(LoaderTest, TheDatagramCapabilityNeedsAbi13) {
+  cs_transport t = FakeDescriptor();
+  t.capabilities = CS_CAP_RECV | CS_CAP_DATAGRAM;
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+  t.abi_minor = 2;
+  EXPECT_NE(ValidateDescriptor(&t).find("capability DATAGRAM from a plugin "
+                                        "built for ABI 1.2"),
+            std::string::npos)
+      << ValidateDescriptor(&t);
+  t.capabilities = CS_CAP_RECV;  // a 1.2 stream plugin is fine
+  EXPECT_EQ(ValidateDescriptor(&t), "");
+}
+
 TEST(LoaderTest, NamesAreBoundedTo64Bytes) {
   cs_transport t = FakeDescriptor();
   const std::string longest(kMaxNameBytes, 'a');

@@ -33,7 +33,12 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def parse_iperf3(text):
-    """iperf3 -J client output -> receiver Gbit/s."""
+    """iperf3 -J client output -> receiver Gbit/s (and with -u the loss)."""
+    # iperf3 -u may print a warning line before its JSON ("UDP block size
+    # 1472 exceeds TCP MSS 1448, ...").
+    brace = text.find("\n{")
+    if not text.lstrip().startswith("{") and brace >= 0:
+        text = text[brace + 1:]
     try:
         data = json.loads(text)
     except ValueError as e:
@@ -44,7 +49,12 @@ def parse_iperf3(text):
         bps = data["end"]["sum_received"]["bits_per_second"]
     except (KeyError, TypeError):
         raise Failure("iperf3 JSON has no end.sum_received.bits_per_second")
-    return {"value": bps / 1e9}
+    out = {"value": bps / 1e9}
+    # -u: the receiver's loss, in percent of the datagrams sent.
+    lost = data["end"]["sum_received"].get("lost_percent")
+    if isinstance(lost, (int, float)):
+        out["loss_pct"] = float(lost)
+    return out
 
 
 def parse_sockperf(text):
@@ -97,7 +107,11 @@ def _from_metrics(metrics, status, rr):
     g = _number(metrics.get("throughput_gbps"))
     if g is None:
         raise Failure("copyscope reported no throughput_gbps")
-    return {"value": g}
+    out = {"value": g}
+    loss = _number(metrics.get("loss_pct"))  # datagram cells
+    if loss is not None:
+        out["loss_pct"] = loss
+    return out
 
 
 def parse_copyscope_json(text, rr):
@@ -140,7 +154,7 @@ def summarize(pairs):
     out["ratio"] = (out["cs_median"] / out["peer_median"]
                     if out["peer_median"] > 0 else None)
     for side, idx in (("cs", 0), ("peer", 1)):
-        for q in ("p50_us", "p99_us"):
+        for q in ("p50_us", "p99_us", "loss_pct"):
             vals = [p[idx][q] for p in pairs if p[idx].get(q) is not None]
             out["%s_%s" % (side, q)] = statistics.median(vals) if vals else None
     return out

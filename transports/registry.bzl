@@ -17,4 +17,13 @@ IN_TREE_TRANSPORTS = [
     "//transports/tcp_zerocopy_recv:tcp_zerocopy_recv.so",
     "//transports/discard_recv:discard_recv.so",
     "//transports/ktls:ktls.so",
+    "//transports/udp:udp.so",
+    "//transports/udp_gso:udp_gso.so",
+]
+
+# The datagram transports among them (CS_CAP_DATAGRAM): a run's default
+# selection leaves them out, so tests of the default selection do too.
+DATAGRAM_TRANSPORTS = [
+    "//transports/udp:udp.so",
+    "//transports/udp_gso:udp_gso.so",
 ]

@@ -73,6 +73,9 @@ engine::RunnerConfig RunnerConfigOf(const config::RunOptions& options,
   runner.warmup_messages = options.warmup_messages;
   runner.verify = options.verify;
   runner.interval = options.interval;
+  runner.batch = options.batch;
+  runner.rate_bps = options.rate_bps;
+  runner.rr_timeout = options.rr_timeout;
   runner.interrupt = interrupt;
   return runner;
 }

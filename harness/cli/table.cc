@@ -241,6 +241,31 @@ std::string FormatTable(const record::Run& run) {
                     "in the record (Sample.outlier) and kept in the "
                     "figures\n");
   }
+  // Datagram cells: what the sequence numbers said (medians).
+  for (const record::Cell& c : run.cells()) {
+    const record::Aggregate* loss = record::FindAggregate(c, "loss_pct");
+    const record::Aggregate* timeouts = record::FindAggregate(c, "rr_timeouts");
+    if (loss == nullptr && timeouts == nullptr) continue;
+    const record::CellKey& k = c.key();
+    absl::StrAppend(&out, "datagrams: ", k.transport(), " ", k.size(), " x",
+                    k.threads(), ": ");
+    if (loss != nullptr) {
+      const record::Aggregate* good = record::FindAggregate(c, "goodput_gbps");
+      const record::Aggregate* sent = record::FindAggregate(c, "offered_gbps");
+      const record::Aggregate* late = record::FindAggregate(c, "reordered");
+      const record::Aggregate* dup = record::FindAggregate(c, "duplicates");
+      absl::StrAppendFormat(&out, "%.2f%% lost", loss->median());
+      if (good)
+        absl::StrAppendFormat(&out, ", %.2f Gbit/s goodput", good->median());
+      if (sent) absl::StrAppendFormat(&out, " of %.2f sent", sent->median());
+      if (late) absl::StrAppendFormat(&out, ", %.0f reordered", late->median());
+      if (dup) absl::StrAppendFormat(&out, ", %.0f duplicates", dup->median());
+    } else {
+      absl::StrAppendFormat(&out, "%.0f requests timed out (--rr-timeout)",
+                            timeouts->median());
+    }
+    absl::StrAppend(&out, " (median per sample)\n");
+  }
   return out;
 }
 

@@ -100,6 +100,51 @@ std::string OptText(const TransportOpt& o) {
   return absl::StrCat(o.scope, o.scope.empty() ? "" : ".", o.key, "=", o.value);
 }
 
+// A rate in bits per second: a number with an optional SI suffix (k, M, G,
+// T: powers of 1000, as iperf3 -b reads them), e.g. 500M, 1.5G, 0.
+absl::StatusOr<double> Rate(absl::string_view text) {
+  std::string t(text);
+  double scale = 1;
+  if (!t.empty()) {
+    switch (t.back()) {
+      case 'k':
+      case 'K':
+        scale = 1e3;
+        break;
+      case 'm':
+      case 'M':
+        scale = 1e6;
+        break;
+      case 'g':
+      case 'G':
+        scale = 1e9;
+        break;
+      case 't':
+      case 'T':
+        scale = 1e12;
+        break;
+    }
+    if (scale != 1) t.pop_back();
+  }
+  double v = 0;
+  if (t.empty() || !absl::SimpleAtod(t, &v) || !(v >= 0) || v * scale > 1e13) {
+    return Problem("not a rate in bits per second up to 10T (e.g. 500M, 1G)");
+  }
+  return v * scale;
+}
+
+std::string RateText(double bps) {
+  for (const auto& [scale, suffix] : {std::pair<double, const char*>{1e12, "T"},
+                                      {1e9, "G"},
+                                      {1e6, "M"},
+                                      {1e3, "K"}}) {
+    if (bps >= scale && bps / scale == static_cast<int64_t>(bps / scale)) {
+      return absl::StrCat(static_cast<int64_t>(bps / scale), suffix);
+    }
+  }
+  return absl::StrCat(bps);
+}
+
 // Why a flag would do nothing, by what it depends on.
 const char* CountMode(const RunOptions& o) {
   return o.messages > 0 ? "samples are counted (--messages), not timed"
@@ -170,7 +215,8 @@ const char* NoCounters(const RunOptions& o) {
 const std::vector<FlagDef>& Table() {
   static const std::vector<FlagDef>* const table = new std::vector<FlagDef>{
       {"profile", "profile", "quick", "--profile=copy-matrix",
-       "Experiment design: quick, copy-matrix or copy-matrix-wide; explicit "
+       "Experiment design: quick, copy-matrix, copy-matrix-wide or udp; "
+       "explicit "
        "flags override its values",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
@@ -388,6 +434,48 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return absl::FormatDuration(o.interval); },
        nullptr},
+      {"rate", "rate (bits/s)", "0", "--rate=1G",
+       "Each stream sender paces itself to this many bits per second of "
+       "messages, per connection (as iperf3 -b, per stream); K/M/G/T are "
+       "powers of 1000; 0: unpaced. Datagram cells report the loss",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<double> r = Rate(v);
+         if (!r.ok()) return r.status();
+         o->rate_bps = *r;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return RateText(o.rate_bps); }, NotStream},
+      {"batch", "whole number", "0", "--batch=44",
+       "Datagram cells (udp, udp_gso): messages per send() of the sender, "
+       "1..1024; 0: as many as fit in 64 KiB (65536 / size), at most 64",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<int64_t> n = Count(v, 0, 1024, "");
+         if (!n.ok()) return n.status();
+         o->batch = static_cast<uint32_t>(*n);
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::StrCat(o.batch); }, NotStream},
+      {"rr-timeout", "duration with a unit", "200ms", "--rr-timeout=50ms",
+       "Datagram request-response: how long the client waits for each "
+       "response before it counts a timeout (rr_timeouts) and sends the "
+       "next request",
+       kForRun, false, false,
+       [](absl::string_view v, RunOptions* o) -> absl::Status {
+         absl::StatusOr<absl::Duration> d =
+             Duration(v, absl::Milliseconds(1), /*min_inclusive=*/true);
+         if (!d.ok()) return d.status();
+         o->rr_timeout = *d;
+         return absl::OkStatus();
+       },
+       [](const RunOptions& o) { return absl::FormatDuration(o.rr_timeout); },
+       [](const RunOptions& o) -> const char* {
+         return o.mode != Mode::kRequestResponse
+                    ? "it bounds a request-response wait, and the mode is "
+                      "stream"
+                    : nullptr;
+       }},
       {"request-size", "size", "", "--request-size=64",
        "rr request size in bytes (default: the cell's size)", kForRun, false,
        false,

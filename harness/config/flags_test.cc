@@ -37,6 +37,25 @@ class OptionsTest : public ::testing::Test {
   }
 };
 
+// --rate in bits per second, SI suffixes (as iperf3 -b); --batch and
+// --rr-timeout; each refused where it would do nothing.
+TEST_F(OptionsTest, RateBatchAndRrTimeout) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--rate=1.5G", "--batch=44", "--transports=udp"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_DOUBLE_EQ(inv->run.rate_bps, 1.5e9);
+  EXPECT_EQ(inv->run.batch, 44u);
+  inv = Parse({"run", "--rate=500M"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_DOUBLE_EQ(inv->run.rate_bps, 500e6);
+  Error({"run", "--rate=fast"}, "not a rate in bits per second");
+  Error({"run", "--mode=rr", "--rate=1G"}, "--rate");
+  inv = Parse({"run", "--mode=rr", "--rr-timeout=50ms"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.rr_timeout, absl::Milliseconds(50));
+  Error({"run", "--rr-timeout=50ms"}, "--rr-timeout");
+}
+
 TEST_F(OptionsTest, DefaultsAreTheQuickSweep) {
   absl::StatusOr<Invocation> inv = Parse({"run"});
   ASSERT_TRUE(inv.ok()) << inv.status();

@@ -115,6 +115,14 @@ struct RunOptions {
   // --interval: the slices of every sample's measured interval (zero:
   // none).
   absl::Duration interval = absl::ZeroDuration();
+  // Datagram cells (transports with CS_CAP_DATAGRAM): messages per send()
+  // of a stream sender (0: as many as fit in 64 KiB, at most 64).
+  uint32_t batch = 0;
+  // --rate: bits per second each stream sender paces itself to (per
+  // connection); 0: unpaced.
+  double rate_bps = 0;
+  // --rr-timeout: a datagram rr client's wait for each response.
+  absl::Duration rr_timeout = absl::Milliseconds(200);
   double max_cv = 0.05;  // a fraction
   // --verify: every byte received is checked against the pattern its
   // sender wrote (costs CPU on both sides).

@@ -29,6 +29,51 @@ bool Discards(const Plugin& p) {
   return false;
 }
 
+// A datagram transport (CS_CAP_DATAGRAM, ABI 1.3): UDP sockets.
+bool IsDatagram(const Plugin& p) {
+  for (const std::string& c : p.capabilities()) {
+    if (c == "datagram") return true;
+  }
+  return false;
+}
+
+// A datagram cell's messages: an 8-byte sequence number, at most one UDP
+// datagram (65507 bytes); count mode cannot work when datagrams may be
+// lost; a receiver of the other kind of socket cannot pair with it.
+absl::Status CheckDatagram(const RunOptions& o, const Plugin& p,
+                           const std::vector<const Plugin*>& receivers) {
+  const std::string who = absl::StrCat("datagram transport '", p.name(), "'");
+  if (o.messages > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--messages: ", who,
+        " may lose datagrams, so a count of them would never end; use "
+        "--duration (the loss is reported)"));
+  }
+  std::vector<uint64_t> sizes = o.sizes;
+  if (o.mode == Mode::kRequestResponse) {
+    if (o.request_size) sizes.push_back(o.request_size);
+    if (o.response_size) sizes.push_back(o.response_size);
+  }
+  for (uint64_t s : sizes) {
+    if (s < 8 || s > 65507) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--sizes: ", s, " bytes for ", who,
+          ": a datagram cell's message is one UDP datagram of 8 (its "
+          "sequence number) to 65507 bytes; e.g. --sizes=1472,8K"));
+    }
+  }
+  for (const Plugin* r : receivers) {
+    if (r != nullptr && r->name() != p.name() && !IsDatagram(*r)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--recv: '", r->name(), "' receives from stream sockets only and ",
+          who,
+          " sends datagrams; pair it with a datagram receiver (udp, "
+          "udp_gso) or leave it out"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string DiscardsText(const std::string& who, const std::string& name,
                          const std::string& fix) {
   return absl::StrCat("--verify: ", who, " transport '", name,
@@ -162,7 +207,13 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
   std::vector<const Plugin*> selected;
   if (options.transports.empty()) {
     for (const Plugin& p : plugins) {
-      if (Usable(p)) {
+      if (Usable(p) && IsDatagram(p)) {
+        // UDP is another experiment (loss, pacing): asked for by name.
+        plan.notes.push_back(absl::StrCat(
+            "note: leaving out ", p.name(),
+            " (a datagram transport: name it, e.g. --transports=", p.name(),
+            " or --profile=udp)"));
+      } else if (Usable(p)) {
         selected.push_back(&p);
       } else {
         plan.notes.push_back(
@@ -306,6 +357,21 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
     if (!st.ok()) return st;
   }
 
+  for (const Plugin* p : selected) {
+    if (IsDatagram(*p)) {
+      absl::Status st = CheckDatagram(options, *p, receivers);
+      if (!st.ok()) return st;
+      continue;
+    }
+    for (const Plugin* r : receivers) {
+      if (IsDatagram(*r)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--recv: '", r->name(), "' receives datagrams and '", p->name(),
+            "' sends on stream sockets; pair datagram receivers with "
+            "datagram transports only"));
+      }
+    }
+  }
   // No --recv: each transport receives with its own plugin (nullptr).
   if (receivers.empty()) receivers.push_back(nullptr);
   // No --background: one cell without.

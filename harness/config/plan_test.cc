@@ -340,5 +340,42 @@ TEST(MakePlanTest, OptionsReachTheReceivePlugin) {
         WithReceivers());
 }
 
+// Datagram transports: named only (the default set leaves them out with a
+// note), no count mode, sizes 8..65507, no stream receiver for them and no
+// datagram receiver for a stream sender.
+TEST(MakePlanTest, DatagramTransportsAndTheirLimits) {
+  std::vector<Plugin> plugins = Plugins();
+  Plugin udp = Info("udp", "ok", "", 0, /*receives=*/true);
+  udp.add_capabilities("datagram");
+  plugins.push_back(udp);
+  plugins.push_back(Info("copy", "ok", "", 0, /*receives=*/true));
+  RunOptions o = Options();
+  o.sizes = {1472};
+  absl::StatusOr<Plan> all = MakePlan(o, plugins);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(std::count(all->transports.begin(), all->transports.end(), "udp"),
+            0);
+  EXPECT_TRUE(absl::StrContains(absl::StrJoin(all->notes, "\n"),
+                                "leaving out udp (a datagram transport"));
+  o.transports = {"udp"};
+  absl::StatusOr<Plan> named = MakePlan(o, plugins);
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->cells.size(), 2u);
+  o.messages = 1000;
+  Error(o, "--messages: datagram transport 'udp' may lose datagrams", plugins);
+  o.messages = 0;
+  o.sizes = {65536};
+  Error(o, "--sizes: 65536 bytes for datagram transport 'udp'", plugins);
+  o.sizes = {4};
+  Error(o, "8 (its sequence number) to 65507 bytes", plugins);
+  o.sizes = {1472};
+  o.recv = {"copy"};
+  Error(o, "--recv: 'copy' receives from stream sockets only", plugins);
+  o.transports = {"alpha"};
+  o.recv = {"udp"};
+  Error(o, "--recv: 'udp' receives datagrams and 'alpha' sends on stream",
+        plugins);
+}
+
 }  // namespace
 }  // namespace copyscope::config

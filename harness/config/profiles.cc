@@ -62,6 +62,23 @@ const std::vector<Profile>& Table() {
         {"direction", "server-to-client"},
         {"duration", "1s"},
         {"reps", "3"}}},
+      // UDP, QUIC's path: plain sendmmsg against GSO/GRO at a datagram that
+      // fits a 1500-byte MTU and at 8K, unpaced (the loss says what the
+      // receiver could not take) in 64 KiB batches, 1 and 2 connections.
+      {"udp",
+       "udp and udp_gso x 1472B, 8K x 1, 2 connections, stream, unpaced, "
+       "64 KiB a send",
+       {{"transports", "udp,udp_gso"},
+        {"sizes", "1472,8K"},
+        {"threads", "1,2"},
+        {"fields", "1"},
+        {"mode", "stream"},
+        {"direction", "server-to-client"},
+        {"duration", "1s"},
+        {"warmup", "200ms"},
+        {"interval", "100ms"},
+        {"reps", "auto"},
+        {"time-budget", "120s"}}},
   };
   return *table;
 }

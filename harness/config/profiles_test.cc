@@ -8,11 +8,15 @@ namespace {
 TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(ProfileNames(), (std::vector<std::string>{
                                 "quick", "copy-matrix", "copy-matrix-wide",
-                                "latency-under-load", "families"}));
+                                "latency-under-load", "families", "udp"}));
   const Profile* families = FindProfile("families");
   ASSERT_NE(families, nullptr);
   EXPECT_EQ(families->Value("family"), "unix,inet,inet6");
   EXPECT_EQ(families->Value("sizes"), "4K,64K");
+  const Profile* udp = FindProfile("udp");
+  ASSERT_NE(udp, nullptr);
+  EXPECT_EQ(udp->Value("transports"), "udp,udp_gso");
+  EXPECT_EQ(udp->Value("sizes"), "1472,8K");
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.

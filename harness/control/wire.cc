@@ -110,6 +110,9 @@ Runner RunnerOf(const engine::RunnerConfig& config) {
   r.set_warmup_messages(config.warmup_messages);
   r.set_verify(config.verify);
   r.set_interval_s(absl::ToDoubleSeconds(config.interval));
+  r.set_batch(config.batch);
+  r.set_rate_bps(config.rate_bps);
+  r.set_rr_timeout_s(absl::ToDoubleSeconds(config.rr_timeout));
   return r;
 }
 
@@ -123,6 +126,9 @@ engine::RunnerConfig RunnerConfigOf(const Runner& r) {
   config.warmup_messages = r.warmup_messages();
   config.verify = r.verify();
   config.interval = SecondsOf(r.interval_s());
+  config.batch = r.batch();
+  config.rate_bps = r.rate_bps();
+  if (r.rr_timeout_s() > 0) config.rr_timeout = SecondsOf(r.rr_timeout_s());
   return config;
 }
 

@@ -20,6 +20,20 @@ const char* RoleName(uint32_t role) {
 }
 
 absl::StatusOr<Endpoint> Endpoint::Open(const EndpointSpec& spec) {
+  // Datagram sockets go to datagram transports only, and those get nothing
+  // else (ABI 1.3; a plugin built before it never has the bit).
+  const bool can_datagram =
+      (spec.transport->capabilities & CS_CAP_DATAGRAM) != 0;
+  if ((spec.socket_type == CS_SOCKET_DATAGRAM) != can_datagram) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        spec.transport_name, " ", RoleName(spec.role),
+        can_datagram
+            ? ": a datagram transport (CS_CAP_DATAGRAM) cannot take a stream "
+              "socket; pair it with datagram transports only"
+            : ": a stream transport cannot take a datagram socket (no "
+              "CS_CAP_DATAGRAM); pair datagram senders with datagram "
+              "receivers only"));
+  }
   std::vector<cs_option> options;
   options.reserve(spec.options.size());
   for (const auto& [key, value] : spec.options) {
@@ -39,6 +53,7 @@ absl::StatusOr<Endpoint> Endpoint::Open(const EndpointSpec& spec) {
   // The runner shuts a cell's sockets down when it must end (stop, failure,
   // deadline), which wakes any blocked call: plugins need no per-call timers.
   config.flags = CS_ENDPOINT_HOST_UNBLOCKS;
+  config.socket_type = spec.socket_type;
 
   char err[512] = "";
   cs_endpoint* ep = nullptr;

@@ -35,6 +35,7 @@ struct EndpointSpec {
   uint32_t max_fields = 1;
   uint32_t max_batch = 1;
   size_t max_message_size = 1;
+  uint32_t socket_type = CS_SOCKET_STREAM;  // CS_SOCKET_*: what fd is
   std::vector<std::pair<std::string, std::string>> options;  // key, value
 };
 

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -184,6 +185,48 @@ TEST_F(FlowTest, APluginErrorStaysThePluginsOwn) {
   EXPECT_EQ(s.message(),
             "fake receiver: recv failed: Software caused connection abort: "
             "recv: Software caused connection abort");
+}
+
+// The numbers of a datagram stream: in order, a gap (lost), a late one
+// (reordered, its loss taken back), one again (duplicate).
+TEST(SeqStatsTest, CountsLossOrderAndDuplicates) {
+  SeqStats s;
+  for (uint64_t n : {0, 1, 2}) s.Note(n);
+  EXPECT_EQ(s.unique(), 3u);
+  EXPECT_EQ(s.lost(), 0u);
+  s.Note(6);  // 3, 4, 5 missing
+  EXPECT_EQ(s.lost(), 3u);
+  EXPECT_EQ(s.highest(), 7u);
+  s.Note(4);  // late
+  EXPECT_EQ(s.lost(), 2u);
+  EXPECT_EQ(s.reordered(), 1u);
+  s.Note(4);  // again
+  s.Note(6);
+  EXPECT_EQ(s.duplicates(), 2u);
+  EXPECT_EQ(s.unique(), 5u);
+  EXPECT_EQ(s.lost(), 2u);
+  // Far ahead: the window moves, and what it left is no duplicate test.
+  s.Note(7 + SeqStats::kWindow * 2);
+  EXPECT_EQ(s.lost(), 2u + SeqStats::kWindow * 2);
+  s.Note(7 + SeqStats::kWindow * 2 - 1);  // late but in the window
+  EXPECT_EQ(s.reordered(), 2u);
+  s.Note(3);  // older than the window: reordered, cannot tell a duplicate
+  EXPECT_EQ(s.reordered(), 3u);
+  EXPECT_EQ(s.duplicates(), 2u);
+}
+
+// The pacer holds a sender to its rate: 1 MB at 80 Mbit/s takes 100 ms.
+TEST(PacerTest, HoldsTheRate) {
+  Pacer p(80e6);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 101; ++i) p.Before(10000);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, std::chrono::milliseconds(99));
+  EXPECT_LT(took, std::chrono::seconds(5));
+  Pacer unpaced(0);
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) unpaced.Before(1 << 20);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(1));
 }
 
 }  // namespace

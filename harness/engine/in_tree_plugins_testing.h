@@ -122,10 +122,23 @@ class InTreePluginsTest : public ::testing::Test {
     set_ = nullptr;
   }
 
-  // Every plugin that can run here; the test fails if there is none.
+  // Every stream plugin (TCP) that can run here; the test fails if there is
+  // none. The datagram transports (CS_CAP_DATAGRAM: UDP, no end of stream,
+  // no count mode) are Datagram()'s.
   static std::vector<const plugins::Plugin*> Usable() {
-    std::vector<const plugins::Plugin*> out = UsablePlugins(*set_);
+    std::vector<const plugins::Plugin*> out;
+    for (const plugins::Plugin* p : UsablePlugins(*set_)) {
+      if ((p->transport->capabilities & CS_CAP_DATAGRAM) == 0) out.push_back(p);
+    }
     EXPECT_FALSE(out.empty()) << "no usable in-tree plugin";
+    return out;
+  }
+  // Every datagram plugin that can run here.
+  static std::vector<const plugins::Plugin*> Datagram() {
+    std::vector<const plugins::Plugin*> out;
+    for (const plugins::Plugin* p : UsablePlugins(*set_)) {
+      if ((p->transport->capabilities & CS_CAP_DATAGRAM) != 0) out.push_back(p);
+    }
     return out;
   }
 

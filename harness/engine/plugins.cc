@@ -44,6 +44,7 @@ std::vector<std::string> CapabilityNames(uint64_t capabilities) {
       {CS_CAP_RECV, "recv"},
       {CS_CAP_RECV_IN_PLACE, "recv_in_place"},
       {CS_CAP_RECV_DISCARDS, "recv_discards"},
+      {CS_CAP_DATAGRAM, "datagram"},
   };
   std::vector<std::string> names;
   uint64_t rest = capabilities;

@@ -1,5 +1,9 @@
 #include "harness/engine/preflight.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <set>
 #include <tuple>
@@ -45,6 +49,22 @@ std::vector<OpenCheck> OpenChecks(const config::Plan& plan,
 }
 
 absl::Status TryOpen(EndpointSpec spec) {
+  if (spec.socket_type == CS_SOCKET_DATAGRAM) {
+    // A datagram endpoint opens on a UDP socket connected to a bound one.
+    absl::StatusOr<Listener> bound = BindUdp("127.0.0.1");
+    if (!bound.ok()) return bound.status();
+    UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_in to = {};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(bound->port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (!fd.valid() ||
+        connect(fd.get(), reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+      return absl::InternalError("a loopback UDP socket for the check");
+    }
+    spec.fd = fd.get();
+    return Endpoint::Open(spec).status();
+  }
   absl::StatusOr<Listener> listener = ListenTcp("127.0.0.1");
   if (!listener.ok()) return listener.status();
   CancelSignal cancel;

@@ -129,6 +129,16 @@ struct RunnerConfig {
   // cuts its window into slices this long (slice_clock.h, window.h) and the
   // sample holds them (Sample.slices); zero: no slices.
   absl::Duration interval = absl::ZeroDuration();
+  // Datagram cells (a transport with CS_CAP_DATAGRAM, over UDP): messages
+  // per send() of a stream sender whose plugin batches (CS_CAP_BATCHING);
+  // 0: as many as fit in 64 KiB (65536 / size), at most 64.
+  uint32_t batch = 0;
+  // --rate: each stream sender paces itself to this many bits per second
+  // of messages (per connection, as iperf3 -b is per stream); 0: unpaced.
+  double rate_bps = 0;
+  // Datagram rr: how long the client waits for a response before it counts
+  // the transaction as a timeout and sends the next request.
+  absl::Duration rr_timeout = absl::Milliseconds(200);
 };
 
 struct CellResult {

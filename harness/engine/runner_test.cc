@@ -522,5 +522,101 @@ TEST_F(RunnerTest, RequestResponseIgnoresAReceivePlugin) {
             Names(r.sample.server_counters()));
 }
 
+// Datagram cells (udp, udp_gso): UDP sockets, numbered messages, the
+// receiver's count of what arrived and what did not, --verify after the
+// number, paced senders, and no hang at the end (UDP has no FIN).
+TEST_F(RunnerTest, DatagramCellsCountWhatArrivedAndVerify) {
+  std::vector<const plugins::Plugin*> datagram = Datagram();
+  ASSERT_FALSE(datagram.empty()) << "udp and udp_gso should be usable here";
+  for (const plugins::Plugin* p : datagram) {
+    SCOPED_TRACE(p->name);
+    RunnerConfig config = ShortConfig();
+    config.verify = true;
+    config.rate_bps = 200e6;  // paced: little or no loss on loopback
+    CellSpec spec = SpecFor(*p, 1472, 2, /*fields=*/2);
+    CellResult r = Run(spec, *p, config, net_);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    for (const record::Connection& c : r.sample.connections()) {
+      ASSERT_TRUE(c.has_datagrams());
+      const record::Datagrams& d = c.datagrams();
+      EXPECT_GT(d.sent(), 0u);
+      EXPECT_GT(d.sent_window_s(), 0.0);
+      EXPECT_GT(d.received(), 0u);
+      EXPECT_EQ(d.duplicates(), 0u);
+      // At 200 Mbit/s a connection sends about 17 datagrams per ms.
+      EXPECT_LT(d.sent(), 200e6 / 8 / 1472 * d.sent_window_s() * 1.5);
+      EXPECT_EQ(c.bytes(), c.messages() * 1472);
+      EXPECT_GE(c.messages(), d.received());
+      // Not TCP: the record says what the socket is instead.
+      EXPECT_NE(c.server_tcp().not_tcp(), "");
+    }
+    ASSERT_TRUE(MetricOf(r, "loss_pct").has_value());
+    EXPECT_GE(*MetricOf(r, "loss_pct"), 0.0);
+    EXPECT_LT(*MetricOf(r, "loss_pct"), 50.0);
+    ASSERT_TRUE(MetricOf(r, "goodput_gbps").has_value());
+    EXPECT_GT(*MetricOf(r, "goodput_gbps"), 0.05);
+    // Two connections at 200 Mbit/s each.
+    EXPECT_LT(*MetricOf(r, "offered_gbps"), 0.5);
+    EXPECT_GT(*MetricOf(r, "offered_gbps"), 0.2);
+    EXPECT_TRUE(MetricOf(r, "server_cpu_s_per_gb").has_value());
+  }
+}
+
+// Unpaced, a 64 KiB batch per send: whatever the receiver cannot take is
+// loss, never a failure or a hang; rr over datagrams answers and times.
+TEST_F(RunnerTest, DatagramCellsUnpacedAndRequestResponse) {
+  for (const plugins::Plugin* p : Datagram()) {
+    SCOPED_TRACE(p->name);
+    CellResult r = Run(SpecFor(*p, 1472, 1, 1), *p, ShortConfig(), net_);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_TRUE(MetricOf(r, "loss_pct").has_value());
+    const uint64_t calls = Map(r.sample.server_counters())["send_calls"];
+    const uint64_t sent = Map(r.sample.server_counters())["datagrams_sent"];
+    EXPECT_GT(sent, 10 * calls) << "44 datagrams a call expected";
+
+    CellSpec rr = SpecFor(*p, 64, 1, 1);
+    rr.mode = Mode::kRequestResponse;
+    RunnerConfig config = ShortConfig();
+    config.rr_timeout = absl::Milliseconds(100);
+    CellResult t = Run(rr, *p, config, net_);
+    ASSERT_TRUE(t.status.ok()) << t.status;
+    EXPECT_GT(*MetricOf(t, "transactions_per_sec"), 100.0);
+    ASSERT_TRUE(t.sample.connections(0).has_datagrams());
+    EXPECT_TRUE(MetricOf(t, "rr_timeouts").has_value());
+    EXPECT_TRUE(MetricOf(t, "latency_p50_us").has_value());
+  }
+}
+
+// Count mode and messages shorter than the sequence number are refused.
+TEST_F(RunnerTest, DatagramCellsRefuseCountModeAndTinyMessages) {
+  for (const plugins::Plugin* p : Datagram()) {
+    RunnerConfig config = ShortConfig();
+    config.messages = 100;
+    CellResult r = Run(SpecFor(*p, 1472, 1, 1), *p, config, net_);
+    EXPECT_FALSE(r.status.ok());
+    EXPECT_NE(r.status.message().find("cannot count messages"),
+              std::string::npos)
+        << r.status;
+    CellResult tiny = Run(SpecFor(*p, 4, 1, 1), *p, ShortConfig(), net_);
+    EXPECT_NE(tiny.status.message().find("8-byte sequence number"),
+              std::string::npos)
+        << tiny.status;
+  }
+}
+
+// A stream receive plugin cannot take a datagram sender's socket.
+TEST_F(RunnerTest, DatagramSenderWithAStreamReceiverIsRefused) {
+  std::vector<const plugins::Plugin*> datagram = Datagram();
+  if (datagram.empty()) GTEST_SKIP() << "no datagram plugin usable here";
+  const plugins::Plugin* rx = Usable().front();
+  CellSpec spec = SpecFor(*datagram[0], 1472, 1, 1);
+  spec.recv_transport = rx->name;
+  CellResult r = Run(spec, *datagram[0], ShortConfig(), net_, nullptr, rx);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("cannot take a datagram socket"),
+            std::string::npos)
+      << r.status;
+}
+
 }  // namespace
 }  // namespace copyscope::engine

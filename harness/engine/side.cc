@@ -24,10 +24,21 @@ SidePlan PlanSide(const config::CellSpec& cell, uint64_t capabilities,
     p.rx_size = client ? cell.ResponseSize() : cell.RequestSize();
   }
   p.async = (capabilities & CS_CAP_ASYNC_RELEASE) != 0;
+  p.datagram = (capabilities & CS_CAP_DATAGRAM) != 0;
+  // A datagram stream sender whose plugin batches passes many messages per
+  // send() (64 KiB a call by default: 44 datagrams of 1472 bytes), each
+  // with its own buffers, since each carries its own sequence number.
+  if (p.datagram && p.sends && !rr && !p.async &&
+      (capabilities & CS_CAP_BATCHING) != 0) {
+    const uint64_t fit = p.tx_size > 0 ? 65536 / p.tx_size : 1;
+    p.batch = config.batch > 0
+                  ? config.batch
+                  : static_cast<uint32_t>(std::clamp<uint64_t>(fit, 1, 64));
+  }
   if (p.sends) {
     p.pool_count = p.async ? InFlight(p.tx_size, config.in_flight_bytes,
                                       config.max_in_flight)
-                           : 1;
+                           : p.batch;
   }
   // A stream receiver may use a receive plugin of its own (--recv).
   const bool own = p.sends || cell.recv_transport.empty();
@@ -41,7 +52,8 @@ SidePlan PlanSide(const config::CellSpec& cell, uint64_t capabilities,
   };
   e.max_fields = std::max(p.sends ? fields(p.tx_size) : 0u,
                           p.receives ? fields(p.rx_size) : 0u);
-  e.max_batch = 1;
+  e.max_batch = p.batch;
+  e.socket_type = p.datagram ? CS_SOCKET_DATAGRAM : CS_SOCKET_STREAM;
   e.max_message_size = std::max(p.tx_size, p.rx_size);
   e.options = own ? cell.options : cell.recv_options;
   return p;

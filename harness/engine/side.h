@@ -28,7 +28,11 @@ struct SidePlan {
   uint64_t rx_size = 0;     // bytes per message received
   uint32_t pool_count = 0;  // messages of the send pool (0: sends nothing)
   bool async = false;       // the sending plugin releases buffers later
-  EndpointSpec endpoint;    // fd unset
+  // A datagram cell (the transport has CS_CAP_DATAGRAM): UDP sockets, and
+  // each message carries its sequence number in its first 8 bytes.
+  bool datagram = false;
+  uint32_t batch = 1;     // messages per send() (datagram stream senders)
+  EndpointSpec endpoint;  // fd unset
 };
 
 // `capabilities`: the CS_CAP_* bits of the cell's transport (the sender's

@@ -95,6 +95,8 @@ struct ConnState {
   // TCP_INFO at the window's edges (read on the worker's own thread).
   std::optional<absl::StatusOr<TcpInfo>> tcp_before;
   std::optional<absl::StatusOr<TcpInfo>> tcp_after;
+  // A datagram cell: the sequence numbers' story (record.proto Datagrams).
+  std::optional<record::Datagrams> datagrams;
   std::atomic<bool> window_marked{false};
   std::atomic<bool> done{false};
 };
@@ -108,6 +110,8 @@ struct SideRun::State {
       conns.push_back(std::make_unique<ConnState>());
     }
     changed.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    datagram = s.plugins.transport != nullptr &&
+               (s.plugins.transport->capabilities & CS_CAP_DATAGRAM) != 0;
     if (s.config.interval > absl::ZeroDuration() && Measures()) {
       clock = std::make_unique<SliceClock>(s.config.interval);
     }
@@ -145,10 +149,7 @@ struct SideRun::State {
     phase.store(kStop, std::memory_order_release);
     cancel.Cancel();
     gate.Abort();
-    for (auto& c : conns) {
-      int f = c->fd.load();
-      if (f >= 0) shutdown(f, SHUT_RDWR);
-    }
+    ShutdownAll();
     Signal();
   }
 
@@ -175,9 +176,21 @@ struct SideRun::State {
     return clock ? &clock->tick() : nullptr;
   }
 
+  // Shuts every socket of the side down: wakes whatever waits on them.
+  void ShutdownAll() {
+    for (auto& c : conns) {
+      int f = c->fd.load();
+      if (f >= 0) shutdown(f, SHUT_RDWR);
+    }
+  }
+  bool stopping() const {
+    return phase.load(std::memory_order_acquire) >= kStop;
+  }
+
   const SideSetup setup;
   // The background's flows as a stream cell (config::CellSpec).
   const CellSpec background_cell;
+  bool datagram = false;  // UDP sockets (the transport has CS_CAP_DATAGRAM)
   alignas(64) std::atomic<int> phase{kWarmup};
   Gate gate;
   CancelSignal cancel;  // wakes accept/connect on failure
@@ -230,23 +243,57 @@ class EdgeHooks final : public ThreadHooks {
 };
 
 // Stream sender: duration mode until the phase says stop; count mode
-// exactly warmup_messages + messages. *sent counts accepted messages.
-absl::Status StreamSend(State& st, Window& w, Sender& tx, uint64_t* sent) {
-  for (; w.Next(*sent); ++*sent) {
-    absl::Status s = tx.SendOne();
-    if (!s.ok()) return s;
+// exactly warmup_messages + messages. *sent counts accepted messages. A
+// datagram cell's sender passes tx.batch() messages per call (count mode
+// is refused for datagram cells), and an error once the side stops is the
+// receiver's socket going away, not a failure.
+absl::Status StreamSend(State& st, Window& w, Sender& tx, uint64_t* sent,
+                        ConnState* c) {
+  const uint32_t batch = tx.batch();
+  while (w.Next(*sent)) {
+    absl::Status s = batch > 1 ? tx.SendBatch(batch) : tx.SendOne();
+    if (!s.ok()) {
+      if (st.datagram && st.stopping()) break;
+      return s;
+    }
+    *sent = tx.sent();
+  }
+  w.Close(*sent);
+  if (st.datagram && w.complete()) {
+    record::Datagrams& d = c->datagrams.emplace();
+    d.set_sent(w.counted());
+    d.set_sent_window_s(absl::ToDoubleSeconds(w.window()));
   }
   if (st.count_mode() && !w.complete()) return absl::OkStatus();  // failed
   return tx.Drain();
 }
+
+// The sequence numbers at a window's edge, for the deltas over it.
+struct SeqMark {
+  uint64_t unique = 0, lost = 0, reordered = 0, duplicates = 0;
+  static SeqMark Of(const SeqStats& s) {
+    return {s.unique(), s.lost(), s.reordered(), s.duplicates()};
+  }
+};
 
 // Stream receiver, until end of stream; spec is the cell or its background.
 absl::Status StreamReceive(State& st, const CellSpec& spec, Window& w,
                            Receiver& rx, ConnState* c) {
   const RunnerConfig& config = st.setup.config;
   uint64_t messages = 0;
+  // Datagram cells: the numbers seen when the window opened and closed.
+  bool was_measuring = false, was_complete = false;
+  SeqMark open, close;
   for (;;) {
     w.Next(messages);
+    if (st.datagram && !was_measuring && w.measuring()) {
+      was_measuring = true;
+      open = SeqMark::Of(rx.stats());
+    }
+    if (st.datagram && w.complete() && !was_complete) {
+      was_complete = true;
+      close = SeqMark::Of(rx.stats());
+    }
     int rc = rx.RecvOne();
     if (rc == 0) {
       ++messages;
@@ -256,6 +303,14 @@ absl::Status StreamReceive(State& st, const CellSpec& spec, Window& w,
     return rx.Error(rc);
   }
   w.Next(messages);  // the last measured message (or the phase) closes it
+  if (st.datagram && w.complete()) {
+    if (!was_complete) close = SeqMark::Of(rx.stats());
+    record::Datagrams& d = c->datagrams.emplace();
+    d.set_received(close.unique - open.unique);
+    d.set_lost(close.lost >= open.lost ? close.lost - open.lost : 0);
+    d.set_reordered(close.reordered - open.reordered);
+    d.set_duplicates(close.duplicates - open.duplicates);
+  }
   c->rx_messages_total = messages;
   const uint64_t expected = config.warmup_messages + config.messages;
   const bool stopping = st.phase.load(std::memory_order_acquire) >= kStop;
@@ -300,6 +355,89 @@ class SliceCutter {
   size_t seen_ = 0;
 };
 
+// rr client over datagrams: request n, then its response within
+// --rr-timeout; a response to an earlier request is stale (counted, and the
+// wait goes on for n's), none in time is a timeout (counted, and the next
+// request goes). Only answered transactions count and are timed.
+absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
+                              ConnState* c,
+                              std::optional<SliceCutter>& slices) {
+  const CellSpec& spec = st.setup.spec;
+  Histogram& h = *c->latency;
+  const int64_t timeout_ns =
+      absl::ToInt64Nanoseconds(st.setup.config.rr_timeout);
+  uint64_t done = 0, timeouts = 0, stale = 0;
+  uint64_t timeouts0 = 0, stale0 = 0;
+  bool was_measuring = false;
+  while (w.Next(done)) {
+    if (!was_measuring && w.measuring()) {
+      was_measuring = true;
+      timeouts0 = timeouts;
+      stale0 = stale;
+    }
+    if (slices) slices->Cut(w, &c->slice_latency);
+    const uint64_t seq = tx.sent();
+    const int64_t t0 = MonotonicNs();
+    absl::Status s = tx.SendOne();
+    if (!s.ok()) {
+      if (st.stopping()) break;
+      return s;
+    }
+    ++c->tx_messages_total;
+    const int64_t deadline = t0 + timeout_ns;
+    bool answered = false;
+    for (;;) {
+      const int64_t left = deadline - MonotonicNs();
+      if (left <= 0) break;
+      const int ms =
+          static_cast<int>(std::max<int64_t>(1, (left + 999999) / 1000000));
+      int rc = rx.RecvOne(ms);
+      if (rc == -ETIMEDOUT) break;
+      if (rc == -EPIPE) {
+        if (st.stopping()) break;
+        return absl::AbortedError(absl::StrCat(
+            spec.Label(), " client: the socket was shut down mid-transaction"));
+      }
+      if (rc < 0) {
+        if (st.stopping()) break;
+        return rx.Error(rc);
+      }
+      if (rx.seq() == seq) {
+        answered = true;
+        break;
+      }
+      ++stale;  // the answer to an earlier request that timed out
+    }
+    if (!answered) {
+      if (st.stopping()) break;
+      ++timeouts;
+      continue;
+    }
+    const int64_t t1 = MonotonicNs();
+    ++c->rx_messages_total;
+    ++done;
+    if (w.measuring()) {
+      h.Record(static_cast<uint64_t>(t1 - t0));
+      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
+    }
+  }
+  const bool measured_to_end = w.measuring();
+  w.Close(done);
+  if (slices) slices->Cut(w, &c->slice_latency);
+  if (w.complete()) {
+    c->window = w.window();
+    c->messages = w.counted();
+    c->bytes = c->messages * (spec.RequestSize() + spec.ResponseSize());
+    c->marks = w.marks();
+    record::Datagrams& d = c->datagrams.emplace();
+    (void)measured_to_end;
+    d.set_rr_timeouts(timeouts - timeouts0);
+    d.set_rr_stale(stale - stale0);
+    d.set_sent(c->tx_messages_total);
+  }
+  return tx.Drain();
+}
+
 // rr client: request, response, round trip into the histogram.
 absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
                       ConnState* c) {
@@ -308,6 +446,7 @@ absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
   std::optional<SliceCutter> slices;
   if (st.tick() != nullptr) slices.emplace();
   uint64_t done = 0;
+  if (st.datagram) return RrDatagramClient(st, w, tx, rx, c, slices);
   while (w.Next(done)) {
     if (slices) slices->Cut(w, &c->slice_latency);
     const int64_t t0 = MonotonicNs();
@@ -340,16 +479,24 @@ absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
   return tx.Drain();
 }
 
-// rr server: answers every request until the client closes.
-absl::Status RrServer(Window& w, Sender& tx, Receiver& rx) {
+// rr server: answers every request until the client closes (datagram
+// cells: until the side stops and shuts its socket down; each answer
+// carries its request's number).
+absl::Status RrServer(State& st, Window& w, Sender& tx, Receiver& rx) {
   uint64_t done = 0;
   for (;; ++done) {
     w.Next(done);
     int rc = rx.RecvOne();
     if (rc == -EPIPE) break;
-    if (rc < 0) return rx.Error(rc);
-    absl::Status s = tx.SendOne();
-    if (!s.ok()) return s;
+    if (rc < 0) {
+      if (st.datagram && st.stopping()) break;
+      return rx.Error(rc);
+    }
+    absl::Status s = st.datagram ? tx.SendNumbered(rx.seq()) : tx.SendOne();
+    if (!s.ok()) {
+      if (st.datagram && st.stopping()) break;
+      return s;
+    }
   }
   w.Close(done);
   return tx.Drain();
@@ -400,11 +547,15 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
   Verify rx_verify = tx_verify;
   rx_verify.stream =
       server ? payload::kClientToServer : payload::kServerToClient;
+  DatagramFlow flow;
+  flow.enabled = plan.datagram;
+  flow.batch = plan.batch;
+  if (!rr) flow.rate_bps = setup.config.rate_bps;
   std::optional<Sender> tx;
-  if (plan.sends) tx.emplace(ep, *pool, plan.async, name, tx_verify);
+  if (plan.sends) tx.emplace(ep, *pool, plan.async, name, tx_verify, flow);
   std::optional<Receiver> rx;
   if (plan.receives) {
-    rx.emplace(ep, plan.rx_size, name, rx_verify);
+    rx.emplace(ep, plan.rx_size, name, rx_verify, plan.datagram);
     if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
   }
   Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
@@ -414,9 +565,9 @@ absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
     s = RrClient(st, window, *tx, *rx, &c);
     if (s.ok()) shutdown(fd, SHUT_WR);
   } else if (rr) {
-    s = RrServer(window, *tx, *rx);
+    s = RrServer(st, window, *tx, *rx);
   } else if (plan.sends) {
-    s = StreamSend(st, window, *tx, &c.tx_messages_total);
+    s = StreamSend(st, window, *tx, &c.tx_messages_total, &c);
     if (s.ok()) shutdown(fd, SHUT_WR);
   } else {
     s = StreamReceive(st, spec, window, *rx, &c);
@@ -447,8 +598,19 @@ absl::StatusOr<std::string> ListenAddress(const State& st, int i) {
   return absl::InvalidArgumentError("unknown address family");
 }
 
-// The server's socket: listen, publish the port, accept.
+// The server's socket: listen, publish the port, accept (datagram cells: a
+// UDP port, and the client's hello, socket.h).
 absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
+  if (st.datagram) {
+    absl::StatusOr<Listener> l = BindUdp(st.setup.network->ServerAddress(i));
+    if (!l.ok()) return l.status();
+    c.port = l->port;
+    st.Count(st.listening);
+    absl::StatusOr<UniqueFd> a =
+        AcceptUdp(*std::move(l), st.cancel, st.setup_timeout());
+    if (!a.ok()) return a.status();
+    return a->release();
+  }
   absl::StatusOr<std::string> address = ListenAddress(st, i);
   if (!address.ok()) return address.status();
   absl::StatusOr<Listener> l = ListenStream(st.setup.spec.family, *address);
@@ -462,6 +624,13 @@ absl::StatusOr<int> Accept(State& st, ConnState& c, int i) {
 }
 
 absl::StatusOr<int> Connect(State& st, int i) {
+  if (st.datagram) {
+    absl::StatusOr<UniqueFd> a =
+        ConnectUdp(st.setup.network->ServerAddress(i), st.setup.ports[i],
+                   st.cancel, st.setup_timeout());
+    if (!a.ok()) return a.status();
+    return a->release();
+  }
   absl::StatusOr<std::string> address = st.setup.address;
   if (address->empty()) address = ListenAddress(st, i);
   if (address.ok() && address->empty()) {
@@ -664,6 +833,26 @@ std::shared_ptr<SideRun> SideRun::Start(const SideSetup& setup) {
        setup.plugins.recv_transport == nullptr) ||
       (!spec.background.none() && setup.plugins.background == nullptr)) {
     invalid = absl::InvalidArgumentError("invalid cell");
+  } else if ((setup.plugins.transport->capabilities & CS_CAP_DATAGRAM) &&
+             (spec.size < kSeqBytes ||
+              (spec.mode == Mode::kRequestResponse &&
+               std::min(spec.RequestSize(), spec.ResponseSize()) <
+                   kSeqBytes))) {
+    invalid = absl::InvalidArgumentError(
+        absl::StrCat("a datagram cell's messages carry an 8-byte sequence "
+                     "number: ",
+                     spec.size, " bytes is too small"));
+  } else if ((setup.plugins.transport->capabilities & CS_CAP_DATAGRAM) &&
+             setup.config.messages > 0) {
+    invalid = absl::InvalidArgumentError(
+        "a datagram cell cannot count messages (--messages): datagrams may "
+        "be lost, so the count might never be reached");
+  } else if ((setup.plugins.transport->capabilities & CS_CAP_DATAGRAM) &&
+             (spec.family != config::Family::kInet ||
+              !spec.background.none())) {
+    invalid = absl::InvalidArgumentError(
+        "a datagram cell runs over IPv4 (--family=inet) and without "
+        "--background");
   } else if (setup.side == Side::kClient &&
              setup.ports.size() != static_cast<size_t>(state->parties())) {
     invalid = absl::InvalidArgumentError(
@@ -754,6 +943,9 @@ void SideRun::SetPhase(Phase phase) {
   while (now < phase && !state_->phase.compare_exchange_weak(
                             now, phase, std::memory_order_release)) {
   }
+  // UDP has no end of stream: a datagram cell's loops end when the side
+  // stops, and its sockets are shut down to wake whoever waits on them.
+  if (phase >= kStop && state_->datagram) state_->ShutdownAll();
 }
 
 void SideRun::Fail(absl::Status status) { state_->Fail(std::move(status)); }
@@ -794,6 +986,7 @@ SideOutcome SideRun::Collect() {
     AddCounts(c.counters, server ? rc->mutable_server_counters()
                                  : rc->mutable_client_counters());
     SetTcp(c, server ? rc->mutable_server_tcp() : rc->mutable_client_tcp());
+    if (c.datagrams) *rc->mutable_datagrams() = *c.datagrams;
     if (c.latency) {
       if (!latency) latency.emplace();
       latency->Merge(*c.latency);

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -356,6 +357,106 @@ absl::StatusOr<UniqueFd> ConnectTcp(const std::string& ipv4, uint16_t port,
     return ErrnoError(errno, "fcntl");
   }
   return fd;
+}
+
+bool IsHello(const void* data, size_t len) {
+  return len == kHelloBytes && std::memcmp(data, "copyscope-", 10) == 0 &&
+         (std::memcmp(data, kHelloMagic, sizeof(kHelloMagic) - 1) == 0 ||
+          std::memcmp(data, "copyscope-ack", 13) == 0);
+}
+
+namespace {
+constexpr char kAck[kHelloBytes] = "copyscope-ack";
+constexpr char kHello[kHelloBytes] = "copyscope-hello";
+}  // namespace
+
+absl::StatusOr<Listener> BindUdp(const std::string& ipv4, uint16_t port) {
+  absl::StatusOr<sockaddr_in> addr = Address(ipv4, port);
+  if (!addr.ok()) return addr.status();
+  Listener l;
+  l.fd.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!l.fd.valid()) return ErrnoError(errno, "socket");
+  if (bind(l.fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
+           sizeof(*addr)) != 0) {
+    return ErrnoError(errno, absl::StrCat("bind udp ", ipv4, ":", port));
+  }
+  sockaddr_in bound;
+  socklen_t len = sizeof(bound);
+  if (getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return ErrnoError(errno, "getsockname");
+  }
+  l.port = ntohs(bound.sin_port);
+  return l;
+}
+
+absl::StatusOr<UniqueFd> AcceptUdp(Listener bound, const CancelSignal& cancel,
+                                   absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const int fd = bound.fd.get();
+  for (;;) {
+    absl::Status s = WaitFor(fd, POLLIN, cancel, deadline, "udp hello");
+    if (!s.ok()) return s;
+    char buf[kHelloBytes + 1];
+    sockaddr_in from;
+    socklen_t len = sizeof(from);
+    ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+                         reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return ErrnoError(errno, "udp hello: recvfrom");
+    }
+    if (n != static_cast<ssize_t>(kHelloBytes) ||
+        std::memcmp(buf, kHello, kHelloBytes) != 0) {
+      continue;  // not ours
+    }
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&from), len) != 0) {
+      return ErrnoError(errno, "udp: connect to the client");
+    }
+    if (send(fd, kAck, kHelloBytes, MSG_NOSIGNAL) < 0) {
+      return ErrnoError(errno, "udp: ack");
+    }
+    return std::move(bound.fd);
+  }
+}
+
+absl::StatusOr<UniqueFd> ConnectUdp(const std::string& ipv4, uint16_t port,
+                                    const CancelSignal& cancel,
+                                    absl::Duration timeout) {
+  absl::StatusOr<sockaddr_in> addr = Address(ipv4, port);
+  if (!addr.ok()) return addr.status();
+  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return ErrnoError(errno, "socket");
+  const std::string what = absl::StrCat("udp connect to ", ipv4, ":", port);
+  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
+              sizeof(*addr)) != 0) {
+    return ErrnoError(errno, what);
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (send(fd.get(), kHello, kHelloBytes, MSG_NOSIGNAL) < 0 &&
+        errno != ECONNREFUSED) {
+      return ErrnoError(errno, absl::StrCat(what, ": hello"));
+    }
+    const absl::Time retry =
+        std::min(deadline, absl::Now() + absl::Milliseconds(100));
+    absl::Status s = WaitFor(fd.get(), POLLIN, cancel, retry, what);
+    if (s.code() == absl::StatusCode::kDeadlineExceeded) {
+      if (absl::Now() >= deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(what, ": no answer to the hello"));
+      }
+      continue;
+    }
+    if (!s.ok()) return s;
+    char buf[kHelloBytes + 1];
+    ssize_t n = recv(fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(kHelloBytes) &&
+        std::memcmp(buf, kAck, kHelloBytes) == 0) {
+      return fd;
+    }
+    // ECONNREFUSED (the server not bound yet: cannot be, it published the
+    // port) or anything else: wait for the ack until the deadline.
+  }
 }
 
 }  // namespace copyscope::engine

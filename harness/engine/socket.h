@@ -147,6 +147,23 @@ absl::StatusOr<std::string> MakeUnixSocketDir();
 
 // Removes what MakeUnixSocketDir made: its socket files, then itself.
 void RemoveUnixSocketDir(const std::string& dir);
+// UDP, for datagram cells. The server binds an ephemeral UDP port (published
+// as a TCP one is), the client connect()s a UDP socket to it and sends a
+// hello; the server connect()s to where the hello came from and answers
+// with an ack, which the client waits for (resending its hello every
+// 100 ms until the deadline). Both sockets end connected to each other.
+// The receiver of a data stream skips a stray hello or ack (kHelloBytes
+// long, starting with kHelloMagic) that a lost ack made the client resend.
+inline constexpr size_t kHelloBytes = 16;
+inline constexpr char kHelloMagic[] = "copyscope-hello";  // and "...-ack"
+bool IsHello(const void* data, size_t len);
+
+absl::StatusOr<Listener> BindUdp(const std::string& ipv4, uint16_t port = 0);
+absl::StatusOr<UniqueFd> AcceptUdp(Listener bound, const CancelSignal& cancel,
+                                   absl::Duration timeout);
+absl::StatusOr<UniqueFd> ConnectUdp(const std::string& ipv4, uint16_t port,
+                                    const CancelSignal& cancel,
+                                    absl::Duration timeout);
 
 }  // namespace copyscope::engine
 

@@ -25,8 +25,10 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
             "client_cycles,zc_copied_fraction,tcp_retrans,tcp_retrans_pct,"
             "tcp_rwnd_limited_pct,tcp_sndbuf_limited_pct,tcp_rtt_us,"
-            "softirq_cpu_s,irq_cpu_s,steal_cpu_s,background_gbps,status,"
-            "plugin_counters,background,recv,family");
+            "softirq_cpu_s,irq_cpu_s,steal_cpu_s,background_gbps,loss_pct,"
+            "goodput_gbps,offered_gbps,reordered,duplicates,rr_timeouts,"
+            "server_cpu_s_per_gb,client_cpu_s_per_gb,status,plugin_counters,"
+            "background,recv,family");
 }
 
 CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
@@ -89,12 +91,12 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 3u);  // header, row, ""
   // mean 11, sd 1, t(2) 4.303: CI 11 +- 2.4843; CV 1/11.
-  EXPECT_EQ(
-      lines[1],
-      "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-      "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,,ok,"
-      "server.send_calls=30;server.zerocopy_copied=9;"
-      "client.recv_calls=21,,,inet");
+  EXPECT_EQ(lines[1],
+            "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
+            "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,,,"
+            ",,,,,,,ok,"
+            "server.send_calls=30;server.zerocopy_copied=9;"
+            "client.recv_calls=21,,,inet");
 }
 
 TEST(CsvWriterTest, ASeparateReceivePluginIsTheLastColumn) {
@@ -174,7 +176,7 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   EXPECT_EQ(lines[1],
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
             "30.000,"
-            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,ok,,,,inet");
+            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,,,,,,,,,ok,,,,inet");
   EXPECT_EQ(lines[2],
             "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,"
             "\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");

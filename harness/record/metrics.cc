@@ -187,6 +187,36 @@ const std::vector<MetricDef>& Table() {
        "measured (received by the clients)",
        "background bytes * 8 / the background receivers' mean window, / 1e9",
        kNeither, "rr", "background_gbps", 4, "latency_under_load"},
+      // Datagram cells (Connection.datagrams): what the sequence numbers say.
+      {"loss_pct", "%",
+       "datagrams lost: numbers never received below the "
+       "highest one received",
+       "100 * lost / (received + lost), summed over connections", kLower,
+       "stream", "loss_pct", 3, "loss_vs_size"},
+      {"goodput_gbps", "Gbit/s",
+       "distinct datagrams received per second, duplicates left out",
+       "sum over connections of received * size * 8 / window, / 1e9", kHigher,
+       "stream", "goodput_gbps", 4, ""},
+      {"offered_gbps", "Gbit/s", "datagrams sent per second by the senders",
+       "sum over connections of sent * size * 8 / the sender's window, / 1e9",
+       kNeither, "stream", "offered_gbps", 4, "loss_vs_size"},
+      {"reordered", "datagrams",
+       "datagrams that arrived after a higher-numbered one",
+       "sum over connections", kLower, "stream", "reordered", 0, ""},
+      {"duplicates", "datagrams", "datagrams that arrived again",
+       "sum over connections", kLower, "stream", "duplicates", 0, ""},
+      {"rr_timeouts", "transactions",
+       "requests without a response within --rr-timeout (datagram rr)",
+       "sum over connections, in the client's window", kLower, "rr",
+       "rr_timeouts", 0, ""},
+      {"rr_stale", "responses",
+       "responses to an earlier, timed-out request (datagram rr)",
+       "sum over connections", kNeither, "rr", nullptr, 0, ""},
+      {"{role}_cpu_s_per_gb", "CPU-s/GB",
+       "the role's CPU time per GB it moved: a receiver per GB received, a "
+       "datagram sender per GB it sent in its window (else received)",
+       "sum over the role's threads of (user + system CPU) / (bytes / 1e9)",
+       kLower, "", "{role}_cpu_s_per_gb", 3, ""},
   };
   return *table;
 }
@@ -429,6 +459,63 @@ void LoadMetrics(const Sample& sample, Metrics* m) {
   }
 }
 
+// Datagram cells: loss, goodput, the offered rate, order; rr: timeouts.
+// Returns the bytes the senders sent in their windows (0: not a datagram
+// cell, or no sender part).
+double DatagramMetrics(const CellKey& key, const Sample& sample, Metrics* m) {
+  bool any = false;
+  uint64_t received = 0, lost = 0, reordered = 0, duplicates = 0;
+  uint64_t timeouts = 0, stale = 0;
+  double goodput = 0, offered = 0, sent_bytes = 0;
+  const double size = static_cast<double>(key.size());
+  for (const Connection& c : sample.connections()) {
+    if (!c.has_datagrams()) continue;
+    any = true;
+    const Datagrams& d = c.datagrams();
+    received += d.received();
+    lost += d.lost();
+    reordered += d.reordered();
+    duplicates += d.duplicates();
+    timeouts += d.rr_timeouts();
+    stale += d.rr_stale();
+    if (c.window_s() > 0) {
+      goodput += static_cast<double>(d.received()) * size * 8 / c.window_s();
+    }
+    if (d.sent_window_s() > 0) {
+      offered += static_cast<double>(d.sent()) * size * 8 / d.sent_window_s();
+      sent_bytes += static_cast<double>(d.sent()) * size;
+    }
+  }
+  if (!any) return 0;
+  if (key.mode() == "rr") {
+    (*m)["rr_timeouts"] = static_cast<double>(timeouts);
+    (*m)["rr_stale"] = static_cast<double>(stale);
+    return 0;
+  }
+  if (received + lost > 0) {
+    (*m)["loss_pct"] = 100.0 * static_cast<double>(lost) /
+                       static_cast<double>(received + lost);
+  }
+  (*m)["goodput_gbps"] = goodput / 1e9;
+  if (offered > 0) (*m)["offered_gbps"] = offered / 1e9;
+  (*m)["reordered"] = static_cast<double>(reordered);
+  (*m)["duplicates"] = static_cast<double>(duplicates);
+  return sent_bytes;
+}
+
+// CPU-seconds of a role per GB it moved.
+void CpuPerGb(const std::string& role,
+              const std::vector<const ThreadReport*>& threads, double bytes,
+              Metrics* m) {
+  if (bytes <= 0) return;
+  double cpu = 0;
+  for (const ThreadReport* t : threads) {
+    if (!t->has_user_cpu_s() || !t->has_sys_cpu_s()) return;
+    cpu += t->user_cpu_s() + t->sys_cpu_s();
+  }
+  (*m)[role + "_cpu_s_per_gb"] = cpu / (bytes / 1e9);
+}
+
 void DeriveMetrics(const CellKey& key, Sample* sample) {
   sample->clear_metrics();
   if (sample->status() != "ok" || sample->connections().empty()) return;
@@ -478,6 +565,13 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
   }
   RusageMetrics("server", servers, bytes, &m);
   RusageMetrics("client", clients, bytes, &m);
+  // A datagram sender's CPU goes to what it sent, lost or not.
+  const double sent = DatagramMetrics(key, *sample, &m);
+  const bool server_sends = key.direction() != "client-to-server";
+  CpuPerGb("server", servers, !rr && sent > 0 && server_sends ? sent : bytes,
+           &m);
+  CpuPerGb("client", clients, !rr && sent > 0 && !server_sends ? sent : bytes,
+           &m);
   for (const char* name : {"cs", "cycles", "l1_misses", "llc_misses"}) {
     auto s = m.find(absl::StrCat("server_", name));
     auto c = m.find(absl::StrCat("client_", name));

@@ -192,7 +192,7 @@ static int reap(cs_endpoint* ep, uint64_t* tags, uint32_t max, int timeout) {
 static int recv_message(cs_endpoint* handle, cs_recv_args* a) {
   endpoint* ep = (endpoint*)handle;
   size_t got = 0;
-  if (a == NULL || a->struct_size < CS_RECV_ARGS_STRUCT_SIZE ||
+  if (a == NULL || a->struct_size < CS_RECV_ARGS_STRUCT_SIZE_1_0 ||
       a->buf == NULL || a->len == 0) {
     return fail(ep, -EINVAL, "recv needs args with a buffer and len >= 1");
   }

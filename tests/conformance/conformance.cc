@@ -41,6 +41,11 @@ std::vector<const cs_transport*>& Registry() {
 constexpr int kSmallSendBuffer = 4096;
 constexpr int kSmallRecvBuffer = 16384;
 
+// Why a datagram transport skips a check (its own are in datagram.cc).
+constexpr char kStreamCheck[] =
+    "a check on stream sockets; the transport is a datagram one (see the "
+    "Datagram checks)";
+
 // Every message size and field count of the integrity check.
 constexpr size_t kSizes[] = {1, 7, 64, 1000, 4096, 65536 + 3, 1 << 20};
 constexpr uint32_t kFieldCounts[] = {1, 3, 8, 64};
@@ -116,6 +121,10 @@ TEST_P(TransportConformance, DescriptorPassesTheLoadersValidation) {
     EXPECT_EQ(t->capabilities & ~((CS_CAP_RECV_IN_PLACE << 1) - 1), 0u)
         << "capability bits unknown to ABI 1.0 and 1.1";
   }
+  if (t->abi_minor < 3) {
+    EXPECT_EQ(t->capabilities & ~((CS_CAP_RECV_DISCARDS << 1) - 1), 0u)
+        << "capability bits unknown to ABI 1.2";
+  }
 }
 
 TEST_P(TransportConformance, ProbeSucceedsAndTerminatesItsMessage) {
@@ -132,6 +141,7 @@ TEST_P(TransportConformance, ProbeSucceedsAndTerminatesItsMessage) {
 // Integrity.
 
 TEST_P(TransportConformance, ByteExactAcrossSizesAndFieldCounts) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (size_t size : kSizes) {
     for (uint32_t fields : kFieldCounts) {
@@ -191,6 +201,7 @@ TEST_P(TransportConformance, ByteExactOverInet6AndUnixWhereTheyApply) {
 }
 
 TEST_P(TransportConformance, ByteExactWithPartialWritesOnSmallSocketBuffers) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (bool non_blocking : {false, true}) {
     StreamSpec spec;
@@ -207,6 +218,7 @@ TEST_P(TransportConformance, ByteExactWithPartialWritesOnSmallSocketBuffers) {
 }
 
 TEST_P(TransportConformance, ByteExactOnNonBlockingSockets) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (size_t size :
        {size_t{64}, size_t{4096}, size_t{65536 + 3}, size_t{1} << 20}) {
@@ -226,6 +238,7 @@ TEST_P(TransportConformance, ByteExactOnNonBlockingSockets) {
 // sender's socket while their buffers are in use, so releasing one early
 // puts the overwrite pattern on the wire. Every tag must come back once.
 TEST_P(TransportConformance, BuffersAreReusedOnlyAfterRelease) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (bool late_receiver : {true, false}) {
     StreamSpec spec;
@@ -246,6 +259,7 @@ TEST_P(TransportConformance, BuffersAreReusedOnlyAfterRelease) {
 // A peer that goes away.
 
 TEST_P(TransportConformance, ReceiverGetsEpipeWhenPeerClosesMidMessage) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_recv()) GTEST_SKIP() << "the plugin does not receive";
   for (size_t sent : {size_t{32768}, size_t{0}}) {
     SCOPED_TRACE(absl::StrCat("peer closes after ", sent, " of 65536 bytes"));
@@ -268,6 +282,7 @@ TEST_P(TransportConformance, ReceiverGetsEpipeWhenPeerClosesMidMessage) {
 }
 
 TEST_P(TransportConformance, ReceiverGetsAnErrorWhenPeerResets) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_recv()) GTEST_SKIP() << "the plugin does not receive";
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
@@ -284,6 +299,7 @@ TEST_P(TransportConformance, ReceiverGetsAnErrorWhenPeerResets) {
 // Runs in a child process with SIGPIPE's default action (terminate): a
 // plugin that forgets MSG_NOSIGNAL shows up as "killed by signal 13".
 TEST_P(TransportConformance, SenderGetsAnErrorNotASignalWhenPeerCloses) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (bool reset : {false, true}) {
     SCOPED_TRACE(reset ? "peer reset" : "peer closed");
@@ -313,6 +329,7 @@ TEST_P(TransportConformance, SenderGetsAnErrorNotASignalWhenPeerCloses) {
 // Invalid arguments.
 
 TEST_P(TransportConformance, UnknownOptionKeyIsRejected) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
   Endpoint ep(transport());
@@ -327,6 +344,7 @@ TEST_P(TransportConformance, UnknownOptionKeyIsRejected) {
 }
 
 TEST_P(TransportConformance, DeclaredOptionsAcceptTheirDefaults) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   const cs_transport* t = transport();
   for (uint32_t i = 0; i < t->option_count; ++i) {
     const cs_option_desc& o = t->options[i];
@@ -407,6 +425,7 @@ static bool WaitUntilAsleep(const std::atomic<pid_t>& tid,
 // A plugin built against ABI 1.1 or later still serves a 1.0 host, whose
 // config ends before flags.
 TEST_P(TransportConformance, AcceptsAConfigOfAbi10Size) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
   cs_endpoint_config config = {};
@@ -428,6 +447,7 @@ TEST_P(TransportConformance, AcceptsAConfigOfAbi10Size) {
 // socket down: a receive blocked on it must return an error at once, not
 // sit out io_timeout_ms (the sender stays open and silent throughout).
 TEST_P(TransportConformance, BlockedRecvEndsWhenTheHostShutsTheSocketDown) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_recv()) GTEST_SKIP() << "the plugin does not receive";
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
@@ -472,6 +492,7 @@ TEST_P(TransportConformance, BlockedRecvEndsWhenTheHostShutsTheSocketDown) {
 }
 
 TEST_P(TransportConformance, RecvRejectsZeroLengthAndNullBuffer) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_recv()) GTEST_SKIP() << "the plugin does not receive";
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
@@ -486,6 +507,7 @@ TEST_P(TransportConformance, RecvRejectsZeroLengthAndNullBuffer) {
 }
 
 TEST_P(TransportConformance, SendRejectsMessagesWithoutFields) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   for (bool null_fields : {false, true}) {
     TcpLink link;
@@ -503,6 +525,7 @@ TEST_P(TransportConformance, SendRejectsMessagesWithoutFields) {
 }
 
 TEST_P(TransportConformance, ReapWithNothingInUseReturnsZero) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   TcpLink link;
   ASSERT_EQ(link.Connect({}), "");
@@ -516,6 +539,7 @@ TEST_P(TransportConformance, ReapWithNothingInUseReturnsZero) {
 // Counters.
 
 TEST_P(TransportConformance, CountersAreNamedAndMonotonic) {
+  if (datagram()) GTEST_SKIP() << kStreamCheck;
   if (!can_send()) GTEST_SKIP() << "the plugin only receives";
   std::map<std::string, uint64_t> last;
   size_t count = 0;

@@ -45,6 +45,11 @@ class TransportConformance
     return (transport()->capabilities & CS_CAP_RECV) != 0 &&
            transport()->recv != nullptr;
   }
+  // A datagram transport (ABI 1.3): the stream checks do not apply, the
+  // datagram ones (datagram.cc) do.
+  bool datagram() const {
+    return (transport()->capabilities & CS_CAP_DATAGRAM) != 0;
+  }
 };
 
 // Test name suffix: the transport's name.

@@ -36,4 +36,28 @@ grep -q '^minimal,4096,1,' "$work/results/summary.csv" || {
 }
 
 "$r/tests/conformance/conformance_test" --plugin="$work/minimal.so"
-echo "PASS: out-of-tree plugin built with cc, listed, run and conformant"
+
+# The example as released with ABI 1.2, built against that header (a plugin
+# of before datagram sockets): this host still lists it, runs it over a
+# stream socket, and it passes the suite.
+old="$work/old"
+mkdir -p "$old/include"
+cp "$r/tests/out_of_tree/copyscope_transport_1_2.h" \
+  "$old/include/copyscope_transport.h"
+grep -q '#define CS_ABI_MINOR 2' "$old/include/copyscope_transport.h"
+cc -std=c99 -Wall -Wextra -Werror -O2 -shared -fPIC -fvisibility=hidden \
+  -I"$old/include" "$r/tests/out_of_tree/minimal_transport_1_2.c" \
+  -o "$old/minimal.so"
+"$copyscope" list --plugin="$old/minimal.so" | grep -E '^ *minimal +ok' ||
+  { echo "FAIL: a 1.2 plugin is not listed ok" >&2; exit 1; }
+"$copyscope" run --plugin="$old/minimal.so" --transports=minimal \
+  --sizes=4K --threads=1 --reps=1 --duration=0.2s --warmup=0.05s \
+  --out="$old/results" >"$old/run.txt" 2>&1 || {
+  cat "$old/run.txt" >&2
+  echo "FAIL: copyscope run with a plugin built for ABI 1.2 failed" >&2
+  exit 1
+}
+grep -q '^minimal,4096,1,' "$old/results/summary.csv"
+"$r/tests/conformance/conformance_test" --plugin="$old/minimal.so"
+echo "PASS: out-of-tree plugin built with cc, listed, run and conformant;" \
+  "the same built for ABI 1.2 too"

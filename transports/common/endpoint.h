@@ -21,6 +21,8 @@
 // What a transport may define to change a default (a name in the derived
 // class hides the base's):
 //   kOptionTable   the option keys open() accepts (default: none);
+//   kDatagram      true for a datagram transport (CS_CAP_DATAGRAM): open()
+//                  then takes datagram sockets only (default: stream only);
 //   kTimeoutRoles  the roles whose SO_SNDTIMEO/SO_RCVTIMEO open() sets from
 //                  io_timeout_ms (default: both), unless the host sets
 //                  CS_ENDPOINT_HOST_UNBLOCKS;
@@ -62,6 +64,7 @@ struct EndpointBase {
   struct Options {};
   static constexpr OptionTable kOptionTable = {nullptr, 0};
   static constexpr uint32_t kTimeoutRoles = CS_ROLE_SENDER | CS_ROLE_RECEIVER;
+  static constexpr bool kDatagram = false;
 
   static int Configure(const cs_endpoint_config&, Options*, char*, size_t) {
     return 0;
@@ -122,7 +125,7 @@ struct TransportAbi {
       return -EINVAL;
     }
     *out = nullptr;
-    int rc = CheckConfig(config, err, err_size);
+    int rc = CheckConfig(config, err, err_size, T::kDatagram);
     if (rc == 0) {
       rc = CheckOptionKeys(config, T::kOptionTable.options,
                            T::kOptionTable.count, err, err_size);

@@ -4,6 +4,8 @@
 #include "transports/common/endpoint.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -139,6 +141,56 @@ TEST(Endpoint, OpenChecksKeysThenConfiguresThenSetsUp) {
   ep.Close();
   EXPECT_EQ(g_calls.closed, 1);
   EXPECT_EQ(g_calls.destroyed, 2);
+}
+
+// ABI 1.3: a stream transport takes stream sockets only, a datagram one
+// (kDatagram) datagram sockets only, and each says which it was offered.
+struct FakeDatagramEndpoint : EndpointBase<FakeDatagramEndpoint> {
+  static constexpr bool kDatagram = true;
+  int SendMessage(const cs_message&) { return 0; }
+  void ListCounters(CounterList*) const {}
+};
+const cs_transport kFakeDatagram = MakeTransport<FakeDatagramEndpoint>(
+    "fake_datagram", "1.0", "a datagram transport of the tests",
+    CS_CAP_RECV | CS_CAP_DATAGRAM, ProbeNothing);
+
+TEST(Endpoint, EachTransportTakesItsKindOfSocket) {
+  TcpPair tcp;
+  ASSERT_TRUE(tcp.Connect(0));
+  int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(udp, 0);
+  OwnedEndpoint stream(&kFake), datagram(&kFakeDatagram);
+  cs_endpoint_config c = Config(tcp.a, CS_ROLE_SENDER, 8);
+  c.socket_type = CS_SOCKET_DATAGRAM;
+  EXPECT_EQ(stream.Open(c), -EPROTOTYPE);
+  EXPECT_NE(std::string(stream.err).find("stream sockets only"),
+            std::string::npos)
+      << stream.err;
+  c.socket_type = CS_SOCKET_STREAM;
+  EXPECT_EQ(datagram.Open(c), -EPROTOTYPE);
+  EXPECT_NE(std::string(datagram.err).find("needs a datagram socket"),
+            std::string::npos)
+      << datagram.err;
+  // A 1.2 host's config has no socket_type: a stream socket.
+  c.struct_size = CS_ENDPOINT_CONFIG_STRUCT_SIZE_1_1;
+  c.socket_type = CS_SOCKET_DATAGRAM;
+  EXPECT_EQ(datagram.Open(c), -EPROTOTYPE);
+  EXPECT_NE(std::string(datagram.err).find("older than ABI 1.3"),
+            std::string::npos)
+      << datagram.err;
+  EXPECT_EQ(stream.Open(c), 0) << stream.err;
+  stream.Close();
+  // The socket must be what socket_type says.
+  c = Config(tcp.a, CS_ROLE_SENDER, 8);
+  c.socket_type = CS_SOCKET_DATAGRAM;
+  EXPECT_EQ(datagram.Open(c), -EPROTOTYPE);
+  EXPECT_NE(std::string(datagram.err).find("is not a datagram socket"),
+            std::string::npos)
+      << datagram.err;
+  c.fd = udp;
+  EXPECT_EQ(datagram.Open(c), 0) << datagram.err;
+  datagram.Close();
+  close(udp);
 }
 
 TEST(Endpoint, RolesAreChecked) {

@@ -28,9 +28,9 @@ namespace copyscope::transports {
 // received into args->buf.
 inline int CheckRecvArgs(cs_recv_args* args, ErrorText* err) {
   if (args == nullptr) return err->Set(-EINVAL, "recv: args is NULL");
-  if (args->struct_size < CS_RECV_ARGS_STRUCT_SIZE) {
+  if (args->struct_size < CS_RECV_ARGS_STRUCT_SIZE_1_0) {
     return err->Set(-EINVAL, "recv: args struct_size %u is smaller than %zu",
-                    args->struct_size, (size_t)CS_RECV_ARGS_STRUCT_SIZE);
+                    args->struct_size, (size_t)CS_RECV_ARGS_STRUCT_SIZE_1_0);
   }
   if (args->flags != 0) {
     return err->Set(-EINVAL, "recv: unknown flags 0x%x", args->flags);

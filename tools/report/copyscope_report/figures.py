@@ -80,6 +80,7 @@ METRIC_LABEL = {
     "cs_per_s": "context switches/s",
     "background_gbps": "background (Gbit/s)",
     "zc_copied_fraction": "sends copied by the kernel (%)",
+    "loss_pct": "datagrams lost (%)",
     "user_cpu_s_per_gb": "user",
     "system_cpu_s_per_gb": "system",
     "softirq_cpu_s_per_gb": "softirq",
@@ -406,6 +407,17 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         "Fraction of zero-copy completions the kernel flagged as copied.",
         lambda: g.vs_size("zc_copied_fraction", 100.0, zc),
         None if zc else "no transport reported zero-copy completions")
+    lossy = [
+        t for t in g.transports if any(
+            c.values("loss_pct") for k, c in g.idx.items() if k[0] == t)
+    ]
+    add("loss_vs_size", "datagrams lost vs size",
+        "Datagram cells (udp, udp_gso): the share of the numbered datagrams "
+        "the receiver never got, below the highest number it got (a late one "
+        "is not lost), mean over repetitions with 95% CI; offered_gbps in the "
+        "CSV is the rate the senders sent at (--rate, or unpaced).",
+        lambda: g.vs_size("loss_pct", 1.0, lossy),
+        None if lossy else "no datagram cell (udp, udp_gso) in the run")
     add("cpu_per_gb_by_kind", "CPU time per GB moved, by kind, vs size",
         "Every CPU of the host(s) over the measured interval (/proc/stat), "
         "per GB received: user, system, softirq (protocol work, often the "
