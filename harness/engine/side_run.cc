@@ -674,14 +674,22 @@ void Worker(
       s = fd.status();
     }
   }
-  if (side == Side::kServer && c.port == 0) st.Count(st.listening);
-  if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
-  if (std::optional<std::string> corrupt = payload::CorruptText(s)) {
-    st.Fail(Verdict(s.code(), *corrupt));  // the sample's status as it is
-  } else if (!s.ok()) {
-    st.Fail(absl::Status(
-        s.code(), absl::StrCat(SideName(side), " ", i, ": ", s.message())));
+  auto fail = [&](const absl::Status& e) {
+    if (std::optional<std::string> corrupt = payload::CorruptText(e)) {
+      st.Fail(Verdict(e.code(), *corrupt));  // the sample's status as it is
+    } else if (!e.ok()) {
+      st.Fail(absl::Status(
+          e.code(), absl::StrCat(SideName(side), " ", i, ": ", e.message())));
+    }
+  };
+  // A server that could not listen counts as listening only once its
+  // error is the side's: whoever sees the side listening sees why too.
+  if (side == Side::kServer && c.port == 0) {
+    fail(s);
+    st.Count(st.listening);
   }
+  if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
+  fail(s);
   hooks.OnThreadEnd(ctx);
   st.MarkWindow(i);
   c.done.store(true, std::memory_order_release);

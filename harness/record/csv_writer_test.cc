@@ -177,9 +177,10 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
             "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
             "30.000,"
             "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,,,,,,,,,ok,,,,inet");
-  EXPECT_EQ(lines[2],
-            "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,"
-            "\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");
+  EXPECT_EQ(
+      lines[2],
+      "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+      "\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");
 }
 
 TEST(CsvWriterTest, ConvergedOutliersAndTrending) {
