@@ -266,7 +266,7 @@ const std::vector<FlagDef>& Table() {
        "default 64K) run server to client on the same path while the round "
        "trips are measured, and the record keeps their Gbit/s beside the "
        "latency; comma-separated, each a cell dimension, none for a cell "
-       "without (history leaves these cells out)",
+       "without",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<std::vector<std::string>> items =

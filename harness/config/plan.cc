@@ -62,6 +62,21 @@ absl::Status CheckDatagram(const RunOptions& o, const Plugin& p,
           "sequence number) to 65507 bytes; e.g. --sizes=1472,8K"));
     }
   }
+  for (Family f : o.families) {
+    if (f != Family::kInet) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--family=", FamilyName(f), ": ", who,
+          " runs over IPv4 (inet) only; leave it out or use --family=inet"));
+    }
+  }
+  for (const Background& b : o.backgrounds) {
+    if (!b.none()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--background: ", who,
+          " cells run without one (the background's stream connections are "
+          "TCP); leave the datagram transport out of this run"));
+    }
+  }
   for (const Plugin* r : receivers) {
     if (r != nullptr && r->name() != p.name() && !IsDatagram(*r)) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -369,6 +369,15 @@ TEST(MakePlanTest, DatagramTransportsAndTheirLimits) {
   o.sizes = {4};
   Error(o, "8 (its sequence number) to 65507 bytes", plugins);
   o.sizes = {1472};
+  o.families = {Family::kInet, Family::kUnix};
+  Error(o, "--family=unix: datagram transport 'udp' runs over IPv4", plugins);
+  o.families = {Family::kInet};
+  o.mode = Mode::kRequestResponse;
+  o.backgrounds = {Background(), Background{"copy", 1, 65536}};
+  Error(o, "--background: datagram transport 'udp' cells run without one",
+        plugins);
+  o.backgrounds.clear();
+  o.mode = Mode::kStream;
   o.recv = {"copy"};
   Error(o, "--recv: 'copy' receives from stream sockets only", plugins);
   o.transports = {"alpha"};

@@ -29,8 +29,11 @@
 namespace copyscope::control {
 
 // The protocol a controller and an agent must share (Hello.protocol). 2:
-// Runner.verify, which an agent of protocol 1 would silently ignore.
-inline constexpr uint32_t kProtocolVersion = 3;
+// Runner.verify, which an agent of protocol 1 would silently ignore. 4:
+// Cell.family, Cell.background_*, Runner.batch/rate_bps/rr_timeout_s and
+// Prepare.server_address6, which an agent of protocol 3 would ignore and
+// so run another cell than asked.
+inline constexpr uint32_t kProtocolVersion = 4;
 inline constexpr size_t kMaxMessageBytes = size_t{64} << 20;
 
 class Channel {

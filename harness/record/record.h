@@ -32,7 +32,7 @@
 namespace copyscope::record {
 
 // Bumped whenever record.proto gains fields (its header lists revisions).
-inline constexpr uint32_t kSchemaVersion = 5;
+inline constexpr uint32_t kSchemaVersion = 6;
 // Run.trailer: "copyscop" in ASCII.
 inline constexpr uint64_t kRecordTrailer = 0x636f707973636f70ull;
 

@@ -26,11 +26,16 @@ std::string PrimaryMetric(const Cell& cell) {
 
 HistoryKey HistoryKeyOf(const CellKey& key) {
   HistoryKey k;
-  // A family other than inet is part of the transport's name there
-  // ("two_copy@unix"): a cell of its own, with no new history column.
+  // A family other than inet and a background are part of the
+  // transport's name there ("two_copy@unix", "two_copy under
+  // two_copy:1:65536"): cells of their own, with no new history column,
+  // never mixed with the same cell over inet or measured idle.
   k.transport = key.family().empty()
                     ? key.transport()
                     : absl::StrCat(key.transport(), "@", key.family());
+  if (!key.background().empty()) {
+    absl::StrAppend(&k.transport, " under ", key.background());
+  }
   k.recv_transport = key.recv_transport();
   k.size = key.size();
   k.threads = key.threads();
@@ -74,10 +79,6 @@ RunSummary SummaryOf(const Run& run, const std::string& fingerprint,
   s.run.version = run.build().version();
   s.fingerprint = fingerprint;
   for (const Cell& cell : run.cells()) {
-    // Latency under load (--background) has no column in the history's
-    // cell key yet: such cells are left out rather than mixed with the
-    // same cell measured idle.
-    if (!cell.key().background().empty()) continue;
     CellSummary c;
     c.key = HistoryKeyOf(cell.key());
     c.status = cell.status();

@@ -48,8 +48,8 @@ struct HistoryKey {
   bool operator<(const HistoryKey& o) const { return Tie() < o.Tie(); }
 };
 
-// The history's key of a cell; a family other than inet joins the
-// transport ("two_copy@unix").
+// The history's key of a cell; a family other than inet and a background
+// join the transport ("two_copy@unix", "two_copy under two_copy:1:65536").
 HistoryKey HistoryKeyOf(const CellKey& key);
 
 // "two_copy/uring_recv 4096 B x2 stream" (rr: "... rr 64/64 B").

@@ -129,15 +129,17 @@ TEST(RunSummaryTest, NonFiniteValuesAndMissingAggregatesStayOut) {
   EXPECT_EQ(r.samples[0].metric, "transactions_per_sec");
 }
 
-// The history's key has no background column: latency-under-load cells
-// are left out rather than mixed with the same cell measured idle.
-TEST(RunSummaryTest, CellsWithABackgroundStayOutOfTheHistory) {
+// A latency-under-load cell is a cell of its own in the history, never
+// mixed with the same cell measured idle.
+TEST(RunSummaryTest, ACellWithABackgroundIsACellOfItsOwn) {
   record::Run run = TwoCellRun();
   *run.add_cells() = run.cells(1);
   run.mutable_cells(2)->mutable_key()->set_background("two_copy:1:65536");
   RunSummary s = SummaryOf(run, "fp");
-  ASSERT_EQ(s.cells.size(), 2u);
+  ASSERT_EQ(s.cells.size(), 3u);
   EXPECT_EQ(s.cells[1].key, HistoryKeyOf(run.cells(1).key()));
+  EXPECT_FALSE(s.cells[2].key == s.cells[1].key);
+  EXPECT_EQ(s.cells[2].key.transport, "one_copy under two_copy:1:65536");
 }
 
 TEST(RunSummaryTest, AnUnstampedBuildHasNoCommit) {
