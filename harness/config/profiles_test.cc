@@ -16,7 +16,7 @@ TEST(ProfilesTest, TheReferenceDesigns) {
   const Profile* udp = FindProfile("udp");
   ASSERT_NE(udp, nullptr);
   EXPECT_EQ(udp->Value("transports"), "udp,udp_gso");
-  EXPECT_EQ(udp->Value("sizes"), "1472,8K");
+  EXPECT_EQ(udp->Value("sizes"), "512,1472");
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.

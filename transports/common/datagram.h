@@ -76,6 +76,8 @@ constexpr uint64_t kDatagramCapabilities =
 
 // IPv4's largest UDP payload: 65535 - 20 (IP) - 8 (UDP).
 constexpr size_t kMaxUdpPayload = 65507;
+// The IPv4 and UDP headers in front of every datagram.
+constexpr size_t kUdpIpv4Headers = 28;
 // The kernel's UDP_MAX_SEGMENTS (64 until 6.9).
 constexpr uint32_t kMaxGsoSegments = 64;
 
@@ -294,7 +296,23 @@ struct DatagramEndpoint : EndpointBase<Self> {
           done += n;
           break;
         }
-        int rc = AfterSendError(errno, done, count);
+        const int e = errno;
+        if (n > 1 && (e == EMSGSIZE || e == EINVAL)) {
+          // GSO never fragments: every segment must fit the path MTU.
+          int mtu = 0;
+          socklen_t mtu_len = sizeof(mtu);
+          if (getsockopt(this->fd, IPPROTO_IP, IP_MTU, &mtu, &mtu_len) == 0 &&
+              len + kUdpIpv4Headers > static_cast<size_t>(mtu)) {
+            return this->error.Set(
+                -e,
+                "send: %s: UDP_SEGMENT does not fragment, so each datagram "
+                "must fit the path MTU: %zu bytes + %zu header bytes > MTU "
+                "%d; use sizes up to %zu",
+                ErrnoText(e).c_str(), len, kUdpIpv4Headers, mtu,
+                static_cast<size_t>(mtu) - kUdpIpv4Headers);
+          }
+        }
+        int rc = AfterSendError(e, done, count);
         if (rc < 0) return rc;
       }
     }
