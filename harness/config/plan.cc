@@ -284,7 +284,7 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
           cell.options = opts[p->name()];
           cell.mode = options.mode;
           cell.direction = options.direction;
-          if (options.mode == Mode::kRequestResponse) {
+          if (Transactional(options.mode)) {
             cell.request_size = options.request_size;
             cell.response_size = options.response_size;
           }

@@ -6,8 +6,9 @@ namespace copyscope::config {
 namespace {
 
 TEST(ProfilesTest, TheReferenceDesigns) {
-  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{"quick", "copy-matrix",
-                                                      "copy-matrix-wide"}));
+  EXPECT_EQ(ProfileNames(),
+            (std::vector<std::string>{"quick", "copy-matrix",
+                                      "copy-matrix-wide", "connection-rate"}));
   const Profile* quick = FindProfile(kDefaultProfile);
   ASSERT_NE(quick, nullptr);
   // The flags' defaults are its design, within a budget.
@@ -30,6 +31,13 @@ TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(wide->Value("mode"), "rr");
   EXPECT_EQ(wide->Value("duration"), "5s");
   EXPECT_EQ(wide->Value("messages"), "");
+  const Profile* crr = FindProfile("connection-rate");
+  ASSERT_NE(crr, nullptr);
+  EXPECT_EQ(crr->Value("mode"), "crr");
+  EXPECT_EQ(crr->Value("transports"), "two_copy,one_copy,zero_copy");
+  EXPECT_EQ(crr->Value("sizes"), "64,1K");
+  EXPECT_EQ(crr->Value("threads"), "1,2");
+  EXPECT_EQ(crr->Value("messages"), "");
   EXPECT_EQ(FindProfile("nope"), nullptr);
 }
 

@@ -221,6 +221,7 @@ absl::Status MergeSides(const record::Sample& server,
     if (part->has_latency()) *out->mutable_latency() = part->latency();
     out->mutable_cpu_load()->MergeFrom(part->cpu_load());
     out->mutable_slices()->MergeFrom(part->slices());  // the measuring side's
+    out->mutable_connection_setup()->MergeFrom(part->connection_setup());
   }
   if (starved == static_cast<size_t>(out->connections_size())) {
     return absl::InternalError(

@@ -10,7 +10,7 @@ namespace copyscope::engine {
 
 Sender::Sender(Endpoint& ep, const MessagePool& pool, bool async,
                std::string name, Verify verify)
-    : ep_(ep),
+    : ep_(&ep),
       pool_(pool),
       async_(async),
       name_(std::move(name)),
@@ -24,8 +24,8 @@ Sender::Sender(Endpoint& ep, const MessagePool& pool, bool async,
 
 absl::Status Sender::Reap(const char* why) {
   const uint32_t max = static_cast<uint32_t>(tags_.size());
-  const int n = ep_.Reap(tags_.data(), max, -1);
-  if (n < 0) return ep_.Error(n, "reap");
+  const int n = ep_->Reap(tags_.data(), max, -1);
+  if (n < 0) return ep_->Error(n, "reap");
   if (n == 0) {
     return absl::DeadlineExceededError(absl::StrCat(
         name_, ": reap returned no buffer within the I/O timeout ", why));
@@ -64,8 +64,8 @@ absl::Status Sender::SendOne() {
     payload::FillFields(payload::Key(verify_.connection, verify_.stream, sent_),
                         m.fields, m.field_count);
   }
-  int rc = ep_.Send(&m, 1);
-  if (rc < 0) return ep_.Error(rc, "send");
+  int rc = ep_->Send(&m, 1);
+  if (rc < 0) return ep_->Error(rc, "send");
   ++sent_;
   return absl::OkStatus();
 }
@@ -79,7 +79,7 @@ absl::Status Sender::Drain() {
 }
 
 Receiver::Receiver(Endpoint& ep, size_t size, std::string name, Verify verify)
-    : ep_(ep),
+    : ep_(&ep),
       buf_(static_cast<char*>(std::aligned_alloc(64, (size + 63) / 64 * 64)),
            &std::free),
       name_(std::move(name)),
@@ -140,7 +140,7 @@ bool Receiver::Intact() {
 int Receiver::RecvOne() {
   args_.segments = nullptr;
   args_.segment_count = 0;
-  const int rc = ep_.Recv(&args_);
+  const int rc = ep_->Recv(&args_);
   if (rc != 0) return rc;
   if (args_.segment_count != 0 && !SegmentsHoldTheMessage()) return kRefused;
   if (verify_.enabled && !Intact()) return kRefused;

@@ -56,10 +56,13 @@ class Sender {
          Verify verify = {});
   absl::Status SendOne();
   absl::Status Drain();  // async: reaps until every message is free
+  // Sends on another endpoint from now on (crr: one per transaction), the
+  // sequence numbers going on. Drain() the old one first.
+  void Use(Endpoint& ep) { ep_ = &ep; }
 
  private:
   absl::Status Reap(const char* why);
-  Endpoint& ep_;
+  Endpoint* ep_;
   const MessagePool& pool_;
   const bool async_;
   const std::string name_;
@@ -83,14 +86,17 @@ class Receiver {
   // Error(rc) says why (payload::CorruptText of it for a corrupt message).
   int RecvOne();
   absl::Status Error(int rc) const {
-    return rc == kRefused ? refused_ : ep_.Error(rc, "recv");
+    return rc == kRefused ? refused_ : ep_->Error(rc, "recv");
   }
+  // Receives on another endpoint from now on (crr: one per transaction),
+  // the message numbers going on.
+  void Use(Endpoint& ep) { ep_ = &ep; }
 
  private:
   bool SegmentsHoldTheMessage();
   bool Intact();
   int Refuse(absl::Status why);
-  Endpoint& ep_;
+  Endpoint* ep_;
   std::unique_ptr<char, decltype(&std::free)> buf_;
   cs_recv_args args_;
   const std::string name_;

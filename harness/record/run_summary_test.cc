@@ -72,6 +72,15 @@ Run TwoCellRun() {
   b->set_metric("transactions_per_sec");
   b->set_n(1);
   b->set_median(70000);
+
+  Cell* crr = run.add_cells();
+  *crr->mutable_key() = rr->key();
+  crr->mutable_key()->set_mode("crr");
+  crr->set_status("ok");
+  s = crr->add_samples();
+  s->set_rep(1);
+  s->set_status("ok");
+  AddMetric(s, "connections_per_sec", 20000);
   return run;
 }
 
@@ -83,7 +92,7 @@ TEST(RunSummaryTest, TakesIdentityBuildKeysEstimatesAndOkSamples) {
   EXPECT_EQ(s.run.git_dirty, 1);
   EXPECT_EQ(s.run.version, "0.1.0");
   EXPECT_EQ(s.fingerprint, "fp");
-  ASSERT_EQ(s.cells.size(), 2u);
+  ASSERT_EQ(s.cells.size(), 3u);
 
   const CellSummary& c = s.cells[0];
   EXPECT_EQ(c.key.transport, "two_copy");
@@ -116,6 +125,12 @@ TEST(RunSummaryTest, TakesIdentityBuildKeysEstimatesAndOkSamples) {
   EXPECT_EQ(r.n, 1);
   EXPECT_FALSE(r.ci95_low.has_value());
   EXPECT_EQ(r.samples.size(), 1u);
+
+  ASSERT_EQ(s.cells.size(), 3u);
+  EXPECT_EQ(s.cells[2].metric, "connections_per_sec");  // from the mode
+  EXPECT_EQ(s.cells[2].key.mode, "crr");
+  ASSERT_EQ(s.cells[2].samples.size(), 1u);
+  EXPECT_EQ(s.cells[2].samples[0].value, 20000);
 }
 
 TEST(RunSummaryTest, NonFiniteValuesAndMissingAggregatesStayOut) {
