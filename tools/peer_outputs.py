@@ -92,10 +92,18 @@ def _number(x):
         return None
 
 
-def _from_metrics(metrics, status, rr):
+def _from_metrics(metrics, status, rr, crr=False):
     """A cell's {metric: median} -> the measurement, or raises."""
     if status not in (None, "", "ok"):
         raise Failure("copyscope cell: %s" % status)
+    if crr:
+        cps = _number(metrics.get("connections_per_sec"))
+        p50 = _number(metrics.get("latency_p50_us"))
+        if cps is None or p50 is None:
+            raise Failure("copyscope reported no connections_per_sec and "
+                          "latency_p50_us for the crr cell")
+        return {"value": cps, "p50_us": p50,
+                "p99_us": _number(metrics.get("latency_p99_us"))}
     if rr:
         tps = _number(metrics.get("transactions_per_sec"))
         p50 = _number(metrics.get("latency_p50_us"))
@@ -114,9 +122,11 @@ def _from_metrics(metrics, status, rr):
     return out
 
 
-def parse_copyscope_json(text, rr):
+def parse_copyscope_json(text, rr, crr=False):
     """`copyscope run --json` stdout (one run: cells[], each with its
-    aggregates[] of {metric, median, ...}) -> the one cell's measurement."""
+    aggregates[] of {metric, median, ...}) -> the one cell's measurement
+    (stream: Gbit/s; rr: transactions/s; crr: connections/s; with p50 and
+    p99 in us for rr and crr)."""
     try:
         data = json.loads(text)
     except ValueError as e:
@@ -128,7 +138,7 @@ def parse_copyscope_json(text, rr):
     cell = cells[0]
     metrics = {a.get("metric"): a.get("median")
                for a in cell.get("aggregates", [])}
-    return _from_metrics(metrics, cell.get("status"), rr)
+    return _from_metrics(metrics, cell.get("status"), rr, crr)
 
 
 def parse_copyscope_csv(text, rr):

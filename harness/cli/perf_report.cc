@@ -320,10 +320,28 @@ std::string FormatLimits(const record::Run& run) {
       out);
 }
 
+std::string FormatConnectionSetup(const record::Run& run) {
+  std::string out;
+  for (const record::Cell& cell : run.cells()) {
+    if (cell.key().mode() != "crr") continue;
+    std::string why = record::ExplainConnectionSetup(cell);
+    if (!why.empty()) {
+      absl::StrAppend(&out, "  ", CellName(cell.key()), ": ", why, "\n");
+    }
+  }
+  if (out.empty()) return "";
+  return absl::StrCat(
+      "connection setup (crr; the namespaces' TcpExt counters over the "
+      "measured interval, summed over the ok samples):\n",
+      out);
+}
+
 std::string FormatRunReport(const record::Run& run) {
   std::string out;
   std::string limits = FormatLimits(run);
   if (!limits.empty()) absl::StrAppend(&out, "\n", limits);
+  std::string setup = FormatConnectionSetup(run);
+  if (!setup.empty()) absl::StrAppend(&out, "\n", setup);
   std::string perf = FormatPerfTable(run);
   if (!perf.empty()) absl::StrAppend(&out, "\n", perf);
   // Unpinned threads may move freely: nothing to flag then.

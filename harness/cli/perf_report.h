@@ -46,10 +46,17 @@ bool AnyPinned(const record::Run& run);
 // a title; empty when no cell's were.
 std::string FormatLimits(const record::Run& run);
 
+// One line per crr cell whose connections were not all set up at once
+// (record::ExplainConnectionSetup: listen queue overflows and drops,
+// connects retried, TIME_WAIT table full), e.g. "  two_copy 64 B x2:
+// listen queue overflowed 12 times in 2 of 5 samples (ListenOverflows)",
+// under a title; empty when no cell's were.
+std::string FormatConnectionSetup(const record::Run& run);
+
 // What `run` and `show` print after the results table: the TCP limits, the
-// counters table and, when a thread was pinned, where the threads ran
-// (with anomalies). Each part is preceded by a blank line; empty when there
-// is none.
+// connection setup of crr cells, the counters table and, when a thread was
+// pinned, where the threads ran (with anomalies). Each part is preceded by a
+// blank line; empty when there is none.
 std::string FormatRunReport(const record::Run& run);
 
 }  // namespace copyscope::cli

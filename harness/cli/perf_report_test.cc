@@ -159,5 +159,34 @@ TEST(FormatLimitsTest, NamesTheCellsHeldBack) {
   EXPECT_EQ(FormatLimits(run), "");
 }
 
+TEST(FormatConnectionSetupTest, NamesTheCrrCellsWhoseConnectionsWaited) {
+  record::Run run;
+  auto cell = [&](const char* mode, uint64_t overflows) {
+    record::Cell* c = run.add_cells();
+    c->mutable_key()->set_transport("two_copy");
+    c->mutable_key()->set_size(64);
+    c->mutable_key()->set_threads(2);
+    c->mutable_key()->set_mode(mode);
+    record::Sample* s = c->add_samples();
+    s->set_status("ok");
+    record::ConnectionSetup* setup = s->add_connection_setup();
+    setup->set_side("server");
+    record::NamedCount* n = setup->add_tcp_ext();
+    n->set_name("ListenOverflows");
+    n->set_value(overflows);
+  };
+  cell("crr", 12);
+  cell("crr", 0);
+  cell("rr", 5);  // not a crr cell: nothing to say
+  EXPECT_EQ(FormatConnectionSetup(run),
+            "connection setup (crr; the namespaces' TcpExt counters over the "
+            "measured interval, summed over the ok samples):\n"
+            "  two_copy 64 x2: listen queue overflowed 12 times in 1 of 1 "
+            "samples (ListenOverflows)\n");
+  EXPECT_TRUE(absl::StrContains(FormatRunReport(run), "connection setup"));
+  run.mutable_cells(0)->clear_samples();
+  EXPECT_EQ(FormatConnectionSetup(run), "");
+}
+
 }  // namespace
 }  // namespace copyscope::cli

@@ -8,6 +8,7 @@
 #include "harness/config/text_table.h"
 #include "harness/config/units.h"
 #include "harness/record/record.h"
+#include "harness/record/tcp_limits.h"
 
 namespace copyscope::cli {
 
@@ -98,6 +99,10 @@ std::string Status(const record::Run& run, const record::Cell& c) {
                     c.outliers() == 1 ? " outlier" : " outliers");
   }
   if (c.trending() > 0) absl::StrAppend(&out, ", ", c.trending(), " trending");
+  const record::Aggregate* ports = Find(c, "port_use_pct");
+  if (ports != nullptr && ports->max() > 100 * record::kPortUseNotable) {
+    absl::StrAppendFormat(&out, ", ephemeral ports %.0f%% used", ports->max());
+  }
   const record::Aggregate* starved = Find(c, "starved_connections");
   if (starved != nullptr && starved->max() > 0) {
     absl::StrAppend(&out, ", starved: up to ",
@@ -136,23 +141,26 @@ std::string StreamTable(const record::Run& run,
        false});
 }
 
+// rr (transactions on open connections) or crr (a connection per
+// transaction: its rate, and the TIME_WAIT sockets it leaves).
 std::string RrTable(const record::Run& run,
-                    const std::vector<const record::Cell*>& cells) {
+                    const std::vector<const record::Cell*>& cells, bool crr) {
+  const char* rate = crr ? "connections_per_sec" : "transactions_per_sec";
   std::vector<std::vector<std::string>> rows;
   for (const record::Cell* c : cells) {
-    const record::Aggregate* t = Find(*c, "transactions_per_sec");
+    const record::Aggregate* t = Find(*c, rate);
     const record::CellKey& k = c->key();
     std::string size = FormatSize(k.size());
     if (k.request_size() != k.size() || k.response_size() != k.size()) {
       size = absl::StrCat(FormatSize(k.request_size()), "/",
                           FormatSize(k.response_size()));
     }
-    rows.push_back({
+    std::vector<std::string> row = {
         CellLabel(k),
         size,
         absl::StrCat(k.threads()),
         absl::StrCat(c->samples_size()),
-        Median(*c, "transactions_per_sec", 1e-3, 2) + Mark(run, *c),
+        Median(*c, rate, 1e-3, 2) + Mark(run, *c),
         MedianInterval(t, 1e-3, 2),
         Mean(t, 1e-3, 2),
         Interval(t, 1e-3, 2),
@@ -162,24 +170,40 @@ std::string RrTable(const record::Run& run,
         Median(*c, "latency_p99_us", 1, 1),
         Median(*c, "latency_p999_us", 1, 1),
         Median(*c, "latency_max_us", 1, 1),
-        Cpu(*c),
-        Status(run, *c),
-    });
+    };
+    if (crr) row.push_back(Median(*c, "time_wait_sockets", 1, 0));
+    row.push_back(Cpu(*c));
+    row.push_back(Status(run, *c));
+    rows.push_back(std::move(row));
   }
-  std::vector<std::string> header = {
-      "transport", "size",        "threads",     "reps",   "ktrans/s", "95% CI",
-      "mean",      "mean 95% CI", "cv %",        "p50 us", "p90 us",   "p99 us",
-      "p99.9 us",  "max us",      "cpu srv/cli", "status"};
-  std::vector<bool> right = {false, true, true, true, true, true, true, true,
-                             true,  true, true, true, true, true, true, false};
+  std::vector<std::string> head = {"transport",
+                                   "size",
+                                   "threads",
+                                   "reps",
+                                   crr ? "kconn/s" : "ktrans/s",
+                                   "95% CI",
+                                   "mean",
+                                   "mean 95% CI",
+                                   "cv %",
+                                   "p50 us",
+                                   "p90 us",
+                                   "p99 us",
+                                   "p99.9 us",
+                                   "max us"};
+  if (crr) head.push_back("TIME_WAIT");
+  head.push_back("cpu srv/cli");
+  head.push_back("status");
+  std::vector<bool> right(head.size(), true);
+  right[0] = false;
+  right.back() = false;
   // Latency under load: the background's throughput beside the latency.
   bool background = false;
   for (const record::Cell* c : cells) {
     background = background || !c->key().background().empty();
   }
   if (background) {
-    const size_t at = header.size() - 2;  // before cpu and status
-    header.insert(header.begin() + at, "bg Gbit/s");
+    const size_t at = head.size() - 2;  // before cpu and status
+    head.insert(head.begin() + at, "bg Gbit/s");
     right.insert(right.begin() + at, true);
     for (size_t i = 0; i < rows.size(); ++i) {
       rows[i].insert(rows[i].begin() + at,
@@ -188,32 +212,45 @@ std::string RrTable(const record::Run& run,
                          : Median(*cells[i], "background_gbps", 1, 3));
     }
   }
-  return FormatColumns(header, rows, right);
+  return FormatColumns(head, rows, right);
 }
 
 }  // namespace
 
 std::string FormatTable(const record::Run& run) {
-  std::vector<const record::Cell*> stream, rr;
+  std::vector<const record::Cell*> stream, rr, crr;
   int unstable = 0, unconverged = 0, converged = 0, outliers = 0;
   for (const record::Cell& c : run.cells()) {
-    (c.key().mode() == "rr" ? rr : stream).push_back(&c);
+    (c.key().mode() == "rr"    ? rr
+     : c.key().mode() == "crr" ? crr
+                               : stream)
+        .push_back(&c);
     unstable += c.unstable() ? 1 : 0;
     unconverged += Unconverged(run, c) ? 1 : 0;
     converged += c.converged() ? 1 : 0;
     outliers += static_cast<int>(c.outliers());
   }
   std::string out;
-  if (!stream.empty() || rr.empty()) out += StreamTable(run, stream);
-  if (!rr.empty()) {
-    if (!out.empty() && !stream.empty()) out += "\n";
-    out += RrTable(run, rr);
+  if (!stream.empty() || (rr.empty() && crr.empty())) {
+    out += StreamTable(run, stream);
+  }
+  for (const auto* cells : {&rr, &crr}) {
+    if (cells->empty()) continue;
+    if (!out.empty()) out += "\n";
+    out += RrTable(run, *cells, cells == &crr);
   }
   if (!run.cells().empty()) {
     absl::StrAppend(&out,
                     "medians over the repetitions with their 95% CI (order "
                     "statistics; n/a below 6 samples), means with theirs "
-                    "(Student t); latency = client round trip (rr only)\n");
+                    "(Student t); latency = client round trip (rr only)");
+    if (!crr.empty()) {
+      absl::StrAppend(&out,
+                      "; crr: connections/s, latency = whole transaction "
+                      "(connect to close), TIME_WAIT = sockets in TIME_WAIT "
+                      "in the client's namespace at the end");
+    }
+    absl::StrAppend(&out, "\n");
   }
   const record::Plan& p = run.plan();
   if (p.reps_auto() && !run.cells().empty()) {
@@ -271,7 +308,8 @@ std::string FormatTable(const record::Run& run) {
 
 std::string FormatSlices(const record::CellKey& key,
                          const record::Sample& sample) {
-  const bool rr = key.mode() == "rr";
+  const bool crr = key.mode() == "crr";
+  const bool rr = key.mode() == "rr" || crr;
   std::vector<std::vector<std::string>> rows;
   for (const record::Slice& s : sample.slices()) {
     const double len = s.length_s();
@@ -300,8 +338,8 @@ std::string FormatSlices(const record::CellKey& key,
       absl::StrFormat("%s %s x%d, sample %d:\n", CellLabel(key),
                       FormatSize(key.size()), key.threads(), sample.rep());
   const std::string table =
-      rr ? FormatColumns({"interval", "transfer", "ktrans/s", "p50 us",
-                          "p99 us", "max us"},
+      rr ? FormatColumns({"interval", "transfer", crr ? "kconn/s" : "ktrans/s",
+                          "p50 us", "p99 us", "max us"},
                          rows, {false, true, true, true, true, true})
          : FormatColumns({"interval", "transfer", "Gbit/s", "Mmsg/s"}, rows,
                          {false, true, true, true});

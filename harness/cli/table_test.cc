@@ -28,7 +28,7 @@ record::Cell* AddCell(record::Run* run, const std::string& transport,
   k->set_fields(8);
   k->set_mode(mode);
   k->set_recv_transport(recv);
-  if (mode == "rr") {
+  if (mode != "stream") {
     k->set_request_size(size);
     k->set_response_size(size);
   }
@@ -208,6 +208,63 @@ TEST(FormatTableTest, ABackgroundNamesTheRowAndShowsItsThroughput) {
   EXPECT_TRUE(absl::StrContains(table, "7.125")) << table;
   run.mutable_cells()->RemoveLast();
   EXPECT_FALSE(absl::StrContains(FormatTable(run), "bg Gbit/s"));
+}
+
+TEST(FormatTableTest, CrrRowsShowConnectionsAndTimeWait) {
+  record::Run run;
+  AddCell(&run, "alpha", 64, {Stream(2.0)});
+  AddCell(&run, "alpha", 64,
+          {{{"connections_per_sec", 21500},
+            {"latency_p50_us", 44.1},
+            {"latency_p90_us", 51.0},
+            {"latency_p99_us", 80.2},
+            {"latency_p999_us", 300.0},
+            {"latency_max_us", 900.5},
+            {"time_wait_sockets", 28001}}},
+          "crr");
+  std::string table = FormatTable(run);
+  // A table of its own after the stream one, its rate in thousands.
+  EXPECT_TRUE(absl::StrContains(table, "Gbit/s")) << table;
+  EXPECT_TRUE(absl::StrContains(
+      table,
+      "\ntransport  size  threads  reps  kconn/s  95% CI   mean  mean 95% CI  "
+      "cv %  p50 us  p90 us  p99 us  p99.9 us  max us  TIME_WAIT  cpu "
+      "srv/cli  status\n"
+      "alpha        64        1     1    21.50     n/a  21.50            -     "
+      "-    44.1    51.0    80.2     300.0   900.5      28001            -  "
+      "ok\n"))
+      << table;
+  EXPECT_TRUE(absl::StrContains(table, "crr: connections/s")) << table;
+  // A sample whose client used more than half the ephemeral ports on one
+  // server port says so in the status.
+  record::Run crowded;
+  AddCell(&crowded, "alpha", 64,
+          {{{"connections_per_sec", 1500}, {"port_use_pct", 54.4}}}, "crr");
+  EXPECT_TRUE(
+      absl::StrContains(FormatTable(crowded), "ok, ephemeral ports 54% used"))
+      << FormatTable(crowded);
+  EXPECT_FALSE(absl::StrContains(table, "ktrans/s")) << table;
+}
+
+TEST(FormatSlicesTest, CrrSlicesAreConnections) {
+  record::CellKey k;
+  k.set_transport("alpha");
+  k.set_size(64);
+  k.set_threads(1);
+  k.set_mode("crr");
+  record::Sample s;
+  s.set_rep(1);
+  record::Slice* slice = s.add_slices();
+  slice->set_length_s(0.1);
+  slice->set_messages(2000);
+  slice->set_bytes(2000 * 128);
+  slice->set_latency_p50_us(45);
+  slice->set_latency_p99_us(90);
+  slice->set_latency_max_us(400);
+  EXPECT_EQ(FormatSlices(k, s),
+            "alpha 64 x1, sample 1:\n"
+            "  interval      transfer  kconn/s  p50 us  p99 us  max us\n"
+            "  0.00-0.10 s  250.0 KiB    20.00    45.0    90.0   400.0\n");
 }
 
 TEST(FormatTableTest, ASeparateReceivePluginJoinsTheTransport) {

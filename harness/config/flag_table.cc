@@ -151,13 +151,13 @@ const char* CountMode(const RunOptions& o) {
                         : nullptr;
 }
 const char* NotRr(const RunOptions& o) {
-  return o.mode != Mode::kRequestResponse
-             ? "it sizes request-response messages, and the mode is stream"
-             : nullptr;
+  return !Transactional(o.mode) ? "it sizes the requests and responses of "
+                                  "--mode=rr or crr, and the mode is stream"
+                                : nullptr;
 }
 const char* NotStream(const RunOptions& o) {
   return o.mode != Mode::kStream
-             ? "in request-response mode both sides send and receive"
+             ? "in rr and crr modes both sides send and receive"
              : nullptr;
 }
 const char* OneHost(const RunOptions& o) {
@@ -215,9 +215,9 @@ const char* NoCounters(const RunOptions& o) {
 const std::vector<FlagDef>& Table() {
   static const std::vector<FlagDef>* const table = new std::vector<FlagDef>{
       {"profile", "profile", "quick", "--profile=copy-matrix",
-       "Experiment design: quick, copy-matrix, copy-matrix-wide or udp; "
-       "explicit "
-       "flags override its values",
+       "Experiment design: quick, copy-matrix, copy-matrix-wide, "
+       "latency-under-load, families, udp or connection-rate; explicit flags "
+       "override its values",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          const Profile* p = FindProfile(std::string(v));
@@ -356,8 +356,10 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return absl::StrCat(o.fields); }, nullptr},
       {"mode", "mode", "stream", "--mode=rr",
-       "stream (one side sends) or rr (request-response round trips)", kForRun,
-       false, false,
+       "stream (one side sends), rr (request-response round trips on one "
+       "connection) or crr (connection rate: connect, request, response, "
+       "close per transaction)",
+       kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<Mode> m = ParseMode(v);
          if (!m.ok()) return m.status();
@@ -397,7 +399,7 @@ const std::vector<FlagDef>& Table() {
        },
        nullptr},
       {"messages", "whole number", "0", "--messages=5000",
-       "Messages (rr: transactions) per connection, measured after "
+       "Messages (rr, crr: transactions) per connection, measured after "
        "messages/10 warm-up ones; replaces --duration",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
@@ -422,7 +424,7 @@ const std::vector<FlagDef>& Table() {
        CountMode},
       {"interval", "duration with a unit", "100ms", "--interval=1s",
        "Every sample is also recorded in slices this long (bytes, messages; "
-       "rr: the round trips' percentiles), which the steady-state check "
+       "rr, crr: the transactions' percentiles), which the steady-state check "
        "tests for a trend; a run of one cell prints them",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
@@ -477,8 +479,8 @@ const std::vector<FlagDef>& Table() {
                     : nullptr;
        }},
       {"request-size", "size", "", "--request-size=64",
-       "rr request size in bytes (default: the cell's size)", kForRun, false,
-       false,
+       "rr and crr request size in bytes (default: the cell's size)", kForRun,
+       false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<uint64_t> s = Size(v);
          if (!s.ok()) return s.status();
@@ -487,8 +489,8 @@ const std::vector<FlagDef>& Table() {
        },
        [](const RunOptions& o) { return OptionalSize(o.request_size); }, NotRr},
       {"response-size", "size", "", "--response-size=4K",
-       "rr response size in bytes (default: the cell's size)", kForRun, false,
-       false,
+       "rr and crr response size in bytes (default: the cell's size)", kForRun,
+       false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {
          absl::StatusOr<uint64_t> s = Size(v);
          if (!s.ok()) return s.status();
@@ -870,7 +872,7 @@ const std::vector<FlagDef>& Table() {
       {"counters", "counter list", "auto", "--counters=task-clock,cycles",
        "perf counters per thread over the measured interval: none, default, "
        "a list of perf event names, or auto (default in stream mode, none in "
-       "request-response mode, where counting every context switch would "
+       "rr and crr modes, where counting every context switch would "
        "slow the round trips it measures)",
        kForRun, false, false,
        [](absl::string_view v, RunOptions* o) -> absl::Status {

@@ -98,22 +98,33 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
         "; use a longer --interval, e.g. "
         "--interval=1s"));
   }
-  if (o->mode != Mode::kRequestResponse) {
+  if (!Transactional(o->mode)) {
     o->request_size = 0;
     o->response_size = 0;
   }
-  if (!o->recv.empty() && o->mode == Mode::kRequestResponse) {
+  if (!o->recv.empty() && Transactional(o->mode)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--recv=", absl::StrJoin(o->recv, ","),
-        ": a separate receive side applies to stream mode only (in rr each "
-        "side sends and receives with one transport); use --mode=stream "
-        "--recv=uring, or leave out --recv"));
+        ": a separate receive side applies to stream mode only (in ",
+        ModeName(o->mode),
+        " each side sends and receives with one transport); use "
+        "--mode=stream --recv=uring, or leave out --recv"));
   }
-  if (!o->backgrounds.empty() && o->mode != Mode::kRequestResponse) {
+  if (!o->backgrounds.empty() && !Transactional(o->mode)) {
     return absl::InvalidArgumentError(
-        "--background: latency under load applies to rr mode only (stream "
-        "flows beside measured round trips); use --mode=rr, or leave out "
-        "--background");
+        "--background: latency under load applies to rr and crr modes only "
+        "(stream flows beside measured round trips); use --mode=rr, or leave "
+        "out --background");
+  }
+  if (o->mode == Mode::kConnectRequestResponse) {
+    for (Family f : o->families) {
+      if (f != Family::kInet) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--family=", FamilyName(f),
+            ": crr measures TCP connection setup over IPv4 (inet) only; use "
+            "--family=inet with --mode=crr"));
+      }
+    }
   }
   if (!o->backgrounds.empty() && o->messages > 0) {
     return absl::InvalidArgumentError(
@@ -121,15 +132,15 @@ absl::Status Finish(const std::set<std::string>& given, RunOptions* o) {
         "measured interval); use --duration instead of --messages");
   }
   if (o->counters.kind == CounterSelection::Kind::kAuto) {
-    const bool rr = o->mode == Mode::kRequestResponse;
+    const bool rr = Transactional(o->mode);
     o->counters.kind =
         rr ? CounterSelection::Kind::kNone : CounterSelection::Kind::kDefault;
     if (rr) {
-      o->notes.push_back(
-          "note: perf counters are off in request-response mode unless asked "
-          "for (--counters=default): the kernel switches counter state at "
-          "every context switch of a counted thread, which lengthens the "
-          "round trips being measured");
+      o->notes.push_back(absl::StrCat(
+          "note: perf counters are off in ", ModeName(o->mode),
+          " mode unless asked for (--counters=default): the kernel switches "
+          "counter state at every context switch of a counted thread, which "
+          "lengthens the transactions being measured"));
     }
   }
   if (!o->peer.empty() && o->peer.rfind("ssh://", 0) != 0 &&

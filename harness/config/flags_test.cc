@@ -269,6 +269,41 @@ TEST_F(OptionsTest, DesignFlags) {
   EXPECT_EQ(o.command_line.size(), 8u);
 }
 
+TEST_F(OptionsTest, ConnectionRateMode) {
+  absl::StatusOr<Invocation> inv =
+      Parse({"run", "--mode=crr", "--request-size=64", "--response-size=1K",
+             "--messages=1000", "--verify"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const RunOptions& o = inv->run;
+  EXPECT_EQ(o.mode, Mode::kConnectRequestResponse);
+  EXPECT_TRUE(Transactional(o.mode));
+  EXPECT_FALSE(Transactional(Mode::kStream));
+  EXPECT_EQ(o.request_size, 64u);
+  EXPECT_EQ(o.response_size, 1024u);
+  EXPECT_TRUE(o.verify);
+  // No perf counters unless asked for, as in rr, and said so.
+  EXPECT_EQ(o.counters.kind, CounterSelection::Kind::kNone);
+  ASSERT_FALSE(o.notes.empty());
+  EXPECT_TRUE(absl::StrContains(o.notes.back(), "in crr mode"))
+      << o.notes.back();
+  std::map<std::string, std::string> e(o.effective.begin(), o.effective.end());
+  EXPECT_EQ(e["mode"], "crr");
+  inv = Parse({"run", "--profile=connection-rate"});
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->run.mode, Mode::kConnectRequestResponse);
+  EXPECT_EQ(inv->run.sizes, (std::vector<uint64_t>{64, 1024}));
+  EXPECT_EQ(inv->run.threads, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(inv->run.reps_auto);
+  // What does not apply to crr: a receive side of its own, a direction.
+  std::string msg =
+      Error({"run", "--mode=crr", "--recv=uring"}, "--recv=uring");
+  EXPECT_TRUE(absl::StrContains(msg, "stream mode only (in crr")) << msg;
+  Error({"run", "--profile=connection-rate", "--recv=copy"}, "stream mode");
+  Error({"run", "--mode=crr", "--direction=client-to-server"},
+        "--direction does nothing here");
+  Error({"run", "--mode=crrr"}, "--mode");
+}
+
 TEST_F(OptionsTest, VerifyIsABooleanFlag) {
   absl::StatusOr<Invocation> inv = Parse({"run", "--verify"});
   ASSERT_TRUE(inv.ok()) << inv.status();
@@ -308,7 +343,8 @@ TEST_F(OptionsTest, RepetitionsAutoOrFixed) {
   EXPECT_EQ(e["reps"], "4");
   EXPECT_EQ(e["time-budget"], "");
   // Every profile repeats until converged.
-  for (const char* p : {"quick", "copy-matrix", "copy-matrix-wide"}) {
+  for (const char* p :
+       {"quick", "copy-matrix", "copy-matrix-wide", "connection-rate"}) {
     inv = Parse({"run", std::string("--profile=") + p});
     ASSERT_TRUE(inv.ok()) << inv.status();
     EXPECT_TRUE(inv->run.reps_auto) << p;
@@ -402,7 +438,11 @@ TEST_F(OptionsTest, BackgroundIsACellDimensionOfRr) {
 }
 
 TEST_F(OptionsTest, BadBackground) {
-  std::string msg = Error({"run", "--background=two_copy:1"}, "rr mode only");
+  std::string msg =
+      Error({"run", "--background=two_copy:1"}, "rr and crr modes only");
+  EXPECT_TRUE(Parse({"run", "--mode=crr", "--background=two_copy:1"}).ok());
+  Error({"run", "--mode=crr", "--family=inet,unix"},
+        "crr measures TCP connection setup over IPv4");
   EXPECT_TRUE(absl::StrContains(msg, "--mode=rr")) << msg;
   Error({"run", "--mode=rr", "--messages=1000", "--background=two_copy:1"},
         "--duration");

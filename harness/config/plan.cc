@@ -43,6 +43,11 @@ bool IsDatagram(const Plugin& p) {
 absl::Status CheckDatagram(const RunOptions& o, const Plugin& p,
                            const std::vector<const Plugin*>& receivers) {
   const std::string who = absl::StrCat("datagram transport '", p.name(), "'");
+  if (o.mode == Mode::kConnectRequestResponse) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--mode=crr: ", who,
+        " has no connections to set up; crr measures TCP connection setup"));
+  }
   if (o.messages > 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--messages: ", who,
@@ -417,7 +422,7 @@ absl::StatusOr<Plan> MakePlan(const RunOptions& options,
               cell.options = opts[p->name()];
               cell.mode = options.mode;
               cell.direction = options.direction;
-              if (options.mode == Mode::kRequestResponse) {
+              if (Transactional(options.mode)) {
                 cell.request_size = options.request_size;
                 cell.response_size = options.response_size;
               }

@@ -80,6 +80,22 @@ const std::vector<Profile>& Table() {
         {"interval", "100ms"},
         {"reps", "auto"},
         {"time-budget", "120s"}}},
+      // Short samples: every transaction leaves its client socket in
+      // TIME_WAIT for 60 s, and a sample's connections share one server
+      // port, so a sample must stay well within the ephemeral port range
+      // (about 28,000 ports by default) where TIME_WAIT sockets are not
+      // reused (between network namespaces).
+      {"connection-rate",
+       "3 copy transports x 64B, 1K x 1-2 connections, a connection per "
+       "transaction (crr), 300 ms per sample",
+       {{"transports", "two_copy,one_copy,zero_copy"},
+        {"sizes", "64,1K"},
+        {"threads", "1,2"},
+        {"fields", "1"},
+        {"mode", "crr"},
+        {"duration", "300ms"},
+        {"warmup", "100ms"},
+        {"reps", "auto"}}},
   };
   return *table;
 }

@@ -13,6 +13,9 @@
 //                     server sends, client receives; 8 fields; reps auto
 //   copy-matrix-wide  the same transports x 64, 512, 4K, 64K x 1, 2, 4, 8;
 //                     request-response, 5 s per sample; reps auto
+//   connection-rate   the same transports x 64, 1K x 1, 2; one field; a
+//                     connection per transaction (crr), 300 ms per
+//                     sample; reps auto
 //
 // Transport names in this table are data (the designs of the reference
 // studies); the harness code never depends on them. So are the short names

@@ -6,9 +6,10 @@ namespace copyscope::config {
 namespace {
 
 TEST(ProfilesTest, TheReferenceDesigns) {
-  EXPECT_EQ(ProfileNames(), (std::vector<std::string>{
-                                "quick", "copy-matrix", "copy-matrix-wide",
-                                "latency-under-load", "families", "udp"}));
+  EXPECT_EQ(ProfileNames(),
+            (std::vector<std::string>{"quick", "copy-matrix",
+                                      "copy-matrix-wide", "latency-under-load",
+                                      "families", "udp", "connection-rate"}));
   const Profile* families = FindProfile("families");
   ASSERT_NE(families, nullptr);
   EXPECT_EQ(families->Value("family"), "unix,inet,inet6");
@@ -44,6 +45,13 @@ TEST(ProfilesTest, TheReferenceDesigns) {
   EXPECT_EQ(lul->Value("mode"), "rr");
   EXPECT_EQ(lul->Value("sizes"), "64");
   EXPECT_EQ(lul->Value("background"), "none,two_copy:1:64K");
+  const Profile* crr = FindProfile("connection-rate");
+  ASSERT_NE(crr, nullptr);
+  EXPECT_EQ(crr->Value("mode"), "crr");
+  EXPECT_EQ(crr->Value("transports"), "two_copy,one_copy,zero_copy");
+  EXPECT_EQ(crr->Value("sizes"), "64,1K");
+  EXPECT_EQ(crr->Value("threads"), "1,2");
+  EXPECT_EQ(crr->Value("messages"), "");
   EXPECT_EQ(FindProfile("nope"), nullptr);
 }
 

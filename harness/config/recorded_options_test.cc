@@ -54,6 +54,8 @@ TEST(RecordedRunOptionsTest, EveryDesignComesBack) {
   ExpectRoundTrip({"--profile=copy-matrix", "--duration=2s"});
   ExpectRoundTrip({"--profile=copy-matrix-wide"});
   ExpectRoundTrip({"--profile=copy-matrix-wide", "--duration=300ms"});
+  ExpectRoundTrip({"--profile=connection-rate"});
+  ExpectRoundTrip({"--mode=crr", "--request-size=32", "--messages=500"});
   ExpectRoundTrip({"--mode=rr", "--sizes=64", "--request-size=32",
                    "--response-size=4K", "--counters=default"});
   ExpectRoundTrip({"--messages=5000", "--fields=3", "--verify",

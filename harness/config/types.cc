@@ -32,7 +32,9 @@ const char* NameIn(T value, const std::pair<const char*, T> (&table)[N]) {
 }
 
 constexpr std::pair<const char*, Mode> kModes[] = {
-    {"stream", Mode::kStream}, {"rr", Mode::kRequestResponse}};
+    {"stream", Mode::kStream},
+    {"rr", Mode::kRequestResponse},
+    {"crr", Mode::kConnectRequestResponse}};
 constexpr std::pair<const char*, Direction> kDirections[] = {
     {"server-to-client", Direction::kServerToClient},
     {"client-to-server", Direction::kClientToServer}};

@@ -4,6 +4,7 @@
 //
 //   absl::StatusOr<Mode> m = ParseMode("rr");    // Mode::kRequestResponse
 //   ModeName(Mode::kStream);                     // "stream"
+//   Transactional(Mode::kConnectRequestResponse);  // true: rr or crr
 //   SideName(Side::kClient);                     // "client"
 #ifndef COPYSCOPE_HARNESS_CONFIG_TYPES_H_
 #define COPYSCOPE_HARNESS_CONFIG_TYPES_H_
@@ -19,8 +20,15 @@ namespace copyscope::config {
 // How a cell moves data. Stream: one side sends, the other receives, as
 // fast as they can. Request-response (rr): the client sends a request, the
 // server receives it and sends a response, the client receives it; the
-// client times each round trip.
-enum class Mode { kStream, kRequestResponse };
+// client times each round trip. Connect-request-response (crr, netperf's
+// TCP_CRR): the same transaction on a connection of its own, the client
+// connecting, opening the plugin's endpoint, sending, receiving and
+// closing each time; the client times each whole transaction.
+enum class Mode { kStream, kRequestResponse, kConnectRequestResponse };
+
+// rr or crr: the client sends requests and the server answers them, so both
+// sides send and receive, and the client times every transaction.
+inline bool Transactional(Mode mode) { return mode != Mode::kStream; }
 
 // Which side sends in stream mode.
 enum class Direction { kServerToClient, kClientToServer };
@@ -62,7 +70,7 @@ struct Background {
 // THREADS 1..64) or "none"; the error names the part that is wrong.
 absl::StatusOr<Background> ParseBackground(absl::string_view text);
 
-const char* ModeName(Mode mode);                 // "stream", "rr"
+const char* ModeName(Mode mode);                 // "stream", "rr", "crr"
 const char* DirectionName(Direction direction);  // "server-to-client", ...
 const char* SideName(Side side);                 // "server", "client"
 const char* IsolationName(Isolation isolation);  // "auto", "netns", ...

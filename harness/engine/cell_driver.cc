@@ -229,6 +229,7 @@ absl::Status MergeSides(const record::Sample& server,
         out->set_background_window_s(part->background_window_s());
       }
     }
+    out->mutable_connection_setup()->MergeFrom(part->connection_setup());
   }
   if (starved == static_cast<size_t>(out->connections_size())) {
     return absl::InternalError(

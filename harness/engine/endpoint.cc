@@ -1,5 +1,6 @@
 #include "harness/engine/endpoint.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -103,8 +104,44 @@ absl::Status Endpoint::Error(int rc, const char* call) const {
 absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>>
 Endpoint::Counters() const {
   std::vector<std::pair<std::string, uint64_t>> out;
-  if (ep_ == nullptr) return out;
-  const std::string who = absl::StrCat(name_, " ", RoleName(role_), ": ");
+  std::vector<cs_counter> raw;
+  absl::StatusOr<uint32_t> got = ReadCounters(&raw);
+  if (!got.ok()) return got.status();
+  out.reserve(*got);
+  for (uint32_t i = 0; i < *got; ++i) {
+    out.emplace_back(std::string(raw[i].name), raw[i].value);
+  }
+  return out;
+}
+
+absl::Status Endpoint::AddCountersTo(
+    std::vector<std::pair<std::string, uint64_t>>* totals,
+    std::vector<cs_counter>* scratch) const {
+  absl::StatusOr<uint32_t> got = ReadCounters(scratch);
+  if (!got.ok()) return got.status();
+  for (uint32_t i = 0; i < *got; ++i) {
+    const cs_counter& c = (*scratch)[i];
+    // The same names in the same order, as a rule: a compare each.
+    if (i < totals->size() && (*totals)[i].first == c.name) {
+      (*totals)[i].second += c.value;
+      continue;
+    }
+    auto it = std::find_if(totals->begin(), totals->end(),
+                           [&](const auto& t) { return t.first == c.name; });
+    if (it != totals->end()) {
+      it->second += c.value;
+    } else {
+      totals->emplace_back(std::string(c.name), c.value);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> Endpoint::ReadCounters(
+    std::vector<cs_counter>* raw) const {
+  if (ep_ == nullptr) return 0;
+  // Built only for an error: this runs once per transaction in crr.
+  auto who = [&] { return absl::StrCat(name_, " ", RoleName(role_), ": "); };
   // counters() returns a uint32_t: a negative errno shows as a huge count.
   auto count = [](uint32_t n) {
     const int32_t signed_n = static_cast<int32_t>(n);
@@ -113,34 +150,32 @@ Endpoint::Counters() const {
   };
   const uint32_t n = t_->counters(ep_, nullptr, 0);
   if (n > kMaxCounters) {
-    return absl::InternalError(absl::StrCat(who, "counters() reports ",
+    return absl::InternalError(absl::StrCat(who(), "counters() reports ",
                                             count(n), " counters, more than ",
                                             kMaxCounters));
   }
-  if (n == 0) return out;
-  std::vector<cs_counter> raw(n);
-  const uint32_t got = t_->counters(ep_, raw.data(), n);
+  if (n == 0) return 0;
+  if (raw->size() < n) raw->resize(n);
+  const uint32_t got = t_->counters(ep_, raw->data(), n);
   if (got > n) {
     return absl::InternalError(
-        absl::StrCat(who, "counters() returned ", count(got),
+        absl::StrCat(who(), "counters() returned ", count(got),
                      " counters, more than the ", n, " asked"));
   }
-  out.reserve(got);
   for (uint32_t i = 0; i < got; ++i) {
-    const char* name = raw[i].name;
+    const char* name = (*raw)[i].name;
     if (name == nullptr || name[0] == '\0') {
       return absl::InternalError(absl::StrCat(
-          who, "counters() returned counter ", i, " without a name"));
+          who(), "counters() returned counter ", i, " without a name"));
     }
     const size_t len = strnlen(name, kMaxCounterNameBytes + 1);
     if (len > kMaxCounterNameBytes) {
       return absl::InternalError(absl::StrCat(
-          who, "counters() returned counter ", i, " with a name longer than ",
+          who(), "counters() returned counter ", i, " with a name longer than ",
           kMaxCounterNameBytes, " bytes"));
     }
-    out.emplace_back(std::string(name, len), raw[i].value);
   }
-  return out;
+  return got;
 }
 
 void Endpoint::Close() {

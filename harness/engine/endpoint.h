@@ -77,6 +77,13 @@ class Endpoint {
   absl::StatusOr<std::vector<std::pair<std::string, uint64_t>>> Counters()
       const;
 
+  // Adds every counter to *totals, by name (a new name is appended), with
+  // the checks of Counters(). For an endpoint per transaction (crr): once
+  // the names are known and `scratch` has grown, nothing is allocated.
+  absl::Status AddCountersTo(
+      std::vector<std::pair<std::string, uint64_t>>* totals,
+      std::vector<cs_counter>* scratch) const;
+
   // Closes the endpoint (waits, bounded, for buffers still in use).
   void Close();
 
@@ -84,6 +91,10 @@ class Endpoint {
   Endpoint(const cs_transport* t, cs_endpoint* ep, std::string name,
            uint32_t role)
       : t_(t), ep_(ep), name_(std::move(name)), role_(role) {}
+
+  // The plugin's counters into *raw (resized to hold them), checked as
+  // Counters() says: how many there are.
+  absl::StatusOr<uint32_t> ReadCounters(std::vector<cs_counter>* raw) const;
 
   const cs_transport* t_ = nullptr;
   cs_endpoint* ep_ = nullptr;

@@ -66,7 +66,7 @@ Sender::Sender(Endpoint& ep, const MessagePool& pool, bool async,
                std::string name, Verify verify, DatagramFlow datagram)
     : datagram_(datagram),
       pacer_(datagram.rate_bps),
-      ep_(ep),
+      ep_(&ep),
       pool_(pool),
       async_(async),
       name_(std::move(name)),
@@ -110,8 +110,8 @@ absl::Status Sender::SendBatch(uint32_t n) {
     }
   }
   pacer_.Before(bytes);
-  int rc = ep_.Send(batch_.data(), n);
-  if (rc < 0) return ep_.Error(rc, "send");
+  int rc = ep_->Send(batch_.data(), n);
+  if (rc < 0) return ep_->Error(rc, "send");
   sent_ += n;
   return absl::OkStatus();
 }
@@ -119,16 +119,16 @@ absl::Status Sender::SendBatch(uint32_t n) {
 absl::Status Sender::SendNumbered(uint64_t seq) {
   const cs_message& m = pool_.message(0);
   Prepare(m, seq);
-  int rc = ep_.Send(&m, 1);
-  if (rc < 0) return ep_.Error(rc, "send");
+  int rc = ep_->Send(&m, 1);
+  if (rc < 0) return ep_->Error(rc, "send");
   ++sent_;
   return absl::OkStatus();
 }
 
 absl::Status Sender::Reap(const char* why) {
   const uint32_t max = static_cast<uint32_t>(tags_.size());
-  const int n = ep_.Reap(tags_.data(), max, -1);
-  if (n < 0) return ep_.Error(n, "reap");
+  const int n = ep_->Reap(tags_.data(), max, -1);
+  if (n < 0) return ep_->Error(n, "reap");
   if (n == 0) {
     return absl::DeadlineExceededError(absl::StrCat(
         name_, ": reap returned no buffer within the I/O timeout ", why));
@@ -168,8 +168,8 @@ absl::Status Sender::SendOne() {
     for (uint32_t f = 0; f < m.field_count; ++f) bytes += m.fields[f].iov_len;
     pacer_.Before(bytes);
   }
-  int rc = ep_.Send(&m, 1);
-  if (rc < 0) return ep_.Error(rc, "send");
+  int rc = ep_->Send(&m, 1);
+  if (rc < 0) return ep_->Error(rc, "send");
   ++sent_;
   return absl::OkStatus();
 }
@@ -185,7 +185,7 @@ absl::Status Sender::Drain() {
 Receiver::Receiver(Endpoint& ep, size_t size, std::string name, Verify verify,
                    bool datagram)
     : datagram_(datagram),
-      ep_(ep),
+      ep_(&ep),
       buf_(static_cast<char*>(std::aligned_alloc(64, (size + 63) / 64 * 64)),
            &std::free),
       name_(std::move(name)),
@@ -272,7 +272,7 @@ int Receiver::RecvOne(int timeout_ms) {
   if (!datagram_) {
     args_.segments = nullptr;
     args_.segment_count = 0;
-    const int rc = ep_.Recv(&args_);
+    const int rc = ep_->Recv(&args_);
     if (rc != 0) return rc;
     if (args_.segment_count != 0 && !SegmentsHoldTheMessage(args_.len)) {
       return kRefused;
@@ -286,7 +286,7 @@ int Receiver::RecvOne(int timeout_ms) {
     args_.segment_count = 0;
     args_.timeout_ms = timeout_ms;
     args_.received = 0;
-    const int rc = ep_.Recv(&args_);
+    const int rc = ep_->Recv(&args_);
     if (rc != 0) return rc;
     const size_t got = args_.received;
     if (got > args_.len) {

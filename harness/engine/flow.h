@@ -128,6 +128,9 @@ class Sender {
   absl::Status Drain();  // async: reaps until every message is free
   uint32_t batch() const { return datagram_.batch; }
   uint64_t sent() const { return sent_; }
+  // Sends on another endpoint from now on (crr: one per transaction), the
+  // sequence numbers going on. Drain() the old one first.
+  void Use(Endpoint& ep) { ep_ = &ep; }
 
  private:
   absl::Status Reap(const char* why);
@@ -135,7 +138,7 @@ class Sender {
   const DatagramFlow datagram_;
   Pacer pacer_;
   std::vector<cs_message> batch_;
-  Endpoint& ep_;
+  Endpoint* ep_;
   const MessagePool& pool_;
   const bool async_;
   const std::string name_;
@@ -165,8 +168,11 @@ class Receiver {
   uint64_t seq() const { return seq_; }
   const SeqStats& stats() const { return stats_; }
   absl::Status Error(int rc) const {
-    return rc == kRefused ? refused_ : ep_.Error(rc, "recv");
+    return rc == kRefused ? refused_ : ep_->Error(rc, "recv");
   }
+  // Receives on another endpoint from now on (crr: one per transaction),
+  // the message numbers going on.
+  void Use(Endpoint& ep) { ep_ = &ep; }
 
  private:
   bool SegmentsHoldTheMessage(size_t len);
@@ -176,7 +182,7 @@ class Receiver {
   const bool datagram_;
   uint64_t seq_ = 0;
   SeqStats stats_;
-  Endpoint& ep_;
+  Endpoint* ep_;
   std::unique_ptr<char, decltype(&std::free)> buf_;
   cs_recv_args args_;
   const std::string name_;

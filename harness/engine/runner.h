@@ -1,6 +1,7 @@
 // The runner: measures one sample of one cell (one transport, message size
 // and number of connections) in stream mode (either direction) or
-// request-response mode, for a duration or a count of messages.
+// request-response mode (one connection, or one per transaction: crr), for
+// a duration or a count of messages.
 //
 //   LoopbackNetwork net;
 //   config::CellSpec spec;
@@ -54,6 +55,22 @@
 // (the one place with a clock read per message) and records the round trip
 // into a Histogram; the window and the counts are the client's.
 //
+// Connect-request-response (kConnectRequestResponse, crr): the same
+// transaction on a connection of its own. The server keeps its listening
+// socket for the sample; per transaction it accepts, opens its endpoint,
+// receives the request, sends the response, waits for the client to close
+// and closes. The client connects (a blocking connect(), to the same port
+// every time), opens its endpoint, sends, receives and closes first, so
+// TIME_WAIT stays on the client as with netperf's TCP_CRR; the histogram
+// holds whole transactions, socket() to close(). The workers wait at the
+// gate before their first connection (the server listening, the client
+// with nothing open). When its loop ends the client connects once more and
+// closes without a request: the server's end of the sample. TCP_INFO is
+// not read (no socket lives across the window's edges); each side reads
+// its namespace's TIME_WAIT count and listen-queue and SYN-retransmit
+// counters at its window's edges instead (net_stats.h). connect() failing
+// with EADDRNOTAVAIL fails the cell naming the exhausted ephemeral ports.
+//
 // Verifying (config.verify). Each sender writes the pattern of every
 // message into its buffers just before sending it, each receiver checks
 // every byte (flow.h, payload.h); a request and a response carry patterns
@@ -79,9 +96,12 @@
 #ifndef COPYSCOPE_HARNESS_ENGINE_RUNNER_H_
 #define COPYSCOPE_HARNESS_ENGINE_RUNNER_H_
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -125,9 +145,9 @@ struct RunnerConfig {
   // the first wrong byte ends the cell "corrupt: message N offset M".
   // Costs CPU on both sides, so off by default.
   bool verify = false;
-  // --interval: the measuring side (stream: the receiver; rr: the client)
-  // cuts its window into slices this long (slice_clock.h, window.h) and the
-  // sample holds them (Sample.slices); zero: no slices.
+  // --interval: the measuring side (stream: the receiver; rr, crr: the
+  // client) cuts its window into slices this long (slice_clock.h,
+  // window.h) and the sample holds them (Sample.slices); zero: no slices.
   absl::Duration interval = absl::ZeroDuration();
   // Datagram cells (a transport with CS_CAP_DATAGRAM, over UDP): messages
   // per send() of a stream sender whose plugin batches (CS_CAP_BATCHING);
@@ -139,6 +159,12 @@ struct RunnerConfig {
   // Datagram rr: how long the client waits for a response before it counts
   // the transaction as a timeout and sends the next request.
   absl::Duration rr_timeout = absl::Milliseconds(200);
+  // crr: where /proc is (net_stats.h); tests give a fake one.
+  std::string proc_root = "/proc";
+  // crr, tests only: called instead of connect(2) for every transaction's
+  // connection (e.g. to fail with EADDRNOTAVAIL); never sent to an agent.
+  int (*connect_for_testing)(int fd, const struct sockaddr* addr,
+                             socklen_t len) = nullptr;
 };
 
 struct CellResult {

@@ -1,9 +1,20 @@
 // Cells over transports built in the test (fake_transport_testing.h): what
 // the runner makes of a plugin that misbehaves.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "harness/engine/fake_transport_testing.h"
 #include "harness/engine/network.h"
@@ -359,6 +370,204 @@ TEST(SlicesTest, RequestResponseSlicesCarryTheirRoundTrips) {
   // The slowest round trip of the sample is the slowest of some slice.
   EXPECT_EQ(max_ns,
             static_cast<uint64_t>(r.sample.latency().max_us() * 1e3 + 0.5));
+}
+
+// crr: a connection per transaction.
+
+CellSpec Crr(uint64_t size, int threads = 1) {
+  CellSpec s = Spec(size, 1);
+  s.mode = config::Mode::kConnectRequestResponse;
+  s.threads = threads;
+  return s;
+}
+
+std::map<std::string, uint64_t> Map(
+    const google::protobuf::RepeatedPtrField<record::NamedCount>& counts) {
+  std::map<std::string, uint64_t> out;
+  for (const record::NamedCount& c : counts) out[c.name()] += c.value();
+  return out;
+}
+
+TEST(CrrTest, CountModeMakesEveryTransactionOnAConnectionOfItsOwn) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Crr(64, 2);
+  spec.request_size = 100;
+  spec.response_size = 300;
+  LoopbackNetwork net;
+  CellResult r = RunCell(spec, {&t, nullptr}, Counted(200, 20), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.sample.connections_size(), 2);
+  for (const record::Connection& c : r.sample.connections()) {
+    EXPECT_EQ(c.messages(), 200u);
+    EXPECT_EQ(c.bytes(), 200u * 400);
+    EXPECT_EQ(c.tx_messages_total(), 220u);
+    EXPECT_EQ(c.rx_messages_total(), 220u);
+    EXPECT_GT(c.window_s(), 0);
+    // Every endpoint's counters add up: one message each way per
+    // transaction, on 220 endpoints a side (and the server's last, which
+    // only saw the client's end).
+    EXPECT_EQ(Map(c.server_counters()),
+              (std::map<std::string, uint64_t>{{"fake_received", 220},
+                                               {"fake_sent", 220}}));
+    EXPECT_EQ(Map(c.client_counters()), Map(c.server_counters()));
+    // No socket lives across the window's edges: said, not zeros.
+    for (const record::TcpEnd* end : {&c.server_tcp(), &c.client_tcp()}) {
+      EXPECT_TRUE(absl::StartsWith(end->not_read(), "not read in crr"))
+          << end->not_read();
+      EXPECT_TRUE(end->counters().empty());
+    }
+  }
+  EXPECT_EQ(r.sample.latency().count(), 400u);
+  // Each side read its namespace's connection setup at its window's edges.
+  ASSERT_EQ(r.sample.connection_setup_size(), 2);
+  std::set<std::string> sides;
+  for (const record::ConnectionSetup& c : r.sample.connection_setup()) {
+    sides.insert(c.side());
+    EXPECT_EQ(c.error(), "");
+    EXPECT_TRUE(c.has_time_wait_start());
+    EXPECT_TRUE(c.has_time_wait_end());
+    EXPECT_FALSE(c.tcp_ext().empty());
+  }
+  EXPECT_EQ(sides, (std::set<std::string>{"server", "client"}));
+  for (const record::ConnectionSetup& c : r.sample.connection_setup()) {
+    EXPECT_GT(c.ephemeral_ports(), 0u);
+    // Each client thread connected 220 times, and once more to end.
+    EXPECT_EQ(c.has_connections_to_one_port(), c.side() == "client");
+    if (c.side() == "client") {
+      EXPECT_EQ(c.connections_to_one_port(), 221u);
+    }
+  }
+}
+
+TEST(CrrTest, DurationModeTimesWholeTransactions) {
+  cs_transport t = FakeTransport();
+  RunnerConfig config;
+  config.warmup = absl::Milliseconds(10);
+  config.duration = absl::Milliseconds(60);
+  config.interval = absl::Milliseconds(10);
+  LoopbackNetwork net;
+  CellResult r = RunCell(Crr(64), {&t, nullptr}, config, net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  const record::Connection& c = r.sample.connections(0);
+  EXPECT_GT(c.messages(), 0u);
+  EXPECT_EQ(r.sample.latency().count(), c.messages());
+  EXPECT_GE(c.tx_messages_total(), c.messages());
+  EXPECT_EQ(c.tx_messages_total(), c.rx_messages_total());
+  ExpectSlicesAccountForTheWindow(r.sample, 128);
+}
+
+TEST(CrrTest, AsyncReleaseIsDrainedEveryTransaction) {
+  cs_transport t = FakeTransportAsync();
+  LoopbackNetwork net;
+  CellResult r =
+      RunCell(Crr(4096), {&t, nullptr}, Verifying(100), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.sample.connections(0).messages(), 100u);
+}
+
+TEST(CrrTest, VerifyNumbersMessagesAcrossTransactions) {
+  cs_transport t = FakeTransport();
+  CellSpec spec = Crr(1000, 2);
+  LoopbackNetwork net;
+  // Both sides number the messages of a direction across connections: a
+  // mismatch would be corrupt at message 1.
+  CellResult r = RunCell(spec, {&t, nullptr}, Verifying(150), net, nullptr);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // The fake flips the first message of every endpoint: transaction 0's.
+  spec.options = {{"flip_message", "0"}, {"flip_offset", "999"}};
+  r = RunCell(spec, {&t, nullptr}, Verifying(150), net, nullptr);
+  EXPECT_EQ(r.sample.status(), "corrupt: message 0 offset 999");
+}
+
+int NoPortsLeft(int, const struct sockaddr*, socklen_t) {
+  errno = EADDRNOTAVAIL;
+  return -1;
+}
+
+std::atomic<int> connects_left{0};
+int PortsRunOut(int fd, const struct sockaddr* addr, socklen_t len) {
+  if (connects_left.fetch_sub(1) <= 0) return NoPortsLeft(fd, addr, len);
+  return connect(fd, addr, len);
+}
+
+// A fake /proc whose figures the message must quote.
+std::string FakeProc() {
+  const std::string root = absl::StrCat(std::getenv("TEST_TMPDIR"), "/proc");
+  for (const char* d : {"", "/thread-self", "/thread-self/net", "/sys",
+                        "/sys/net", "/sys/net/ipv4"}) {
+    mkdir((root + d).c_str(), 0755);
+  }
+  std::ofstream(root + "/thread-self/net/sockstat")
+      << "TCP: inuse 3 orphan 0 tw 28229 alloc 5 mem 1\n";
+  std::ofstream(root + "/thread-self/net/netstat")
+      << "TcpExt: ListenOverflows ListenDrops\nTcpExt: 0 0\n";
+  std::ofstream(root + "/sys/net/ipv4/ip_local_port_range") << "32768 60999\n";
+  std::ofstream(root + "/sys/net/ipv4/tcp_tw_reuse") << "0\n";
+  return root;
+}
+
+TEST(CrrTest, ExhaustedEphemeralPortsAreNamed) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  RunnerConfig config = Counted(100);
+  config.proc_root = FakeProc();
+  const std::string want =
+      "client 0: ephemeral ports exhausted: 28229 sockets in TIME_WAIT "
+      "(/proc/net/sockstat), net.ipv4.ip_local_port_range 32768-60999 (28232 "
+      "ports), net.ipv4.tcp_tw_reuse 0; each transaction leaves its client "
+      "socket in TIME_WAIT for 60 s";
+  // At the first connection, and after 50: the server, waiting in accept()
+  // for a connection that never comes, is stopped, not waited for.
+  for (int before : {0, 50}) {
+    SCOPED_TRACE(before);
+    connects_left = before;
+    config.connect_for_testing = PortsRunOut;
+    const absl::Time t0 = absl::Now();
+    CellResult r = RunCell(Crr(64), {&t, nullptr}, config, net, nullptr);
+    EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kResourceExhausted)
+        << r.status;
+    EXPECT_TRUE(absl::StartsWith(r.status.message(), want)) << r.status;
+    EXPECT_TRUE(absl::StartsWith(r.sample.status(), "failed: " + want))
+        << r.sample.status();
+  }
+}
+
+TEST(CrrTest, OtherConnectErrorsSayWhere) {
+  cs_transport t = FakeTransport();
+  LoopbackNetwork net;
+  RunnerConfig config = Counted(10);
+  config.connect_for_testing = [](int, const struct sockaddr*, socklen_t) {
+    errno = ECONNREFUSED;
+    return -1;
+  };
+  CellResult r = RunCell(Crr(64), {&t, nullptr}, config, net, nullptr);
+  EXPECT_TRUE(
+      absl::StartsWith(r.status.message(), "client 0: connect to 127.0.0.1:"))
+      << r.status;
+  EXPECT_TRUE(absl::EndsWith(r.status.message(), ": Connection refused"))
+      << r.status;
+}
+
+TEST(CrrTest, AnEndpointThatWillNotOpenFailsTheCell) {
+  cs_transport t = FakeTransport();
+  static std::atomic<int> opens{0};
+  opens = 0;
+  t.open = [](const cs_endpoint_config* config, cs_endpoint** out, char* err,
+              size_t err_size) {
+    if (++opens > 40) {
+      std::snprintf(err, err_size, "no more");
+      return -EMFILE;
+    }
+    return FakeOpen(config, out, err, err_size);
+  };
+  LoopbackNetwork net;
+  const absl::Time t0 = absl::Now();
+  CellResult r = RunCell(Crr(64), {&t, nullptr}, Counted(100), net, nullptr);
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kResourceExhausted) << r.status;
+  EXPECT_TRUE(absl::StrContains(r.status.message(), "open failed")) << r.status;
+  EXPECT_TRUE(absl::StrContains(r.status.message(), "no more")) << r.status;
 }
 
 TEST(SlicesTest, NoIntervalNoSlices) {

@@ -442,6 +442,60 @@ TEST_F(RunnerTest, RequestResponseCountMode) {
   EXPECT_EQ(r.sample.connections(0).tx_messages_total(), 550u);
 }
 
+// crr: every plugin takes a connection per transaction, endpoint opened
+// and closed each time, in duration mode and counted, verified.
+TEST_F(RunnerTest, ConnectionRateEveryPluginDurationMode) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    CellSpec spec = Spec(*p, 64, 2);
+    spec.mode = Mode::kConnectRequestResponse;
+    spec.response_size = 1024;
+    CellResult r = Run(spec, *p, ShortConfig(absl::Milliseconds(100)), net_);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(record::KeyOf(spec).mode(), "crr");
+    EXPECT_EQ(record::KeyOf(spec).response_size(), 1024u);
+    uint64_t transactions = 0;
+    for (const record::Connection& c : r.sample.connections()) {
+      EXPECT_GT(c.messages(), 0u);
+      EXPECT_EQ(c.bytes(), c.messages() * (64 + 1024));
+      EXPECT_EQ(c.tx_messages_total(), c.rx_messages_total());
+      EXPECT_FALSE(c.client_tcp().not_read().empty());
+      transactions += c.messages();
+    }
+    EXPECT_EQ(r.sample.latency().count(), transactions);
+    ASSERT_TRUE(MetricOf(r, "connections_per_sec").has_value());
+    EXPECT_GT(*MetricOf(r, "connections_per_sec"), 0);
+    EXPECT_FALSE(MetricOf(r, "transactions_per_sec").has_value());
+    EXPECT_LE(*MetricOf(r, "latency_p50_us"), *MetricOf(r, "latency_p99_us"));
+    // Both sides' endpoints, summed over the transactions.
+    EXPECT_FALSE(r.sample.server_counters().empty());
+    EXPECT_EQ(Names(r.sample.client_counters()),
+              Names(r.sample.server_counters()));
+    // The namespace's setup figures, read at the windows' edges.
+    EXPECT_TRUE(MetricOf(r, "time_wait_sockets").has_value());
+    EXPECT_TRUE(MetricOf(r, "listen_overflows").has_value());
+    EXPECT_TRUE(MetricOf(r, "syn_retrans").has_value());
+  }
+}
+
+TEST_F(RunnerTest, ConnectionRateCountModeVerified) {
+  for (const plugins::Plugin* p : Usable()) {
+    SCOPED_TRACE(p->name);
+    CellSpec spec = SpecFor(*p, 1000, 1, /*fields=*/3);
+    spec.mode = Mode::kConnectRequestResponse;
+    RunnerConfig config = ShortConfig();
+    config.messages = 200;
+    config.warmup_messages = 20;
+    config.verify = (p->transport->capabilities & CS_CAP_RECV_DISCARDS) == 0;
+    CellResult r = Run(spec, *p, config, net_);
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    const record::Connection& c = r.sample.connections(0);
+    EXPECT_EQ(c.messages(), 200u);
+    EXPECT_EQ(c.tx_messages_total(), 220u);
+    EXPECT_EQ(r.sample.latency().count(), 200u);
+  }
+}
+
 TEST_F(RunnerTest, InterruptStopsTheCell) {
   const plugins::Plugin* p = Usable().front();
   RunnerConfig config = ShortConfig();

@@ -12,7 +12,7 @@ SidePlan PlanSide(const config::CellSpec& cell, uint64_t capabilities,
   using config::Direction;
   using config::Mode;
   SidePlan p;
-  const bool rr = cell.mode == Mode::kRequestResponse;
+  const bool rr = config::Transactional(cell.mode);
   p.sends = rr || ((side == Side::kServer) ==
                    (cell.direction == Direction::kServerToClient));
   p.receives = rr || !p.sends;

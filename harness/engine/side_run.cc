@@ -1,13 +1,16 @@
 #include "harness/engine/side_run.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -20,6 +23,7 @@
 #include "harness/engine/flow.h"
 #include "harness/engine/histogram.h"
 #include "harness/engine/message_pool.h"
+#include "harness/engine/net_stats.h"
 #include "harness/engine/payload.h"
 #include "harness/engine/side.h"
 #include "harness/engine/slice_clock.h"
@@ -76,18 +80,27 @@ struct SliceLatency {
 // What one connection's worker measured; written by the worker, read after
 // it returned.
 struct ConnState {
-  uint16_t port = 0;        // server: set before `listening` counts it
-  std::atomic<int> fd{-1};  // closed by ~State only (see Fail)
+  uint16_t port = 0;  // server: set before `listening` counts it
+  // The connection's socket: stream and rr close it in ~State only; crr
+  // sets and closes each transaction's under fd_mu, which Fail() holds
+  // while it shuts the socket down, so it never reaches a reused number.
+  std::atomic<int> fd{-1};
+  std::mutex fd_mu;  // not absl's: its deadlock checks cost per transaction
+  // crr server: its listening socket, kept for the whole sample (closed by
+  // ~State; Fail() shuts it down, which wakes a blocked accept()).
+  std::atomic<int> listen_fd{-1};
   record::ThreadReport report;
-  // The measuring side's window (stream: the receiver; rr: the client) and
-  // what it counted in it; rr bytes are request + response.
+  // The measuring side's window (stream: the receiver; rr, crr: the
+  // client) and what it counted in it; rr and crr bytes are request +
+  // response.
   absl::Duration window = absl::ZeroDuration();
   uint64_t bytes = 0;
   uint64_t messages = 0;
   uint64_t tx_messages_total = 0;
   uint64_t rx_messages_total = 0;
+  uint64_t connects = 0;  // crr client: connections made to its server port
   Counters counters;
-  std::optional<Histogram> latency;  // rr client: round trips (ns)
+  std::optional<Histogram> latency;  // rr, crr client: transactions (ns)
   // The measuring loop's slice marks (window.h), and for the rr client the
   // round trips between each mark and the next.
   std::vector<SliceMark> marks;
@@ -118,8 +131,10 @@ struct SideRun::State {
   }
   ~State() {
     for (auto& c : conns) {
-      int f = c->fd.exchange(-1);
-      if (f >= 0) close(f);
+      for (std::atomic<int>* fd : {&c->fd, &c->listen_fd}) {
+        int f = fd->exchange(-1);
+        if (f >= 0) close(f);
+      }
     }
     RemoveUnixSocketDir(unix_dir);
   }
@@ -147,6 +162,7 @@ struct SideRun::State {
       first_error = std::move(s);
     }
     phase.store(kStop, std::memory_order_release);
+    failed.store(true, std::memory_order_release);
     cancel.Cancel();
     gate.Abort();
     ShutdownAll();
@@ -154,6 +170,7 @@ struct SideRun::State {
   }
 
   bool count_mode() const { return setup.config.messages > 0; }
+  bool crr() const { return setup.spec.mode == Mode::kConnectRequestResponse; }
   absl::Duration setup_timeout() const {
     return setup.config.io_timeout + setup.config.margin;
   }
@@ -163,9 +180,9 @@ struct SideRun::State {
   }
   // Connection i is one of the background's stream flows.
   bool IsBackground(int i) const { return i >= setup.spec.threads; }
-  // This side measures: the stream receiver, the rr client.
+  // This side measures: the stream receiver, the rr and crr client.
   bool Measures() const {
-    if (setup.spec.mode == Mode::kRequestResponse) {
+    if (config::Transactional(setup.spec.mode)) {
       return setup.side == Side::kClient;
     }
     const bool server_sends =
@@ -177,9 +194,14 @@ struct SideRun::State {
   }
 
   // Shuts every socket of the side down: wakes whatever waits on them.
+  // Every socket of the side (crr: the transaction's and the listener),
+  // under each connection's fd_mu, so that none is closed meanwhile.
   void ShutdownAll() {
     for (auto& c : conns) {
+      std::lock_guard<std::mutex> lock(c->fd_mu);
       int f = c->fd.load();
+      if (f >= 0) shutdown(f, SHUT_RDWR);
+      f = c->listen_fd.load();
       if (f >= 0) shutdown(f, SHUT_RDWR);
     }
   }
@@ -201,6 +223,13 @@ struct SideRun::State {
   std::unique_ptr<SliceClock> clock;
   // Server over unix: the directory of its socket files (SideRun::Start).
   std::string unix_dir;
+  std::atomic<bool> failed{false};  // Fail() ran
+  // crr: the namespace's connection setup (net_stats.h) when the side's
+  // first window opened and when its last closed.
+  absl::Mutex net_mu;
+  int net_open ABSL_GUARDED_BY(net_mu) = 0;  // windows open now
+  std::optional<absl::StatusOr<NetStats>> net_before ABSL_GUARDED_BY(net_mu);
+  std::optional<absl::StatusOr<NetStats>> net_after ABSL_GUARDED_BY(net_mu);
   std::atomic<int> listening{0};
   std::atomic<int> ready{0};
   std::atomic<int> windows{0};
@@ -214,8 +243,10 @@ namespace {
 using State = SideRun::State;
 
 // At the window's edges: reads the connection's TCP_INFO (just outside
-// the other hooks' interval), and counts the window as over when it
-// closes; forwards everything.
+// the other hooks' interval; crr: the namespace's connection setup at the
+// side's first opening and last closing instead, there being no one socket
+// to read), and counts the window as over when it closes; forwards
+// everything.
 class EdgeHooks final : public ThreadHooks {
  public:
   EdgeHooks(State& st, ThreadHooks* inner) : st_(st), inner_(inner) {}
@@ -224,13 +255,27 @@ class EdgeHooks final : public ThreadHooks {
   }
   void OnMeasureStart(const ThreadContext& t) override {
     ConnState& c = *st_.conns[t.connection];
-    c.tcp_before = ReadTcpInfo(c.fd.load());
+    if (st_.crr()) {
+      absl::MutexLock lock(&st_.net_mu);
+      if (st_.net_open++ == 0 && !st_.net_before) {
+        st_.net_before = ReadNetStats(st_.setup.config.proc_root);
+      }
+    } else {
+      c.tcp_before = ReadTcpInfo(c.fd.load());
+    }
     if (inner_) inner_->OnMeasureStart(t);
   }
   void OnMeasureStop(const ThreadContext& t) override {
     if (inner_) inner_->OnMeasureStop(t);
     ConnState& c = *st_.conns[t.connection];
-    c.tcp_after = ReadTcpInfo(c.fd.load());
+    if (st_.crr()) {
+      absl::MutexLock lock(&st_.net_mu);
+      if (st_.net_open > 0 && --st_.net_open == 0) {
+        st_.net_after = ReadNetStats(st_.setup.config.proc_root);
+      }
+    } else {
+      c.tcp_after = ReadTcpInfo(c.fd.load());
+    }
     st_.MarkWindow(t.connection);
   }
   void OnThreadEnd(const ThreadContext& t) override {
@@ -502,6 +547,313 @@ absl::Status RrServer(State& st, Window& w, Sender& tx, Receiver& rx) {
   return tx.Drain();
 }
 
+// crr: a transaction's socket, set where Fail() shuts it down (so that no
+// worker stays blocked in connect() or in the plugin) and closed under the
+// same lock when the transaction ends, however it ends.
+class TransactionFd {
+ public:
+  TransactionFd(ConnState& c, int fd) : c_(c) {
+    std::lock_guard<std::mutex> lock(c_.fd_mu);
+    c_.fd.store(fd, std::memory_order_relaxed);
+  }
+  ~TransactionFd() {
+    std::lock_guard<std::mutex> lock(c_.fd_mu);
+    const int f = c_.fd.exchange(-1, std::memory_order_relaxed);
+    if (f >= 0) close(f);
+  }
+  TransactionFd(const TransactionFd&) = delete;
+  TransactionFd& operator=(const TransactionFd&) = delete;
+
+ private:
+  ConnState& c_;
+};
+
+absl::Status ErrnoStatus(int err, absl::string_view what) {
+  return absl::Status(absl::ErrnoToStatusCode(err),
+                      absl::StrCat(what, ": ", std::strerror(err)));
+}
+
+// What a crr worker keeps from one transaction to the next: the endpoint
+// every transaction opens (its fd set each time), the message pool and,
+// once the first endpoint is open, the sender and receiver, whose sequence
+// numbers (--verify) run on across transactions.
+struct Crr {
+  Crr(State& st, ConnState& c, const SidePlan& plan, const ThreadContext& ctx)
+      : st(st),
+        c(c),
+        plan(plan),
+        endpoint(plan.endpoint),
+        pool(plan.tx_size, st.setup.spec.fields, plan.pool_count),
+        name(absl::StrCat(plan.endpoint.transport_name, " ",
+                          SideName(st.setup.side))) {
+    const bool server = st.setup.side == Side::kServer;
+    tx_verify = {st.setup.config.verify, static_cast<uint64_t>(ctx.connection),
+                 server ? payload::kServerToClient : payload::kClientToServer};
+    rx_verify = tx_verify;
+    rx_verify.stream =
+        server ? payload::kClientToServer : payload::kServerToClient;
+  }
+
+  // The transaction's endpoint on `fd`.
+  absl::StatusOr<Endpoint> Open(int fd) {
+    endpoint.fd = fd;
+    return Endpoint::Open(endpoint);
+  }
+
+  // Adds the endpoint's counters (its one transaction's) to the
+  // connection's.
+  absl::Status AddCounters(const Endpoint& ep) {
+    return ep.AddCountersTo(&c.counters, &scratch);
+  }
+
+  // The sender and receiver move messages on `ep` until the next Use().
+  absl::Status Use(Endpoint& ep) {
+    if (tx) {
+      tx->Use(ep);
+      rx->Use(ep);
+      return absl::OkStatus();
+    }
+    tx.emplace(ep, pool, plan.async, name, tx_verify);
+    rx.emplace(ep, plan.rx_size, name, rx_verify);
+    if (!rx->ok()) return absl::ResourceExhaustedError("receive buffer");
+    return absl::OkStatus();
+  }
+
+  // A blocking connect() of `fd` to the server; the cell's failure shuts
+  // the socket down, which ends a connect still waiting for its handshake.
+  absl::Status Connect(int fd) {
+    const RunnerConfig& config = st.setup.config;
+    const sockaddr* a = reinterpret_cast<const sockaddr*>(&server);
+    int rc = config.connect_for_testing != nullptr
+                 ? config.connect_for_testing(fd, a, sizeof(server))
+                 : connect(fd, a, sizeof(server));
+    if (rc == 0) {
+      ++c.connects;
+      return absl::OkStatus();
+    }
+    int err = errno;
+    if (err == EINTR) {  // the handshake goes on: wait for its end
+      pollfd p = {fd, POLLOUT, 0};
+      const int64_t ms = absl::ToInt64Milliseconds(st.setup_timeout());
+      rc = poll(&p, 1, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
+      socklen_t len = sizeof(err);
+      if (rc < 0) {
+        err = errno;
+      } else if (rc == 0) {
+        err = ETIMEDOUT;
+      } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+        err = errno;
+      }
+      if (err == 0) {
+        ++c.connects;
+        return absl::OkStatus();
+      }
+    }
+    if (err == EADDRNOTAVAIL) {
+      return absl::ResourceExhaustedError(PortsExhaustedText(config.proc_root));
+    }
+    return ErrnoStatus(err, absl::StrCat("connect to ", address));
+  }
+
+  State& st;
+  ConnState& c;
+  const SidePlan& plan;
+  EndpointSpec endpoint;  // fd set per transaction
+  std::vector<cs_counter> scratch;
+  MessagePool pool;
+  const std::string name;
+  Verify tx_verify, rx_verify;
+  std::optional<Sender> tx;
+  std::optional<Receiver> rx;
+  sockaddr_in server{};  // client: where every transaction connects
+  std::string address;   // client: the same, as text
+  int listen_fd = -1;    // server
+};
+
+// One crr client transaction: connect, open the endpoint, send the
+// request, receive the response, close (endpoint, then socket).
+absl::Status ClientTransaction(Crr& x) {
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return ErrnoStatus(errno, "socket");
+  TransactionFd fd(x.c, s);
+  if (x.st.failed.load(std::memory_order_acquire)) {
+    return absl::CancelledError("stopped");  // the first error is elsewhere
+  }
+  absl::Status status = x.Connect(s);
+  if (!status.ok()) return status;
+  absl::StatusOr<Endpoint> ep = x.Open(s);
+  if (!ep.ok()) return ep.status();
+  status = x.Use(*ep);
+  if (!status.ok()) return status;
+  status = x.tx->SendOne();
+  if (!status.ok()) return status;
+  ++x.c.tx_messages_total;
+  const int rc = x.rx->RecvOne();
+  if (rc == -EPIPE) {
+    return absl::AbortedError(absl::StrCat(
+        x.st.setup.spec.Label(),
+        " client: the server closed the connection mid-transaction"));
+  }
+  if (rc < 0) return x.rx->Error(rc);
+  ++x.c.rx_messages_total;
+  status = x.tx->Drain();
+  if (!status.ok()) return status;
+  return x.AddCounters(*ep);
+}
+
+// crr client: a transaction per connection, each timed whole (socket() to
+// close()) into the histogram; then one connection without a request,
+// which tells the server the sample is over.
+absl::Status CrrClient(Window& w, Crr& x) {
+  State& st = x.st;
+  ConnState& c = x.c;
+  const CellSpec& spec = st.setup.spec;
+  Histogram& h = c.latency.emplace();
+  std::optional<SliceCutter> slices;
+  if (st.tick() != nullptr) slices.emplace();
+  uint64_t done = 0;
+  while (w.Next(done)) {
+    if (slices) slices->Cut(w, &c.slice_latency);
+    const int64_t t0 = MonotonicNs();
+    absl::Status s = ClientTransaction(x);
+    if (!s.ok()) return s;
+    const int64_t t1 = MonotonicNs();
+    ++done;
+    if (w.measuring()) {
+      h.Record(static_cast<uint64_t>(t1 - t0));
+      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
+    }
+  }
+  w.Close(done);
+  if (slices) slices->Cut(w, &c.slice_latency);
+  if (w.complete()) {
+    c.window = w.window();
+    c.messages = w.counted();
+    c.bytes = c.messages * (spec.RequestSize() + spec.ResponseSize());
+    c.marks = w.marks();
+  }
+  if (st.failed.load(std::memory_order_acquire)) return absl::OkStatus();
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return ErrnoStatus(errno, "socket");
+  TransactionFd fd(c, s);
+  return x.Connect(s);  // and close without a request: the end
+}
+
+// One crr server transaction: accept, open the endpoint, receive the
+// request, send the response, wait for the client to close, close. A
+// connection that closes before any request is the client's end of the
+// sample: *end.
+absl::Status ServerTransaction(Crr& x, bool* end) {
+  int a;
+  do {
+    a = accept4(x.listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+  } while (a < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (a < 0) {
+    if (x.st.failed.load(std::memory_order_acquire)) {
+      return absl::CancelledError("stopped");  // Fail() shut it down
+    }
+    return ErrnoStatus(errno, "accept");
+  }
+  TransactionFd fd(x.c, a);
+  if (x.st.failed.load(std::memory_order_acquire)) {
+    return absl::CancelledError("stopped");
+  }
+  absl::StatusOr<Endpoint> ep = x.Open(a);
+  if (!ep.ok()) return ep.status();
+  absl::Status status = x.Use(*ep);
+  if (!status.ok()) return status;
+  int rc = x.rx->RecvOne();
+  if (rc == -EPIPE) {
+    *end = true;
+    return x.AddCounters(*ep);
+  }
+  if (rc < 0) return x.rx->Error(rc);
+  ++x.c.rx_messages_total;
+  status = x.tx->SendOne();
+  if (!status.ok()) return status;
+  ++x.c.tx_messages_total;
+  rc = x.rx->RecvOne();  // the client's close
+  if (rc == 0) {
+    return absl::AbortedError(
+        absl::StrCat(x.st.setup.spec.Label(),
+                     " server: the client sent a second request on a "
+                     "connection of one transaction"));
+  }
+  if (rc != -EPIPE) return x.rx->Error(rc);
+  status = x.tx->Drain();
+  if (!status.ok()) return status;
+  return x.AddCounters(*ep);
+}
+
+// crr server: a transaction per connection accepted, until the client's
+// connection without a request.
+absl::Status CrrServer(Window& w, Crr& x) {
+  uint64_t done = 0;
+  for (;; ++done) {
+    w.Next(done);
+    bool end = false;
+    absl::Status s = ServerTransaction(x, &end);
+    if (!s.ok()) return s;
+    if (end) break;
+  }
+  w.Close(done);
+  return absl::OkStatus();
+}
+
+// crr: everything a worker does after its thread's set-up. The server
+// listens and publishes its port; both wait at the gate (the server
+// listening, the client with nothing open), then run their transactions.
+absl::Status CrrWork(State& st, ConnState& c, int i, ThreadHooks* hooks,
+                     const ThreadContext& ctx) {
+  const SideSetup& setup = st.setup;
+  const bool server = setup.side == Side::kServer;
+  const SidePlan plan =
+      PlanSide(setup.spec, setup.plugins, setup.side, setup.config);
+  const EndpointSpec& e = plan.endpoint;
+  if (setup.config.verify && e.transport != nullptr &&
+      (e.transport->capabilities & CS_CAP_RECV_DISCARDS) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--verify cannot check what ", e.transport_name,
+        " receives: it discards the bytes (CS_CAP_RECV_DISCARDS)"));
+  }
+  Crr x(st, c, plan, ctx);
+  const std::string address = setup.network->ServerAddress(i);
+  if (server) {
+    absl::StatusOr<Listener> l = ListenTcp(address);
+    if (!l.ok()) return l.status();
+    x.listen_fd = l->fd.get();
+    {
+      std::lock_guard<std::mutex> lock(c.fd_mu);  // Fail() shuts it down
+      c.listen_fd.store(l->fd.release());
+    }
+    if (st.failed.load(std::memory_order_acquire)) return absl::OkStatus();
+    c.port = l->port;
+    st.Count(st.listening);
+  } else {
+    absl::StatusOr<sockaddr_in> a = Ipv4Address(address, setup.ports[i]);
+    if (!a.ok()) return a.status();
+    x.server = *a;
+    x.address = absl::StrCat(address, ":", setup.ports[i]);
+  }
+  st.Count(st.ready);
+  bool timed_out = false;
+  if (!st.gate.Wait(st.setup_timeout(), &timed_out)) {
+    if (!timed_out) return absl::OkStatus();  // aborted: a failure elsewhere
+    return absl::DeadlineExceededError(
+        absl::StrCat("the start signal did not come within ",
+                     absl::FormatDuration(st.setup_timeout())));
+  }
+  Window window(st.phase, setup.config.warmup_messages, setup.config.messages,
+                hooks, ctx, st.tick());
+  absl::Status s = server ? CrrServer(window, x) : CrrClient(window, x);
+  // Corrupt data is the side's verdict before x closes the transaction's
+  // socket, so the peer's "closed mid-transaction" cannot come first.
+  if (std::optional<std::string> corrupt = payload::CorruptText(s)) {
+    st.Fail(Verdict(s.code(), *corrupt));
+  }
+  return s;
+}
+
 // Everything a worker does once its socket is connected: open the
 // endpoint, wait at the gate, run its loop, collect counters.
 absl::Status Work(State& st, ConnState& c, int fd, ThreadHooks* hooks,
@@ -663,17 +1015,6 @@ void Worker(
       side, i, st.setup.spec.threads,
       background ? st.background_cell.transport : st.setup.spec.transport,
       &c.report};
-  absl::Status s = hooks.OnThreadStart(ctx);
-  if (s.ok()) s = st.setup.network->SetupThread(side, i);
-  absl::StatusOr<int> fd = absl::UnknownError("unset");
-  if (s.ok()) {
-    fd = side == Side::kServer ? Accept(st, c, i) : Connect(st, i);
-    if (fd.ok()) {
-      c.fd.store(*fd);
-    } else {
-      s = fd.status();
-    }
-  }
   auto fail = [&](const absl::Status& e) {
     if (std::optional<std::string> corrupt = payload::CorruptText(e)) {
       st.Fail(Verdict(e.code(), *corrupt));  // the sample's status as it is
@@ -684,11 +1025,30 @@ void Worker(
   };
   // A server that could not listen counts as listening only once its
   // error is the side's: whoever sees the side listening sees why too.
-  if (side == Side::kServer && c.port == 0) {
-    fail(s);
+  auto listened = [&](const absl::Status& e) {
+    if (side != Side::kServer || c.port != 0) return;
+    fail(e);
     st.Count(st.listening);
+  };
+  absl::Status s = hooks.OnThreadStart(ctx);
+  if (s.ok()) s = st.setup.network->SetupThread(side, i);
+  if (st.crr() && !background) {
+    // A background flow of a crr cell is a long-lived stream as ever.
+    if (s.ok()) s = CrrWork(st, c, i, &hooks, ctx);
+    listened(s);
+  } else {
+    absl::StatusOr<int> fd = absl::UnknownError("unset");
+    if (s.ok()) {
+      fd = side == Side::kServer ? Accept(st, c, i) : Connect(st, i);
+      if (fd.ok()) {
+        c.fd.store(*fd);
+      } else {
+        s = fd.status();
+      }
+    }
+    listened(s);
+    if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
   }
-  if (s.ok()) s = Work(st, c, *fd, &hooks, ctx);
   fail(s);
   hooks.OnThreadEnd(ctx);
   st.MarkWindow(i);
@@ -726,7 +1086,7 @@ void SetSlices(const State& st, record::Sample* out) {
     uint64_t ns_max = 0;  // the slowest round trip
   };
   const CellSpec& spec = st.setup.spec;
-  const bool rr = spec.mode == Mode::kRequestResponse;
+  const bool rr = config::Transactional(spec.mode);
   const uint64_t bytes_per =
       rr ? spec.RequestSize() + spec.ResponseSize() : spec.size;
   std::map<uint32_t, Acc> slices;
@@ -766,7 +1126,13 @@ void SetSlices(const State& st, record::Sample* out) {
 }
 
 // One end's TCP_INFO over its window, for the record.
-void SetTcp(const ConnState& c, record::TcpEnd* end) {
+void SetTcp(const State& st, const ConnState& c, record::TcpEnd* end) {
+  if (st.crr()) {
+    end->set_not_read(
+        "not read in crr: every transaction has a socket of its own, none "
+        "lives across the window's edges");
+    return;
+  }
   for (const auto* r : {&c.tcp_before, &c.tcp_after}) {
     if (r->has_value() && !(*r)->ok()) {
       end->set_error(std::string((*r)->status().message()));
@@ -792,6 +1158,37 @@ void SetTcp(const ConnState& c, record::TcpEnd* end) {
       n->set_name(f.name);
       n->set_value(*v);
     }
+  }
+}
+
+// crr: what the side's namespace saw of connection setup over its
+// interval, from its first window's opening to its last one's closing.
+void SetConnectionSetup(State& st, record::Sample* out) {
+  absl::MutexLock lock(&st.net_mu);
+  if (!st.net_before || !st.net_after) return;  // no window was measured
+  record::ConnectionSetup* r = out->add_connection_setup();
+  r->set_side(SideName(st.setup.side));
+  const absl::StatusOr<NetStats>& a = *st.net_before;
+  const absl::StatusOr<NetStats>& b = *st.net_after;
+  if (!a.ok() || !b.ok()) {
+    r->set_error(std::string((a.ok() ? b.status() : a.status()).message()));
+    return;
+  }
+  if (a->time_wait) r->set_time_wait_start(*a->time_wait);
+  if (b->time_wait) r->set_time_wait_end(*b->time_wait);
+  if (a->ports)
+    r->set_ephemeral_ports(static_cast<uint32_t>(a->ports->ports()));
+  if (a->tw_reuse) r->set_tcp_tw_reuse(*a->tw_reuse);
+  if (st.setup.side == Side::kClient) {
+    uint64_t most = 0;
+    for (const auto& c : st.conns) most = std::max(most, c->connects);
+    r->set_connections_to_one_port(most);
+    r->set_server_address(st.setup.network->ServerAddress(0));
+  }
+  for (const auto& [name, value] : CounterIncrease(*a, *b)) {
+    record::NamedCount* n = r->add_tcp_ext();
+    n->set_name(name);
+    n->set_value(value);
   }
 }
 
@@ -993,7 +1390,7 @@ SideOutcome SideRun::Collect() {
     rc->set_rx_messages_total(c.rx_messages_total);
     AddCounts(c.counters, server ? rc->mutable_server_counters()
                                  : rc->mutable_client_counters());
-    SetTcp(c, server ? rc->mutable_server_tcp() : rc->mutable_client_tcp());
+    SetTcp(st, c, server ? rc->mutable_server_tcp() : rc->mutable_client_tcp());
     if (c.datagrams) *rc->mutable_datagrams() = *c.datagrams;
     if (c.latency) {
       if (!latency) latency.emplace();
@@ -1004,6 +1401,7 @@ SideOutcome SideRun::Collect() {
     SetLatency(*latency, out.sample.mutable_latency());
   }
   SetSlices(st, &out.sample);
+  if (st.crr()) SetConnectionSetup(st, &out.sample);
   if (st.setup.hooks != nullptr) {
     st.setup.hooks->OnSideEnd(st.setup.side, &out.sample);
   }

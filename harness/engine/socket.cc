@@ -138,6 +138,11 @@ absl::Status WaitFor(int fd, short events, const CancelSignal& cancel,
 
 }  // namespace
 
+absl::StatusOr<sockaddr_in> Ipv4Address(const std::string& ipv4,
+                                        uint16_t port) {
+  return Address(ipv4, port);
+}
+
 void UniqueFd::reset(int fd) {
   if (fd_ >= 0) close(fd_);
   fd_ = fd;

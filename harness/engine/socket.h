@@ -27,6 +27,8 @@
 #ifndef COPYSCOPE_HARNESS_ENGINE_SOCKET_H_
 #define COPYSCOPE_HARNESS_ENGINE_SOCKET_H_
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -106,6 +108,8 @@ class SocketPath {
  private:
   std::string path_;
 };
+// ipv4:port as a socket address, or InvalidArgument for a malformed one.
+absl::StatusOr<sockaddr_in> Ipv4Address(const std::string& ipv4, uint16_t port);
 
 struct Listener {
   UniqueFd fd;

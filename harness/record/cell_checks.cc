@@ -24,7 +24,9 @@ struct Part {
 }  // namespace
 
 std::string PrimaryMetric(const CellKey& key) {
-  return key.mode() == "rr" ? "transactions_per_sec" : "throughput_gbps";
+  if (key.mode() == "rr") return "transactions_per_sec";
+  if (key.mode() == "crr") return "connections_per_sec";
+  return "throughput_gbps";
 }
 
 std::vector<double> PrimaryValues(const Cell& cell) {

@@ -9,8 +9,9 @@
 //   // the sweep names the others), Cell.converged
 //   record::Trend t = SliceTrend(sample);   // "steady", "trending", ...
 //
-// The primary figure (stream: throughput_gbps; rr: transactions_per_sec)
-// of the ok samples, in sample order, is what the first two look at.
+// The primary figure (stream: throughput_gbps; rr: transactions_per_sec;
+// crr: connections_per_sec) of the ok samples, in sample order, is what the
+// first two look at.
 #ifndef COPYSCOPE_HARNESS_RECORD_CELL_CHECKS_H_
 #define COPYSCOPE_HARNESS_RECORD_CELL_CHECKS_H_
 
@@ -30,7 +31,8 @@ namespace copyscope::record {
 inline constexpr double kOutlierMadK = 3.0;
 inline constexpr int kMinSamplesForFences = 5;
 
-// "throughput_gbps", or "transactions_per_sec" for an rr key.
+// "throughput_gbps", "transactions_per_sec" for an rr key, or
+// "connections_per_sec" for a crr one.
 std::string PrimaryMetric(const CellKey& key);
 
 // The primary metric of the ok samples that have it, in sample order.

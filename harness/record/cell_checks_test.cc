@@ -86,6 +86,16 @@ TEST(FlagOutliersTest, RrCellsAreJudgedOnTransactions) {
   EXPECT_TRUE(cell.samples(5).outlier());
 }
 
+TEST(PrimaryMetricTest, ByMode) {
+  CellKey k;
+  k.set_mode("stream");
+  EXPECT_EQ(PrimaryMetric(k), "throughput_gbps");
+  k.set_mode("rr");
+  EXPECT_EQ(PrimaryMetric(k), "transactions_per_sec");
+  k.set_mode("crr");
+  EXPECT_EQ(PrimaryMetric(k), "connections_per_sec");
+}
+
 // convergence_test.cc's references: mean 100, sd 0.1, n = 3: half-width
 // 4.303 * 0.1 / sqrt(3) = 0.248434.
 TEST(JudgeConvergenceTest, WritesTheRulesVerdict) {

@@ -116,7 +116,7 @@ std::string Counters(const Cell& cell) {
 
 std::string Row(const Cell& cell) {
   const CellKey& k = cell.key();
-  const bool rr = k.mode() == "rr";
+  const bool rr = k.mode() == "rr" || k.mode() == "crr";
   const Aggregate* tput = FindAggregate(cell, "throughput_gbps");
   const Aggregate* primary = FindAggregate(cell, cell.primary_metric());
   std::vector<std::string> row;

@@ -19,8 +19,9 @@ TEST(CsvWriterTest, HeaderIsFixed) {
             "llc_misses,cs,mode,direction,fields,request_size,response_size,"
             "reps,throughput_ci95_low,throughput_ci95_high,primary_cv,"
             "unstable,converged,outliers,trending,messages_per_sec,mean_us_per_"
-            "msg,transactions_per_sec,"
+            "msg,transactions_per_sec,connections_per_sec,"
             "latency_p90_us,latency_p99_us,latency_p999_us,latency_max_us,"
+            "time_wait_sockets,listen_overflows,syn_retrans,port_use_pct,"
             "server_cpu_util,client_cpu_util,server_bytes_per_cpu_s,"
             "client_bytes_per_cpu_s,server_cs,client_cs,server_cycles,"
             "client_cycles,zc_copied_fraction,tcp_retrans,tcp_retrans_pct,"
@@ -40,7 +41,7 @@ CellKey Key(const std::string& mode = "stream", uint64_t size = 4096,
   k.set_fields(8);
   k.set_mode(mode);
   k.set_direction("server-to-client");
-  if (mode == "rr") {
+  if (mode != "stream") {
     k.set_request_size(size);
     k.set_response_size(size);
   }
@@ -93,8 +94,8 @@ TEST(CsvWriterTest, StreamRowHoldsMediansAndLeavesUnmeasuredEmpty) {
   // mean 11, sd 1, t(2) 4.303: CI 11 +- 2.4843; CV 1/11.
   EXPECT_EQ(lines[1],
             "t,4096,2,11.0000,,,,,6,stream,server-to-client,8,,,3,8.5157,"
-            "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,5,1,,,,,,,,,,,,,,"
-            ",,,,,,,ok,"
+            "13.4843,0.0909,1,0,0,0,1000.0,2000.0000,,,,,,,,,,,,,,,5,1,,,,,,,,,"
+            ",,,,,,,,,,,,ok,"
             "server.send_calls=30;server.zerocopy_copied=9;"
             "client.recv_calls=21,,,inet");
 }
@@ -174,13 +175,52 @@ TEST(CsvWriterTest, RrRowHasLatencyAndFailedRowQuotesStatus) {
   std::vector<std::string> lines = absl::StrSplit(SummaryCsv(run), '\n');
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[1],
-            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,"
-            "30.000,"
-            "40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,,,,,,,,,ok,,,,inet");
+            "t,64,1,0.5000,19.500,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,50000.0,,"
+            "30.000,40.000,50.000,60.000,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,ok,,,,"
+            "inet");
   EXPECT_EQ(
       lines[2],
       "t,64,1,,,,,,,rr,,8,64,64,1,,,,0,0,0,0,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
-      "\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");
+      ",,,,,\"failed: t client: send failed: \"\"x\"\", y\",,,,inet");
+}
+
+TEST(CsvWriterTest, CrrRowHasItsRateSizesAndSetupFigures) {
+  Sample r;
+  r.set_status("ok");
+  Connection* c = r.add_connections();
+  c->set_window_s(1.0);
+  c->set_messages(20000);
+  c->set_bytes(20000 * 128);
+  r.mutable_latency()->set_count(20000);
+  r.mutable_latency()->set_p50_us(48);
+  ConnectionSetup* setup = r.add_connection_setup();
+  setup->set_side("client");
+  setup->set_time_wait_end(21000);
+  setup->set_ephemeral_ports(28232);
+  setup->set_connections_to_one_port(7058);
+  NamedCount* n = setup->add_tcp_ext();
+  n->set_name("TCPSynRetrans");
+  n->set_value(0);
+  record::Run run;
+  AddSample(r, 1, 0.05, NewCell(&run, Key("crr", 64, 1)));
+  std::vector<std::string> header = absl::StrSplit(SummaryCsvHeader(), ',');
+  std::vector<std::string> row =
+      absl::StrSplit(absl::StripSuffix(SummaryCsv(run), "\n"), '\n');
+  std::vector<std::string> fields = absl::StrSplit(row[1], ',');
+  ASSERT_EQ(fields.size(), header.size());
+  std::map<std::string, std::string> by_name;
+  for (size_t i = 0; i < header.size(); ++i) by_name[header[i]] = fields[i];
+  EXPECT_EQ(by_name["mode"], "crr");
+  EXPECT_EQ(by_name["direction"], "");
+  EXPECT_EQ(by_name["request_size"], "64");
+  EXPECT_EQ(by_name["response_size"], "64");
+  EXPECT_EQ(by_name["connections_per_sec"], "20000.0");
+  EXPECT_EQ(by_name["transactions_per_sec"], "");
+  EXPECT_EQ(by_name["latency_us"], "48.000");
+  EXPECT_EQ(by_name["time_wait_sockets"], "21000");
+  EXPECT_EQ(by_name["syn_retrans"], "0");
+  EXPECT_EQ(by_name["port_use_pct"], "25.0");
+  EXPECT_EQ(by_name["listen_overflows"], "");  // the server read nothing
 }
 
 TEST(CsvWriterTest, ConvergedOutliersAndTrending) {

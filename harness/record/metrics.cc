@@ -28,8 +28,10 @@ const std::vector<MetricDef>& Table() {
        kHigher, "", "throughput_gbps", 4,
        "throughput_vs_size,throughput_vs_threads,speedup_vs_threads,"
        "efficiency_vs_threads"},
-      {"latency_p50_us", "us", "median round trip at the client",
-       "50th percentile of the merged round-trip histogram", kLower, "rr",
+      {"latency_p50_us", "us",
+       "median round trip at the client (crr: whole transaction, connect to "
+       "close)",
+       "50th percentile of the merged round-trip histogram", kLower, "rr,crr",
        "latency_us", 3, "latency_vs_threads"},
       {"cycles", "cycles", "CPU cycles of both roles' threads",
        "server_cycles + client_cycles", kLower, "", "cycles", 0, ""},
@@ -48,24 +50,64 @@ const std::vector<MetricDef>& Table() {
        "mean spacing of messages on one connection (not a latency)",
        "mean over connections of window / messages * 1e6", kNeither, "stream",
        "mean_us_per_msg", 4, ""},
-      {"transactions_per_sec", "tx/s", "round trips completed per second",
+      {"transactions_per_sec", "tx/s",
+       "round trips completed per second on open connections",
        "sum over connections of transactions / window", kHigher, "rr",
        "transactions_per_sec", 1,
        "throughput_vs_size,throughput_vs_threads,speedup_vs_threads,"
        "efficiency_vs_threads"},
-      {"latency_p90_us", "us", "90th percentile round trip",
-       "from the merged round-trip histogram", kLower, "rr", "latency_p90_us",
-       3, ""},
-      {"latency_p99_us", "us", "99th percentile round trip",
-       "from the merged round-trip histogram", kLower, "rr", "latency_p99_us",
-       3, "latency_vs_threads"},
-      {"latency_p999_us", "us", "99.9th percentile round trip",
-       "from the merged round-trip histogram", kLower, "rr", "latency_p999_us",
-       3, ""},
-      {"latency_max_us", "us", "slowest round trip", "histogram maximum",
-       kLower, "rr", "latency_max_us", 3, ""},
-      {"latency_mean_us", "us", "mean round trip", "histogram mean", kLower,
-       "rr", nullptr, 0, ""},
+      {"connections_per_sec", "conn/s",
+       "connections per second, each connected, used for one request and "
+       "response, and closed",
+       "sum over connections (client threads) of transactions / window",
+       kHigher, "crr", "connections_per_sec", 1,
+       "connection_rate,throughput_vs_size,throughput_vs_threads,"
+       "speedup_vs_threads,efficiency_vs_threads"},
+      {"latency_p90_us", "us", "90th percentile round trip (crr: transaction)",
+       "from the merged round-trip histogram", kLower, "rr,crr",
+       "latency_p90_us", 3, ""},
+      {"latency_p99_us", "us", "99th percentile round trip (crr: transaction)",
+       "from the merged round-trip histogram", kLower, "rr,crr",
+       "latency_p99_us", 3, "latency_vs_threads"},
+      {"latency_p999_us", "us",
+       "99.9th percentile round trip (crr: transaction)",
+       "from the merged round-trip histogram", kLower, "rr,crr",
+       "latency_p999_us", 3, ""},
+      {"latency_max_us", "us", "slowest round trip (crr: transaction)",
+       "histogram maximum", kLower, "rr,crr", "latency_max_us", 3, ""},
+      {"latency_mean_us", "us", "mean round trip (crr: transaction)",
+       "histogram mean", kLower, "rr,crr", nullptr, 0, ""},
+      // Connection setup (crr): the namespaces' figures over the window
+      // (Sample.connection_setup).
+      {"time_wait_sockets", "sockets",
+       "sockets in TIME_WAIT in the client's namespace when its window closed",
+       "/proc/net/sockstat tw at the client side's last window closing",
+       kNeither, "crr", "time_wait_sockets", 0, ""},
+      {"listen_overflows", "connections",
+       "connections the servers' listen queues had no room for",
+       "increase of TcpExt ListenOverflows in the server's namespace over its "
+       "window",
+       kLower, "crr", "listen_overflows", 0, ""},
+      {"listen_drops", "connections",
+       "SYNs and handshakes the servers' listeners dropped (overflows "
+       "included)",
+       "increase of TcpExt ListenDrops in the server's namespace over its "
+       "window",
+       kLower, "crr", nullptr, 0, ""},
+      {"syn_retrans", "segments", "SYNs sent again: connects retried",
+       "increase of TcpExt TCPSynRetrans in the client's namespace over its "
+       "window",
+       kLower, "crr", "syn_retrans", 0, ""},
+      {"port_use_pct", "%",
+       "ephemeral ports one client thread's connections to its server port "
+       "hold in TIME_WAIT where connect() cannot reuse them, as a share of "
+       "the range (past 50% connect() searches through them and the rate "
+       "falls)",
+       "100 * connections_to_one_port / ephemeral_ports; where "
+       "net.ipv4.tcp_tw_reuse applies (1, or 2 on 127.0.0.0/8), which "
+       "reuses a port after 1 s, only one second's: at most the fastest "
+       "client thread's connections per second",
+       kLower, "crr", "port_use_pct", 1, ""},
       // CPU per role.
       {"{role}_cpu_util", "CPUs",
        "CPU time of the role's threads per second of the measured interval "
@@ -429,6 +471,42 @@ void TcpMetrics(const CellKey& key, const Sample& sample, Metrics* m) {
   if (l.snd_cwnd) (*m)["tcp_snd_cwnd"] = *l.snd_cwnd;
 }
 
+// crr: the client's TIME_WAIT sockets at the end, the server's listen
+// queue and the client's SYN retransmissions (ConnectionSetup).
+void SetupMetrics(const Sample& sample, Metrics* m) {
+  for (const ConnectionSetup& c : sample.connection_setup()) {
+    if (!c.error().empty()) continue;
+    const bool server = c.side() == "server";
+    if (!server && c.has_time_wait_end()) {
+      (*m)["time_wait_sockets"] = static_cast<double>(c.time_wait_end());
+    }
+    if (!server && c.has_connections_to_one_port() && c.ephemeral_ports() > 0) {
+      double held = static_cast<double>(c.connections_to_one_port());
+      if (TimeWaitReused(c)) {
+        double per_s = 0;  // the fastest client thread's
+        for (const Connection& k : sample.connections()) {
+          if (k.window_s() > 0) {
+            per_s = std::max(per_s,
+                             static_cast<double>(k.messages()) / k.window_s());
+          }
+        }
+        held = std::min(held, per_s);
+      }
+      (*m)["port_use_pct"] = 100.0 * held / c.ephemeral_ports();
+    }
+    for (const NamedCount& n : c.tcp_ext()) {
+      const double v = static_cast<double>(n.value());
+      if (server && n.name() == "ListenOverflows") {
+        (*m)["listen_overflows"] = v;
+      } else if (server && n.name() == "ListenDrops") {
+        (*m)["listen_drops"] = v;
+      } else if (!server && n.name() == "TCPSynRetrans") {
+        (*m)["syn_retrans"] = v;
+      }
+    }
+  }
+}
+
 // The hosts' CPU load by kind, and per GB moved.
 void LoadMetrics(const Sample& sample, Metrics* m) {
   if (sample.cpu_load().empty()) return;
@@ -520,6 +598,7 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
   sample->clear_metrics();
   if (sample->status() != "ok" || sample->connections().empty()) return;
   const bool rr = key.mode() == "rr";
+  const bool crr = key.mode() == "crr";
   Metrics m;
   double bits_per_s = 0, msgs_per_s = 0, us_per_msg = 0, bytes = 0;
   double window_sum = 0;
@@ -540,8 +619,8 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
   m["starved_connections"] = starved;
   m["bytes"] = bytes;
   m["throughput_gbps"] = bits_per_s / 1e9;
-  if (rr) {
-    m["transactions_per_sec"] = msgs_per_s;
+  if (rr || crr) {
+    m[crr ? "connections_per_sec" : "transactions_per_sec"] = msgs_per_s;
     const Latency& l = sample->latency();
     if (l.count() > 0) {
       m["latency_p50_us"] = l.p50_us();
@@ -579,6 +658,7 @@ void DeriveMetrics(const CellKey& key, Sample* sample) {
   }
   PerfMetrics(*sample, &m);
   TcpMetrics(key, *sample, &m);
+  if (crr) SetupMetrics(*sample, &m);
   LoadMetrics(*sample, &m);
   // Both roles, per byte and per second: from the totals, else the sum of
   // the roles' own figures.

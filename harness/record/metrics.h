@@ -37,7 +37,7 @@ struct MetricDef {
   const char* description;  // one line
   const char* formula;      // how DeriveMetrics computes it, in words
   Better better;
-  const char* modes;  // "stream", "rr" or "" for both
+  const char* modes;  // "stream", "rr", "crr", "rr,crr" or "" for every mode
   // summary.csv: the column (nullptr: none) and its decimals.
   const char* csv;
   int csv_decimals;

@@ -138,6 +138,75 @@ TEST(DeriveMetricsTest, TheBackgroundsThroughputBesideTheLatency) {
   EXPECT_EQ(Metrics(s).count("background_gbps"), 0u);  // never a fake zero
 }
 
+void AddSetup(Sample* s, const char* side, uint64_t tw_end,
+              std::map<std::string, uint64_t> counters) {
+  ConnectionSetup* c = s->add_connection_setup();
+  c->set_side(side);
+  c->set_time_wait_start(10);
+  c->set_time_wait_end(tw_end);
+  for (const auto& [name, value] : counters) {
+    NamedCount* n = c->add_tcp_ext();
+    n->set_name(name);
+    n->set_value(value);
+  }
+}
+
+TEST(DeriveMetricsTest, ConnectionRateAndTheNamespacesSetupFigures) {
+  Sample s;
+  s.set_status("ok");
+  for (double window : {0.5, 1.0}) {
+    Connection* c = s.add_connections();
+    c->set_window_s(window);
+    c->set_messages(10000);
+    c->set_bytes(10000 * 128);
+  }
+  s.mutable_latency()->set_count(20000);
+  s.mutable_latency()->set_p50_us(60);
+  s.mutable_latency()->set_p99_us(150);
+  // On loopback both sides read one namespace: each figure is taken from
+  // the side it belongs to.
+  AddSetup(&s, "server", 999,
+           {{"ListenOverflows", 3}, {"ListenDrops", 5}, {"TCPSynRetrans", 77}});
+  AddSetup(
+      &s, "client", 30000,
+      {{"ListenOverflows", 88}, {"ListenDrops", 88}, {"TCPSynRetrans", 2}});
+  s.mutable_connection_setup(1)->set_ephemeral_ports(28232);
+  s.mutable_connection_setup(1)->set_connections_to_one_port(14116);
+  DeriveMetrics(Key("crr"), &s);
+  std::map<std::string, double> m = Metrics(s);
+  EXPECT_DOUBLE_EQ(m["connections_per_sec"], 20000 + 10000);
+  EXPECT_EQ(m.count("transactions_per_sec"), 0u);
+  EXPECT_EQ(m.count("messages_per_sec"), 0u);
+  EXPECT_DOUBLE_EQ(m["latency_p50_us"], 60);
+  EXPECT_DOUBLE_EQ(m["latency_p99_us"], 150);
+  EXPECT_DOUBLE_EQ(m["time_wait_sockets"], 30000);
+  EXPECT_DOUBLE_EQ(m["listen_overflows"], 3);
+  EXPECT_DOUBLE_EQ(m["listen_drops"], 5);
+  EXPECT_DOUBLE_EQ(m["syn_retrans"], 2);
+  EXPECT_DOUBLE_EQ(m["port_use_pct"], 50);
+  // Where TIME_WAIT is reused after a second, only a second's connections
+  // hold ports: the fastest thread made 20000 a second.
+  s.mutable_connection_setup(1)->set_tcp_tw_reuse(2);
+  s.mutable_connection_setup(1)->set_server_address("127.0.0.1");
+  DeriveMetrics(Key("crr"), &s);
+  EXPECT_NEAR(Metrics(s)["port_use_pct"], 100.0 * 14116 / 28232, 1e-9);
+  s.mutable_connection_setup(1)->set_connections_to_one_port(40000);
+  DeriveMetrics(Key("crr"), &s);
+  EXPECT_NEAR(Metrics(s)["port_use_pct"], 100.0 * 20000 / 28232, 1e-9);
+  s.mutable_connection_setup(1)->set_server_address("198.18.0.1");
+  DeriveMetrics(Key("crr"), &s);
+  EXPECT_NEAR(Metrics(s)["port_use_pct"], 100.0 * 40000 / 28232, 1e-9);
+  // A side that could not read its namespace gives nothing, never 0.
+  Sample unread = s;
+  unread.clear_connection_setup();
+  unread.add_connection_setup()->set_error("cannot read /proc/net/sockstat");
+  DeriveMetrics(Key("crr"), &unread);
+  m = Metrics(unread);
+  EXPECT_EQ(m.count("time_wait_sockets"), 0u);
+  EXPECT_EQ(m.count("listen_overflows"), 0u);
+  EXPECT_DOUBLE_EQ(m["connections_per_sec"], 30000);
+}
+
 TEST(DeriveMetricsTest, AFailedOrEmptySampleGetsNone) {
   Sample s = Stream();
   s.set_status("failed: boom");

@@ -159,7 +159,7 @@ CellKey KeyOf(const config::CellSpec& spec) {
       std::min<uint64_t>(spec.fields, std::max<uint64_t>(spec.size, 1))));
   k.set_mode(config::ModeName(spec.mode));
   k.set_direction(config::DirectionName(spec.direction));
-  if (spec.mode == config::Mode::kRequestResponse) {
+  if (config::Transactional(spec.mode)) {
     k.set_request_size(spec.RequestSize());
     k.set_response_size(spec.ResponseSize());
   }

@@ -13,7 +13,8 @@
 // Statistics: per metric, over the samples whose status is ok (see
 // stats.h), with the median's order-statistic interval from 6 samples
 // (robust.h); the cell is unstable when its primary metric (stream:
-// throughput_gbps, rr: transactions_per_sec) has a CV above max_cv; its
+// throughput_gbps, rr: transactions_per_sec, crr: connections_per_sec) has
+// a CV above max_cv; its
 // outliers are flagged and its trending samples counted (cell_checks.h).
 #ifndef COPYSCOPE_HARNESS_RECORD_RECORD_H_
 #define COPYSCOPE_HARNESS_RECORD_RECORD_H_

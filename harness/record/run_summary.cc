@@ -16,10 +16,13 @@ const Aggregate* AggregateOf(const Cell& cell, const std::string& metric) {
 }
 
 // The primary metric as the record names it; records that predate the
-// field get the rule record.cc applies (rr: transactions, else throughput).
+// field get the rule record.cc applies (rr: transactions, crr:
+// connections, else throughput).
 std::string PrimaryMetric(const Cell& cell) {
   if (!cell.primary_metric().empty()) return cell.primary_metric();
-  return cell.key().mode() == "rr" ? "transactions_per_sec" : "throughput_gbps";
+  if (cell.key().mode() == "rr") return "transactions_per_sec";
+  if (cell.key().mode() == "crr") return "connections_per_sec";
+  return "throughput_gbps";
 }
 
 }  // namespace

@@ -34,10 +34,10 @@ struct HistoryKey {
   std::string recv_transport;  // "": the transport receives itself
   uint64_t size = 0;
   int threads = 0;
-  std::string mode;  // "stream" or "rr"
+  std::string mode;  // "stream", "rr" or "crr"
   uint32_t fields = 0;
   std::string direction;
-  uint64_t request_size = 0;  // rr; 0 in stream mode
+  uint64_t request_size = 0;  // rr, crr; 0 in stream mode
   uint64_t response_size = 0;
 
   auto Tie() const {

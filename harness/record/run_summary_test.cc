@@ -72,6 +72,15 @@ Run TwoCellRun() {
   b->set_metric("transactions_per_sec");
   b->set_n(1);
   b->set_median(70000);
+
+  Cell* crr = run.add_cells();
+  *crr->mutable_key() = rr->key();
+  crr->mutable_key()->set_mode("crr");
+  crr->set_status("ok");
+  s = crr->add_samples();
+  s->set_rep(1);
+  s->set_status("ok");
+  AddMetric(s, "connections_per_sec", 20000);
   return run;
 }
 
@@ -83,7 +92,7 @@ TEST(RunSummaryTest, TakesIdentityBuildKeysEstimatesAndOkSamples) {
   EXPECT_EQ(s.run.git_dirty, 1);
   EXPECT_EQ(s.run.version, "0.1.0");
   EXPECT_EQ(s.fingerprint, "fp");
-  ASSERT_EQ(s.cells.size(), 2u);
+  ASSERT_EQ(s.cells.size(), 3u);
 
   const CellSummary& c = s.cells[0];
   EXPECT_EQ(c.key.transport, "two_copy");
@@ -116,6 +125,12 @@ TEST(RunSummaryTest, TakesIdentityBuildKeysEstimatesAndOkSamples) {
   EXPECT_EQ(r.n, 1);
   EXPECT_FALSE(r.ci95_low.has_value());
   EXPECT_EQ(r.samples.size(), 1u);
+
+  ASSERT_EQ(s.cells.size(), 3u);
+  EXPECT_EQ(s.cells[2].metric, "connections_per_sec");  // from the mode
+  EXPECT_EQ(s.cells[2].key.mode, "crr");
+  ASSERT_EQ(s.cells[2].samples.size(), 1u);
+  EXPECT_EQ(s.cells[2].samples[0].value, 20000);
 }
 
 TEST(RunSummaryTest, NonFiniteValuesAndMissingAggregatesStayOut) {
@@ -133,13 +148,14 @@ TEST(RunSummaryTest, NonFiniteValuesAndMissingAggregatesStayOut) {
 // mixed with the same cell measured idle.
 TEST(RunSummaryTest, ACellWithABackgroundIsACellOfItsOwn) {
   record::Run run = TwoCellRun();
+  const int loaded = run.cells_size();
   *run.add_cells() = run.cells(1);
-  run.mutable_cells(2)->mutable_key()->set_background("two_copy:1:65536");
+  run.mutable_cells(loaded)->mutable_key()->set_background("two_copy:1:65536");
   RunSummary s = SummaryOf(run, "fp");
-  ASSERT_EQ(s.cells.size(), 3u);
+  ASSERT_EQ(s.cells.size(), static_cast<size_t>(loaded) + 1);
   EXPECT_EQ(s.cells[1].key, HistoryKeyOf(run.cells(1).key()));
-  EXPECT_FALSE(s.cells[2].key == s.cells[1].key);
-  EXPECT_EQ(s.cells[2].key.transport, "one_copy under two_copy:1:65536");
+  EXPECT_FALSE(s.cells[loaded].key == s.cells[1].key);
+  EXPECT_EQ(s.cells[loaded].key.transport, "one_copy under two_copy:1:65536");
 }
 
 TEST(RunSummaryTest, AnUnstampedBuildHasNoCommit) {

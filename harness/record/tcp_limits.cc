@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 namespace copyscope::record {
 namespace {
@@ -53,7 +56,7 @@ std::optional<double> Median(std::vector<double> v) {
 }  // namespace
 
 TcpLimits TcpLimitsOf(const CellKey& key, const Sample& sample) {
-  const bool rr = key.mode() == "rr";
+  const bool rr = key.mode() == "rr" || key.mode() == "crr";
   const bool server_sends = rr || key.direction() != "client-to-server";
   const bool client_sends = rr || !server_sends;
   TcpLimits l;
@@ -94,6 +97,99 @@ TcpLimits TcpLimitsOf(const CellKey& key, const Sample& sample) {
   l.rtt_us = Median(rtts);
   l.snd_cwnd = Median(cwnds);
   return l;
+}
+
+bool TimeWaitReused(const ConnectionSetup& c) {
+  if (!c.has_tcp_tw_reuse()) return false;
+  return c.tcp_tw_reuse() == 1 ||
+         (c.tcp_tw_reuse() == 2 &&
+          absl::StartsWith(c.server_address(), "127."));
+}
+
+std::string ExplainConnectionSetup(const Cell& cell) {
+  struct Seen {
+    uint64_t total = 0;
+    int samples = 0;
+  };
+  // counter -> what its increase means, and the side whose namespace says.
+  struct Kind {
+    const char* counter;
+    const char* side;
+    const char* what;  // "%s" for the count
+  };
+  static constexpr Kind kKinds[] = {
+      {"ListenOverflows", "server", "listen queue overflowed %s times"},
+      {"ListenDrops", "server", "listener dropped %s SYNs or handshakes"},
+      {"TCPReqQFullDrop", "server", "SYN queue full: %s SYNs dropped"},
+      {"TCPSynRetrans", "client", "connects retried: %s SYNs sent again"},
+      {"TCPTimeWaitOverflow", "client",
+       "TIME_WAIT table full (net.ipv4.tcp_max_tw_buckets): %s sockets closed "
+       "without TIME_WAIT"},
+  };
+  std::vector<Seen> seen(sizeof(kKinds) / sizeof(kKinds[0]));
+  int ok = 0;
+  // Ports: the most of them held past the notable share (port_use_pct),
+  // the samples where it was, the range, and whether TIME_WAIT was reused.
+  double most = 0;
+  int crowded = 0;
+  uint32_t ports = 0;
+  bool reused = false;
+  std::optional<int32_t> reuse;
+  for (const Sample& s : cell.samples()) {
+    if (s.status() != "ok") continue;
+    ++ok;
+    std::vector<uint64_t> here(seen.size(), 0);
+    double use = -1;
+    for (const Metric& m : s.metrics()) {
+      if (m.name() == "port_use_pct") use = m.value() / 100;
+    }
+    for (const ConnectionSetup& c : s.connection_setup()) {
+      if (!c.error().empty()) continue;
+      if (c.side() == "client" && c.ephemeral_ports() > 0 &&
+          use > kPortUseNotable) {
+        ++crowded;
+        most = std::max(most, use);
+        ports = c.ephemeral_ports();
+        reused = TimeWaitReused(c);
+        if (c.has_tcp_tw_reuse()) reuse = c.tcp_tw_reuse();
+      }
+      for (size_t k = 0; k < seen.size(); ++k) {
+        if (c.side() != kKinds[k].side) continue;
+        here[k] += Find(c.tcp_ext(), kKinds[k].counter).value_or(0);
+      }
+    }
+    // ListenDrops counts the overflows too: only the rest is news.
+    here[1] = here[1] > here[0] ? here[1] - here[0] : 0;
+    for (size_t k = 0; k < seen.size(); ++k) {
+      seen[k].total += here[k];
+      seen[k].samples += here[k] > 0 ? 1 : 0;
+    }
+  }
+  std::vector<std::string> notes;
+  if (crowded > 0) {
+    const std::string r = reuse ? absl::StrCat(*reuse) : std::string("?");
+    notes.push_back(absl::StrCat(
+        "connections to one server port held up to ", Percent(most), " of the ",
+        ports, " ephemeral ports in TIME_WAIT, in ", crowded, " of ", ok,
+        " samples",
+        reused ? absl::StrCat(" (in one second: net.ipv4.tcp_tw_reuse ", r,
+                              " reuses them after that)")
+               : absl::StrCat(" (net.ipv4.tcp_tw_reuse ", r,
+                              " does not reuse them here)"),
+        ": past half, each connect() searches through them and the rate "
+        "falls; ",
+        reused ? "fewer connections a second per thread (more threads)"
+               : "shorten the samples (--duration)"));
+  }
+  for (size_t k = 0; k < seen.size(); ++k) {
+    if (seen[k].samples == 0) continue;
+    notes.push_back(
+        absl::StrCat(absl::StrReplaceAll(kKinds[k].what,
+                                         {{"%s", absl::StrCat(seen[k].total)}}),
+                     " in ", seen[k].samples, " of ", ok, " samples (",
+                     kKinds[k].counter, ")"));
+  }
+  return absl::StrJoin(notes, ", ");
 }
 
 std::string ExplainLimits(const std::optional<double>& retransmitted,

@@ -59,6 +59,29 @@ inline std::string ExplainLimits(const TcpLimits& l) {
   return ExplainLimits(l.retransmitted, l.rwnd_limited, l.sndbuf_limited);
 }
 
+// crr: what went wrong setting connections up over a cell's ok samples
+// (Sample.connection_setup, the namespaces' TcpExt counters over each
+// side's window): the server's listen queue overflowed (ListenOverflows)
+// or its listener dropped SYNs otherwise (ListenDrops beyond the
+// overflows, TCPReqQFullDrop), connects were retried (the client's
+// TCPSynRetrans), or sockets skipped TIME_WAIT because the table was full
+// (the client's TCPTimeWaitOverflow, net.ipv4.tcp_max_tw_buckets), or a
+// client thread made more connections to its server port in a sample than
+// kPortUseNotable of the ephemeral ports (connections_to_one_port: past
+// half, connect() searches ports held in TIME_WAIT and the rate falls,
+// harness/engine/net_stats.h); "" when nothing was, e.g. "listen queue
+// overflowed 12 times in 2 of 5 samples (ListenOverflows), connects
+// retried: 3 SYNs sent again in 1 of 5 samples (TCPSynRetrans)". The
+// counters are the namespace's: on loopback other connections made
+// meanwhile count too.
+inline constexpr double kPortUseNotable = 0.5;
+std::string ExplainConnectionSetup(const Cell& cell);
+
+// Whether connect() may take a port whose socket to the same server is in
+// TIME_WAIT, once it is 1 s old: net.ipv4.tcp_tw_reuse 1, or 2 with the
+// server on 127.0.0.0/8 (the kernel's tcp_twsk_unique).
+bool TimeWaitReused(const ConnectionSetup& client);
+
 }  // namespace copyscope::record
 
 #endif  // COPYSCOPE_HARNESS_RECORD_TCP_LIMITS_H_

@@ -1,5 +1,9 @@
 #include "harness/record/tcp_limits.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace copyscope::record {
@@ -93,6 +97,105 @@ TEST(TcpLimitsTest, WhatCannotBeComputedIsAbsentNotZero) {
   EXPECT_FALSE(l.retrans.has_value());
   EXPECT_FALSE(l.busy.has_value());
   EXPECT_EQ(ExplainLimits(l), "");
+}
+
+void AddSetup(Sample* s, const char* side,
+              std::vector<std::pair<const char*, uint64_t>> counters) {
+  ConnectionSetup* c = s->add_connection_setup();
+  c->set_side(side);
+  for (const auto& [name, value] : counters) {
+    NamedCount* n = c->add_tcp_ext();
+    n->set_name(name);
+    n->set_value(value);
+  }
+}
+
+TEST(ConnectionSetupTest, NamesOverflowsRetriesAndTheTimeWaitTable) {
+  Cell cell;
+  cell.mutable_key()->set_mode("crr");
+  for (int i = 0; i < 5; ++i) {
+    Sample* s = cell.add_samples();
+    s->set_status("ok");
+    const bool bad = i == 1 || i == 3;
+    // ListenDrops counts the overflows: 4 more only in sample 3.
+    AddSetup(s, "server",
+             {{"ListenOverflows", bad ? 6 : 0},
+              {"ListenDrops", bad ? (i == 3 ? 10 : 6) : 0},
+              {"TCPSynRetrans", 50}});  // the server's own: not a retry
+    AddSetup(s, "client",
+             {{"ListenOverflows", 99},  // the client's namespace: ignored
+              {"TCPSynRetrans", i == 4 ? 3 : 0},
+              {"TCPTimeWaitOverflow", 0}});
+  }
+  Sample* failed = cell.add_samples();
+  failed->set_status("failed: boom");
+  AddSetup(failed, "server", {{"ListenOverflows", 1000}});
+  EXPECT_EQ(ExplainConnectionSetup(cell),
+            "listen queue overflowed 12 times in 2 of 5 samples "
+            "(ListenOverflows), listener dropped 4 SYNs or handshakes in 1 of "
+            "5 samples (ListenDrops), connects retried: 3 SYNs sent again in "
+            "1 of 5 samples (TCPSynRetrans)");
+}
+
+// The share comes from the sample's port_use_pct (metrics.h), the facts
+// around it from its client side.
+Cell PortCell(const std::string& address, std::vector<double> use_pct) {
+  Cell cell;
+  for (double pct : use_pct) {
+    Sample* s = cell.add_samples();
+    s->set_status("ok");
+    Metric* m = s->add_metrics();
+    m->set_name("port_use_pct");
+    m->set_value(pct);
+    ConnectionSetup* c = s->add_connection_setup();
+    c->set_side("client");
+    c->set_ephemeral_ports(28232);
+    c->set_tcp_tw_reuse(2);
+    c->set_connections_to_one_port(15000);
+    c->set_server_address(address);
+  }
+  return cell;
+}
+
+TEST(ConnectionSetupTest, NamesAServerPortThatHeldMoreThanHalfThePorts) {
+  EXPECT_EQ(ExplainConnectionSetup(PortCell("198.18.0.1", {49.6, 54.4, 20})),
+            "connections to one server port held up to 54% of the 28232 "
+            "ephemeral ports in TIME_WAIT, in 1 of 3 samples "
+            "(net.ipv4.tcp_tw_reuse 2 does not reuse them here): past half, "
+            "each connect() searches through them and the rate falls; "
+            "shorten the samples (--duration)");
+  EXPECT_EQ(ExplainConnectionSetup(PortCell("127.0.0.1", {70, 71})),
+            "connections to one server port held up to 71% of the 28232 "
+            "ephemeral ports in TIME_WAIT, in 2 of 2 samples (in one second: "
+            "net.ipv4.tcp_tw_reuse 2 reuses them after that): past half, each "
+            "connect() searches through them and the rate falls; fewer "
+            "connections a second per thread (more threads)");
+}
+
+TEST(ConnectionSetupTest, TimeWaitIsReusedByLoopbackOrTheSysctl) {
+  ConnectionSetup c;
+  EXPECT_FALSE(TimeWaitReused(c));  // unknown: not assumed
+  c.set_tcp_tw_reuse(2);
+  c.set_server_address("198.18.0.1");
+  EXPECT_FALSE(TimeWaitReused(c));
+  c.set_server_address("127.0.0.1");
+  EXPECT_TRUE(TimeWaitReused(c));
+  c.set_tcp_tw_reuse(0);
+  EXPECT_FALSE(TimeWaitReused(c));
+  c.set_tcp_tw_reuse(1);
+  c.set_server_address("198.18.0.1");
+  EXPECT_TRUE(TimeWaitReused(c));
+}
+
+TEST(ConnectionSetupTest, NothingToSayIsEmpty) {
+  Cell cell;
+  Sample* s = cell.add_samples();
+  s->set_status("ok");
+  AddSetup(s, "server", {{"ListenOverflows", 0}, {"ListenDrops", 0}});
+  AddSetup(s, "client", {{"TCPSynRetrans", 0}});
+  s->add_connection_setup()->set_error("cannot read /proc/net/netstat");
+  EXPECT_EQ(ExplainConnectionSetup(cell), "");
+  EXPECT_EQ(ExplainConnectionSetup(Cell()), "");
 }
 
 }  // namespace

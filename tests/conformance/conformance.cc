@@ -1,5 +1,6 @@
 #include "tests/conformance/conformance.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "harness/engine/payload.h"
 #include "plugins/loader.h"
 #include "tests/conformance/stream.h"
 
@@ -537,6 +539,139 @@ TEST_P(TransportConformance, ReapWithNothingInUseReturnsZero) {
   ASSERT_EQ(sender.Open(link.sender_fd(), CS_ROLE_SENDER, 4096), 0);
   uint64_t tags[4];
   EXPECT_EQ(transport()->reap(sender.get(), tags, 4, 0), 0);
+}
+
+// ---------------------------------------------------------------------------
+// An endpoint per connection (copyscope --mode=crr).
+
+namespace {
+
+namespace payload = ::copyscope::engine::payload;
+
+// Entries of /proc/self/fd or /proc/self/task: the process's open files or
+// threads.
+int CountEntries(const char* dir) {
+  int n = 0;
+  DIR* d = opendir(dir);
+  if (d == nullptr) return -1;
+  while (readdir(d) != nullptr) ++n;
+  closedir(d);
+  return n;
+}
+
+// Sends one single-field message of `len` bytes on `ep` and, with
+// CS_CAP_ASYNC_RELEASE, waits until reap() gives its buffer back; "" or
+// what failed.
+std::string SendWhole(const cs_transport* t, const Endpoint& ep,
+                      std::vector<uint8_t>* buf, uint64_t tag) {
+  struct iovec iov = {buf->data(), buf->size()};
+  cs_message msg = {&iov, 1, 0, tag};
+  int rc = t->send(ep.get(), &msg, 1);
+  if (rc < 0) return absl::StrCat("send: ", rc, ": ", ep.LastError());
+  if ((t->capabilities & CS_CAP_ASYNC_RELEASE) == 0) return "";
+  uint64_t got = 0;
+  rc = t->reap(ep.get(), &got, 1, -1);
+  if (rc != 1 || got != tag) {
+    return absl::StrCat("reap() returned ", rc, " (tag ", got, ", sent ", tag,
+                        "): ", ep.LastError());
+  }
+  return "";
+}
+
+// Receives one `len`-byte message on `ep` (the plugin's recv() if it has
+// one, else plain recv()) and checks it against `key`; "" or what failed.
+// A discarding plugin shows nothing to check.
+std::string RecvWhole(const cs_transport* t, const Endpoint& ep, int fd,
+                      size_t len, uint64_t key) {
+  std::vector<uint8_t> buf(len);
+  std::vector<struct iovec> segments;
+  const bool plugin = (t->capabilities & CS_CAP_RECV) != 0;
+  int rc = plugin ? const_cast<Endpoint&>(ep).Recv(buf.data(), len, &segments)
+                  : PlainRecvAll(fd, buf.data(), len);
+  if (rc != 0) {
+    return absl::StrCat("recv: ", rc, plugin ? ": " + ep.LastError() : "");
+  }
+  if (plugin && (t->capabilities & CS_CAP_RECV_DISCARDS) != 0) return "";
+  const uint64_t bad =
+      segments.empty()
+          ? (payload::Check(key, 0, buf.data(), len) == len ? payload::kIntact
+                                                            : 0)
+          : payload::CheckFields(key, segments.data(), segments.size());
+  if (bad != payload::kIntact) return "the message arrived damaged";
+  return "";
+}
+
+// One transaction on a connection of its own: the client's endpoint sends
+// a request, the server's answers, both close, then the sockets.
+std::string OneConnection(const cs_transport* t, uint64_t index) {
+  constexpr size_t kRequest = 100, kResponse = 1000;
+  TcpLink link;
+  std::string e = link.Connect({});
+  if (!e.empty()) return e;
+  const uint32_t role =
+      (t->capabilities & CS_CAP_RECV) != 0 ? CS_ROLE_BOTH : CS_ROLE_SENDER;
+  Endpoint client(t), server(t);
+  if (client.Open(link.sender_fd(), role, kResponse, 1, 1) != 0) {
+    return "client open: " + client.open_error();
+  }
+  if (server.Open(link.receiver_fd(), role, kResponse, 1, 1) != 0) {
+    return "server open: " + server.open_error();
+  }
+  const uint64_t ask = payload::Key(index, payload::kClientToServer, 0);
+  const uint64_t answer = payload::Key(index, payload::kServerToClient, 0);
+  std::vector<uint8_t> request(kRequest), response(kResponse);
+  payload::Fill(ask, 0, request.data(), kRequest);
+  payload::Fill(answer, 0, response.data(), kResponse);
+  if (!(e = SendWhole(t, client, &request, 2 * index)).empty()) {
+    return "request: " + e;
+  }
+  if (!(e = RecvWhole(t, server, link.receiver_fd(), kRequest, ask)).empty()) {
+    return "request: " + e;
+  }
+  if (!(e = SendWhole(t, server, &response, 2 * index + 1)).empty()) {
+    return "response: " + e;
+  }
+  if (!(e = RecvWhole(t, client, link.sender_fd(), kResponse, answer))
+           .empty()) {
+    return "response: " + e;
+  }
+  client.Close();  // the client first, as copyscope's crr does
+  server.Close();
+  return "";
+}
+
+}  // namespace
+
+// copyscope --mode=crr opens and closes an endpoint per connection,
+// thousands a second: each must carry its request and response whole and
+// leave nothing behind when closed (no file descriptor, no thread).
+TEST_P(TransportConformance, AnEndpointPerConnectionLeavesNothingBehind) {
+  if (!can_send()) GTEST_SKIP() << "the plugin only receives";
+  if ((transport()->capabilities & CS_CAP_DATAGRAM) != 0) {
+    GTEST_SKIP() << "a datagram transport has no connections (crr is TCP)";
+  }
+  // The first may set up something for the process's lifetime.
+  ASSERT_EQ(OneConnection(transport(), 0), "");
+  const int fds = CountEntries("/proc/self/fd");
+  const int threads = CountEntries("/proc/self/task");
+  ASSERT_GT(fds, 0);
+  constexpr int kConnections = 300;
+  for (int i = 1; i <= kConnections; ++i) {
+    ASSERT_EQ(OneConnection(transport(), i), "") << "connection " << i;
+  }
+  // What a plugin hands to the kernel to close (an io_uring's workers, say)
+  // may take a moment to go: bounded, polled.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((CountEntries("/proc/self/fd") > fds ||
+          CountEntries("/proc/self/task") > threads) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_LE(CountEntries("/proc/self/fd"), fds)
+      << "file descriptors left open after " << kConnections << " endpoints";
+  EXPECT_LE(CountEntries("/proc/self/task"), threads)
+      << "threads left running after " << kConnections << " endpoints";
 }
 
 // ---------------------------------------------------------------------------

@@ -142,6 +142,27 @@ awk -v v="$bg" 'BEGIN { exit !(v != "" && v + 0 > 0) }' ||
   fail "loaded row: background_gbps '$bg'"
 [[ -n "$(col "$lul_dir/summary.csv" latency_us "$load_row")" ]] ||
   fail "loaded row has no latency: $load_row"
+# --- connection rate (crr): a profile, counted, verified; the show table -----
+crr_dir="$tmp/crr"
+"$bin" run --profile=connection-rate --transports="${expected[0]}" --sizes=64 \
+  --threads=1 --messages=300 --reps=1 --verify --json --out="$crr_dir" \
+  >"$tmp/crr.out" 2>"$tmp/crr.err"
+rc=$?
+[[ $rc -eq 0 ]] || fail "crr run exited $rc: $(cat "$tmp/crr.err")"
+grep -q '"connections_per_sec"' "$tmp/crr.out" ||
+  fail "crr --json has no connections_per_sec: $(cat "$tmp/crr.out")"
+crr_row=$(sed -n 2p "$crr_dir/summary.csv")
+[[ "$(col "$crr_dir/summary.csv" mode "$crr_row")" == crr ]] ||
+  fail "crr mode: $crr_row"
+[[ "$(col "$crr_dir/summary.csv" status "$crr_row")" == ok ]] ||
+  fail "crr status: $crr_row"
+[[ -n "$(col "$crr_dir/summary.csv" connections_per_sec "$crr_row")" ]] ||
+  fail "crr row has no connection rate: $crr_row"
+[[ -n "$(col "$crr_dir/summary.csv" time_wait_sockets "$crr_row")" ]] ||
+  fail "crr row has no TIME_WAIT count: $crr_row"
+"$bin" show "$crr_dir" >"$tmp/crr.show" 2>&1 ||
+  fail "show of the crr run: $(cat "$tmp/crr.show")"
+grep -q 'kconn/s' "$tmp/crr.show" || fail "crr show: $(cat "$tmp/crr.show")"
 
 # --- --verify: every transport's bytes checked, and the plan says so ----------
 verify_dir="$tmp/verify"
@@ -302,6 +323,9 @@ expect_usage_error "malformed transport-opt" run --transport-opt=novalue
 expect_usage_error "unknown transport-opt key" run --transport-opt=no_such_key=1
 expect_usage_error "unknown --recv" run --recv=no_such_receiver
 expect_usage_error "--recv in rr mode" run --mode=rr --recv=uring
+expect_usage_error "--recv in crr mode" run --mode=crr --recv=uring
+expect_usage_error "--direction in crr mode" run --mode=crr \
+  --direction=client-to-server
 expect_usage_error "--verify with a discarding receiver" run --verify \
   --recv=discard
 expect_usage_error "unknown --family" run --family=inet,ipx

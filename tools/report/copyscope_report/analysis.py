@@ -8,7 +8,7 @@ median over the mode's cells of their relative MAD: how far repetitions of
 one cell lie from each other) is no meaningful difference. With too few
 repetitions for the test it says so instead of guessing. Higher is better
 for the primary metric (throughput in stream mode, transactions per second
-in rr mode).
+in rr mode, connections per second in crr mode).
 
     a = analyze(load_run(path))
     print(to_text(a))
@@ -538,6 +538,49 @@ def tcp_limits(run: Run, sc: Scope) -> List[str]:
     return out
 
 
+# crr: the connection-setup figures of a sample (metrics.h) and what they
+# mean when they rose.
+SETUP_PROBLEMS = (("listen_overflows", "listen queue overflowed"),
+                  ("syn_retrans", "connects retried (SYNs sent again)"))
+# harness/record/tcp_limits.h: kPortUseNotable.
+PORT_USE_NOTABLE_PCT = 50.0
+
+
+def connection_setup(run: Run, sc: Scope) -> List[str]:
+    """crr: one line per cell whose connections were not all set up at
+    once (the namespaces' TcpExt counters over the window), and the most
+    TIME_WAIT sockets the client's namespace held."""
+    where = run.isolation.get("mode", "")
+    out = []
+    tw = []
+    for (tr, s, t), c in sorted(sc.idx.items()):
+        notes = []
+        for metric, what in SETUP_PROBLEMS:
+            v = c.values(metric)
+            hit = [x for x in v if x > 0]
+            if hit:
+                notes.append(f"{what} {sum(hit):.0f} times in {len(hit)} of "
+                             f"{len(v)} samples")
+        use = c.values("port_use_pct")
+        crowded = [x for x in use if x > PORT_USE_NOTABLE_PCT]
+        if crowded:
+            notes.append(f"one server port took up to {max(crowded):.0f}% of "
+                         f"the ephemeral ports in {len(crowded)} of "
+                         f"{len(use)} samples (past half, connect() searches "
+                         "ports still in TIME_WAIT and the rate falls)")
+        tw += c.values("time_wait_sockets")
+        if notes:
+            out.append(f"{tr} {size_label(s)} {threads_label(t)}"
+                       f"{f' ({where})' if where else ''}: "
+                       + ", ".join(notes))
+    if tw:
+        out.append(f"TIME_WAIT sockets in the client's namespace at the end "
+                   f"of a sample: up to {max(tw):.0f} (each transaction "
+                   "leaves one for 60 s; an exhausted ephemeral port range "
+                   "fails the cell, naming it)")
+    return out
+
+
 def per_flow_limits(run: Run) -> str:
     """The likely per-flow limits that make 1 thread slow, for run's path."""
     if run.isolation.get("mode") == "netns":
@@ -643,6 +686,7 @@ class Analysis:
     notes: List[str]
     limits: List[str] = dataclasses.field(default_factory=list)
     recv_copy: List[RecvCopy] = dataclasses.field(default_factory=list)
+    setup: List[str] = dataclasses.field(default_factory=list)  # crr
 
 
 def analyze(run: Run) -> List[Analysis]:
@@ -673,7 +717,8 @@ def analyze(run: Run) -> List[Analysis]:
             Analysis(mode, sc.metric, sc.floor, best_per_cell(sc),
                      crossovers(sc), zero_copy(run, sc), scaling(run, sc),
                      notes, tcp_limits(run, sc),
-                     recv_copy(run) if mode == "stream" else []))
+                     recv_copy(run) if mode == "stream" else [],
+                     connection_setup(run, sc) if mode == "crr" else []))
     return out
 
 
@@ -714,6 +759,10 @@ def to_text(analyses: List[Analysis]) -> str:
         if a.limits:
             lines.append("What held TCP back (the senders' TCP_INFO):")
             lines.extend(f"  {line}" for line in a.limits)
+        if a.setup:
+            lines.append("Connection setup (the namespaces' TcpExt counters "
+                         "and TIME_WAIT sockets):")
+            lines.extend(f"  {line}" for line in a.setup)
         lines.append("Thread scaling:")
         lines.extend(f"  {s.text}." for s in a.scaling)
         if not a.scaling:

@@ -156,7 +156,7 @@ def compare(a: Run, b: Run, fail_above: float = 5.0) -> Result:
     for k in sorted(ia.keys() & ib.keys()):
         ca, cb = ia[k], ib[k]
         metrics = [(ca.primary(), True)]
-        if ca.mode == "rr":
+        if ca.mode in ("rr", "crr"):
             metrics += list(LATENCY_METRICS)
         for m, higher_better in metrics:
             va, vb = ca.values(m), cb.values(m)

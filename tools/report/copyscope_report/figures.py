@@ -72,6 +72,7 @@ class Omitted:
 METRIC_LABEL = {
     "throughput_gbps": "throughput (Gbit/s)",
     "transactions_per_sec": "transactions/s",
+    "connections_per_sec": "connections/s",
     "latency_p50_us": "latency p50 (µs)",
     "latency_p99_us": "latency p99 (µs)",
     "cycles_per_byte": "CPU cycles per byte",
@@ -316,7 +317,8 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
     specs: List[FigureSpec] = []
     omitted: List[Omitted] = []
     primary = next(c.primary() for c in run.cells if c.mode == mode)
-    what = "transactions/s" if primary == "transactions_per_sec" else "throughput"
+    what = {"transactions_per_sec": "transactions/s",
+            "connections_per_sec": "connections/s"}.get(primary, "throughput")
 
     def add(fid, title, caption, make: Callable[[], List[Panel]],
             reason: Optional[str]):
@@ -340,15 +342,29 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         "Mean over repetitions, 95% CI error bars; one panel per message size.",
         lambda: g.vs_threads([(primary, "-")],
                              METRIC_LABEL.get(primary, primary)), one_t)
+    if mode == "crr":
+        # The connection rate at every cell, even with one size and one
+        # thread count: one panel per size, connections/s vs threads.
+        add(
+            "connection_rate", "connection rate",
+            "Connections per second, each connected, used for one request "
+            "and one response, and closed (--mode=crr, as netperf's "
+            "TCP_CRR); mean over repetitions with 95% CI; one panel per "
+            "message size.",
+            lambda: g.vs_threads([(primary, "-")],
+                                 METRIC_LABEL.get(primary, primary)),
+            None if g.has(primary) else "no crr cell has a connection rate")
     lat_reason = None
-    if mode != "rr":
+    if mode not in ("rr", "crr"):
         lat_reason = ("stream mode measures no per-message latency; run with "
                       "--mode=rr for p50/p99")
     elif not g.has("latency_p50_us"):
-        lat_reason = "the rr cells have no latency percentiles"
+        lat_reason = f"the {mode} cells have no latency percentiles"
+    lat_what = ("Whole-transaction latency percentiles (connect to close)"
+                if mode == "crr" else "Round-trip latency percentiles")
     lul_reason = None
-    if mode != "rr":
-        lul_reason = "latency under load is an rr figure"
+    if mode not in ("rr", "crr"):
+        lul_reason = "latency under load is an rr and crr figure"
     elif not any(c.background for c in run.cells if c.mode == mode):
         lul_reason = ("no cell ran with a background; run e.g. "
                       "--profile=latency-under-load (--mode=rr "
@@ -362,10 +378,11 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
         lambda: latency_under_load(run, mode), lul_reason)
     add(
         "latency_vs_threads", "latency p50 and p99 vs threads",
-        "Round-trip latency percentiles (solid p50, dashed p99), mean over "
-        "repetitions with 95% CI.", lambda: g.vs_threads([
+        f"{lat_what} (solid p50, dashed p99), mean over repetitions with 95% "
+        "CI.", lambda: g.vs_threads([
             ("latency_p50_us", "-"), ("latency_p99_us", "--")
-        ], "round-trip latency (µs)"), lat_reason)
+        ], "transaction latency (µs)"
+           if mode == "crr" else "round-trip latency (µs)"), lat_reason)
     for fid, title, metric, base in (
         ("cycles_per_byte_vs_size", "CPU cycles per byte vs message size",
          "cycles_per_byte", "cycles"),
@@ -432,7 +449,8 @@ def _build_mode(run: Run, mode: str, suffix: str, foot: str):
 def slice_rates(cell: Cell, sample) -> Tuple[List[float], List[float]]:
     """(x, y) of a sample's slices: x the middle of each slice (seconds into
     the measured interval), y the cell's primary figure over that slice
-    alone (stream: Gbit/s received; rr: transactions/s). As in the trend
+    alone (stream: Gbit/s received; rr: transactions/s; crr:
+    connections/s). As in the trend
     test (harness/record/cell_checks.h), a first or last slice shorter than
     half the median slice (cut by the window's edge, its rate mostly noise)
     is left out, and so are slices of no length."""

@@ -10,7 +10,7 @@ import warnings
 
 import matplotlib.image
 
-from copyscope_report import cli, figures, loader, synthetic
+from copyscope_report import analysis, cli, figures, loader, synthetic
 
 T95_2DF = 4.302653  # Student t, 0.975 quantile, 2 degrees of freedom
 
@@ -175,6 +175,44 @@ class FiguresTest(unittest.TestCase):
         self.assertEqual(tput.panels[0].series[0].y, [1e4, 2e4])
         self.assertNotIn("zc_copied_vs_size", [s.id for s in specs])
         self.assertIn("zc_copied_vs_size", [o.id for o in omitted])
+
+    def test_crr_connection_rate_figure(self):
+        cells = {("two_copy", size, 1): [{
+            "connections_per_sec": 2e4 - size + d,
+            "latency_p50_us": 50.0 + d,
+            "latency_p99_us": 90.0 + d,
+            "listen_overflows": 12.0 if d > 0 else 0.0,
+            "syn_retrans": 0.0,
+            "time_wait_sockets": 21000.0,
+            "port_use_pct": 60.0 if size == 1024 and d < 0 else 20.0,
+        } for d in (-1.0, 0.0, 1.0)] for size in (64, 1024)}
+        d = synthetic.write_run(os.path.join(synthetic.temp_dir(self), "crr"),
+                                cells,
+                                mode="crr")
+        run = loader.load_run(d)
+        self.assertEqual(run.cells[0].primary(), "connections_per_sec")
+        specs, omitted = figures.build(run)
+        ids = [s.id for s in specs]
+        # Drawn even with one thread count: a panel per size.
+        spec = next(s for s in specs if s.id == "connection_rate")
+        self.assertEqual([p.title for p in spec.panels], ["64 B", "1 KiB"])
+        self.assertEqual(spec.panels[0].ylabel, "connections/s")
+        self.assertEqual(spec.panels[0].series[0].y, [2e4 - 64])
+        self.assertIn("connections/s vs message size",
+                      [s.title for s in specs])
+        self.assertIn("latency_vs_threads", ids)
+        lat = next(s for s in specs if s.id == "latency_vs_threads")
+        self.assertIn("connect to close", lat.caption)
+        self.assertNotIn("connection_rate", [o.id for o in omitted])
+        # The analysis names the overflowing cells and the TIME_WAIT count.
+        (a,) = analysis.analyze(run)
+        self.assertEqual(a.metric, "connections_per_sec")
+        text = analysis.to_text([a])
+        self.assertIn("two_copy 64 B 1 thread (netns): listen queue overflowed 12 times in 1 of 3 samples",
+                      text)
+        self.assertIn("up to 21000", text)
+        self.assertIn("one server port took up to 60% of the ephemeral ports "
+                      "in 1 of 3 samples", text)
 
     def test_report_files(self):
         out = os.path.join(synthetic.temp_dir(self), "rep")

@@ -90,6 +90,8 @@ def _analysis(a: analysis.Analysis) -> str:
     if a.recv_copy:
         out.append(
             lst(analysis.RECV_COPY_TITLE, [r.text for r in a.recv_copy], ""))
+    if a.setup:
+        out.append(lst("Connection setup", a.setup, ""))
     out.append(
         lst("Thread scaling", [s.text + "." for s in a.scaling],
             "one thread count only"))

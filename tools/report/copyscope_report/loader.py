@@ -61,6 +61,12 @@ PERF_EVENT_METRIC = {
 
 _NAME = re.compile(r"[A-Za-z0-9_.+-]{1,64}\Z")  # modes: used in file names
 
+# The primary metric of a mode, for records that do not name it.
+PRIMARY_BY_MODE = {
+    "rr": "transactions_per_sec",
+    "crr": "connections_per_sec",
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class Slice:
@@ -125,7 +131,7 @@ class Cell:
     def primary(self) -> str:
         if self.primary_metric:
             return self.primary_metric
-        return "transactions_per_sec" if self.mode == "rr" else "throughput_gbps"
+        return PRIMARY_BY_MODE.get(self.mode, "throughput_gbps")
 
 
 @dataclasses.dataclass

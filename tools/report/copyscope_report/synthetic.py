@@ -95,7 +95,8 @@ def cell_json(transport: str,
               reps: List[Dict[str, float]],
               mode: str = "stream",
               perf: Optional[List[dict]] = None) -> dict:
-    primary = "transactions_per_sec" if mode == "rr" else "throughput_gbps"
+    primary = {"rr": "transactions_per_sec",
+               "crr": "connections_per_sec"}.get(mode, "throughput_gbps")
     samples = []
     for i, m in enumerate(reps, 1):
         window = 1.0
