@@ -221,21 +221,14 @@ absl::StatusOr<Listener> ListenStream(Family family, const std::string& address,
   return l;
 }
 
-absl::StatusOr<UniqueFd> ConnectStream(Family family,
-                                       const std::string& address,
-                                       uint16_t port,
-                                       const CancelSignal& cancel,
-                                       absl::Duration timeout) {
-  if (family == Family::kInet) {
-    return ConnectTcp(address, port, cancel, timeout);
-  }
-  absl::StatusOr<AnyAddress> a = AddressOf(family, address, port);
-  if (!a.ok()) return a.status();
-  UniqueFd fd(socket(a->domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+// Connects a new socket of a's domain to a within timeout (cancel cuts the
+// wait short); the socket returned is blocking.
+absl::StatusOr<UniqueFd> ConnectTo(const AnyAddress& a, const std::string& what,
+                                   const CancelSignal& cancel,
+                                   absl::Duration timeout) {
+  UniqueFd fd(socket(a.domain, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return ErrnoError(errno, "socket");
-  const std::string what =
-      absl::StrCat("connect to ", Where(family, address, port));
-  if (connect(fd.get(), a->get(), a->len) != 0) {
+  if (connect(fd.get(), a.get(), a.len) != 0) {
     // A unix connect does not go in progress: EAGAIN is a full backlog.
     if (errno != EINPROGRESS && errno != EAGAIN) return ErrnoError(errno, what);
     if (errno == EAGAIN) {
@@ -248,7 +241,7 @@ absl::StatusOr<UniqueFd> ConnectStream(Family family,
         }
         pollfd p = {cancel.fd(), POLLIN, 0};
         poll(&p, 1, 10);  // a backoff that a cancel cuts short
-        if (connect(fd.get(), a->get(), a->len) == 0) break;
+        if (connect(fd.get(), a.get(), a.len) == 0) break;
         if (errno != EAGAIN) return ErrnoError(errno, what);
       }
     } else {
@@ -268,6 +261,18 @@ absl::StatusOr<UniqueFd> ConnectStream(Family family,
     return ErrnoError(errno, "fcntl");
   }
   return fd;
+}
+
+absl::StatusOr<UniqueFd> ConnectStream(Family family,
+                                       const std::string& address,
+                                       uint16_t port,
+                                       const CancelSignal& cancel,
+                                       absl::Duration timeout) {
+  absl::StatusOr<AnyAddress> a = AddressOf(family, address, port);
+  if (!a.ok()) return a.status();
+  return ConnectTo(*a,
+                   absl::StrCat("connect to ", Where(family, address, port)),
+                   cancel, timeout);
 }
 
 absl::StatusOr<std::string> MakeUnixSocketDir() {
@@ -339,29 +344,7 @@ absl::StatusOr<UniqueFd> AcceptTcp(int listen_fd, const CancelSignal& cancel,
 absl::StatusOr<UniqueFd> ConnectTcp(const std::string& ipv4, uint16_t port,
                                     const CancelSignal& cancel,
                                     absl::Duration timeout) {
-  absl::StatusOr<sockaddr_in> addr = Address(ipv4, port);
-  if (!addr.ok()) return addr.status();
-  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return ErrnoError(errno, "socket");
-  const std::string what = absl::StrCat("connect to ", ipv4, ":", port);
-  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr),
-              sizeof(*addr)) != 0) {
-    if (errno != EINPROGRESS) return ErrnoError(errno, what);
-    absl::Status s =
-        WaitFor(fd.get(), POLLOUT, cancel, absl::Now() + timeout, what);
-    if (!s.ok()) return s;
-    int err = 0;
-    socklen_t len = sizeof(err);
-    if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-      err = errno;
-    }
-    if (err != 0) return ErrnoError(err, what);
-  }
-  int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    return ErrnoError(errno, "fcntl");
-  }
-  return fd;
+  return ConnectStream(Family::kInet, ipv4, port, cancel, timeout);
 }
 
 bool IsHello(const void* data, size_t len) {
