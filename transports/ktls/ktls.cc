@@ -20,13 +20,10 @@
 // says so, naming what it checked (ktls_probe.h).
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/tls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,10 +32,10 @@
 #include "transports/common/counters.h"
 #include "transports/common/endpoint.h"
 #include "transports/common/error_text.h"
+#include "transports/common/memfd_stage.h"
 #include "transports/common/options.h"
 #include "transports/common/recv_loop.h"
 #include "transports/common/send_loop.h"
-#include "transports/common/sigpipe.h"
 #include "transports/common/wait.h"
 #include "transports/ktls/ktls_probe.h"
 
@@ -177,10 +174,6 @@ struct Endpoint : EndpointBase<Endpoint> {
     bool sendfile = false;
   };
 
-  ~Endpoint() {
-    if (memfd >= 0) close(memfd);
-  }
-
   static int Configure(const cs_endpoint_config& config, Options* o, char* err,
                        size_t err_size) {
     uint64_t sendfile = 0;
@@ -197,24 +190,12 @@ struct Endpoint : EndpointBase<Endpoint> {
             size_t err_size) {
     int rc = ReserveScratch(config, is_sender(), &scratch, err, err_size);
     if (rc < 0 || !is_sender() || !o.sendfile) return rc;
-    // As transports/sendfile: a memfd in 2 MiB units, a hole punched over
-    // the last message before the next is written (the socket may still
-    // hold references to its pages).
-    const size_t kHuge = 2 << 20;
     max_message_len = config.max_message_size;
-    memfd_size = (max_message_len + kHuge - 1) / kHuge * kHuge;
-    memfd = memfd_create("copyscope_ktls", MFD_CLOEXEC);
-    if (memfd < 0 || ftruncate(memfd, (off_t)memfd_size) != 0) {
-      int e = errno;
-      FormatInto(err, err_size, "open: a %zu-byte memfd: %s", memfd_size,
-                 ErrnoText(e).c_str());
-      return -e;
-    }
-    return 0;
+    return stage.Open("copyscope_ktls", max_message_len, err, err_size);
   }
 
   int SendMessage(const cs_message& msg) {
-    if (memfd < 0) {
+    if (!stage.open()) {
       return SendFieldsAll(fd, msg.fields, msg.field_count, 0, io_timeout_ms,
                            &scratch, &send_counters, &error);
     }
@@ -223,53 +204,10 @@ struct Endpoint : EndpointBase<Endpoint> {
       len += msg.fields[f].iov_len;
     }
     if (len == 0) return 0;
-    int rc = Stage(msg);
-    return rc < 0 ? rc : SendStaged(len);
-  }
-
-  // Writes the message at offset 0 of the memfd, on fresh pages.
-  int Stage(const cs_message& msg) {
-    if (dirty) {
-      if (fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-                    (off_t)memfd_size) != 0) {
-        return error.SetErrno(errno, "send: fallocate(PUNCH_HOLE)");
-      }
-      dirty = false;
-    }
-    off_t off = 0;
-    uint32_t next = 0;
-    while (next < msg.field_count) {
-      size_t bytes = 0;
-      uint32_t n = scratch.Load(msg.fields, msg.field_count, &next, &bytes);
-      struct iovec* iov = scratch.data();
-      uint32_t first = 0;
-      while (first < n) {
-        ssize_t w = pwritev(memfd, iov + first, (int)(n - first), off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-          return error.SetErrno(w < 0 ? errno : EIO, "send: pwritev(memfd)");
-        }
-        off += w;
-        dirty = true;
-        first = AdvanceIov(iov, first, n, (size_t)w);
-      }
-    }
-    return 0;
-  }
-
-  int SendStaged(size_t len) {
-    SigpipeGuard guard;  // sendfile() has no MSG_NOSIGNAL
-    SendProgress progress(fd, "sendfile", 0, len, io_timeout_ms, &send_counters,
-                          &error);
-    while (progress.done() < len) {
-      off_t off = (off_t)progress.done();
-      size_t offered = len - progress.done();
-      ssize_t n = sendfile(fd, memfd, &off, offered);
-      if (n < 0 && errno == EPIPE) guard.ConsumeRaised();
-      n = progress.After(n, offered);
-      if (n < 0) return (int)n;
-    }
-    return 0;
+    int rc = stage.Stage(msg, &scratch, &error);
+    return rc < 0
+               ? rc
+               : stage.SendTo(fd, len, io_timeout_ms, &send_counters, &error);
   }
 
   // recvmsg() until the message is in, checking each call's record type.
@@ -337,9 +275,7 @@ struct Endpoint : EndpointBase<Endpoint> {
   uint64_t recv_calls = 0;       // recvmsg() calls that returned data
   uint64_t control_records = 0;  // non-data records received (an error)
   uint64_t decrypt_errors = 0;   // records that failed authentication
-  int memfd = -1;                // sendfile=1 senders
-  size_t memfd_size = 0;
-  bool dirty = false;  // the memfd holds the last message's pages
+  MemfdStage stage;              // sendfile=1 senders
 };
 
 const cs_transport kTransport = MakeTransport<Endpoint>(
