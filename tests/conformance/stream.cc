@@ -165,57 +165,35 @@ std::string TcpLink::Connect(const Options& options) {
     }
     return "";
   }
-  if (options.family == AF_INET6) return Connect6(options);
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) return Errno("socket");
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  std::string error;
-  if (!SetBuffer(listener, SO_RCVBUF, options.recv_buffer)) {
-    error = Errno("SO_RCVBUF");
-  } else if (bind(listener, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-             listen(listener, 1) != 0 ||
-             getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) !=
-                 0) {
-    error = Errno("listen on 127.0.0.1");
-  } else if ((fds_[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-             !SetBuffer(fds_[0], SO_SNDBUF, options.send_buffer) ||
-             connect(fds_[0], reinterpret_cast<sockaddr*>(&addr),
-                     sizeof(addr)) != 0) {
-    error = Errno("connect");
-  } else if ((fds_[1] = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) <
-             0) {
-    error = Errno("accept");
-  } else if (options.non_blocking &&
-             (!SetNonBlocking(fds_[0]) || !SetNonBlocking(fds_[1]))) {
-    error = Errno("O_NONBLOCK");
+  // TCP over IPv4 or IPv6 loopback.
+  const bool v6 = options.family == AF_INET6;
+  sockaddr_storage addr = {};
+  socklen_t len;
+  if (v6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_addr = in6addr_loopback;
+    len = sizeof(*in6);
+  } else {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    in->sin_family = AF_INET;
+    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    len = sizeof(*in);
   }
-  close(listener);
-  return error;
-}
-
-std::string TcpLink::Connect6(const Options& options) {
-  int listener = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) return Errno("socket(AF_INET6)");
-  sockaddr_in6 addr = {};
-  addr.sin6_family = AF_INET6;
-  addr.sin6_addr = in6addr_loopback;
-  socklen_t len = sizeof(addr);
+  const int domain = v6 ? AF_INET6 : AF_INET;
+  int listener = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) return Errno(v6 ? "socket(AF_INET6)" : "socket");
+  auto* sa = reinterpret_cast<sockaddr*>(&addr);
   std::string error;
   if (!SetBuffer(listener, SO_RCVBUF, options.recv_buffer)) {
     error = Errno("SO_RCVBUF");
-  } else if (bind(listener, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-             listen(listener, 1) != 0 ||
-             getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) !=
-                 0) {
-    error = Errno("listen on ::1");
-  } else if ((fds_[0] = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+  } else if (bind(listener, sa, len) != 0 || listen(listener, 1) != 0 ||
+             getsockname(listener, sa, &len) != 0) {
+    error = Errno(v6 ? "listen on ::1" : "listen on 127.0.0.1");
+  } else if ((fds_[0] = socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
              !SetBuffer(fds_[0], SO_SNDBUF, options.send_buffer) ||
-             connect(fds_[0], reinterpret_cast<sockaddr*>(&addr),
-                     sizeof(addr)) != 0) {
-    error = Errno("connect to ::1");
+             connect(fds_[0], sa, len) != 0) {
+    error = Errno(v6 ? "connect to ::1" : "connect");
   } else if ((fds_[1] = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) <
              0) {
     error = Errno("accept");

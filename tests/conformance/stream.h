@@ -57,7 +57,6 @@ class TcpLink {
   void CloseReceiver(bool reset);
 
  private:
-  std::string Connect6(const Options& options);
   static void CloseFd(int* fd, bool reset);
   int fds_[2] = {-1, -1};
 };
