@@ -111,6 +111,19 @@ std::string Where(Family family, const std::string& host, uint16_t port) {
   return absl::StrCat(host, ":", port);
 }
 
+// The port an IPv4 or IPv6 socket is bound to.
+absl::StatusOr<uint16_t> BoundPort(int fd) {
+  sockaddr_storage bound;
+  socklen_t len = sizeof(bound);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
+    return ErrnoError(errno, "getsockname");
+  }
+  if (bound.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+}
+
 int ToPollMs(absl::Duration d) {
   if (d <= absl::ZeroDuration()) return 0;
   int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
@@ -212,12 +225,9 @@ absl::StatusOr<Listener> ListenStream(Family family, const std::string& address,
     return ErrnoError(errno, absl::StrCat("bind ", Where(family, address, 0)));
   }
   if (listen(l.fd.get(), backlog) != 0) return ErrnoError(errno, "listen");
-  sockaddr_in6 bound;
-  socklen_t len = sizeof(bound);
-  if (getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
-    return ErrnoError(errno, "getsockname");
-  }
-  l.port = ntohs(bound.sin6_port);
+  absl::StatusOr<uint16_t> bound = BoundPort(l.fd.get());
+  if (!bound.ok()) return bound.status();
+  l.port = *bound;
   return l;
 }
 
@@ -318,12 +328,9 @@ absl::StatusOr<Listener> ListenTcp(const std::string& ipv4, uint16_t port,
     return ErrnoError(errno, absl::StrCat("bind ", ipv4, ":", port));
   }
   if (listen(l.fd.get(), backlog) != 0) return ErrnoError(errno, "listen");
-  sockaddr_in bound;
-  socklen_t len = sizeof(bound);
-  if (getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
-    return ErrnoError(errno, "getsockname");
-  }
-  l.port = ntohs(bound.sin_port);
+  absl::StatusOr<uint16_t> bound = BoundPort(l.fd.get());
+  if (!bound.ok()) return bound.status();
+  l.port = *bound;
   return l;
 }
 
@@ -368,12 +375,9 @@ absl::StatusOr<Listener> BindUdp(const std::string& ipv4, uint16_t port) {
            sizeof(*addr)) != 0) {
     return ErrnoError(errno, absl::StrCat("bind udp ", ipv4, ":", port));
   }
-  sockaddr_in bound;
-  socklen_t len = sizeof(bound);
-  if (getsockname(l.fd.get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0) {
-    return ErrnoError(errno, "getsockname");
-  }
-  l.port = ntohs(bound.sin_port);
+  absl::StatusOr<uint16_t> bound = BoundPort(l.fd.get());
+  if (!bound.ok()) return bound.status();
+  l.port = *bound;
   return l;
 }
 
