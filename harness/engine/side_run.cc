@@ -112,6 +112,14 @@ struct ConnState {
   std::optional<record::Datagrams> datagrams;
   std::atomic<bool> window_marked{false};
   std::atomic<bool> done{false};
+  // What the measuring loop's complete window holds: its length, messages,
+  // their bytes (bytes_per each) and the slice marks.
+  void KeepWindow(const Window& w, uint64_t bytes_per) {
+    window = w.window();
+    messages = w.counted();
+    bytes = messages * bytes_per;
+    marks = w.marks();
+  }
 };
 
 }  // namespace
@@ -370,12 +378,7 @@ absl::Status StreamReceive(State& st, const CellSpec& spec, Window& w,
         " receiver: the sender closed the connection before the end of "
         "the measured interval"));
   }
-  if (w.complete()) {
-    c->window = w.window();
-    c->messages = w.counted();
-    c->bytes = c->messages * spec.size;
-    c->marks = w.marks();
-  }
+  if (w.complete()) c->KeepWindow(w, spec.size);
   return absl::OkStatus();
 }
 
@@ -466,16 +469,11 @@ absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
       if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
     }
   }
-  const bool measured_to_end = w.measuring();
   w.Close(done);
   if (slices) slices->Cut(w, &c->slice_latency);
   if (w.complete()) {
-    c->window = w.window();
-    c->messages = w.counted();
-    c->bytes = c->messages * (spec.RequestSize() + spec.ResponseSize());
-    c->marks = w.marks();
+    c->KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
     record::Datagrams& d = c->datagrams.emplace();
-    (void)measured_to_end;
     d.set_rr_timeouts(timeouts - timeouts0);
     d.set_rr_stale(stale - stale0);
     d.set_sent(c->tx_messages_total);
@@ -515,12 +513,7 @@ absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
   }
   w.Close(done);
   if (slices) slices->Cut(w, &c->slice_latency);
-  if (w.complete()) {
-    c->window = w.window();
-    c->messages = w.counted();
-    c->bytes = c->messages * (spec.RequestSize() + spec.ResponseSize());
-    c->marks = w.marks();
-  }
+  if (w.complete()) c->KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
   return tx.Drain();
 }
 
@@ -726,12 +719,7 @@ absl::Status CrrClient(Window& w, Crr& x) {
   }
   w.Close(done);
   if (slices) slices->Cut(w, &c.slice_latency);
-  if (w.complete()) {
-    c.window = w.window();
-    c.messages = w.counted();
-    c.bytes = c.messages * (spec.RequestSize() + spec.ResponseSize());
-    c.marks = w.marks();
-  }
+  if (w.complete()) c.KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
   if (st.failed.load(std::memory_order_acquire)) return absl::OkStatus();
   const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return ErrnoStatus(errno, "socket");
