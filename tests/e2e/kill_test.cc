@@ -221,7 +221,14 @@ TEST(KillTest, SigkillMidRunLeavesNoNamespaceVethOrProcess) {
   EXPECT_TRUE(ChildrenOf(dead).empty());
   // Nothing refers to the namespaces, and the kernel destroyed them.
   for (uint64_t inode : held) {
+    // A killed process's threads leave one by one after it is reaped or
+    // seen ended: a bounded wait for the last of them.
     std::vector<std::string> refs = ReferencesTo(inode);
+    const absl::Time until = absl::Now() + kStartBound;
+    while (!refs.empty() && absl::Now() < until) {
+      absl::SleepFor(absl::Milliseconds(5));  // polling a condition, bounded
+      refs = ReferencesTo(inode);
+    }
     EXPECT_TRUE(refs.empty())
         << "net:[" << inode << "] still referenced by " << refs.front();
   }
