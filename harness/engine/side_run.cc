@@ -403,15 +403,46 @@ class SliceCutter {
   size_t seen_ = 0;
 };
 
+// The timing of a transactional client's loop (rr, rr over datagrams,
+// crr): each measured transaction into the connection's histogram and,
+// with slices, into its slice's; at the end, the window's figures.
+class RoundTrips {
+ public:
+  RoundTrips(const State& st, ConnState* c) : c_(*c), h_(c->latency.emplace()) {
+    if (st.tick() != nullptr) slices_.emplace();
+  }
+  // Before each transaction: the slices the window marked since are over.
+  void Next(const Window& w) {
+    if (slices_) slices_->Cut(w, &c_.slice_latency);
+  }
+  // A transaction from t0 to t1 (MonotonicNs), timed when measured.
+  void Done(const Window& w, int64_t t0, int64_t t1) {
+    if (!w.measuring()) return;
+    const uint64_t ns = static_cast<uint64_t>(t1 - t0);
+    h_.Record(ns);
+    if (slices_) slices_->Record(ns);
+  }
+  // After the loop: closes the window at `done` transactions and keeps its
+  // figures when it is complete (bytes_per each).
+  void Close(Window& w, uint64_t done, uint64_t bytes_per) {
+    w.Close(done);
+    if (slices_) slices_->Cut(w, &c_.slice_latency);
+    if (w.complete()) c_.KeepWindow(w, bytes_per);
+  }
+
+ private:
+  ConnState& c_;
+  Histogram& h_;
+  std::optional<SliceCutter> slices_;
+};
+
 // rr client over datagrams: request n, then its response within
 // --rr-timeout; a response to an earlier request is stale (counted, and the
 // wait goes on for n's), none in time is a timeout (counted, and the next
 // request goes). Only answered transactions count and are timed.
 absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
-                              ConnState* c,
-                              std::optional<SliceCutter>& slices) {
+                              ConnState* c, RoundTrips& trips) {
   const CellSpec& spec = st.setup.spec;
-  Histogram& h = *c->latency;
   const int64_t timeout_ns =
       absl::ToInt64Nanoseconds(st.setup.config.rr_timeout);
   uint64_t done = 0, timeouts = 0, stale = 0;
@@ -423,7 +454,7 @@ absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
       timeouts0 = timeouts;
       stale0 = stale;
     }
-    if (slices) slices->Cut(w, &c->slice_latency);
+    trips.Next(w);
     const uint64_t seq = tx.sent();
     const int64_t t0 = MonotonicNs();
     absl::Status s = tx.SendOne();
@@ -464,15 +495,10 @@ absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
     const int64_t t1 = MonotonicNs();
     ++c->rx_messages_total;
     ++done;
-    if (w.measuring()) {
-      h.Record(static_cast<uint64_t>(t1 - t0));
-      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
-    }
+    trips.Done(w, t0, t1);
   }
-  w.Close(done);
-  if (slices) slices->Cut(w, &c->slice_latency);
+  trips.Close(w, done, spec.RequestSize() + spec.ResponseSize());
   if (w.complete()) {
-    c->KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
     record::Datagrams& d = c->datagrams.emplace();
     d.set_rr_timeouts(timeouts - timeouts0);
     d.set_rr_stale(stale - stale0);
@@ -485,13 +511,11 @@ absl::Status RrDatagramClient(State& st, Window& w, Sender& tx, Receiver& rx,
 absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
                       ConnState* c) {
   const CellSpec& spec = st.setup.spec;
-  Histogram& h = c->latency.emplace();
-  std::optional<SliceCutter> slices;
-  if (st.tick() != nullptr) slices.emplace();
+  RoundTrips trips(st, c);
+  if (st.datagram) return RrDatagramClient(st, w, tx, rx, c, trips);
   uint64_t done = 0;
-  if (st.datagram) return RrDatagramClient(st, w, tx, rx, c, slices);
   while (w.Next(done)) {
-    if (slices) slices->Cut(w, &c->slice_latency);
+    trips.Next(w);
     const int64_t t0 = MonotonicNs();
     absl::Status s = tx.SendOne();
     if (!s.ok()) return s;
@@ -506,14 +530,9 @@ absl::Status RrClient(State& st, Window& w, Sender& tx, Receiver& rx,
     const int64_t t1 = MonotonicNs();
     ++c->rx_messages_total;
     ++done;
-    if (w.measuring()) {
-      h.Record(static_cast<uint64_t>(t1 - t0));
-      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
-    }
+    trips.Done(w, t0, t1);
   }
-  w.Close(done);
-  if (slices) slices->Cut(w, &c->slice_latency);
-  if (w.complete()) c->KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
+  trips.Close(w, done, spec.RequestSize() + spec.ResponseSize());
   return tx.Drain();
 }
 
@@ -701,25 +720,18 @@ absl::Status CrrClient(Window& w, Crr& x) {
   State& st = x.st;
   ConnState& c = x.c;
   const CellSpec& spec = st.setup.spec;
-  Histogram& h = c.latency.emplace();
-  std::optional<SliceCutter> slices;
-  if (st.tick() != nullptr) slices.emplace();
+  RoundTrips trips(st, &c);
   uint64_t done = 0;
   while (w.Next(done)) {
-    if (slices) slices->Cut(w, &c.slice_latency);
+    trips.Next(w);
     const int64_t t0 = MonotonicNs();
     absl::Status s = ClientTransaction(x);
     if (!s.ok()) return s;
     const int64_t t1 = MonotonicNs();
     ++done;
-    if (w.measuring()) {
-      h.Record(static_cast<uint64_t>(t1 - t0));
-      if (slices) slices->Record(static_cast<uint64_t>(t1 - t0));
-    }
+    trips.Done(w, t0, t1);
   }
-  w.Close(done);
-  if (slices) slices->Cut(w, &c.slice_latency);
-  if (w.complete()) c.KeepWindow(w, spec.RequestSize() + spec.ResponseSize());
+  trips.Close(w, done, spec.RequestSize() + spec.ResponseSize());
   if (st.failed.load(std::memory_order_acquire)) return absl::OkStatus();
   const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return ErrnoStatus(errno, "socket");
