@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/bench/floor_util.h"
+
 enum { kJoinTimeoutSeconds = 5 };
 enum { kWarmup = 0, kMeasure = 1, kStop = 2 };
 /* Transactions whose latency is kept: the rest are counted only. */
@@ -78,21 +80,10 @@ static int g_listen_fd = -1;
 static uint32_t* g_latency_ns; /* of the counted transactions, in order */
 static atomic_int g_client_fd = -1, g_server_fd = -1; /* for a failure */
 
-static double Clock(clockid_t clock) {
-  struct timespec ts;
-  if (clock_gettime(clock, &ts) != 0) return 0;
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int64_t NowNs(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double CpuSeconds(pthread_t thread) {
-  clockid_t clock;
-  return pthread_getcpuclockid(thread, &clock) == 0 ? Clock(clock) : 0;
 }
 
 /* --fork: the server process's CPU time (its one thread's). */
@@ -168,13 +159,6 @@ static int SendAll(int fd, const char* p, size_t len) {
     }
   }
   return 0;
-}
-
-static char* Buffer(size_t size) {
-  char* p = aligned_alloc(64, (size + 63) / 64 * 64);
-  size_t i;
-  for (i = 0; p != NULL && i < size; ++i) p[i] = (char)i;
-  return p;
 }
 
 static void* Serve(void* arg) {
@@ -268,14 +252,6 @@ static void* Client(void* arg) {
   return NULL;
 }
 
-static void SleepFor(double seconds) {
-  struct timespec ts;
-  ts.tv_sec = (time_t)seconds;
-  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 static int Fail(const char* what) {
   fprintf(stderr, "crr_floor: %s: %s\n", what, strerror(errno));
   return 1;
@@ -306,35 +282,6 @@ static const char kUsage[] =
 static int Usage(const char* why) {
   fprintf(stderr, "crr_floor: %s\n%s", why, kUsage);
   return 2;
-}
-
-/* "--name=value" into *out when arg is that flag; 1 if it was. K and M
- * multiply by 1024 and 1024^2; the value must lie within lo..hi and, with
- * whole, be a whole number, else *bad is set. */
-static int Flag(const char* arg, const char* name, double lo, double hi,
-                int whole, double* out, int* bad) {
-  size_t n = strlen(name);
-  char* end = NULL;
-  double v;
-  if (strncmp(arg, name, n) != 0 || arg[n] != '=') return 0;
-  errno = 0;
-  v = strtod(arg + n + 1, &end);
-  if (errno != 0 || end == arg + n + 1) {
-    *bad = 1;
-    return 1;
-  }
-  if (*end == 'K' || *end == 'k') {
-    v *= 1024;
-    ++end;
-  } else if (*end == 'M' || *end == 'm') {
-    v *= 1024 * 1024;
-    ++end;
-  }
-  if (*end != '\0' || !(v >= lo && v <= hi) || (whole && v != (long)v)) {
-    *bad = 1;
-  }
-  *out = v;
-  return 1;
 }
 
 /* "--name=text" into *out when arg is that flag; 1 if it was. */

@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/bench/floor_util.h"
+
 enum { kJoinTimeoutSeconds = 5 };
 enum { kRecvStream, kRecvMessage, kRecvWaitall };
 
@@ -68,20 +70,7 @@ static atomic_int g_failed;          /* a side failed (the first says why) */
 static atomic_uint_fast64_t g_bytes; /* received so far */
 static int g_recv_mode = kRecvStream;
 
-static double Clock(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double Now(void) { return Clock(CLOCK_MONOTONIC); }
-
-/* A thread's CPU time so far, user and system (softirq work done in its
- * context included, as in copyscope's per-thread rusage). */
-static double CpuSeconds(pthread_t thread) {
-  clockid_t clock;
-  return pthread_getcpuclockid(thread, &clock) == 0 ? Clock(clock) : 0;
-}
 
 /* Pins the thread and, if asked, opens its counters; 0 or an errno, with
  * *what saying which step failed. */
@@ -175,14 +164,6 @@ static void* Receive(void* arg) {
   }
 }
 
-static void SleepFor(double seconds) {
-  struct timespec ts;
-  ts.tv_sec = (time_t)seconds;
-  ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 static int Fail(const char* what) {
   fprintf(stderr, "floor: %s: %s\n", what, strerror(errno));
   return 1;
@@ -237,35 +218,6 @@ static int Usage(const char* why) {
   return 2;
 }
 
-/* Parses "--name=value" into *out when arg is that flag; 1 if it was. A
- * value may end in K (x 1024) or M (x 1024^2); it must lie within lo..hi and,
- * with whole, be a whole number, else *bad is set. */
-static int Flag(const char* arg, const char* name, double lo, double hi,
-                int whole, double* out, int* bad) {
-  size_t n = strlen(name);
-  char* end = NULL;
-  double v;
-  if (strncmp(arg, name, n) != 0 || arg[n] != '=') return 0;
-  errno = 0;
-  v = strtod(arg + n + 1, &end);
-  if (errno != 0 || end == arg + n + 1) {
-    *bad = 1;
-    return 1;
-  }
-  if (*end == 'K' || *end == 'k') {
-    v *= 1024;
-    ++end;
-  } else if (*end == 'M' || *end == 'm') {
-    v *= 1024 * 1024;
-    ++end;
-  }
-  if (*end != '\0' || !(v >= lo && v <= hi) || (whole && v != (long)v)) {
-    *bad = 1;
-  }
-  *out = v;
-  return 1;
-}
-
 /* Parses "--name=word" into *out (the word's index in words, NULL-ended)
  * when arg is that flag; 1 if it was. */
 static int Choice(const char* arg, const char* name, const char* const* words,
@@ -281,14 +233,6 @@ static int Choice(const char* arg, const char* name, const char* const* words,
   }
   *bad = 1;
   return 1;
-}
-
-/* A 64-byte-aligned buffer of size bytes, every byte written. */
-static char* Buffer(size_t size) {
-  char* p = aligned_alloc(64, (size + 63) / 64 * 64);
-  size_t i;
-  for (i = 0; p != NULL && i < size; ++i) p[i] = (char)i;
-  return p;
 }
 
 int main(int argc, char** argv) {
